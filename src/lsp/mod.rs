@@ -1,0 +1,1 @@
+//! `azaudit lsp`: the engine served over the Language Server Protocol.

@@ -1,0 +1,1 @@
+//! Output formats for `azaudit check`: one module each.

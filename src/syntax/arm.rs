@@ -1,0 +1,1 @@
+//! ARM JSON templates and parameter files → template model.

@@ -1,0 +1,1 @@
+//! The ARM template expression language (`[concat(parameters('a'), 'b')]`) → expression tree.

@@ -1,0 +1,1 @@
+//! Bicep and `.bicepparam` files, parsed with tree-sitter-bicep, lowered to the template model.
