@@ -23,6 +23,10 @@ pub enum Reason {
     Limit { what: String },
     /// The expression could not be evaluated (unknown function, type error, cycle …).
     Error { message: String },
+    /// A string whose text is symbolic: the deployment fills in parts of it
+    /// (`/subscriptions/{subscriptionId}/…`, `{uniqueString(…)}`). The evaluator keeps building
+    /// with the text so that ids built the same way still match; policies treat it as unknown.
+    Symbolic { text: String },
 }
 
 impl fmt::Display for Reason {
@@ -37,6 +41,7 @@ impl fmt::Display for Reason {
             Reason::Environment { what } => write!(f, "{what} is known only at deployment"),
             Reason::Limit { what } => write!(f, "evaluation limit reached: {what}"),
             Reason::Error { message } => write!(f, "{message}"),
+            Reason::Symbolic { text } => write!(f, "'{text}' is known only at deployment"),
         }
     }
 }
@@ -122,6 +127,21 @@ impl Value {
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {
             Kind::String(s) => Some(s),
+            _ => None,
+        }
+    }
+    /// A symbolic string (see [`Reason::Symbolic`]).
+    pub fn symbolic(text: impl Into<String>) -> Value {
+        Value::unknown(Reason::Symbolic { text: text.into() })
+    }
+    /// The text of a known or symbolic string.
+    pub fn as_text(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::String(s) => Some(s),
+            Kind::Unknown(r) => match r.as_ref() {
+                Reason::Symbolic { text } => Some(text),
+                _ => None,
+            },
             _ => None,
         }
     }
