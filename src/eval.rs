@@ -1,1 +1,1225 @@
 //! Partial evaluation of the template model: every value known, or unknown with a reason.
+//!
+//! One [`Evaluator`] per template instance (a template with its parameter values). Variables and
+//! resource references are evaluated lazily and cached; cycles become unknown values and a
+//! diagnostic. Values a template can't know — a parameter with no value, `reference()`, a property
+//! of an `existing` resource — stay unknown with the reason; deployment-filled text such as
+//! `resourceGroup().id` becomes a *symbolic* string, so that ids built the same way still match.
+
+mod functions;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::expr::{ArrayItem, BinaryOp, Expr, ExprKind, InterpPart, ObjectItem, UnaryOp};
+use crate::model::{Language, Loop, ResourceDecl, TargetScope, Template};
+use crate::source::Span;
+use crate::value::{Kind, Reason, Value};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+/// Bounds on evaluation, so that no template can make it hang or exhaust memory.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Nested evaluation depth.
+    pub depth: usize,
+    /// Elements of one loop or `range()`.
+    pub loop_items: usize,
+    /// Evaluation steps for one template instance.
+    pub steps: u64,
+    /// Length of one string, in bytes.
+    pub string_len: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            depth: 48,
+            loop_items: 800,
+            steps: 2_000_000,
+            string_len: 1 << 20,
+        }
+    }
+}
+
+/// Where the deployment goes, as far as the caller knows it. Unknown parts become placeholders.
+#[derive(Debug, Clone, Default)]
+pub struct Deployment {
+    pub subscription_id: Option<String>,
+    pub resource_group: Option<String>,
+}
+
+/// Placeholder text for the deployment's subscription id.
+pub const SUBSCRIPTION_PLACEHOLDER: &str = "{subscriptionId}";
+/// Placeholder text for the deployment's resource group name.
+pub const RESOURCE_GROUP_PLACEHOLDER: &str = "{resourceGroupName}";
+
+/// Variables bound by loops and lambdas, innermost last.
+pub type Locals = Vec<(String, Value)>;
+
+/// One element of a resource declaration's expansion (its loop, and its parent's loop).
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub locals: Locals,
+    /// Position in the declaration's own loop.
+    pub index: Option<usize>,
+    /// Instance of the parent declaration (nested resources).
+    pub parent_instance: Option<usize>,
+}
+
+/// What a resource declaration instance is called.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// Its own name segment as declared (`snet-apim`; for ARM the full name).
+    pub name: Value,
+    /// `vnet/snet-apim`, as text (symbolic placeholders for unknown parts).
+    pub full_name: String,
+    /// Resource id text.
+    pub id: String,
+    /// Whether `id` is fully known (no placeholder).
+    pub id_known: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Slot {
+    InProgress,
+    Done(Value),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Symbol {
+    Param(usize),
+    Var(usize),
+    Resource(usize),
+    Module(usize),
+}
+
+/// Evaluates one template with one set of parameter values.
+pub struct Evaluator<'t> {
+    template: &'t Template,
+    params: HashMap<String, Value>,
+    deployment: Deployment,
+    limits: Limits,
+    symbols: HashMap<String, Symbol>,
+    functions: HashMap<String, usize>,
+    params_cache: RefCell<HashMap<usize, Slot>>,
+    vars: RefCell<HashMap<usize, Slot>>,
+    resources: RefCell<HashMap<usize, Slot>>,
+    instances: RefCell<HashMap<usize, std::rc::Rc<Vec<Instance>>>>,
+    identities: RefCell<HashMap<(usize, usize), Identity>>,
+    module_outputs: HashMap<String, Value>,
+    steps: Cell<u64>,
+    /// Evaluations under way (the real recursion depth, across variables and resources).
+    nesting: Cell<usize>,
+    diagnostics: RefCell<Vec<Diagnostic>>,
+}
+
+impl<'t> Evaluator<'t> {
+    /// An evaluator for `template` with parameter values from a parameter file or a module call.
+    pub fn new(
+        template: &'t Template,
+        params: HashMap<String, Value>,
+        deployment: Deployment,
+    ) -> Self {
+        let mut symbols = HashMap::new();
+        for (i, r) in template.resources.iter().enumerate() {
+            if let Some(s) = &r.symbol {
+                symbols.insert(s.to_ascii_lowercase(), Symbol::Resource(i));
+            }
+        }
+        for (i, m) in template.modules.iter().enumerate() {
+            if let Some(s) = &m.symbol {
+                symbols.insert(s.to_ascii_lowercase(), Symbol::Module(i));
+            }
+        }
+        for (i, v) in template.vars.iter().enumerate() {
+            symbols.insert(v.name.to_ascii_lowercase(), Symbol::Var(i));
+        }
+        for (i, p) in template.params.iter().enumerate() {
+            symbols.insert(p.name.to_ascii_lowercase(), Symbol::Param(i));
+        }
+        let functions = template
+            .functions
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.to_ascii_lowercase(), i))
+            .collect();
+        let params = params
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+        Evaluator {
+            template,
+            params,
+            deployment,
+            limits: Limits::default(),
+            symbols,
+            functions,
+            params_cache: RefCell::default(),
+            vars: RefCell::default(),
+            resources: RefCell::default(),
+            instances: RefCell::default(),
+            identities: RefCell::default(),
+            module_outputs: HashMap::new(),
+            steps: Cell::new(0),
+            nesting: Cell::new(0),
+            diagnostics: RefCell::default(),
+        }
+    }
+
+    /// Replaces the limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Outputs of module declarations evaluated by the caller, by module symbol.
+    pub fn with_module_outputs(mut self, outputs: HashMap<String, Value>) -> Self {
+        self.module_outputs = outputs
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+        self
+    }
+
+    pub fn template(&self) -> &'t Template {
+        self.template
+    }
+
+    /// Diagnostics raised while evaluating (cycles, limits).
+    pub fn take_diagnostics(&self) -> Vec<Diagnostic> {
+        std::mem::take(&mut *self.diagnostics.borrow_mut())
+    }
+
+    fn diagnose(&self, span: Span, code: &str, message: String) {
+        let mut d = self.diagnostics.borrow_mut();
+        if !d.iter().any(|x| x.span == span && x.code == code) {
+            d.push(Diagnostic::new(code, Severity::Warning, span, message));
+        }
+    }
+
+    /// The value of parameter `name` (provided, else its default, else unknown).
+    pub fn param(&self, name: &str) -> Value {
+        let key = name.to_ascii_lowercase();
+        match self.symbols.get(&key) {
+            Some(Symbol::Param(i)) => self.param_at(*i),
+            _ => match self.params.get(&key) {
+                Some(v) => v.clone(),
+                None => Value::unknown(Reason::Error {
+                    message: format!("no parameter '{name}' is declared"),
+                }),
+            },
+        }
+    }
+
+    fn param_at(&self, i: usize) -> Value {
+        let Some(decl) = self.template.params.get(i) else {
+            return Value::null();
+        };
+        if let Some(Slot::Done(v)) = self.params_cache.borrow().get(&i) {
+            return v.clone();
+        }
+        if let Some(Slot::InProgress) = self.params_cache.borrow().get(&i) {
+            return self.cycle(decl.span, "parameter", &decl.name);
+        }
+        self.params_cache.borrow_mut().insert(i, Slot::InProgress);
+        let value = if let Some(v) = self.params.get(&decl.name.to_ascii_lowercase()) {
+            v.clone()
+        } else if let Some(default) = &decl.default {
+            self.eval(default, &Vec::new(), 0)
+        } else if decl.nullable {
+            Value::null()
+        } else {
+            Value::unknown(Reason::Parameter {
+                name: decl.name.clone(),
+            })
+        };
+        self.params_cache
+            .borrow_mut()
+            .insert(i, Slot::Done(value.clone()));
+        value
+    }
+
+    /// The value of variable `name`.
+    pub fn var(&self, name: &str) -> Value {
+        match self.symbols.get(&name.to_ascii_lowercase()) {
+            Some(Symbol::Var(i)) => self.var_at(*i),
+            _ => Value::unknown(Reason::Error {
+                message: format!("no variable '{name}' is declared"),
+            }),
+        }
+    }
+
+    fn var_at(&self, i: usize) -> Value {
+        let Some(decl) = self.template.vars.get(i) else {
+            return Value::null();
+        };
+        match self.vars.borrow().get(&i) {
+            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::InProgress) => return self.cycle(decl.span, "variable", &decl.name),
+            None => {}
+        }
+        self.vars.borrow_mut().insert(i, Slot::InProgress);
+        let value = self.eval(&decl.value, &Vec::new(), 0);
+        self.vars.borrow_mut().insert(i, Slot::Done(value.clone()));
+        value
+    }
+
+    fn cycle(&self, span: Span, what: &str, name: &str) -> Value {
+        let message = format!("{what} '{name}' depends on itself");
+        self.diagnose(span, "evaluation-cycle", message.clone());
+        Value::unknown(Reason::Error { message })
+    }
+
+    fn step(&self) -> bool {
+        let n = self.steps.get() + 1;
+        self.steps.set(n);
+        n <= self.limits.steps
+    }
+
+    /// Evaluates `expr` with `locals` bound. `depth` counts nested evaluations.
+    pub fn eval(&self, expr: &Expr, locals: &Locals, depth: usize) -> Value {
+        self.nesting.set(self.nesting.get() + 1);
+        let v = self.eval_guarded(expr, locals, depth);
+        self.nesting.set(self.nesting.get().saturating_sub(1));
+        v
+    }
+
+    fn eval_guarded(&self, expr: &Expr, locals: &Locals, depth: usize) -> Value {
+        if depth.max(self.nesting.get()) > self.limits.depth {
+            self.diagnose(
+                expr.span,
+                "evaluation-limit",
+                format!("expression nested deeper than {} levels", self.limits.depth),
+            );
+            return Value::unknown(Reason::Limit {
+                what: "nesting depth".into(),
+            })
+            .with_span(expr.span);
+        }
+        if !self.step() {
+            return Value::unknown(Reason::Limit {
+                what: "evaluation steps".into(),
+            })
+            .with_span(expr.span);
+        }
+        let d = depth + 1;
+        let value = match &expr.kind {
+            ExprKind::Null => Value::null(),
+            ExprKind::Bool(b) => Value::bool(*b),
+            ExprKind::Int(i) => Value::int(*i),
+            ExprKind::Float(f) => Value::new(Kind::Float(*f), None),
+            ExprKind::String(s) => Value::string(s.clone()),
+            ExprKind::Interpolation(parts) => {
+                let values: Vec<Value> = parts
+                    .iter()
+                    .map(|p| match p {
+                        InterpPart::Text(t) => Value::string(t.clone()),
+                        InterpPart::Expr(e) => self.eval(e, locals, d),
+                    })
+                    .collect();
+                functions::concat_text(&values, self.limits.string_len)
+            }
+            ExprKind::Array(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    match item {
+                        ArrayItem::Item(e) => out.push(self.eval(e, locals, d)),
+                        ArrayItem::Spread(e) => {
+                            let v = self.eval(e, locals, d);
+                            match v.kind {
+                                Kind::Array(a) => out.extend(a),
+                                Kind::Unknown(_) => return v.with_span(expr.span),
+                                _ => out.push(type_error("spread of a non-array")),
+                            }
+                        }
+                    }
+                }
+                Value::array(out)
+            }
+            ExprKind::Object(items) => {
+                let mut obj = Value::object(Vec::new());
+                for item in items {
+                    match item {
+                        ObjectItem::Property { key, value, .. } => {
+                            let v = self.eval(value, locals, d);
+                            obj.set(key, v);
+                        }
+                        ObjectItem::Spread(e) => {
+                            let v = self.eval(e, locals, d);
+                            match v.kind {
+                                Kind::Object(props) => {
+                                    for (k, pv) in props {
+                                        obj.set(&k, pv);
+                                    }
+                                }
+                                Kind::Unknown(_) => return v.with_span(expr.span),
+                                _ => {
+                                    return type_error("spread of a non-object")
+                                        .with_span(expr.span)
+                                }
+                            }
+                        }
+                    }
+                }
+                obj
+            }
+            ExprKind::Ident(name) => self.ident(name, locals, expr.span),
+            ExprKind::Call {
+                namespace,
+                name,
+                args,
+            } => self.call(namespace.as_deref(), name, args, locals, d, expr.span),
+            ExprKind::Member { target, name, safe } => {
+                if let Some(v) = self.resource_member(expr, locals, d) {
+                    v
+                } else {
+                    let t = self.eval(target, locals, d);
+                    member(&t, name, *safe)
+                }
+            }
+            ExprKind::Index {
+                target,
+                index,
+                safe,
+                from_end,
+            } => {
+                let t = self.eval(target, locals, d);
+                let i = self.eval(index, locals, d);
+                index_value(&t, &i, *safe, *from_end)
+            }
+            ExprKind::ChildAccess { target, name } => self.child_access(target, name, locals, d),
+            ExprKind::Ternary {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let c = self.eval(cond, locals, d);
+                match c.kind {
+                    Kind::Bool(true) => self.eval(then, locals, d),
+                    Kind::Bool(false) => self.eval(otherwise, locals, d),
+                    Kind::Unknown(_) => {
+                        let a = self.eval(then, locals, d);
+                        let b = self.eval(otherwise, locals, d);
+                        if a.first_unknown().is_none() && a.to_json_lossy() == b.to_json_lossy() {
+                            a
+                        } else {
+                            c
+                        }
+                    }
+                    _ => type_error("the condition of `?:` is not a bool"),
+                }
+            }
+            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, locals, d),
+            ExprKind::Unary { op, operand } => {
+                let v = self.eval(operand, locals, d);
+                match (op, &v.kind) {
+                    (_, Kind::Unknown(_)) => v,
+                    (UnaryOp::Not, Kind::Bool(b)) => Value::bool(!b),
+                    (UnaryOp::Neg, Kind::Int(i)) => Value::int(i.saturating_neg()),
+                    (UnaryOp::Neg, Kind::Float(f)) => Value::new(Kind::Float(-f), None),
+                    _ => type_error("operator applied to a value of the wrong type"),
+                }
+            }
+            ExprKind::NonNull(inner) => self.eval(inner, locals, d),
+            ExprKind::Lambda { .. } => type_error("a lambda can only be passed to a function"),
+            ExprKind::For {
+                item,
+                index,
+                iterable,
+                filter,
+                body,
+            } => self.eval_for(
+                item.as_deref(),
+                index.as_deref(),
+                iterable,
+                filter.as_deref(),
+                body,
+                locals,
+                d,
+            ),
+            ExprKind::Error(message) => Value::unknown(Reason::Error {
+                message: message.clone(),
+            }),
+        };
+        // Literals and containers keep their own span; references take the span of their use.
+        value.with_span(expr.span)
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "the parts of a for expression")]
+    fn eval_for(
+        &self,
+        item: Option<&str>,
+        index: Option<&str>,
+        iterable: &Expr,
+        filter: Option<&Expr>,
+        body: &Expr,
+        locals: &Locals,
+        d: usize,
+    ) -> Value {
+        let items = self.eval(iterable, locals, d);
+        let elements = match iterable_elements(&items, self.limits.loop_items) {
+            Ok(e) => e,
+            Err(v) => return v,
+        };
+        let mut out = Vec::new();
+        for (i, element) in elements.into_iter().enumerate() {
+            let mut scope = locals.clone();
+            bind_loop(&mut scope, item, index, element, i);
+            if let Some(f) = filter {
+                match self.eval(f, &scope, d).kind {
+                    Kind::Bool(false) => continue,
+                    Kind::Bool(true) => {}
+                    Kind::Unknown(r) => return Value::unknown(*r),
+                    _ => return type_error("a loop filter is not a bool"),
+                }
+            }
+            out.push(self.eval(body, &scope, d));
+        }
+        Value::array(out)
+    }
+
+    fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr, locals: &Locals, d: usize) -> Value {
+        let l = self.eval(lhs, locals, d);
+        match op {
+            BinaryOp::And => {
+                if l.truthy() == Some(false) {
+                    return Value::bool(false);
+                }
+                let r = self.eval(rhs, locals, d);
+                return match (&l.kind, &r.kind) {
+                    (_, Kind::Bool(false)) => Value::bool(false),
+                    (Kind::Bool(true), Kind::Bool(true)) => Value::bool(true),
+                    (Kind::Unknown(_), _) => l,
+                    (_, Kind::Unknown(_)) => r,
+                    _ => type_error("`&&` needs bools"),
+                };
+            }
+            BinaryOp::Or => {
+                if l.truthy() == Some(true) {
+                    return Value::bool(true);
+                }
+                let r = self.eval(rhs, locals, d);
+                return match (&l.kind, &r.kind) {
+                    (_, Kind::Bool(true)) => Value::bool(true),
+                    (Kind::Bool(false), Kind::Bool(false)) => Value::bool(false),
+                    (Kind::Unknown(_), _) => l,
+                    (_, Kind::Unknown(_)) => r,
+                    _ => type_error("`||` needs bools"),
+                };
+            }
+            BinaryOp::Coalesce => {
+                return match &l.kind {
+                    Kind::Null => self.eval(rhs, locals, d),
+                    _ => l,
+                };
+            }
+            _ => {}
+        }
+        let r = self.eval(rhs, locals, d);
+        functions::binary(op, &l, &r)
+    }
+
+    fn ident(&self, name: &str, locals: &Locals, span: Span) -> Value {
+        if let Some((_, v)) = locals.iter().rev().find(|(n, _)| n == name) {
+            return v.clone();
+        }
+        match self.symbols.get(&name.to_ascii_lowercase()) {
+            Some(Symbol::Param(i)) => self.param_at(*i),
+            Some(Symbol::Var(i)) => self.var_at(*i),
+            Some(Symbol::Resource(i)) => self.resource_value(*i),
+            Some(Symbol::Module(_)) => self.module_value(name),
+            None => match name {
+                "null" => Value::null(),
+                "true" => Value::bool(true),
+                "false" => Value::bool(false),
+                _ => {
+                    self.diagnose(
+                        span,
+                        "evaluation-error",
+                        format!("`{name}` is not declared"),
+                    );
+                    Value::unknown(Reason::Error {
+                        message: format!("`{name}` is not declared"),
+                    })
+                }
+            },
+        }
+    }
+
+    fn module_value(&self, name: &str) -> Value {
+        match self.module_outputs.get(&name.to_ascii_lowercase()) {
+            Some(outputs) => Value::object(vec![
+                ("name".into(), Value::string(name)),
+                ("outputs".into(), outputs.clone()),
+            ]),
+            None => Value::unknown(Reason::Module {
+                reference: name.to_string(),
+                why: "is not evaluated".into(),
+            }),
+        }
+    }
+
+    /// The value a resource symbol stands for: an object with `id`, `name`, `type`, `apiVersion`
+    /// and the declared body (an array of them for a loop).
+    pub fn resource_value(&self, decl: usize) -> Value {
+        match self.resources.borrow().get(&decl) {
+            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::InProgress) => {
+                let span = self
+                    .template
+                    .resources
+                    .get(decl)
+                    .map(|r| r.span)
+                    .unwrap_or_default();
+                let name = self
+                    .template
+                    .resources
+                    .get(decl)
+                    .and_then(|r| r.symbol.clone())
+                    .unwrap_or_default();
+                return self.cycle(span, "resource", &name);
+            }
+            None => {}
+        }
+        self.resources.borrow_mut().insert(decl, Slot::InProgress);
+        let value = match self.template.resources.get(decl) {
+            None => Value::null(),
+            Some(r) => {
+                let instances = self.instances(decl);
+                let objects: Vec<Value> = (0..instances.len())
+                    .map(|i| self.instance_object(decl, r, i, &instances))
+                    .collect();
+                if r.loop_.is_some() {
+                    Value::array(objects)
+                } else {
+                    objects.into_iter().next().unwrap_or_else(Value::null)
+                }
+            }
+        };
+        self.resources
+            .borrow_mut()
+            .insert(decl, Slot::Done(value.clone()));
+        value
+    }
+
+    fn instance_object(
+        &self,
+        decl: usize,
+        r: &ResourceDecl,
+        i: usize,
+        instances: &[Instance],
+    ) -> Value {
+        let Some(inst) = instances.get(i) else {
+            return Value::null();
+        };
+        let ident = self.identity(decl, i);
+        let id = if ident.id_known {
+            Value::string(ident.id.clone())
+        } else {
+            Value::symbolic(ident.id.clone())
+        };
+        let mut obj = Value::object(vec![
+            ("id".into(), id.clone()),
+            ("name".into(), ident.name.clone()),
+            ("type".into(), Value::string(r.type_name.clone())),
+        ]);
+        if let Some(v) = &r.api_version {
+            obj.set("apiVersion", Value::string(v.clone()));
+        }
+        if r.existing {
+            let symbol = r.symbol.clone().unwrap_or_else(|| ident.full_name.clone());
+            obj.set("properties", Value::unknown(Reason::Existing { symbol }));
+            return obj;
+        }
+        let body = self.eval(&r.body, &inst.locals, 0);
+        if let Kind::Object(props) = body.kind {
+            for (k, v) in props {
+                obj.set(&k, v);
+            }
+        }
+        add_inline_child_ids(&mut obj, &r.type_name, &id);
+        obj
+    }
+
+    /// Member access whose root is a resource symbol: a property the template doesn't set is
+    /// Azure's to fill in at deployment, so it is unknown rather than missing.
+    fn resource_member(&self, expr: &Expr, locals: &Locals, d: usize) -> Option<Value> {
+        let (root, path) = resource_path(expr)?;
+        if locals.iter().any(|(n, _)| n == root) {
+            return None;
+        }
+        let Some(Symbol::Resource(decl)) = self.symbols.get(&root.to_ascii_lowercase()) else {
+            return None;
+        };
+        let existing = self
+            .template
+            .resources
+            .get(*decl)
+            .map(|r| r.existing)
+            .unwrap_or(false);
+        let mut current = self.resource_value(*decl);
+        let mut shown = root.to_string();
+        for step in path {
+            current = match step {
+                PathStep::Member(name, safe) => {
+                    shown.push('.');
+                    shown.push_str(name);
+                    match &current.kind {
+                        Kind::Object(_) => match current.get(name) {
+                            Some(v) => v.clone(),
+                            None if safe => Value::null(),
+                            None if existing => Value::unknown(Reason::Existing {
+                                symbol: root.to_string(),
+                            }),
+                            None => Value::unknown(Reason::Environment {
+                                what: format!("'{shown}'"),
+                            }),
+                        },
+                        _ => member(&current, name, safe),
+                    }
+                }
+                PathStep::Index(index, safe, from_end) => {
+                    shown.push_str("[…]");
+                    let i = self.eval(index, locals, d);
+                    index_value(&current, &i, safe, from_end)
+                }
+            };
+        }
+        Some(current)
+    }
+
+    fn child_access(&self, target: &Expr, name: &str, locals: &Locals, d: usize) -> Value {
+        // `parent::child`: the nested declaration named `child` inside `parent`.
+        let parent_decl = match &target.kind {
+            ExprKind::Ident(s) => match self.symbols.get(&s.to_ascii_lowercase()) {
+                Some(Symbol::Resource(i)) => Some(*i),
+                _ => None,
+            },
+            ExprKind::ChildAccess { .. } => self.child_decl(target),
+            _ => None,
+        };
+        let found = parent_decl.and_then(|p| {
+            self.template
+                .resources
+                .iter()
+                .enumerate()
+                .position(|(_, r)| r.parent_index == Some(p) && r.symbol.as_deref() == Some(name))
+        });
+        match found {
+            Some(i) => self.resource_value(i),
+            None => {
+                let _ = (locals, d);
+                type_error(&format!("no nested resource '{name}'"))
+            }
+        }
+    }
+
+    fn child_decl(&self, expr: &Expr) -> Option<usize> {
+        match &expr.kind {
+            ExprKind::Ident(s) => match self.symbols.get(&s.to_ascii_lowercase()) {
+                Some(Symbol::Resource(i)) => Some(*i),
+                _ => None,
+            },
+            ExprKind::ChildAccess { target, name } => {
+                let p = self.child_decl(target)?;
+                self.template
+                    .resources
+                    .iter()
+                    .position(|r| r.parent_index == Some(p) && r.symbol.as_deref() == Some(name))
+            }
+            _ => None,
+        }
+    }
+
+    /// The expansion of a resource declaration: one instance, or one per loop element (and per
+    /// instance of a nested declaration's parent). A loop over an unknown collection yields one
+    /// instance whose loop variables are unknown.
+    pub fn instances(&self, decl: usize) -> std::rc::Rc<Vec<Instance>> {
+        if let Some(v) = self.instances.borrow().get(&decl) {
+            return v.clone();
+        }
+        // Guard against a parent chain that loops back on itself.
+        self.instances
+            .borrow_mut()
+            .insert(decl, std::rc::Rc::new(Vec::new()));
+        let Some(r) = self.template.resources.get(decl) else {
+            return std::rc::Rc::new(Vec::new());
+        };
+        let bases: Vec<(Locals, Option<usize>)> = match r.parent_index {
+            Some(p) if p != decl => self
+                .instances(p)
+                .iter()
+                .enumerate()
+                .map(|(i, inst)| (inst.locals.clone(), Some(i)))
+                .collect(),
+            _ => vec![(Vec::new(), None)],
+        };
+        let mut out = Vec::new();
+        for (locals, parent_instance) in bases {
+            out.extend(self.expand_loop(r.loop_.as_ref(), locals, parent_instance));
+        }
+        let out = std::rc::Rc::new(out);
+        self.instances.borrow_mut().insert(decl, out.clone());
+        out
+    }
+
+    /// Expands a declaration loop into instances with their loop variables bound.
+    pub fn expand_loop(
+        &self,
+        loop_: Option<&Loop>,
+        locals: Locals,
+        parent_instance: Option<usize>,
+    ) -> Vec<Instance> {
+        let one = |locals: Locals, index: Option<usize>| Instance {
+            locals,
+            index,
+            parent_instance,
+        };
+        match loop_ {
+            None => vec![one(locals, None)],
+            Some(Loop::ForIn {
+                item,
+                index,
+                iterable,
+                filter,
+            }) => {
+                let items = self.eval(iterable, &locals, 0);
+                let elements = match iterable_elements(&items, self.limits.loop_items) {
+                    Ok(e) => e,
+                    Err(unknown) => {
+                        let mut scope = locals;
+                        if let Some(n) = item {
+                            scope.push((n.clone(), unknown.clone()));
+                        }
+                        if let Some(n) = index {
+                            scope.push((n.clone(), unknown));
+                        }
+                        return vec![one(scope, None)];
+                    }
+                };
+                let mut out = Vec::new();
+                for (i, element) in elements.into_iter().enumerate() {
+                    let mut scope = locals.clone();
+                    bind_loop(&mut scope, item.as_deref(), index.as_deref(), element, i);
+                    if let Some(f) = filter {
+                        if self.eval(f, &scope, 0).truthy() == Some(false) {
+                            continue;
+                        }
+                    }
+                    out.push(one(scope, Some(i)));
+                }
+                out
+            }
+            Some(Loop::Copy { name, count }) => {
+                let n = self.eval(count, &locals, 0);
+                match n.as_i64() {
+                    Some(n) => {
+                        let n = usize::try_from(n.max(0)).unwrap_or(0);
+                        (0..n.min(self.limits.loop_items))
+                            .map(|i| {
+                                let mut scope = locals.clone();
+                                scope.push((
+                                    format!("copy:{name}"),
+                                    Value::int(i64::try_from(i).unwrap_or(0)),
+                                ));
+                                one(scope, Some(i))
+                            })
+                            .collect()
+                    }
+                    None => {
+                        let mut scope = locals;
+                        let v = if n.is_unknown() {
+                            n
+                        } else {
+                            type_error("copy count is not an integer")
+                        };
+                        scope.push((format!("copy:{name}"), v));
+                        vec![one(scope, None)]
+                    }
+                }
+            }
+        }
+    }
+
+    /// Evaluates a declaration instance's condition: `None` when there is none.
+    pub fn condition(&self, decl: &ResourceDecl, inst: &Instance) -> Option<Value> {
+        decl.condition
+            .as_ref()
+            .map(|c| self.eval(c, &inst.locals, 0))
+    }
+
+    /// Name, full name and id of instance `i` of resource declaration `decl`.
+    pub fn identity(&self, decl: usize, i: usize) -> Identity {
+        if let Some(id) = self.identities.borrow().get(&(decl, i)) {
+            return id.clone();
+        }
+        let identity = self.compute_identity(decl, i);
+        self.identities
+            .borrow_mut()
+            .insert((decl, i), identity.clone());
+        identity
+    }
+
+    fn compute_identity(&self, decl: usize, i: usize) -> Identity {
+        let unknown_identity = || Identity {
+            name: Value::unknown(Reason::Error {
+                message: "resource not found".into(),
+            }),
+            full_name: "{?}".into(),
+            id: "{?}".into(),
+            id_known: false,
+        };
+        let Some(r) = self.template.resources.get(decl) else {
+            return unknown_identity();
+        };
+        let instances = self.instances(decl);
+        let Some(inst) = instances.get(i) else {
+            return unknown_identity();
+        };
+        let name = match &r.name {
+            Some(e) => self.eval(e, &inst.locals, 0),
+            None => Value::unknown(Reason::Error {
+                message: "the resource has no name".into(),
+            }),
+        };
+        let own = value_text(&name);
+        let bicep = matches!(
+            self.template.language,
+            Language::Bicep | Language::BicepParams
+        );
+        // The parent whose name prefixes this one, for Bicep children.
+        let parent: Option<(usize, usize)> = if !bicep {
+            None
+        } else if let Some(p) = r.parent_index {
+            inst.parent_instance.map(|pi| (p, pi))
+        } else if let Some(pexpr) = &r.parent {
+            self.parent_of(pexpr, &inst.locals)
+        } else {
+            None
+        };
+        let (full_name, prefix_id) = match parent {
+            Some((p, pi)) if (p, pi) != (decl, i) => {
+                let pid = self.identity(p, pi);
+                (format!("{}/{}", pid.full_name, own.0), Some(pid))
+            }
+            _ => (own.0.clone(), None),
+        };
+        let mut known = own.1;
+        let id = match prefix_id {
+            Some(pid) => {
+                known &= pid.id_known;
+                let last_type = r.type_name.rsplit('/').next().unwrap_or("");
+                format!("{}/{}/{}", pid.id, last_type, own.0)
+            }
+            None => {
+                let (scope_prefix, scope_known) = self.scope_prefix(r, &inst.locals);
+                known &= scope_known;
+                compose_id(&scope_prefix, &r.type_name, &full_name)
+            }
+        };
+        Identity {
+            name,
+            full_name,
+            id,
+            id_known: known,
+        }
+    }
+
+    /// Resolves a `parent:` expression to (declaration, instance).
+    fn parent_of(&self, expr: &Expr, locals: &Locals) -> Option<(usize, usize)> {
+        match &expr.kind {
+            ExprKind::Ident(s) => match self.symbols.get(&s.to_ascii_lowercase()) {
+                Some(Symbol::Resource(p)) => Some((*p, 0)),
+                _ => None,
+            },
+            ExprKind::Index { target, index, .. } => {
+                let (p, _) = self.parent_of(target, locals)?;
+                let i = self.eval(index, locals, 0).as_i64()?;
+                Some((p, usize::try_from(i).ok()?))
+            }
+            ExprKind::ChildAccess { .. } => self.child_decl(expr).map(|p| (p, 0)),
+            ExprKind::NonNull(inner) => self.parent_of(inner, locals),
+            _ => None,
+        }
+    }
+
+    /// The id prefix of the scope a resource is deployed at, and whether it is fully known.
+    fn scope_prefix(&self, r: &ResourceDecl, locals: &Locals) -> (String, bool) {
+        if let Some(scope) = &r.scope {
+            let v = self.eval(scope, locals, 0);
+            let id = match v.get("id") {
+                Some(id) => id.clone(),
+                None => v,
+            };
+            let (text, known) = value_text(&id);
+            return (text, known);
+        }
+        self.default_scope()
+    }
+
+    /// The id of the scope the template deploys to.
+    pub fn default_scope(&self) -> (String, bool) {
+        let sub = self.deployment.subscription_id.as_deref();
+        let rg = self.deployment.resource_group.as_deref();
+        match self.template.target_scope {
+            TargetScope::ResourceGroup => (
+                format!(
+                    "/subscriptions/{}/resourceGroups/{}",
+                    sub.unwrap_or(SUBSCRIPTION_PLACEHOLDER),
+                    rg.unwrap_or(RESOURCE_GROUP_PLACEHOLDER)
+                ),
+                sub.is_some() && rg.is_some(),
+            ),
+            TargetScope::Subscription => (
+                format!("/subscriptions/{}", sub.unwrap_or(SUBSCRIPTION_PLACEHOLDER)),
+                sub.is_some(),
+            ),
+            TargetScope::ManagementGroup => (
+                "/providers/Microsoft.Management/managementGroups/{managementGroupId}".into(),
+                false,
+            ),
+            TargetScope::Tenant => (String::new(), true),
+        }
+    }
+
+    fn call(
+        &self,
+        namespace: Option<&str>,
+        name: &str,
+        args: &[Expr],
+        locals: &Locals,
+        d: usize,
+        span: Span,
+    ) -> Value {
+        let lower = name.to_ascii_lowercase();
+        if let Some(ns) = namespace {
+            let ns = ns.to_ascii_lowercase();
+            if ns != "sys" && ns != "az" {
+                return Value::unknown(Reason::Error {
+                    message: format!("function '{ns}.{name}' is not evaluated"),
+                });
+            }
+        }
+        if let Some(f) = self.functions.get(&lower) {
+            if let Some(decl) = self.template.functions.get(*f) {
+                let mut scope: Locals = Vec::new();
+                for (p, a) in decl.params.iter().zip(args) {
+                    scope.push((p.clone(), self.eval(a, locals, d)));
+                }
+                return self.eval(&decl.body, &scope, d);
+            }
+        }
+        functions::call(self, &lower, name, args, locals, d, span)
+    }
+
+    /// `copyIndex(name?)`: the index of the named (or innermost) copy loop.
+    fn copy_index(&self, loop_name: Option<&str>, locals: &Locals) -> Value {
+        let found = locals.iter().rev().find(|(n, _)| match loop_name {
+            Some(l) => n
+                .strip_prefix("copy:")
+                .is_some_and(|x| x.eq_ignore_ascii_case(l)),
+            None => n.starts_with("copy:"),
+        });
+        match found {
+            Some((_, v)) => v.clone(),
+            None => type_error("copyIndex() used outside a copy loop"),
+        }
+    }
+}
+
+/// The text of a string-like value for ids and names: known text, symbolic text, or a placeholder
+/// naming what is unknown; and whether it is fully known.
+pub fn value_text(v: &Value) -> (String, bool) {
+    match &v.kind {
+        Kind::String(s) => (s.clone(), true),
+        Kind::Int(i) => (i.to_string(), true),
+        Kind::Unknown(r) => (
+            match r.as_ref() {
+                Reason::Symbolic { text } => text.clone(),
+                Reason::Parameter { name } => format!("{{{name}}}"),
+                Reason::Existing { symbol } => format!("{{{symbol}}}"),
+                Reason::Module { reference, .. } => format!("{{{reference}}}"),
+                _ => "{?}".into(),
+            },
+            false,
+        ),
+        _ => (v.to_json_lossy().to_string(), true),
+    }
+}
+
+/// `/subscriptions/…/providers/Ns/t1/n1/t2/n2` from a scope id, a full type and a full name.
+pub fn compose_id(scope: &str, type_name: &str, full_name: &str) -> String {
+    let mut parts = type_name.split('/');
+    let namespace = parts.next().unwrap_or("");
+    let types: Vec<&str> = parts.collect();
+    let names: Vec<&str> = full_name.split('/').collect();
+    let mut id = format!("{scope}/providers/{namespace}");
+    if types.len() == names.len() {
+        for (t, n) in types.iter().zip(&names) {
+            id.push('/');
+            id.push_str(t);
+            id.push('/');
+            id.push_str(n);
+        }
+    } else {
+        for t in &types {
+            id.push('/');
+            id.push_str(t);
+        }
+        id.push('/');
+        id.push_str(full_name);
+    }
+    id
+}
+
+/// Gives the inline subnets of a virtual network (and the like) the `id` Azure gives them.
+fn add_inline_child_ids(obj: &mut Value, type_name: &str, parent_id: &Value) {
+    let (child_key, child_type) = match type_name.to_ascii_lowercase().as_str() {
+        "microsoft.network/virtualnetworks" => ("subnets", "subnets"),
+        "microsoft.network/networksecuritygroups" => ("securityRules", "securityRules"),
+        "microsoft.network/routetables" => ("routes", "routes"),
+        _ => return,
+    };
+    let parent_text = value_text(parent_id);
+    let Some(props) = obj.get_mut("properties") else {
+        return;
+    };
+    let Some(children) = props.get_mut(child_key) else {
+        return;
+    };
+    if let Kind::Array(items) = &mut children.kind {
+        for item in items.iter_mut() {
+            if item.get("id").is_some() {
+                continue;
+            }
+            let Some(name) = item.get("name").map(value_text) else {
+                continue;
+            };
+            let text = format!("{}/{}/{}", parent_text.0, child_type, name.0);
+            let id = if parent_text.1 && name.1 {
+                Value::string(text)
+            } else {
+                Value::symbolic(text)
+            };
+            item.set("id", id);
+        }
+    }
+}
+
+enum PathStep<'e> {
+    Member(&'e str, bool),
+    Index(&'e Expr, bool, bool),
+}
+
+/// Splits `root.a[0].b` into the root identifier and the steps after it.
+fn resource_path(expr: &Expr) -> Option<(&str, Vec<PathStep<'_>>)> {
+    let mut steps = Vec::new();
+    let mut cur = expr;
+    loop {
+        match &cur.kind {
+            ExprKind::Member { target, name, safe } => {
+                steps.push(PathStep::Member(name, *safe));
+                cur = target;
+            }
+            ExprKind::Index {
+                target,
+                index,
+                safe,
+                from_end,
+            } => {
+                steps.push(PathStep::Index(index, *safe, *from_end));
+                cur = target;
+            }
+            ExprKind::NonNull(inner) => cur = inner,
+            ExprKind::Ident(name) => {
+                steps.reverse();
+                return Some((name, steps));
+            }
+            _ => return None,
+        }
+    }
+}
+
+fn bind_loop(
+    scope: &mut Locals,
+    item: Option<&str>,
+    index: Option<&str>,
+    element: Value,
+    i: usize,
+) {
+    let idx = Value::int(i64::try_from(i).unwrap_or(i64::MAX));
+    if let Some(n) = item {
+        scope.push((n.to_string(), element));
+    }
+    if let Some(n) = index {
+        scope.push((n.to_string(), idx));
+    }
+}
+
+/// The elements a loop walks over, or the unknown value that stops it.
+fn iterable_elements(items: &Value, limit: usize) -> Result<Vec<Value>, Value> {
+    match &items.kind {
+        Kind::Array(a) if a.len() > limit => Err(Value::unknown(Reason::Limit {
+            what: format!("a loop over {} items (at most {limit})", a.len()),
+        })),
+        Kind::Array(a) => Ok(a.clone()),
+        Kind::Unknown(_) => Err(items.clone()),
+        Kind::Null => Ok(Vec::new()),
+        _ => Err(type_error("a loop needs an array")),
+    }
+}
+
+/// `target.name`; a missing property is an error unless `safe`.
+pub fn member(target: &Value, name: &str, safe: bool) -> Value {
+    match &target.kind {
+        Kind::Object(_) => match target.get(name) {
+            Some(v) => v.clone(),
+            None if safe => Value::null(),
+            None => type_error(&format!("the object has no property '{name}'")),
+        },
+        Kind::Unknown(_) => target.clone(),
+        Kind::Null if safe => Value::null(),
+        _ => type_error(&format!(
+            "property '{name}' read from a value of type {}",
+            target.type_name()
+        )),
+    }
+}
+
+/// `target[index]`.
+pub fn index_value(target: &Value, index: &Value, safe: bool, from_end: bool) -> Value {
+    if index.is_unknown() {
+        return index.clone();
+    }
+    match &target.kind {
+        Kind::Array(items) => {
+            let Some(i) = index.as_i64() else {
+                return type_error("an array index must be an integer");
+            };
+            let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
+            let i = if from_end { len - i } else { i };
+            let found = usize::try_from(i).ok().and_then(|i| items.get(i));
+            match found {
+                Some(v) => v.clone(),
+                None if safe => Value::null(),
+                None => type_error(&format!("index {i} is out of range (length {len})")),
+            }
+        }
+        Kind::Object(_) => match index.as_str() {
+            Some(k) => member(target, k, safe),
+            None => type_error("an object index must be a string"),
+        },
+        Kind::Unknown(_) => target.clone(),
+        Kind::Null if safe => Value::null(),
+        _ => type_error("indexing a value that is neither an array nor an object"),
+    }
+}
+
+/// An unknown value for an expression that can't be evaluated as written.
+pub fn type_error(message: &str) -> Value {
+    Value::unknown(Reason::Error {
+        message: message.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests;
