@@ -4,6 +4,7 @@
 //! CLI / LSP. See ARCHITECTURE.md.
 
 pub mod analysis;
+pub mod build;
 pub mod diagnostic;
 pub mod eval;
 pub mod expr;
