@@ -2,9 +2,13 @@
 
 use crate::diagnostic::{Diagnostic, NotEvaluated};
 use crate::graph::ResourceGraph;
+use crate::model::{Language, Template};
 use crate::source::SourceMap;
+use crate::source::{FileId, Span};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::OnceLock;
 
 /// Reads files the analysis needs beyond its inputs (modules, parameter files): the CLI reads the
 /// disk, the language server serves unsaved editor buffers first.
@@ -53,16 +57,118 @@ pub struct Options {
     pub policy_dirs: Vec<PathBuf>,
 }
 
+/// The language of a file, by its extension and (for JSON) its `$schema`; `None` when azaudit
+/// doesn't read it.
+pub fn language_of(path: &Path, text: &str) -> Option<Language> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("bicep") => Some(Language::Bicep),
+        Some("bicepparam") => Some(Language::BicepParams),
+        Some("json") | Some("jsonc") => crate::syntax::arm::classify(text),
+        _ => None,
+    }
+}
+
+/// Reads one file into the template model; a panic inside becomes a diagnostic.
+pub fn lower(file: FileId, text: &str, language: Language) -> Template {
+    let run = || match language {
+        Language::Bicep | Language::BicepParams => {
+            crate::syntax::bicep::lower(file, text, language)
+        }
+        Language::ArmTemplate | Language::ArmParameters => crate::syntax::arm::lower(file, text),
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(t) => t,
+        Err(_) => {
+            let mut t = Template::empty(file, language);
+            t.syntax_errors.push(crate::model::SyntaxError {
+                span: Span::new(file, 0, 0),
+                message: "internal error while reading this file; please report it".into(),
+            });
+            t
+        }
+    }
+}
+
+/// The thread pool analyses run on: threads with room for deep templates.
+fn pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(32 << 20)
+            .thread_name(|i| format!("azaudit-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
 /// Audits `inputs` (and whatever modules and parameter files they pull in through `provider`).
 ///
 /// The language server and the CLI both call this. Never panics on any input: a file that fails
 /// becomes diagnostics and the rest goes on.
 pub fn check(inputs: &[Input], provider: &dyn FileProvider, options: &Options) -> Report {
-    let _ = (provider, options);
-    let mut report = Report::default();
-    for input in inputs {
-        report.sources.add(input.path.clone(), input.text.clone());
+    match pool() {
+        Some(p) => p.install(|| check_in_pool(inputs, provider, options)),
+        None => check_in_pool(inputs, provider, options),
     }
-    report.files = inputs.len();
+}
+
+fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Options) -> Report {
+    use rayon::prelude::*;
+    let _ = provider;
+    let mut report = Report::default();
+    let mut files: Vec<(FileId, Language)> = Vec::new();
+    for input in inputs {
+        let language = language_of(&input.path, &input.text);
+        let id = report.sources.add(input.path.clone(), input.text.clone());
+        if let Some(language) = language {
+            files.push((id, language));
+        }
+    }
+    report.files = files.len();
+    let sources = &report.sources;
+    let templates: Vec<Template> = files
+        .par_iter()
+        .map(|(id, language)| {
+            let text = sources.get(*id).map(|f| f.text.clone()).unwrap_or_default();
+            lower(*id, &text, *language)
+        })
+        .collect();
+    let deploys: Vec<crate::build::Deploy<'_>> = templates
+        .iter()
+        .map(|t| crate::build::Deploy {
+            template: t,
+            params: HashMap::new(),
+        })
+        .collect();
+    let graph = crate::build::build(&deploys);
+    let mut diagnostics = graph.diagnostics.clone();
+    let outcome = crate::policy::evaluate(&policies(options), &graph, options);
+    diagnostics.extend(outcome.diagnostics);
+    let mut not_evaluated = outcome.not_evaluated;
+    diagnostics.sort_by(|a, b| {
+        (a.span.file, a.span.start, &a.code, &a.message).cmp(&(
+            b.span.file,
+            b.span.start,
+            &b.code,
+            &b.message,
+        ))
+    });
+    diagnostics.dedup();
+    not_evaluated.sort();
+    not_evaluated.dedup();
+    report.graph = graph;
+    report.diagnostics = diagnostics;
+    report.not_evaluated = not_evaluated;
     report
+}
+
+/// The policies an analysis runs: the built-in ones and those of `options.policy_dirs`.
+fn policies(options: &Options) -> crate::policy::PolicySet {
+    let _ = options;
+    crate::policy::PolicySet::default()
 }

@@ -4,7 +4,9 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::eval::{value_text, Deployment, Evaluator};
 use crate::expr::ExprKind;
-use crate::graph::{normalize_id, Deployed, Edge, EdgeKind, Origin, Resource, ResourceGraph, Unresolved};
+use crate::graph::{
+    normalize_id, Deployed, Edge, EdgeKind, Origin, Resource, ResourceGraph, Unresolved,
+};
 use crate::model::{Language, Template};
 use crate::value::{Kind, Reason, Value};
 use std::collections::HashMap;
@@ -19,12 +21,38 @@ pub struct Deploy<'a> {
 /// subscription and resource group are not known) link only within their own file; fully known
 /// ids, and `existing` declarations, link across files.
 pub fn build(deploys: &[Deploy<'_>]) -> ResourceGraph {
+    use rayon::prelude::*;
+    // Each template is evaluated on its own (in parallel); linking needs them all.
+    let parts: Vec<Part> = deploys.par_iter().map(evaluate_template).collect();
     let mut graph = ResourceGraph::default();
-    // Per resource: (file, id known, dependsOn expressions are resolved later).
     let mut known_ids: Vec<bool> = Vec::new();
     let mut pending_depends: Vec<(usize, Vec<DependsOn>)> = Vec::new();
-    for d in deploys {
-        add_template(&mut graph, d, &mut known_ids, &mut pending_depends);
+    for part in parts {
+        let offset = graph.resources.len();
+        for mut r in part.graph.resources {
+            r.parent = r.parent.map(|p| p + offset);
+            if let Origin::InlineSubnet { vnet, index } = r.origin {
+                r.origin = Origin::InlineSubnet {
+                    vnet: vnet + offset,
+                    index,
+                };
+            }
+            graph.resources.push(r);
+        }
+        known_ids.extend(part.known_ids);
+        for (idx, deps) in part.pending {
+            let deps = deps
+                .into_iter()
+                .map(|d| match d {
+                    DependsOn::Decl(v) => {
+                        DependsOn::Decl(v.into_iter().map(|i| i + offset).collect())
+                    }
+                    other => other,
+                })
+                .collect();
+            pending_depends.push((idx + offset, deps));
+        }
+        graph.diagnostics.extend(part.graph.diagnostics);
     }
     let index = IdIndex::new(&graph, &known_ids);
     link_parents(&mut graph, &index);
@@ -33,6 +61,20 @@ pub fn build(deploys: &[Deploy<'_>]) -> ResourceGraph {
     graph.edges.sort();
     graph.edges.dedup();
     graph
+}
+
+/// What one template contributes before linking (indices local to it).
+#[derive(Default)]
+struct Part {
+    graph: ResourceGraph,
+    known_ids: Vec<bool>,
+    pending: Vec<(usize, Vec<DependsOn>)>,
+}
+
+fn evaluate_template(d: &Deploy<'_>) -> Part {
+    let mut part = Part::default();
+    add_template(&mut part.graph, d, &mut part.known_ids, &mut part.pending);
+    part
 }
 
 enum DependsOn {
@@ -86,7 +128,12 @@ fn add_template(
                 Value::string(ident.full_name.clone())
             } else {
                 match &ident.name.kind {
-                    Kind::Unknown(r) if !matches!(r.as_ref(), Reason::Symbolic { .. } | Reason::Parameter { .. }) => {
+                    Kind::Unknown(r)
+                        if !matches!(
+                            r.as_ref(),
+                            Reason::Symbolic { .. } | Reason::Parameter { .. }
+                        ) =>
+                    {
                         ident.name.clone()
                     }
                     _ if value_text(&ident.name).1 && !ident.full_name.contains('{') => {
@@ -96,15 +143,27 @@ fn add_template(
                 }
             };
             let mut body = Value::object(vec![
-                ("name".into(), full_name.or_span(ident.name.span.unwrap_or(decl.head_span))),
-                ("type".into(), Value::string(decl.type_name.clone()).with_span(decl.head_span)),
+                (
+                    "name".into(),
+                    full_name.or_span(ident.name.span.unwrap_or(decl.head_span)),
+                ),
+                (
+                    "type".into(),
+                    Value::string(decl.type_name.clone()).with_span(decl.head_span),
+                ),
             ]);
             if let Some(v) = &decl.api_version {
-                body.set("apiVersion", Value::string(v.clone()).with_span(decl.head_span));
+                body.set(
+                    "apiVersion",
+                    Value::string(v.clone()).with_span(decl.head_span),
+                );
             }
             if decl.existing {
                 let reason = Reason::Existing {
-                    symbol: decl.symbol.clone().unwrap_or_else(|| ident.full_name.clone()),
+                    symbol: decl
+                        .symbol
+                        .clone()
+                        .unwrap_or_else(|| ident.full_name.clone()),
                 };
                 for key in ["location", "properties", "sku", "kind", "tags", "identity"] {
                     body.set(key, Value::unknown(reason.clone()));
@@ -174,7 +233,12 @@ fn add_template(
 }
 
 /// The `dependsOn` entries of a declaration instance.
-fn depends_of(ev: &Evaluator<'_>, t: &Template, di: usize, inst: &crate::eval::Instance) -> Vec<DependsOn> {
+fn depends_of(
+    ev: &Evaluator<'_>,
+    t: &Template,
+    di: usize,
+    inst: &crate::eval::Instance,
+) -> Vec<DependsOn> {
     let Some(decl) = t.resources.get(di) else {
         return Vec::new();
     };
@@ -194,7 +258,11 @@ fn depends_of(ev: &Evaluator<'_>, t: &Template, di: usize, inst: &crate::eval::I
                 .resources
                 .iter()
                 .enumerate()
-                .filter(|(_, r)| r.symbol.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(s)))
+                .filter(|(_, r)| {
+                    r.symbol
+                        .as_deref()
+                        .is_some_and(|x| x.eq_ignore_ascii_case(s))
+                })
                 .map(|(i, _)| i)
                 .collect();
             if !decls.is_empty() {
@@ -215,10 +283,17 @@ fn add_inline_children(graph: &mut ResourceGraph, vnet: usize, known_ids: &mut V
     let Some(parent) = graph.resources.get(vnet) else {
         return;
     };
-    if !parent.type_name.eq_ignore_ascii_case("Microsoft.Network/virtualNetworks") {
+    if !parent
+        .type_name
+        .eq_ignore_ascii_case("Microsoft.Network/virtualNetworks")
+    {
         return;
     }
-    let Some(subnets) = parent.body.pointer("properties.subnets").and_then(Value::as_array) else {
+    let Some(subnets) = parent
+        .body
+        .pointer("properties.subnets")
+        .and_then(Value::as_array)
+    else {
         return;
     };
     let parent_known = known_ids.get(vnet).copied().unwrap_or(false);
@@ -361,7 +436,11 @@ fn link_parents(graph: &mut ResourceGraph, index: &IdIndex) {
     graph.edges.extend(edges);
 }
 
-fn link_depends_on(graph: &mut ResourceGraph, index: &IdIndex, pending: Vec<(usize, Vec<DependsOn>)>) {
+fn link_depends_on(
+    graph: &mut ResourceGraph,
+    index: &IdIndex,
+    pending: Vec<(usize, Vec<DependsOn>)>,
+) {
     for (from, deps) in pending {
         for dep in deps {
             let targets: Vec<usize> = match dep {
@@ -416,7 +495,9 @@ fn link_references(graph: &mut ResourceGraph, index: &IdIndex) {
     let mut edges = Vec::new();
     let mut unresolved = Vec::new();
     for (i, r) in graph.resources.iter().enumerate() {
-        let skip_subnets = r.type_name.eq_ignore_ascii_case("Microsoft.Network/virtualNetworks");
+        let skip_subnets = r
+            .type_name
+            .eq_ignore_ascii_case("Microsoft.Network/virtualNetworks");
         let mut found: Vec<(String, &Value)> = Vec::new();
         collect_refs(&r.body, String::new(), &mut found, skip_subnets, 0);
         for (path, v) in found {
@@ -476,7 +557,11 @@ fn collect_refs<'v>(
                 if depth == 0 && (k.eq_ignore_ascii_case("id") || k.eq_ignore_ascii_case("name")) {
                     continue;
                 }
-                if skip_subnets && depth == 1 && path == "properties" && k.eq_ignore_ascii_case("subnets") {
+                if skip_subnets
+                    && depth == 1
+                    && path == "properties"
+                    && k.eq_ignore_ascii_case("subnets")
+                {
                     continue;
                 }
                 let p = if path.is_empty() {
@@ -486,7 +571,9 @@ fn collect_refs<'v>(
                 };
                 let id_key = k.to_ascii_lowercase().ends_with("id");
                 match &child.kind {
-                    Kind::Unknown(r) if id_key && !matches!(r.as_ref(), Reason::Symbolic { .. }) => {
+                    Kind::Unknown(r)
+                        if id_key && !matches!(r.as_ref(), Reason::Symbolic { .. }) =>
+                    {
                         out.push((p, child));
                     }
                     _ => collect_refs(child, p, out, skip_subnets, depth + 1),
@@ -521,7 +608,9 @@ mod tests {
             Some("/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/virtualNetworks/v")
         );
         assert_eq!(
-            parent_id("/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/virtualNetworks/v"),
+            parent_id(
+                "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/virtualNetworks/v"
+            ),
             None
         );
     }
