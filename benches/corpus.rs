@@ -1,0 +1,80 @@
+//! Throughput over ../shared/corpus: tree-sitter alone versus the whole analysis (lowering,
+//! evaluation, the resource graph and every policy). Run with `cargo bench --bench corpus`;
+//! `RAYON_NUM_THREADS=1` for one thread. Prints a table; skips when ../shared is absent.
+
+use azaudit::analysis::{check, language_of, Disk, Input, Options};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            collect(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if !root.exists() {
+        eprintln!("corpus bench skipped: {} is absent", root.display());
+        return;
+    }
+    let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all".into());
+    let sets: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let sets = if sets.is_empty() {
+        vec!["quickstart".to_string(), "avm".to_string(), "bicep-samples".to_string()]
+    } else {
+        sets
+    };
+    println!("threads: {threads}");
+    println!("{:<14} {:>6} {:>8} {:>10} {:>8} {:>10} {:>10} {:>10}", "set", "files", "MB", "ts-parse s", "check s", "MB/s", "resources", "diags");
+    for set in sets {
+        let mut paths = Vec::new();
+        collect(&root.join(&set), &mut paths);
+        let inputs: Vec<Input> = paths
+            .iter()
+            .filter_map(|p| {
+                let text = std::fs::read_to_string(p).ok()?;
+                language_of(p, &text)?;
+                Some(Input { path: p.clone(), text: text.into() })
+            })
+            .collect();
+        let bytes: usize = inputs.iter().map(|i| i.text.len()).sum();
+        let mb = bytes as f64 / 1e6;
+        // tree-sitter alone, on the Bicep files, one thread.
+        let started = Instant::now();
+        let mut parser = tree_sitter::Parser::new();
+        let ok = parser.set_language(&tree_sitter_bicep::LANGUAGE.into()).is_ok();
+        if ok {
+            for i in inputs.iter().filter(|i| i.path.extension().is_some_and(|e| e == "bicep")) {
+                let _ = parser.parse(i.text.as_bytes(), None);
+            }
+        }
+        let ts = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let report = check(&inputs, &Disk, &Options::default());
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "{:<14} {:>6} {:>8.1} {:>10.2} {:>8.2} {:>10.1} {:>10} {:>10}",
+            set,
+            inputs.len(),
+            mb,
+            ts,
+            secs,
+            mb / secs,
+            report.graph.resources.len(),
+            report.diagnostics.len()
+        );
+    }
+}
