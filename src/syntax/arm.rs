@@ -178,6 +178,7 @@ pub fn lower(file: FileId, text: &str) -> Template {
         text: src,
         errors: Vec::new(),
         suppressions: Vec::new(),
+        literal_strings: false,
     };
     let mut t = match &parsed.value {
         Some(Json::Object(root)) => {
@@ -290,6 +291,9 @@ struct Lowerer<'t> {
     text: &'t str,
     errors: Vec<SyntaxError>,
     suppressions: Vec<Suppression>,
+    /// Parameter files: ARM does not evaluate expressions there (quickstarts pass `"[dbo].[emp]"`
+    /// as a plain value), so every string is text.
+    literal_strings: bool,
 }
 
 impl Lowerer<'_> {
@@ -431,7 +435,7 @@ impl Lowerer<'_> {
     fn lower_string(&mut self, s: &StringLit) -> Expr {
         let span = self.span(s.range);
         let v: &str = &s.value;
-        if !(v.len() >= 2 && v.starts_with('[') && v.ends_with(']')) {
+        if self.literal_strings || !(v.len() >= 2 && v.starts_with('[') && v.ends_with(']')) {
             return Expr::new(ExprKind::String(v.to_string()), span);
         }
         if v.starts_with("[[") {
@@ -927,13 +931,8 @@ impl Lowerer<'_> {
                     Some(Box::new(self.lower_template(tobj, inherited, d.depth + 1)))
                 }
             }
-            Some(other) => {
-                self.error(
-                    other.range(),
-                    "deployment `template` must be an object".into(),
-                );
-                None
-            }
+            // An expression (`[variables('$fxv#0')]` from Bicep's `loadJsonContent`): not lowered.
+            Some(_) => None,
             None => None,
         };
         if source.is_none() {
@@ -989,6 +988,7 @@ impl Lowerer<'_> {
 
     fn lower_parameter_file(&mut self, root: &Object) -> Template {
         let mut t = Template::empty(self.file, Language::ArmParameters);
+        self.literal_strings = true;
         t.using = get_object(root, "metadata")
             .and_then(|m| get_str(m, "template"))
             .map(|s| s.value.to_string());
@@ -1653,6 +1653,7 @@ mod tests {
           "parameters": {
             "sku": {"value": "Developer"},
             "count": {"value": 2},
+            "table": {"value": "[dbo].[emp]"},
             "password": {"reference": {"keyVault": {"id": "/subscriptions/x"}, "secretName": "pw"}}
           }
         }"#;
@@ -1669,6 +1670,7 @@ mod tests {
             [
                 ("sku".to_string(), Some("'Developer'".to_string())),
                 ("count".to_string(), Some("2".to_string())),
+                ("table".to_string(), Some("'[dbo].[emp]'".to_string())),
                 ("password".to_string(), None),
             ]
         );
