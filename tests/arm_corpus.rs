@@ -38,7 +38,7 @@ fn check(t: &Template, text: &str, depth: usize) -> (usize, usize) {
     for r in &t.resources {
         let head = text
             .get(r.head_span.start as usize..r.head_span.end as usize)
-            .unwrap();
+            .unwrap_or("<out of bounds>");
         assert!(head.starts_with('"') || head == "{", "head {head:?}");
         ok(&r.body);
         r.name.iter().for_each(ok);
@@ -47,7 +47,7 @@ fn check(t: &Template, text: &str, depth: usize) -> (usize, usize) {
     for p in &t.params {
         let name = text
             .get(p.name_span.start as usize..p.name_span.end as usize)
-            .unwrap();
+            .unwrap_or("<out of bounds>");
         assert!(name.contains(p.name.as_str()), "{name:?} vs {:?}", p.name);
         p.default.iter().for_each(ok);
     }
