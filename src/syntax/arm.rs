@@ -161,7 +161,16 @@ pub fn lower(file: FileId, text: &str) -> Template {
         None => text,
     };
     let fallback = classify(text).unwrap_or(Language::ArmTemplate);
-    let parsed = match parse_to_ast(src, &CollectOptions::default(), &ParseOptions::default()) {
+    // Lenient like the deployment engine's JSON reader (comments, trailing commas, single quotes,
+    // unquoted keys), but a missing comma is an error there, so it is one here.
+    let options = ParseOptions {
+        allow_missing_commas: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_non_finite_numbers: false,
+        ..ParseOptions::default()
+    };
+    let parsed = match parse_to_ast(src, &CollectOptions::default(), &options) {
         Ok(p) => p,
         Err(e) => {
             let mut t = Template::empty(file, fallback);
