@@ -286,3 +286,22 @@ fn bad_expressions_report_syntax_errors() {
     assert_eq!(f.slice(t.syntax_errors[0].span), "'b'");
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn truncated_and_mangled_fixtures_never_panic() {
+    for name in ["network.json", "symbolic.json", "deployments.json"] {
+        let (f, _) = fixture(name);
+        let text: &str = &f.text;
+        for (i, _) in text.char_indices().step_by(3) {
+            let prefix = text.get(..i).unwrap_or("");
+            let t = arm::lower(FileId(0), prefix);
+            assert!(i == 0 || !t.syntax_errors.is_empty() || prefix.trim_end().ends_with('}'));
+            // The same text with one character removed.
+            let mut mangled = String::with_capacity(text.len());
+            mangled.push_str(prefix);
+            mangled.push_str(text.get(i + 1..).unwrap_or(""));
+            let _ = arm::lower(FileId(0), &mangled);
+            let _ = arm::classify(&mangled);
+        }
+    }
+}

@@ -22,7 +22,7 @@ use crate::model::{
 use crate::source::{FileId, Span};
 
 /// JSON values nested deeper than this are not lowered (the JSON parser itself stops at 512).
-const MAX_JSON_DEPTH: usize = 520;
+const MAX_JSON_DEPTH: usize = 256;
 /// Inline templates nested deeper than this are not lowered.
 const MAX_TEMPLATE_DEPTH: usize = 32;
 /// How many bytes of a file [`classify`] looks at while searching for the top-level `$schema`.
@@ -895,7 +895,10 @@ impl Lowerer<'_> {
         let mut source = None;
         let mut source_span = d.head_span;
         if let Some(link) = props.and_then(|p| get_object(p, "templateLink")) {
-            if let Some(s) = get_str(link, "relativePath").or_else(|| get_str(link, "uri")) {
+            let linked = get_str(link, "relativePath")
+                .or_else(|| get_str(link, "uri"))
+                .or_else(|| get_str(link, "id"));
+            if let Some(s) = linked {
                 source = Some(s.value.to_string());
                 source_span = self.span(s.range);
             }
@@ -1647,6 +1650,29 @@ mod tests {
         }
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(!lower(FileId(0), &deep).syntax_errors.is_empty());
+        // As deep as the JSON parser allows, in objects, arrays and nested templates: no overflow.
+        for (open, close) in [("{\"a\": ", "}"), ("[", "]")] {
+            let deep = template(&format!(
+                "\"variables\": {{\"v\": {}1{}}}",
+                open.repeat(505),
+                close.repeat(505)
+            ));
+            let _ = lower(FileId(0), &deep);
+        }
+        let nested = r#"{"type": "Microsoft.Resources/deployments", "name": "d", "properties": {"template": {"resources": [X]}}}"#;
+        let mut inner =
+            String::from(r#"{"type": "Microsoft.Network/virtualNetworks", "name": "v"}"#);
+        for _ in 0..40 {
+            inner = nested.replace('X', &inner);
+        }
+        let t = lower(FileId(0), &template(&format!("\"resources\": [{inner}]")));
+        assert_eq!(t.syntax_errors.len(), 1);
+        assert_eq!(t.syntax_errors[0].message, "templates nested too deeply");
+        for _ in 0..80 {
+            inner = nested.replace('X', &inner);
+        }
+        let t = lower(FileId(0), &template(&format!("\"resources\": [{inner}]")));
+        assert_eq!(t.syntax_errors.len(), 1);
         // A byte order mark keeps offsets.
         let text = format!("\u{feff}{}", template(r#""variables": {"a": "b"}"#));
         let t = lower(FileId(0), &text);
