@@ -1,1 +1,539 @@
 //! The ARM template expression language (`[concat(parameters('a'), 'b')]`) → expression tree.
+//!
+//! A recursive-descent parser over the text between the outer `[` and `]`. Calls keep their
+//! original casing (the evaluator compares function names case-insensitively); `.name` becomes
+//! [`ExprKind::Member`], `[index]` becomes [`ExprKind::Index`]. Errors become [`ExprKind::Error`]
+//! whose span points at the offending text.
+
+use crate::expr::{Expr, ExprKind};
+use crate::source::{FileId, Span};
+
+/// How deeply calls, indexes and member accesses may nest before parsing gives up.
+const MAX_DEPTH: usize = 128;
+
+/// Parses the text inside `[` `]` of an ARM expression string; `offset` is the byte offset of that
+/// text in the file (so spans point into the file); errors become ExprKind::Error with a message.
+pub fn parse(file: FileId, text: &str, offset: usize) -> Expr {
+    let mut p = Parser {
+        file,
+        offset,
+        tokens: Vec::new(),
+        pos: 0,
+        end: text.len(),
+    };
+    if let Err(e) = p.lex(text) {
+        return e;
+    }
+    if p.tokens.is_empty() {
+        return Expr::new(
+            ExprKind::Error("empty expression".into()),
+            p.span(0, text.len()),
+        );
+    }
+    let expr = match p.expr(0) {
+        Ok(e) => e,
+        Err(e) => return e,
+    };
+    match p.peek() {
+        None => expr,
+        Some(t) => p.error_at(t, format!("unexpected {}", describe(&t.tok))),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Ident(String),
+    Str(String),
+    Int(i64),
+    Float(f64),
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    Comma,
+    Dot,
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    tok: Tok,
+    start: usize,
+    end: usize,
+}
+
+fn describe(t: &Tok) -> String {
+    match t {
+        Tok::Ident(s) => format!("`{s}`"),
+        Tok::Str(_) => "string".into(),
+        Tok::Int(_) | Tok::Float(_) => "number".into(),
+        Tok::LParen => "`(`".into(),
+        Tok::RParen => "`)`".into(),
+        Tok::LBracket => "`[`".into(),
+        Tok::RBracket => "`]`".into(),
+        Tok::Comma => "`,`".into(),
+        Tok::Dot => "`.`".into(),
+    }
+}
+
+struct Parser {
+    file: FileId,
+    offset: usize,
+    tokens: Vec<Token>,
+    pos: usize,
+    /// Length of the expression text (for "unexpected end" spans).
+    end: usize,
+}
+
+type PResult = Result<Expr, Expr>;
+
+impl Parser {
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(self.file, self.offset + start, self.offset + end)
+    }
+
+    fn error(&self, start: usize, end: usize, message: String) -> Expr {
+        Expr::new(ExprKind::Error(message), self.span(start, end))
+    }
+
+    fn error_at(&self, t: &Token, message: String) -> Expr {
+        self.error(t.start, t.end, message)
+    }
+
+    fn lex(&mut self, text: &str) -> Result<(), Expr> {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            let start = i;
+            let tok = match b {
+                b' ' | b'\t' | b'\r' | b'\n' => {
+                    i += 1;
+                    continue;
+                }
+                b'(' => Tok::LParen,
+                b')' => Tok::RParen,
+                b'[' => Tok::LBracket,
+                b']' => Tok::RBracket,
+                b',' => Tok::Comma,
+                b'.' => Tok::Dot,
+                b'\'' => {
+                    let mut s = String::new();
+                    let mut j = i + 1;
+                    let mut closed = false;
+                    // Copy runs between quotes; `''` is an escaped quote.
+                    let mut run = j;
+                    while let Some(&c) = bytes.get(j) {
+                        if c == b'\'' {
+                            s.push_str(text.get(run..j).unwrap_or(""));
+                            if bytes.get(j + 1) == Some(&b'\'') {
+                                s.push('\'');
+                                j += 2;
+                                run = j;
+                                continue;
+                            }
+                            closed = true;
+                            j += 1;
+                            break;
+                        }
+                        j += 1;
+                    }
+                    if !closed {
+                        return Err(self.error(start, text.len(), "unterminated string".into()));
+                    }
+                    self.tokens.push(Token {
+                        tok: Tok::Str(s),
+                        start,
+                        end: j,
+                    });
+                    i = j;
+                    continue;
+                }
+                b'0'..=b'9' | b'-' => {
+                    let mut j = i + 1;
+                    while bytes.get(j).is_some_and(u8::is_ascii_digit) {
+                        j += 1;
+                    }
+                    let mut float = false;
+                    if bytes.get(j) == Some(&b'.')
+                        && bytes.get(j + 1).is_some_and(u8::is_ascii_digit)
+                    {
+                        float = true;
+                        j += 1;
+                        while bytes.get(j).is_some_and(u8::is_ascii_digit) {
+                            j += 1;
+                        }
+                    }
+                    let lit = text.get(start..j).unwrap_or("");
+                    let tok = if float {
+                        lit.parse::<f64>().ok().map(Tok::Float)
+                    } else {
+                        lit.parse::<i64>().ok().map(Tok::Int)
+                    };
+                    let Some(tok) = tok else {
+                        return Err(self.error(start, j, format!("invalid number `{lit}`")));
+                    };
+                    self.tokens.push(Token { tok, start, end: j });
+                    i = j;
+                    continue;
+                }
+                c if c.is_ascii_alphabetic() || c == b'_' || c == b'$' => {
+                    let mut j = i + 1;
+                    while bytes
+                        .get(j)
+                        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'$')
+                    {
+                        j += 1;
+                    }
+                    self.tokens.push(Token {
+                        tok: Tok::Ident(text.get(start..j).unwrap_or("").to_string()),
+                        start,
+                        end: j,
+                    });
+                    i = j;
+                    continue;
+                }
+                _ => {
+                    let ch = text.get(i..).and_then(|s| s.chars().next()).unwrap_or('?');
+                    let end = i + ch.len_utf8();
+                    return Err(self.error(start, end, format!("unexpected character `{ch}`")));
+                }
+            };
+            self.tokens.push(Token {
+                tok,
+                start,
+                end: i + 1,
+            });
+            i += 1;
+        }
+        Ok(())
+    }
+
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.pos)
+    }
+
+    fn next(&mut self) -> Option<Token> {
+        let t = self.tokens.get(self.pos).cloned();
+        if t.is_some() {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn at(&self, tok: &Tok) -> bool {
+        self.peek().is_some_and(|t| &t.tok == tok)
+    }
+
+    fn unexpected_end(&self, what: &str) -> Expr {
+        self.error(
+            self.end,
+            self.end,
+            format!("unexpected end of expression, expected {what}"),
+        )
+    }
+
+    fn expect(&mut self, tok: Tok, what: &str) -> Result<Token, Expr> {
+        match self.next() {
+            Some(t) if t.tok == tok => Ok(t),
+            Some(t) => {
+                Err(self.error_at(&t, format!("expected {what}, found {}", describe(&t.tok))))
+            }
+            None => Err(self.unexpected_end(what)),
+        }
+    }
+
+    /// A primary expression followed by any number of `.name` and `[index]`.
+    fn expr(&mut self, depth: usize) -> PResult {
+        if depth > MAX_DEPTH {
+            let (s, e) = self
+                .peek()
+                .map(|t| (t.start, t.end))
+                .unwrap_or((self.end, self.end));
+            return Err(self.error(s, e, "expression nested too deeply".into()));
+        }
+        let mut expr = self.primary(depth)?;
+        let mut chain = depth;
+        loop {
+            if self.at(&Tok::Dot) {
+                chain += 1;
+                self.next();
+                let t = self.next();
+                let Some(Token {
+                    tok: Tok::Ident(name),
+                    end,
+                    ..
+                }) = t
+                else {
+                    return Err(match t {
+                        Some(t) => self.error_at(
+                            &t,
+                            format!("expected a property name, found {}", describe(&t.tok)),
+                        ),
+                        None => self.unexpected_end("a property name"),
+                    });
+                };
+                let span = Span::new(self.file, expr.span.start as usize, self.offset + end);
+                expr = Expr::new(
+                    ExprKind::Member {
+                        target: Box::new(expr),
+                        name,
+                        safe: false,
+                    },
+                    span,
+                );
+            } else if self.at(&Tok::LBracket) {
+                chain += 1;
+                self.next();
+                let index = self.expr(chain + 1)?;
+                let close = self.expect(Tok::RBracket, "`]`")?;
+                let span = Span::new(self.file, expr.span.start as usize, self.offset + close.end);
+                expr = Expr::new(
+                    ExprKind::Index {
+                        target: Box::new(expr),
+                        index: Box::new(index),
+                        safe: false,
+                        from_end: false,
+                    },
+                    span,
+                );
+            } else {
+                return Ok(expr);
+            }
+            if chain > MAX_DEPTH {
+                return Err(Expr::new(
+                    ExprKind::Error("expression nested too deeply".into()),
+                    expr.span,
+                ));
+            }
+        }
+    }
+
+    fn primary(&mut self, depth: usize) -> PResult {
+        let Some(t) = self.next() else {
+            return Err(self.unexpected_end("an expression"));
+        };
+        match t.tok {
+            Tok::Str(s) => Ok(Expr::new(ExprKind::String(s), self.span(t.start, t.end))),
+            Tok::Int(i) => Ok(Expr::new(ExprKind::Int(i), self.span(t.start, t.end))),
+            Tok::Float(f) => Ok(Expr::new(ExprKind::Float(f), self.span(t.start, t.end))),
+            Tok::Ident(first) => {
+                // `ns.fn(` is a user-defined function call; otherwise `name(`.
+                let (namespace, name) = if self.at(&Tok::Dot)
+                    && matches!(
+                        self.tokens.get(self.pos + 1),
+                        Some(Token {
+                            tok: Tok::Ident(_),
+                            ..
+                        })
+                    )
+                    && matches!(
+                        self.tokens.get(self.pos + 2),
+                        Some(Token {
+                            tok: Tok::LParen,
+                            ..
+                        })
+                    ) {
+                    self.next();
+                    let Some(Token {
+                        tok: Tok::Ident(n), ..
+                    }) = self.next()
+                    else {
+                        return Err(self.unexpected_end("a function name"));
+                    };
+                    (Some(first), n)
+                } else {
+                    (None, first)
+                };
+                if !self.at(&Tok::LParen) {
+                    if namespace.is_none() {
+                        let lit = match name.to_ascii_lowercase().as_str() {
+                            "true" => Some(ExprKind::Bool(true)),
+                            "false" => Some(ExprKind::Bool(false)),
+                            "null" => Some(ExprKind::Null),
+                            _ => None,
+                        };
+                        if let Some(kind) = lit {
+                            return Ok(Expr::new(kind, self.span(t.start, t.end)));
+                        }
+                    }
+                    return Err(self.error(
+                        t.start,
+                        t.end,
+                        format!("expected `(` after function name `{name}`"),
+                    ));
+                }
+                self.next();
+                let mut args = Vec::new();
+                let close = loop {
+                    if let Some(c) = self.peek().filter(|c| c.tok == Tok::RParen) {
+                        let c = c.clone();
+                        self.next();
+                        break c;
+                    }
+                    if !args.is_empty() {
+                        self.expect(Tok::Comma, "`,` or `)`")?;
+                    }
+                    args.push(self.expr(depth + 1)?);
+                };
+                Ok(Expr::new(
+                    ExprKind::Call {
+                        namespace,
+                        name,
+                        args,
+                    },
+                    self.span(t.start, close.end),
+                ))
+            }
+            other => Err(self.error(
+                t.start,
+                t.end,
+                format!("expected an expression, found {}", describe(&other)),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Expr {
+        parse(FileId(0), text, 0)
+    }
+
+    /// A compact rendering for assertions.
+    fn show(e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Null => "null".into(),
+            ExprKind::Bool(b) => b.to_string(),
+            ExprKind::Int(i) => i.to_string(),
+            ExprKind::Float(f) => f.to_string(),
+            ExprKind::String(s) => format!("'{s}'"),
+            ExprKind::Call {
+                namespace,
+                name,
+                args,
+            } => {
+                let args: Vec<String> = args.iter().map(show).collect();
+                match namespace {
+                    Some(ns) => format!("{ns}.{name}({})", args.join(", ")),
+                    None => format!("{name}({})", args.join(", ")),
+                }
+            }
+            ExprKind::Member { target, name, .. } => format!("{}.{name}", show(target)),
+            ExprKind::Index { target, index, .. } => format!("{}[{}]", show(target), show(index)),
+            ExprKind::Error(m) => format!("error({m})"),
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn calls_keep_casing_and_nest() {
+        assert_eq!(
+            show(&p("concat(parameters('a'), 'b')")),
+            "concat(parameters('a'), 'b')"
+        );
+        assert_eq!(
+            show(&p("resourceGroup().location")),
+            "resourceGroup().location"
+        );
+        assert_eq!(show(&p("  toLower( 'X' )  ")), "toLower('X')");
+    }
+
+    #[test]
+    fn namespaced_user_functions() {
+        let e = p("contoso.uniqueName('x')");
+        let ExprKind::Call {
+            namespace,
+            name,
+            args,
+        } = &e.kind
+        else {
+            panic!("{e:?}")
+        };
+        assert_eq!(namespace.as_deref(), Some("contoso"));
+        assert_eq!(name, "uniqueName");
+        assert_eq!(args.len(), 1);
+    }
+
+    #[test]
+    fn members_and_indexes() {
+        assert_eq!(
+            show(&p("reference('x').outputs['id'].value[0]")),
+            "reference('x').outputs['id'].value[0]"
+        );
+        assert_eq!(
+            show(&p("variables('a')[copyIndex()].name")),
+            "variables('a')[copyIndex()].name"
+        );
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(show(&p("'it''s'")), "'it's'");
+        assert_eq!(show(&p("add(-3, 42)")), "add(-3, 42)");
+        assert_eq!(show(&p("if(true, null, false)")), "if(true, null, false)");
+        assert_eq!(show(&p("true()")), "true()");
+        assert_eq!(show(&p("''")), "''");
+    }
+
+    #[test]
+    fn spans_are_file_offsets() {
+        // In the file: `"[concat('a', parameters('b'))]"` with the text starting at byte 10.
+        let e = parse(FileId(3), "concat('a', parameters('b'))", 10);
+        assert_eq!(e.span, Span::new(FileId(3), 10, 38));
+        let ExprKind::Call { args, .. } = &e.kind else {
+            panic!()
+        };
+        assert_eq!(args[0].span, Span::new(FileId(3), 17, 20));
+        assert_eq!(args[1].span, Span::new(FileId(3), 22, 37));
+        let m = parse(FileId(0), "a().b", 0);
+        assert_eq!(m.span, Span::new(FileId(0), 0, 5));
+    }
+
+    #[test]
+    fn errors_carry_messages_and_spans() {
+        let e = p("concat('a' 'b')");
+        assert_eq!(show(&e), "error(expected `,` or `)`, found string)");
+        assert_eq!((e.span.start, e.span.end), (11, 14));
+
+        let e = p("concat('a'");
+        assert_eq!(
+            show(&e),
+            "error(unexpected end of expression, expected `,` or `)`)"
+        );
+        assert_eq!((e.span.start, e.span.end), (10, 10));
+
+        let e = p("concat('abc)");
+        assert_eq!(show(&e), "error(unterminated string)");
+        assert_eq!((e.span.start, e.span.end), (7, 12));
+
+        let e = p("parameters");
+        assert_eq!(
+            show(&e),
+            "error(expected `(` after function name `parameters`)"
+        );
+
+        let e = p("a() b()");
+        assert_eq!(show(&e), "error(unexpected `b`)");
+        assert_eq!((e.span.start, e.span.end), (4, 5));
+
+        assert_eq!(show(&p("")), "error(empty expression)");
+        assert_eq!(show(&p("a(#)")), "error(unexpected character `#`)");
+        assert_eq!(
+            show(&p("a().")),
+            "error(unexpected end of expression, expected a property name)"
+        );
+    }
+
+    #[test]
+    fn depth_is_limited() {
+        let deep = format!("{}{}", "a(".repeat(10_000), ")".repeat(10_000));
+        assert!(matches!(p(&deep).kind, ExprKind::Error(ref m) if m.contains("too deeply")));
+        let chain = format!("a(){}", ".b".repeat(10_000));
+        assert!(matches!(p(&chain).kind, ExprKind::Error(ref m) if m.contains("too deeply")));
+        let idx = format!("a(){}", "[0]".repeat(10_000));
+        assert!(matches!(p(&idx).kind, ExprKind::Error(ref m) if m.contains("too deeply")));
+        let nested_idx = format!("a(){}{}", "[a()".repeat(10_000), "]".repeat(10_000));
+        assert!(matches!(p(&nested_idx).kind, ExprKind::Error(ref m) if m.contains("too deeply")));
+    }
+}
