@@ -43,7 +43,8 @@ fn render(report: &Report) -> String {
     }
     for e in &g.edges {
         let name = |i: usize| g.resources.get(i).map(|r| r.name.clone()).unwrap_or_default();
-        let _ = writeln!(out, "edge {} -> {} {:?} {}", name(e.from), name(e.to), e.kind, e.path);
+        let path = if e.path.is_empty() { String::new() } else { format!(" {}", e.path) };
+        let _ = writeln!(out, "edge {} -> {} {:?}{path}", name(e.from), name(e.to), e.kind);
     }
     for u in &g.unresolved {
         let name = g.resources.get(u.from).map(|r| r.name.clone()).unwrap_or_default();
