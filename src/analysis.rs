@@ -55,6 +55,8 @@ pub struct Options {
         std::collections::HashMap<String, std::collections::HashMap<String, serde_json::Value>>,
     /// Extra folders of policy definitions.
     pub policy_dirs: Vec<PathBuf>,
+    /// Where the deployment goes, when known (`subscriptionId`, resource group).
+    pub deployment: crate::eval::Deployment,
 }
 
 /// The language of a file, by its extension and (for JSON) its `$schema`; `None` when azaudit
@@ -143,6 +145,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         .map(|t| crate::build::Deploy {
             template: t,
             params: HashMap::new(),
+            deployment: options.deployment.clone(),
         })
         .collect();
     let graph = crate::build::build(&deploys);

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 pub struct Deploy<'a> {
     pub template: &'a Template,
     pub params: HashMap<String, Value>,
+    pub deployment: Deployment,
 }
 
 /// Builds one graph from several deployments. Ids with placeholders (the usual case: the
@@ -102,7 +103,7 @@ fn add_template(
     if matches!(t.language, Language::BicepParams | Language::ArmParameters) {
         return;
     }
-    let ev = Evaluator::new(t, d.params.clone(), Deployment::default());
+    let ev = Evaluator::new(t, d.params.clone(), d.deployment.clone());
     // (decl, instance) → graph index
     let mut placed: HashMap<(usize, usize), usize> = HashMap::new();
     for (di, decl) in t.resources.iter().enumerate() {

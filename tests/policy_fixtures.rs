@@ -1,0 +1,134 @@
+//! Every policy under policies/ has fixtures under fixtures/policies/<id>/: `pass.bicep`,
+//! `pass.json` (no diagnostic of that policy) and `fail.bicep`, `fail.json` (the policy's
+//! diagnostic starts on each line marked `// expect: <id>`, and nowhere else).
+
+use azaudit::analysis::{check, Disk, Input, Options, Report};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+const FILES: [&str; 4] = ["pass.bicep", "pass.json", "fail.bicep", "fail.json"];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+/// Ids of the policies shipped in policies/<category>/<id>.json.
+fn shipped_policies() -> BTreeSet<String> {
+    let mut ids = BTreeSet::new();
+    for category in std::fs::read_dir(root().join("policies")).expect("policies/") {
+        let category = category.expect("entry").path();
+        if !category.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&category).expect("category") {
+            let file = file.expect("entry").path();
+            if file.extension().is_some_and(|e| e == "json") {
+                ids.insert(file.file_stem().unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    ids
+}
+
+fn fixture_folders() -> BTreeSet<String> {
+    std::fs::read_dir(root().join("fixtures/policies"))
+        .expect("fixtures/policies/")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+fn options_for(id: &str) -> Options {
+    let mut options = Options::default();
+    if id == "apim-vnet-same-subscription" {
+        // The instance's own subscription is known only when the deployment says so.
+        options.deployment.subscription_id = Some("00000000-0000-0000-0000-000000000001".into());
+    }
+    options
+}
+
+fn run(path: &Path, options: &Options) -> Report {
+    let text = std::fs::read_to_string(path).expect("fixture");
+    let input = Input {
+        path: path.to_path_buf(),
+        text: text.into(),
+    };
+    check(&[input], &Disk, options)
+}
+
+fn marked_lines(text: &str, id: &str) -> BTreeSet<u32> {
+    let marker = format!("// expect: {id}");
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(&marker))
+        .map(|(i, _)| i as u32 + 1)
+        .collect()
+}
+
+#[test]
+fn every_policy_has_fixtures_and_every_fixture_names_a_policy() {
+    let policies = shipped_policies();
+    let folders = fixture_folders();
+    for id in &policies {
+        for f in FILES {
+            assert!(
+                root().join("fixtures/policies").join(id).join(f).exists(),
+                "policy `{id}` has no fixtures/policies/{id}/{f}"
+            );
+        }
+    }
+    for folder in &folders {
+        assert!(policies.contains(folder), "fixtures/policies/{folder} names no known policy");
+    }
+}
+
+#[test]
+fn fixtures_give_the_expected_diagnostics() {
+    let mut problems = Vec::new();
+    for id in shipped_policies() {
+        let options = options_for(&id);
+        for f in FILES {
+            let path = root().join("fixtures/policies").join(&id).join(f);
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let report = run(&path, &options);
+            let lines: BTreeSet<u32> = report
+                .diagnostics
+                .iter()
+                .filter(|d| d.code == id)
+                .filter_map(|d| report.sources.get(d.span.file).map(|s| s.line_col(d.span.start).line))
+                .collect();
+            let expected = marked_lines(&text, &id);
+            let errors: Vec<String> = report
+                .diagnostics
+                .iter()
+                .filter(|d| d.code == "syntax-error")
+                .map(|d| d.message.clone())
+                .collect();
+            if !errors.is_empty() {
+                problems.push(format!("{id}/{f}: syntax errors {errors:?}"));
+            }
+            if f.starts_with("pass") && !lines.is_empty() {
+                problems.push(format!("{id}/{f}: unexpected `{id}` on lines {lines:?}"));
+            }
+            if f.starts_with("fail") {
+                if expected.is_empty() {
+                    problems.push(format!("{id}/{f}: no `// expect: {id}` marker"));
+                }
+                if lines != expected {
+                    let all: Vec<String> = report
+                        .diagnostics
+                        .iter()
+                        .map(|d| format!("{}@{}", d.code, report.sources.get(d.span.file).map(|s| s.line_col(d.span.start).line).unwrap_or(0)))
+                        .collect();
+                    problems.push(format!(
+                        "{id}/{f}: `{id}` expected on lines {expected:?}, found on {lines:?} (all: {all:?})"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
