@@ -30,7 +30,7 @@ pub fn lower(file: FileId, text: &str, language: Language) -> Template {
     let mut template = Template::empty(file, language);
     let params_file = language == Language::BicepParams;
     let prepared = prepass::prepare(text, params_file);
-    let Some(tree) = parse(&prepared.text) else {
+    let Some(tree) = parse(&prepared.text, PARSE_TIME_LIMIT) else {
         template.syntax_errors.push(SyntaxError {
             span: Span::new(file, 0, 0),
             message: "parsing stopped after 2 s".to_string(),
@@ -45,8 +45,8 @@ pub fn lower(file: FileId, text: &str, language: Language) -> Template {
     template
 }
 
-/// Parses `text` with the thread's parser, giving up after [`PARSE_TIME_LIMIT`].
-fn parse(text: &str) -> Option<Tree> {
+/// Parses `text` with the thread's parser, giving up after `limit`.
+fn parse(text: &str, limit: Duration) -> Option<Tree> {
     PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -58,7 +58,7 @@ fn parse(text: &str) -> Option<Tree> {
         }
         let parser = slot.as_mut()?;
         let started = Instant::now();
-        let mut progress = |_: &ParseState| started.elapsed() > PARSE_TIME_LIMIT;
+        let mut progress = |_: &ParseState| started.elapsed() > limit;
         let options = ParseOptions::new().progress_callback(&mut progress);
         let bytes = text.as_bytes();
         let tree = parser.parse_with_options(

@@ -530,7 +530,11 @@ impl<'a> Lowerer<'a> {
             suppress: self.resource_suppress(node.start_byte()),
         };
         let mut children = Vec::new();
+        let mut unclosed = false;
         if let Some(body) = v.body {
+            unclosed = body
+                .child(body.child_count().saturating_sub(1))
+                .is_some_and(|c| c.is_missing());
             let mut items = Vec::new();
             for prop in self.object_members(body, 0, &mut children) {
                 match prop {
@@ -559,7 +563,13 @@ impl<'a> Lowerer<'a> {
             api_version,
         };
         for child in children {
-            self.resource(child, Some(&me), t, depth + 1);
+            // With the body's `}` missing, a declaration at the start of a line is the next
+            // top-level resource, not a child.
+            if unclosed && child.start_position().column == 0 {
+                self.resource(child, None, t, depth + 1);
+            } else {
+                self.resource(child, Some(&me), t, depth + 1);
+            }
         }
     }
 

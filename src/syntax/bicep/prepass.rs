@@ -97,6 +97,14 @@ pub fn prepare(src: &str, params_file: bool) -> Prepared {
                     in_string = false;
                     i += 1;
                 }
+                b'/' => {
+                    // tree-sitter-bicep lexes `//` inside a string as a comment; string values
+                    // are read from the original text, so the rewrite is harmless.
+                    if let Some(o) = out.get_mut(i) {
+                        *o = b'x';
+                    }
+                    i += 1;
+                }
                 b'$' if at(i + 1) == b'{' => {
                     stack.push(b'$');
                     in_string = false;
@@ -108,7 +116,7 @@ pub fn prepare(src: &str, params_file: bool) -> Prepared {
         }
         // Code.
         if c == b'\n' {
-            if stack.is_empty() {
+            if stack.is_empty() && !continues(bytes, i) {
                 finish_pending(&mut pending, i, bytes, &mut out, &mut p);
             }
             line_start = true;
@@ -135,9 +143,23 @@ pub fn prepare(src: &str, params_file: bool) -> Prepared {
             i += 2;
             continue;
         }
+        if c == b'$' && at(i + 1) == b'\'' && at(i + 2) == b'\'' && at(i + 3) == b'\'' {
+            // `$'''...'''` (interpolated multi-line string): parsed as a plain multi-line string.
+            if let Some(o) = out.get_mut(i) {
+                *o = b' ';
+            }
+            i += 1;
+            continue;
+        }
         if c == b'\'' && at(i + 1) == b'\'' && at(i + 2) == b'\'' {
             i += 3;
             while i < len && !(at(i) == b'\'' && at(i + 1) == b'\'' && at(i + 2) == b'\'') {
+                // As in single-line strings: no comments inside (values come from the original).
+                if matches!(at(i), b'/' | b'#') {
+                    if let Some(o) = out.get_mut(i) {
+                        *o = b'x';
+                    }
+                }
                 i += 1;
             }
             i += 3;
@@ -265,6 +287,17 @@ pub fn prepare(src: &str, params_file: bool) -> Prepared {
     p
 }
 
+/// Whether the line after the line break at `nl` continues the statement (it starts with `|`, `?`,
+/// `:`, `.`, `&` or `+`, as multi-line union types and conditional expressions do).
+fn continues(bytes: &[u8], nl: usize) -> bool {
+    let next = bytes
+        .iter()
+        .skip(nl + 1)
+        .find(|b| !b.is_ascii_whitespace())
+        .copied();
+    matches!(next, Some(b'|' | b'?' | b':' | b'.' | b'&' | b'+'))
+}
+
 /// Decides what a statement starting with `word` (at `ws`..`we`) needs.
 fn start_statement(
     word: &str,
@@ -277,18 +310,33 @@ fn start_statement(
 ) -> Pending {
     let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
     match word {
-        "extension" | "import" | "provider" | "type" => Pending::Blank(ws),
-        "using" if params_file => {
+        "extension" | "import" | "provider" | "type" | "extends" | "extensionConfig" => {
+            Pending::Blank(ws)
+        }
+        "using" => {
             let mut j = we;
             while matches!(at(j), b' ' | b'\t') {
                 j += 1;
             }
             if bytes.get(j..j + 4) == Some(b"none") && !is_ident_byte(at(j + 4)) {
                 p.using_none = Some((ws, j + 4));
-                Pending::Blank(ws)
-            } else {
-                Pending::None
+                return Pending::Blank(ws);
             }
+            // `using 'x' with { ... }`: keep `using 'x'`, blank the rest.
+            if at(j) == b'\'' {
+                j += 1;
+                while j < bytes.len() && at(j) != b'\'' && at(j) != b'\n' {
+                    j += 1;
+                }
+                j += 1;
+                while matches!(at(j), b' ' | b'\t') {
+                    j += 1;
+                }
+                if bytes.get(j..j + 4) == Some(b"with") && !is_ident_byte(at(j + 4)) {
+                    return Pending::Blank(j);
+                }
+            }
+            Pending::None
         }
         "param" | "output" | "var" => {
             // Skip the name.
@@ -406,7 +454,11 @@ mod tests {
         assert_eq!(p.from_end.len(), 1);
         assert_eq!(p.bangs.len(), 1);
         assert_eq!(p.spreads.len(), 2);
-        let t = p.types.values().next().map(|r| src.get(r.start..r.end).unwrap());
+        let t = p
+            .types
+            .values()
+            .next()
+            .map(|r| src.get(r.start..r.end).unwrap());
         assert_eq!(t, Some("lockType?"));
     }
 

@@ -454,3 +454,12 @@ fn garbage_does_not_panic() {
         let _ = lower_file(FileId(0), s, Language::BicepParams);
     }
 }
+
+#[test]
+fn parse_time_limit_cancels_and_parser_recovers() {
+    let big = "var a = [1, 2, 3]\n".repeat(20_000);
+    assert!(super::parse(&big, std::time::Duration::ZERO).is_none());
+    let t = bicep("var a = 1\n");
+    assert_eq!(t.vars.len(), 1);
+    assert!(t.syntax_errors.is_empty());
+}
