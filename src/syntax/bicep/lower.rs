@@ -8,6 +8,8 @@ use crate::model::{
     TargetScope, Template, VarDecl,
 };
 use crate::source::{FileId, Span};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use tree_sitter::Node;
 
 /// Nesting limit for expressions and nested resources.
@@ -21,6 +23,9 @@ pub struct Lowerer<'a> {
     prepared: &'a Prepared,
     next_lines: &'a [NextLine],
     params_file: bool,
+    /// Array items the grammar split in two (`subscription().id` read as `subscription` and
+    /// `().id`): offset of the `(` → the callee, lowered.
+    callees: RefCell<BTreeMap<usize, Expr>>,
 }
 
 /// A resource's type and API version, for composing nested children.
@@ -123,6 +128,7 @@ impl<'a> Lowerer<'a> {
             prepared,
             next_lines,
             params_file,
+            callees: RefCell::new(BTreeMap::new()),
         }
     }
 
@@ -678,10 +684,14 @@ impl<'a> Lowerer<'a> {
         resources: &mut Vec<Node<'t>>,
     ) -> Vec<ObjectItem> {
         let mut items = Vec::new();
-        for prop in named_children(node) {
-            if prop.kind() != "object_property" {
-                continue;
-            }
+        let props: Vec<Node> = named_children(node)
+            .into_iter()
+            .filter(|p| p.kind() == "object_property")
+            .collect();
+        let mut k = 0;
+        // Bounded: `k` grows by at least one per iteration.
+        while let Some(prop) = props.get(k).copied() {
+            k += 1;
             let kids = named_children(prop);
             let Some(first) = kids.first() else {
                 continue;
@@ -697,9 +707,39 @@ impl<'a> Lowerer<'a> {
                 continue;
             }
             let key_node = *first;
-            let value = match kids.get(1) {
-                Some(v) => self.expr(*v, depth + 1),
-                None => Expr::new(
+            // `k: (c) ? a : b` read as `k: (c)?` (a nullable type) and the property `a: b`.
+            let ternary = kids
+                .get(1)
+                .filter(|v| v.kind() == "nullable_type" && has_token(**v, "?"))
+                .and_then(|v| {
+                    let next = props.get(k)?;
+                    let nk = named_children(*next);
+                    let (Some(then), Some(otherwise)) = (nk.first(), nk.get(1)) else {
+                        return None;
+                    };
+                    let cond = named_children(*v).into_iter().next()?;
+                    if next.start_position().row != v.end_position().row
+                        || !matches!(then.kind(), "string" | "identifier")
+                    {
+                        return None;
+                    }
+                    let kind = ExprKind::Ternary {
+                        cond: Box::new(self.expr(cond, depth + 1)),
+                        then: Box::new(self.expr(*then, depth + 1)),
+                        otherwise: Box::new(self.expr(*otherwise, depth + 1)),
+                    };
+                    Some(Expr::new(
+                        kind,
+                        Span::new(self.file, v.start_byte(), next.end_byte()),
+                    ))
+                });
+            let value = match (ternary, kids.get(1)) {
+                (Some(t), _) => {
+                    k += 1;
+                    t
+                }
+                (None, Some(v)) => self.expr(*v, depth + 1),
+                (None, None) => Expr::new(
                     ExprKind::Error("expected a value".to_string()),
                     Span::new(self.file, prop.end_byte(), prop.end_byte()),
                 ),
@@ -762,6 +802,15 @@ impl<'a> Lowerer<'a> {
                 ExprKind::Object(self.object_members(node, d, &mut ignored))
             }
             "parenthesized_expression" => return self.parenthesized(node, d),
+            // `(c) ? a : b` sometimes parses as a type: read the type as the expression it spells.
+            "parenthesized_type" | "type" => match named_children(node).as_slice() {
+                [one] => {
+                    let mut e = self.expr(*one, d);
+                    e.span = self.span(node);
+                    return e;
+                }
+                _ => ExprKind::Error("expected an expression".to_string()),
+            },
             "call_expression" => self.call(node, d),
             "member_expression" => self.member(node, d),
             "subscript_expression" => self.subscript(node, d),
@@ -793,23 +842,76 @@ impl<'a> Lowerer<'a> {
     }
 
     fn array(&self, node: Node, d: usize) -> ExprKind {
-        let items = named_children(node)
+        let kids: Vec<Node> = named_children(node)
             .into_iter()
             .filter(|c| c.kind() != "decorators")
-            .map(|c| {
-                let e = self.expr(c, d);
-                if self.prepared.spreads.contains_key(&c.start_byte()) {
+            .collect();
+        let mut items = Vec::with_capacity(kids.len());
+        let mut k = 0;
+        // Bounded: `k` grows by at least one per iteration.
+        while let Some(c) = kids.get(k).copied() {
+            k += 1;
+            let spread = self.prepared.spreads.contains_key(&c.start_byte());
+            let wrap = |e: Expr| {
+                if spread {
                     ArrayItem::Spread(e)
                 } else {
                     ArrayItem::Item(e)
                 }
-            })
-            .collect();
+            };
+            let next = kids.get(k).copied();
+            // `f(x)` read as two items `f` and `(x)` (the grammar allows items without commas).
+            if let Some(n) = next {
+                if matches!(c.kind(), "identifier" | "member_expression")
+                    && n.start_byte() == c.end_byte()
+                    && self.text.get(n.start_byte()..n.start_byte() + 1) == Some("(")
+                {
+                    let callee = self.expr(c, d);
+                    self.callees.borrow_mut().insert(n.start_byte(), callee);
+                    let mut e = self.expr(n, d);
+                    self.callees.borrow_mut().remove(&n.start_byte());
+                    e.span = Span::new(self.file, c.start_byte(), n.end_byte());
+                    items.push(wrap(e));
+                    k += 1;
+                    continue;
+                }
+            }
+            // `a` and `(b)` on separate lines read as the call `a(b)`.
+            if c.kind() == "call_expression" {
+                if let (Some(f), Some(args)) = (
+                    c.child_by_field_name("function"),
+                    c.child_by_field_name("arguments"),
+                ) {
+                    let between = self.text.get(f.end_byte()..args.start_byte()).unwrap_or("");
+                    if between.contains('\n') {
+                        items.push(wrap(self.expr(f, d)));
+                        let inner = named_children(args);
+                        let e = match inner.as_slice() {
+                            [one] => {
+                                let mut e = self.expr(*one, d);
+                                e.span = self.span(args);
+                                e
+                            }
+                            _ => self.error(args, "expected an expression in parentheses"),
+                        };
+                        items.push(ArrayItem::Item(e));
+                        continue;
+                    }
+                }
+            }
+            items.push(wrap(self.expr(c, d)));
+        }
         ExprKind::Array(items)
     }
 
     fn parenthesized(&self, node: Node, d: usize) -> Expr {
         let kids = named_children(node);
+        let callee = self.callees.borrow_mut().remove(&node.start_byte());
+        if let Some(callee) = callee {
+            let span = Span::new(self.file, callee.span.start as usize, node.end_byte());
+            let args = kids.iter().map(|a| self.expr(*a, d)).collect();
+            return Expr::new(call_from_callee(callee, args), span);
+        }
         let kind = match kids.as_slice() {
             [one] => {
                 let mut e = self.expr(*one, d);
@@ -1043,6 +1145,34 @@ impl<'a> Lowerer<'a> {
             .into_iter()
             .map(|a| self.expr(a, depth))
             .collect()
+    }
+}
+
+/// A call of an already lowered callee: `f`, `ns.f` or a method call `x.y.f` (the target becomes
+/// the first argument).
+fn call_from_callee(callee: Expr, mut args: Vec<Expr>) -> ExprKind {
+    match callee.kind {
+        ExprKind::Ident(name) => ExprKind::Call {
+            namespace: None,
+            name,
+            args,
+        },
+        ExprKind::Member { target, name, .. } => match target.kind {
+            ExprKind::Ident(ns) => ExprKind::Call {
+                namespace: Some(ns),
+                name,
+                args,
+            },
+            _ => {
+                args.insert(0, *target);
+                ExprKind::Call {
+                    namespace: None,
+                    name,
+                    args,
+                }
+            }
+        },
+        _ => ExprKind::Error("expected a function name".to_string()),
     }
 }
 

@@ -463,3 +463,53 @@ fn parse_time_limit_cancels_and_parser_recovers() {
     assert_eq!(t.vars.len(), 1);
     assert!(t.syntax_errors.is_empty());
 }
+
+#[test]
+fn array_items_the_grammar_splits_are_rejoined() {
+    let text =
+        "var a = [\n  subscription().id\n  uri(x, 'y')\n  3\n  (i * 3)\n  ...map(xs, x => x)\n]\n";
+    let t = bicep(text);
+    assert!(t.syntax_errors.is_empty(), "{:?}", t.syntax_errors);
+    let ExprKind::Array(items) = &var(&t, "a").kind else {
+        panic!()
+    };
+    let shown: Vec<String> = items
+        .iter()
+        .map(|i| match i {
+            ArrayItem::Item(e) => at(text, e.span).to_string(),
+            ArrayItem::Spread(e) => format!("...{}", at(text, e.span)),
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            "subscription().id",
+            "uri(x, 'y')",
+            "3",
+            "(i * 3)",
+            "...map(xs, x => x)"
+        ]
+    );
+    let mut errors = 0;
+    var(&t, "a").walk(&mut |e| errors += usize::from(matches!(e.kind, ExprKind::Error(_))));
+    assert_eq!(errors, 0);
+    match &items[1] {
+        ArrayItem::Item(e) => assert!(
+            matches!(&e.kind, ExprKind::Call { name, args, .. } if name == "uri" && args.len() == 2)
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn parenthesized_condition_in_object_is_a_ternary() {
+    let text = "var o = {\n  a: (on) ? 'Deny' : 'Allow'\n  b: 1\n}\n";
+    let t = bicep(text);
+    assert!(t.syntax_errors.is_empty(), "{:?}", t.syntax_errors);
+    let o = var(&t, "o");
+    let a = o.property("a").unwrap();
+    assert!(matches!(a.kind, ExprKind::Ternary { .. }), "{a:?}");
+    assert_eq!(at(text, a.span), "(on) ? 'Deny' : 'Allow'");
+    assert!(o.property("b").is_some());
+    assert!(o.property("Deny").is_none());
+}
