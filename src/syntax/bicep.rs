@@ -90,7 +90,12 @@ fn collect_syntax_errors(file: FileId, text: &str, root: Node, out: &mut Vec<Syn
             });
             descend = false;
         } else if node.is_missing() {
-            let what = if node.is_named() {
+            let after = node
+                .prev_sibling()
+                .filter(|p| !p.is_named() && matches!(p.kind(), ":" | "=" | "=>"));
+            let what = if let Some(p) = after {
+                format!("a value after `{}`", p.kind())
+            } else if node.is_named() {
                 node.kind().replace('_', " ")
             } else {
                 format!("`{}`", node.kind())
@@ -143,6 +148,20 @@ fn error_message(text: &str, node: Node) -> String {
         .unwrap_or("")
         .trim();
     let token: String = token.chars().take(40).collect();
+    const KEYWORDS: [&str; 9] = [
+        "param",
+        "var",
+        "output",
+        "resource",
+        "module",
+        "func",
+        "metadata",
+        "targetScope",
+        "using",
+    ];
+    if KEYWORDS.contains(&token.as_str()) && node.child_count() > 1 {
+        return format!("incomplete `{token}` declaration");
+    }
     if token.is_empty() {
         if node.end_byte() >= text.trim_end().len() {
             "unexpected end of file".to_string()

@@ -513,3 +513,30 @@ fn parenthesized_condition_in_object_is_a_ternary() {
     assert!(o.property("b").is_some());
     assert!(o.property("Deny").is_none());
 }
+
+#[test]
+fn syntax_error_messages_name_the_problem() {
+    let cases = [
+        (
+            "resource x 'T@v' = {\n  name: 'a'\n  location\n}\n",
+            "unexpected `location`",
+        ),
+        ("var = 1\n", "incomplete `var` declaration"),
+        ("output o string\n", "incomplete `output` declaration"),
+        (
+            "resource x 'T@v' = {\n  name: 'a',, \n}\n",
+            "unexpected `,`",
+        ),
+        ("var a = [1, 2\nvar b = 1\n", "expected `]`"),
+        ("var a = foo(\n", "expected `)`"),
+        (
+            "module m './x.bicep' = {\n  params: {\n    a: \n  }\n}\n",
+            "expected a value after `:`",
+        ),
+    ];
+    for (text, message) in cases {
+        let t = bicep(text);
+        let got: Vec<&str> = t.syntax_errors.iter().map(|e| e.message.as_str()).collect();
+        assert!(got.contains(&message), "{text:?}: {got:?}");
+    }
+}
