@@ -212,11 +212,13 @@ impl<'a> Lowerer<'a> {
             return decs;
         };
         let (from, to) = (last.end_byte(), decl.start_byte());
+        // `blanked` is in text order: the first range starting at or after `from`.
+        let first = self.prepared.blanked.partition_point(|(s, _)| *s < from);
         if self
             .prepared
             .blanked
-            .iter()
-            .any(|(s, e)| *s >= from && *e <= to)
+            .get(first)
+            .is_some_and(|(_, e)| *e <= to)
         {
             return Vec::new();
         }

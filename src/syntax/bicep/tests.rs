@@ -540,3 +540,12 @@ fn syntax_error_messages_name_the_problem() {
         assert!(got.contains(&message), "{text:?}: {got:?}");
     }
 }
+
+#[test]
+fn decorators_of_ignored_statements_do_not_leak() {
+    let text = "@export()\n@description('a type')\ntype t = string\nparam p string\n@description('real')\nparam q string\n";
+    let t = bicep(text);
+    assert!(t.syntax_errors.is_empty(), "{:?}", t.syntax_errors);
+    assert_eq!(t.params[0].description, None);
+    assert_eq!(t.params[1].description.as_deref(), Some("real"));
+}
