@@ -86,7 +86,12 @@ pub fn prepare(src: &str, params_file: bool) -> Prepared {
     let mut pending = Pending::None;
     let len = bytes.len();
     let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
-    let mut i = 0usize;
+    // A byte order mark is not part of the first line.
+    let mut i = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
     // Bounded: every iteration advances `i` by at least one.
     while i < len {
         let c = at(i);

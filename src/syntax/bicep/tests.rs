@@ -549,3 +549,14 @@ fn decorators_of_ignored_statements_do_not_leak() {
     assert_eq!(t.params[0].description, None);
     assert_eq!(t.params[1].description.as_deref(), Some("real"));
 }
+
+#[test]
+fn byte_order_mark_and_crlf() {
+    let text = "\u{feff}param lock lockType?\r\n#disable-next-line a\r\nvar x = '''\r\nhi'''\r\n";
+    let t = bicep(text);
+    assert!(t.syntax_errors.is_empty(), "{:?}", t.syntax_errors);
+    assert_eq!(t.params[0].type_name.as_deref(), Some("lockType"));
+    assert_eq!(var(&t, "x").as_str(), Some("hi"));
+    assert_eq!(at(text, t.suppressions[0].span), "#disable-next-line a");
+    assert_eq!(at(text, t.suppressions[0].covers), "var x = '''");
+}
