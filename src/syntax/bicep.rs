@@ -1,12 +1,12 @@
 //! Bicep and `.bicepparam` files, parsed with tree-sitter-bicep, lowered to the template model.
 //!
-//! tree-sitter-bicep 1.1 lags the language: an offset-preserving pre-pass ([`prepass`]) rewrites
+//! tree-sitter-bicep 1.1 lags the language: an offset-preserving pre-pass (module `prepass`) rewrites
 //! what it cannot parse (spreads, `[^i]`, postfix `!`, rich types, `.bicepparam` assignments) and
-//! the lowering ([`lower`](mod@lower)) reads values from the original text. Spans are byte offsets
+//! the lowering (module `lower`) reads values from the original text. Spans are byte offsets
 //! in the original text.
 
 mod lower;
-pub mod prepass;
+mod prepass;
 mod suppress;
 
 use crate::model::{Language, SyntaxError, Template};
