@@ -1,10 +1,206 @@
 //! Bicep and `.bicepparam` files, parsed with tree-sitter-bicep, lowered to the template model.
+//!
+//! tree-sitter-bicep 1.1 lags the language: an offset-preserving pre-pass (module `prepass`) rewrites
+//! what it cannot parse (spreads, `[^i]`, postfix `!`, rich types, `.bicepparam` assignments) and
+//! the lowering (module `lower`) reads values from the original text. Spans are byte offsets
+//! in the original text.
 
-use crate::model::{Language, Template};
-use crate::source::FileId;
+mod lower;
+mod prepass;
+mod suppress;
 
-/// Lowers a Bicep or .bicepparam file (placeholder until the lowering lands).
-pub fn lower(file: FileId, text: &str, language: Language) -> Template {
-    let _ = text;
-    Template::empty(file, language)
+use crate::model::{Language, SyntaxError, Template};
+use crate::source::{FileId, Span};
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+use tree_sitter::{Node, ParseOptions, ParseState, Parser, Tree};
+
+/// How long one file may take to parse.
+const PARSE_TIME_LIMIT: Duration = Duration::from_secs(2);
+
+/// At most this many syntax errors are reported per file.
+const MAX_SYNTAX_ERRORS: usize = 100;
+
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
+
+/// Lowers a Bicep (`Language::Bicep`) or .bicepparam (`Language::BicepParams`) file.
+pub fn lower(file: FileId, text: &str, language: Language) -> Template {
+    let mut template = Template::empty(file, language);
+    let params_file = language == Language::BicepParams;
+    let prepared = prepass::prepare(text, params_file);
+    let Some(tree) = parse(&prepared.text, PARSE_TIME_LIMIT) else {
+        template.syntax_errors.push(SyntaxError {
+            span: Span::new(file, 0, 0),
+            message: "parsing stopped after 2 s".to_string(),
+        });
+        return template;
+    };
+    let (suppressions, next_lines) = suppress::suppressions(file, text, &prepared.directives);
+    template.suppressions = suppressions;
+    collect_syntax_errors(file, text, tree.root_node(), &mut template.syntax_errors);
+    let mut lowerer = lower::Lowerer::new(file, text, &prepared, &next_lines, params_file);
+    lowerer.lower_root(tree.root_node(), &mut template);
+    template
+}
+
+/// Parses `text` with the thread's parser, giving up after `limit`.
+fn parse(text: &str, limit: Duration) -> Option<Tree> {
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut parser = Parser::new();
+            parser
+                .set_language(&tree_sitter_bicep::LANGUAGE.into())
+                .ok()?;
+            *slot = Some(parser);
+        }
+        let parser = slot.as_mut()?;
+        let started = Instant::now();
+        let mut progress = |_: &ParseState| started.elapsed() > limit;
+        let options = ParseOptions::new().progress_callback(&mut progress);
+        let bytes = text.as_bytes();
+        let tree = parser.parse_with_options(
+            &mut |offset, _| bytes.get(offset..).unwrap_or(&[]),
+            None,
+            Some(options),
+        );
+        if tree.is_none() {
+            parser.reset();
+        }
+        tree
+    })
+}
+
+/// Every ERROR and MISSING node (outermost ERROR only) → a syntax error.
+fn collect_syntax_errors(file: FileId, text: &str, root: Node, out: &mut Vec<SyntaxError>) {
+    if !root.has_error() {
+        return;
+    }
+    let mut cursor = root.walk();
+    // Iterative pre-order walk; bounded by the tree's size.
+    loop {
+        let node = cursor.node();
+        let mut descend = node.has_error();
+        if node.is_error() {
+            out.push(SyntaxError {
+                span: Span::new(file, node.start_byte(), node.end_byte()),
+                message: error_message(text, node),
+            });
+            descend = false;
+        } else if node.is_missing() {
+            let after = node
+                .prev_sibling()
+                .filter(|p| !p.is_named() && matches!(p.kind(), ":" | "=" | "=>"));
+            let what = if let Some(p) = after {
+                format!("a value after `{}`", p.kind())
+            } else if node.is_named() {
+                node.kind().replace('_', " ")
+            } else {
+                format!("`{}`", node.kind())
+            };
+            out.push(SyntaxError {
+                span: Span::new(file, node.start_byte(), node.end_byte()),
+                message: format!("expected {what}"),
+            });
+        }
+        if out.len() >= MAX_SYNTAX_ERRORS {
+            return;
+        }
+        if descend && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+        }
+    }
+}
+
+/// "unexpected `tok`" for an ERROR node, naming its first token; "expected `}`" when the error runs
+/// to the end of the file with a bracket left open.
+fn error_message(text: &str, node: Node) -> String {
+    if node.end_byte() >= text.trim_end().len() {
+        let body = text.get(node.start_byte()..node.end_byte()).unwrap_or("");
+        if let Some(close) = unclosed(body) {
+            return format!("expected `{close}`");
+        }
+    }
+    let mut first = node;
+    let mut guard = 0;
+    while let Some(c) = first.child(0) {
+        first = c;
+        guard += 1;
+        if guard > 256 {
+            break;
+        }
+    }
+    let token = text
+        .get(first.start_byte()..first.end_byte())
+        .unwrap_or("")
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim();
+    let token: String = token.chars().take(40).collect();
+    const KEYWORDS: [&str; 9] = [
+        "param",
+        "var",
+        "output",
+        "resource",
+        "module",
+        "func",
+        "metadata",
+        "targetScope",
+        "using",
+    ];
+    if KEYWORDS.contains(&token.as_str()) && node.child_count() > 1 {
+        return format!("incomplete `{token}` declaration");
+    }
+    if token.is_empty() {
+        if node.end_byte() >= text.trim_end().len() {
+            "unexpected end of file".to_string()
+        } else {
+            "syntax error".to_string()
+        }
+    } else {
+        format!("unexpected `{token}`")
+    }
+}
+
+/// The closing bracket the last bracket left open in `code` needs (strings skipped roughly).
+fn unclosed(code: &str) -> Option<char> {
+    let mut stack = Vec::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in code.chars() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '\'' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '\'' => in_string = true,
+            '{' => stack.push('}'),
+            '[' => stack.push(']'),
+            '(' => stack.push(')'),
+            '}' | ']' | ')' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    stack.pop()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1202 @@
+//! Lowering of a tree-sitter-bicep tree (over pre-pass text) to the template model.
+
+use super::prepass::Prepared;
+use super::suppress::NextLine;
+use crate::expr::{ArrayItem, BinaryOp, Expr, ExprKind, InterpPart, ObjectItem, UnaryOp};
+use crate::model::{
+    FunctionDecl, Loop, ModuleDecl, OutputDecl, ParamAssignment, ParamDecl, ResourceDecl,
+    TargetScope, Template, VarDecl,
+};
+use crate::source::{FileId, Span};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use tree_sitter::Node;
+
+/// Nesting limit for expressions and nested resources.
+const MAX_DEPTH: usize = 256;
+
+/// Walks one tree and fills a [`Template`].
+pub struct Lowerer<'a> {
+    file: FileId,
+    /// The original text (values and names come from here).
+    text: &'a str,
+    prepared: &'a Prepared,
+    next_lines: &'a [NextLine],
+    params_file: bool,
+    /// Array items the grammar split in two (`subscription().id` read as `subscription` and
+    /// `().id`): offset of the `(` → the callee, lowered.
+    callees: RefCell<BTreeMap<usize, Expr>>,
+}
+
+/// A resource's type and API version, for composing nested children.
+struct ParentType {
+    index: usize,
+    type_name: String,
+    api_version: Option<String>,
+}
+
+/// What a `resource`/`module` declaration's value lowers to.
+struct DeclValue<'t> {
+    body: Option<Node<'t>>,
+    condition: Option<Expr>,
+    loop_: Option<Loop>,
+}
+
+fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor)
+        .filter(|c| !matches!(c.kind(), "comment" | "diagnostic_comment"))
+        .collect()
+}
+
+fn children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
+    let mut cursor = node.walk();
+    node.children(&mut cursor)
+        .filter(|c| !matches!(c.kind(), "comment" | "diagnostic_comment"))
+        .collect()
+}
+
+/// The first named child after the anonymous token `token`.
+fn named_after<'t>(node: Node<'t>, token: &str) -> Option<Node<'t>> {
+    let kids = children(node);
+    let pos = kids
+        .iter()
+        .position(|c| !c.is_named() && c.kind() == token)?;
+    kids.into_iter().skip(pos + 1).find(|c| c.is_named())
+}
+
+fn has_token(node: Node, token: &str) -> bool {
+    children(node)
+        .iter()
+        .any(|c| !c.is_named() && c.kind() == token)
+}
+
+fn is_declaration(kind: &str) -> bool {
+    matches!(
+        kind,
+        "module_declaration"
+            | "metadata_declaration"
+            | "output_declaration"
+            | "parameter_declaration"
+            | "resource_declaration"
+            | "type_declaration"
+            | "variable_declaration"
+            | "user_defined_function"
+            | "test_block"
+            | "assert_statement"
+    )
+}
+
+/// Bicep escapes in a single-quoted string piece.
+fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some('u') if chars.peek() == Some(&'{') => {
+                chars.next();
+                let hex: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    out.push(ch);
+                }
+            }
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+impl<'a> Lowerer<'a> {
+    pub fn new(
+        file: FileId,
+        text: &'a str,
+        prepared: &'a Prepared,
+        next_lines: &'a [NextLine],
+        params_file: bool,
+    ) -> Lowerer<'a> {
+        Lowerer {
+            file,
+            text,
+            prepared,
+            next_lines,
+            params_file,
+            callees: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    fn span(&self, node: Node) -> Span {
+        Span::new(self.file, node.start_byte(), node.end_byte())
+    }
+
+    fn src(&self, node: Node) -> &'a str {
+        self.text
+            .get(node.start_byte()..node.end_byte())
+            .unwrap_or("")
+    }
+
+    fn error(&self, node: Node, message: impl Into<String>) -> Expr {
+        Expr::new(ExprKind::Error(message.into()), self.span(node))
+    }
+
+    /// Lowers every statement of the file.
+    pub fn lower_root(&mut self, root: Node, t: &mut Template) {
+        let mut decorators: Vec<Node> = Vec::new();
+        self.lower_statements(root, t, &mut decorators, 0);
+    }
+
+    fn lower_statements<'t>(
+        &mut self,
+        parent: Node<'t>,
+        t: &mut Template,
+        decorators: &mut Vec<Node<'t>>,
+        depth: usize,
+    ) {
+        for node in named_children(parent) {
+            match node.kind() {
+                "decorators" => {
+                    decorators.extend(
+                        named_children(node)
+                            .into_iter()
+                            .filter(|d| d.kind() == "decorator"),
+                    );
+                    continue;
+                }
+                "target_scope_assignment" => {
+                    if let Some(s) = named_children(node)
+                        .into_iter()
+                        .find(|c| c.kind() == "string")
+                    {
+                        t.target_scope = match self.string_value(s).as_deref() {
+                            Some("subscription") => TargetScope::Subscription,
+                            Some("managementGroup") => TargetScope::ManagementGroup,
+                            Some("tenant") => TargetScope::Tenant,
+                            _ => TargetScope::ResourceGroup,
+                        };
+                    }
+                }
+                "using_statement" => {
+                    if let Some(s) = named_children(node)
+                        .into_iter()
+                        .find(|c| c.kind() == "string")
+                    {
+                        t.using = self.string_value(s);
+                    }
+                }
+                "ERROR" if depth < 8 => {
+                    // Recover declarations the parser kept inside the error.
+                    self.lower_statements(node, t, decorators, depth + 1);
+                    continue;
+                }
+                kind if is_declaration(kind) => {
+                    let decs = self.take_decorators(decorators, node);
+                    self.lower_declaration(node, &decs, t);
+                }
+                _ => {}
+            }
+            decorators.clear();
+        }
+    }
+
+    /// The decorators that belong to `decl`: none when a blanked statement lies in between.
+    fn take_decorators<'t>(&self, decorators: &mut Vec<Node<'t>>, decl: Node) -> Vec<Node<'t>> {
+        let decs = std::mem::take(decorators);
+        let Some(last) = decs.last() else {
+            return decs;
+        };
+        let (from, to) = (last.end_byte(), decl.start_byte());
+        // `blanked` is in text order: the first range starting at or after `from`.
+        let first = self.prepared.blanked.partition_point(|(s, _)| *s < from);
+        if self
+            .prepared
+            .blanked
+            .get(first)
+            .is_some_and(|(_, e)| *e <= to)
+        {
+            return Vec::new();
+        }
+        decs
+    }
+
+    fn lower_declaration(&mut self, node: Node, decorators: &[Node], t: &mut Template) {
+        match node.kind() {
+            "parameter_declaration" => {
+                if let Some(p) = self.param(node, decorators) {
+                    t.params.push(p);
+                }
+            }
+            "variable_declaration" => self.variable(node, t),
+            "output_declaration" => {
+                let name = named_children(node)
+                    .into_iter()
+                    .find(|c| c.kind() == "identifier");
+                if let Some(name) = name {
+                    let value = self.value_after(node, "=");
+                    t.outputs.push(OutputDecl {
+                        name: self.src(name).to_string(),
+                        span: self.span(node),
+                        value,
+                    });
+                }
+            }
+            "user_defined_function" => {
+                let Some(name) = node.child_by_field_name("name") else {
+                    return;
+                };
+                let params = named_children(node)
+                    .into_iter()
+                    .find(|c| c.kind() == "parameters")
+                    .map(|ps| {
+                        named_children(ps)
+                            .into_iter()
+                            .filter(|p| p.kind() == "parameter")
+                            .filter_map(|p| p.named_child(0))
+                            .map(|id| self.src(id).to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let body = self.value_after(node, "=>");
+                t.functions.push(FunctionDecl {
+                    name: self.src(name).to_string(),
+                    params,
+                    body,
+                    span: self.span(node),
+                });
+            }
+            "resource_declaration" => self.resource(node, None, t, 0),
+            "module_declaration" => self.module(node, t),
+            _ => {}
+        }
+    }
+
+    /// The expression after `token` in `node`, or an error expression at the node's end.
+    fn value_after(&self, node: Node, token: &str) -> Expr {
+        match named_after(node, token) {
+            Some(v) => self.expr(v, 0),
+            None => Expr::new(
+                ExprKind::Error(format!("expected a value after `{token}`")),
+                Span::new(self.file, node.end_byte(), node.end_byte()),
+            ),
+        }
+    }
+
+    fn param(&self, node: Node, decorators: &[Node]) -> Option<ParamDecl> {
+        let name = named_children(node)
+            .into_iter()
+            .find(|c| c.kind() == "identifier")?;
+        let type_text = match self.prepared.types.get(&node.start_byte()) {
+            Some(r) => self.text.get(r.start..r.end).unwrap_or(""),
+            None => named_children(node)
+                .into_iter()
+                .find(|c| c.kind() == "type")
+                .map(|ty| self.src(ty))
+                .unwrap_or(""),
+        };
+        let type_text = type_text.trim();
+        let nullable = type_text.ends_with('?');
+        let core = type_text.trim_end_matches('?').trim();
+        let type_name = if core.is_empty() {
+            None
+        } else if core.starts_with('{') {
+            Some("object".to_string())
+        } else if core.ends_with("[]") {
+            Some("array".to_string())
+        } else if core.starts_with('\'') || core.contains('|') {
+            Some("string".to_string())
+        } else {
+            Some(core.to_string())
+        };
+        let default = named_after(node, "=").map(|v| self.expr(v, 0));
+        let mut p = ParamDecl {
+            name: self.src(name).to_string(),
+            name_span: self.span(name),
+            span: self.span(node),
+            type_name,
+            default,
+            allowed: None,
+            secure: false,
+            description: None,
+            nullable,
+        };
+        for d in decorators {
+            let Some(call) = named_children(*d)
+                .into_iter()
+                .find(|c| c.kind() == "call_expression")
+            else {
+                continue;
+            };
+            let Some(f) = call.child_by_field_name("function") else {
+                continue;
+            };
+            let fname = self.src(f);
+            let fname = fname.strip_prefix("sys.").unwrap_or(fname);
+            let args: Vec<Node> = call
+                .child_by_field_name("arguments")
+                .map(named_children)
+                .unwrap_or_default();
+            match fname {
+                "secure" => p.secure = true,
+                "description" => {
+                    p.description = args.first().and_then(|a| self.string_value(*a));
+                }
+                "allowed" => {
+                    if let Some(arr) = args.first() {
+                        if let ExprKind::Array(items) = self.expr(*arr, 0).kind {
+                            p.allowed = Some(
+                                items
+                                    .into_iter()
+                                    .map(|i| match i {
+                                        ArrayItem::Item(e) | ArrayItem::Spread(e) => e,
+                                    })
+                                    .collect(),
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(p)
+    }
+
+    fn variable(&self, node: Node, t: &mut Template) {
+        let Some(name) = named_children(node)
+            .into_iter()
+            .find(|c| c.kind() == "identifier")
+        else {
+            return;
+        };
+        let mut value = self.value_after(node, "=");
+        if has_token(node, "!") {
+            let span = Span::new(self.file, value.span.start as usize, node.end_byte());
+            value = Expr::new(ExprKind::NonNull(Box::new(value)), span);
+        }
+        if self.params_file && self.prepared.assignments.contains(&node.start_byte()) {
+            t.assignments.push(ParamAssignment {
+                name: self.src(name).to_string(),
+                span: self.span(node),
+                value: Some(value),
+            });
+            return;
+        }
+        t.vars.push(VarDecl {
+            name: self.src(name).to_string(),
+            name_span: self.span(name),
+            span: self.span(node),
+            value,
+        });
+    }
+
+    /// The value of a declaration (`= {..}`, `= if (c) {..}`, `= [for ...: {..}]`).
+    fn decl_value<'t>(&self, node: Node<'t>) -> DeclValue<'t> {
+        let mut v = DeclValue {
+            body: None,
+            condition: None,
+            loop_: None,
+        };
+        let Some(value) = named_after(node, "=") else {
+            return v;
+        };
+        match value.kind() {
+            "object" => v.body = Some(value),
+            "if_statement" => {
+                let (cond, body) = self.if_statement(value, 0);
+                v.condition = cond;
+                v.body = body;
+            }
+            "for_statement" => {
+                let (item, index) = self.loop_vars(value);
+                let iterable = self.for_iterable(value, 0);
+                let mut filter = None;
+                if let Some(b) = value.child_by_field_name("body") {
+                    if b.kind() == "if_statement" {
+                        let (cond, body) = self.if_statement(b, 0);
+                        filter = cond;
+                        v.body = body;
+                    } else if b.kind() == "object" {
+                        v.body = Some(b);
+                    }
+                }
+                v.loop_ = Some(Loop::ForIn {
+                    item,
+                    index,
+                    iterable,
+                    filter,
+                });
+            }
+            _ => {}
+        }
+        v
+    }
+
+    fn if_statement<'t>(&self, node: Node<'t>, depth: usize) -> (Option<Expr>, Option<Node<'t>>) {
+        let kids = named_children(node);
+        let cond = kids
+            .iter()
+            .find(|c| c.kind() == "parenthesized_expression")
+            .map(|p| self.expr(*p, depth + 1));
+        let body = kids.into_iter().find(|c| c.kind() == "object");
+        (cond, body)
+    }
+
+    fn loop_vars(&self, node: Node) -> (Option<String>, Option<String>) {
+        if let Some(init) = node.child_by_field_name("initializer") {
+            return (Some(self.src(init).to_string()), None);
+        }
+        let Some(params) = named_children(node)
+            .into_iter()
+            .find(|c| c.kind() == "for_loop_parameters")
+        else {
+            return (None, None);
+        };
+        let kids = named_children(params);
+        let item = kids
+            .iter()
+            .find(|c| c.kind() == "loop_variable")
+            .map(|c| self.src(*c).to_string());
+        let index = kids
+            .iter()
+            .find(|c| c.kind() == "loop_enumerator")
+            .map(|c| self.src(*c).to_string());
+        (item, index)
+    }
+
+    fn for_iterable(&self, node: Node, depth: usize) -> Expr {
+        match named_after(node, "in") {
+            Some(e) => self.expr(e, depth + 1),
+            None => self.error(node, "expected an iterable after `in`"),
+        }
+    }
+
+    /// The declaration's type string: (value, node).
+    fn decl_string<'t>(&self, node: Node<'t>) -> Option<(String, Node<'t>)> {
+        let s = named_children(node)
+            .into_iter()
+            .find(|c| c.kind() == "string")?;
+        Some((
+            self.string_value(s)
+                .unwrap_or_else(|| self.src(s).to_string()),
+            s,
+        ))
+    }
+
+    /// Suppressions from a `#disable-next-line` right above the declaration at `start`.
+    fn resource_suppress(&self, start: usize) -> Vec<(String, Span)> {
+        self.next_lines
+            .iter()
+            .filter(|n| n.next_start == start)
+            .flat_map(|n| n.codes.iter().map(move |c| (c.clone(), n.span)))
+            .collect()
+    }
+
+    fn resource(&self, node: Node, parent: Option<&ParentType>, t: &mut Template, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        let symbol = named_children(node)
+            .into_iter()
+            .find(|c| c.kind() == "identifier")
+            .map(|c| self.src(c).to_string());
+        let Some((type_ref, type_node)) = self.decl_string(node) else {
+            return;
+        };
+        let (ty, api) = match type_ref.split_once('@') {
+            Some((ty, api)) => (ty.to_string(), Some(api.to_string())),
+            None => (type_ref.clone(), None),
+        };
+        let (type_name, api_version) = match parent {
+            Some(p) if !ty.contains('/') => (
+                format!("{}/{}", p.type_name, ty),
+                api.or_else(|| p.api_version.clone()),
+            ),
+            Some(p) => (ty, api.or_else(|| p.api_version.clone())),
+            None => (ty, api),
+        };
+        let v = self.decl_value(node);
+        let mut decl = ResourceDecl {
+            symbol,
+            type_name: type_name.clone(),
+            api_version: api_version.clone(),
+            existing: has_token(node, "existing"),
+            name: None,
+            parent_index: parent.map(|p| p.index),
+            parent: None,
+            scope: None,
+            body: Expr::new(ExprKind::Object(Vec::new()), self.span(node)),
+            condition: v.condition,
+            loop_: v.loop_,
+            depends_on: Vec::new(),
+            span: self.span(node),
+            head_span: Span::new(self.file, node.start_byte(), type_node.end_byte()),
+            suppress: self.resource_suppress(node.start_byte()),
+        };
+        let mut children = Vec::new();
+        let mut unclosed = false;
+        if let Some(body) = v.body {
+            unclosed = body
+                .child(body.child_count().saturating_sub(1))
+                .is_some_and(|c| c.is_missing());
+            let mut items = Vec::new();
+            for prop in self.object_members(body, 0, &mut children) {
+                match prop {
+                    ObjectItem::Property { key, value, .. } if key == "name" => {
+                        decl.name = Some(value)
+                    }
+                    ObjectItem::Property { key, value, .. } if key == "parent" => {
+                        decl.parent = Some(value)
+                    }
+                    ObjectItem::Property { key, value, .. } if key == "scope" => {
+                        decl.scope = Some(value)
+                    }
+                    ObjectItem::Property { key, value, .. } if key == "dependsOn" => {
+                        decl.depends_on = array_items(value);
+                    }
+                    other => items.push(other),
+                }
+            }
+            decl.body = Expr::new(ExprKind::Object(items), self.span(body));
+        }
+        let index = t.resources.len();
+        t.resources.push(decl);
+        let me = ParentType {
+            index,
+            type_name,
+            api_version,
+        };
+        for child in children {
+            // With the body's `}` missing, a declaration at the start of a line is the next
+            // top-level resource, not a child.
+            if unclosed && child.start_position().column == 0 {
+                self.resource(child, None, t, depth + 1);
+            } else {
+                self.resource(child, Some(&me), t, depth + 1);
+            }
+        }
+    }
+
+    fn module(&self, node: Node, t: &mut Template) {
+        let symbol = named_children(node)
+            .into_iter()
+            .find(|c| c.kind() == "identifier")
+            .map(|c| self.src(c).to_string());
+        let source = self.decl_string(node);
+        let v = self.decl_value(node);
+        let mut decl = ModuleDecl {
+            symbol,
+            source: source.as_ref().map(|(s, _)| s.clone()),
+            source_span: source
+                .as_ref()
+                .map(|(_, n)| self.span(*n))
+                .unwrap_or_else(|| self.span(node)),
+            name: None,
+            params: None,
+            scope: None,
+            condition: v.condition,
+            loop_: v.loop_,
+            depends_on: Vec::new(),
+            inline_template: None,
+            inner_scope: false,
+            span: self.span(node),
+            head_span: Span::new(
+                self.file,
+                node.start_byte(),
+                source
+                    .as_ref()
+                    .map(|(_, n)| n.end_byte())
+                    .unwrap_or(node.start_byte()),
+            ),
+        };
+        if let Some(body) = v.body {
+            let mut ignored = Vec::new();
+            for prop in self.object_members(body, 0, &mut ignored) {
+                if let ObjectItem::Property { key, value, .. } = prop {
+                    match key.as_str() {
+                        "name" => decl.name = Some(value),
+                        "params" => decl.params = Some(value),
+                        "scope" => decl.scope = Some(value),
+                        "dependsOn" => decl.depends_on = array_items(value),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        t.modules.push(decl);
+    }
+
+    /// The string a `string` node denotes, when it has no interpolation.
+    fn string_value(&self, node: Node) -> Option<String> {
+        match self.string(node, 0).kind {
+            ExprKind::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn string(&self, node: Node, depth: usize) -> Expr {
+        let kids = children(node);
+        let multiline = kids.first().is_some_and(|c| c.kind() == "'''");
+        let (open, close) = if multiline { (3, 3) } else { (1, 1) };
+        let start = node.start_byte() + open;
+        let end = node.end_byte().saturating_sub(close).max(start);
+        if multiline {
+            let raw = self.text.get(start..end).unwrap_or("");
+            let s = raw
+                .strip_prefix("\r\n")
+                .or_else(|| raw.strip_prefix('\n'))
+                .unwrap_or(raw);
+            return Expr::new(ExprKind::String(s.to_string()), self.span(node));
+        }
+        let mut parts: Vec<InterpPart> = Vec::new();
+        let mut pos = start;
+        for k in kids.iter().filter(|k| k.kind() == "interpolation") {
+            let gap = self.text.get(pos..k.start_byte()).unwrap_or("");
+            if !gap.is_empty() {
+                parts.push(InterpPart::Text(unescape(gap)));
+            }
+            let e = match named_children(*k).into_iter().next() {
+                Some(inner) => self.expr(inner, depth + 1),
+                None => self.error(*k, "empty interpolation"),
+            };
+            parts.push(InterpPart::Expr(e));
+            pos = k.end_byte();
+        }
+        let gap = self.text.get(pos.min(end)..end).unwrap_or("");
+        if !gap.is_empty() {
+            parts.push(InterpPart::Text(unescape(gap)));
+        }
+        let kind = match parts.as_slice() {
+            [] => ExprKind::String(String::new()),
+            [InterpPart::Text(s)] => ExprKind::String(s.clone()),
+            _ => ExprKind::Interpolation(parts),
+        };
+        Expr::new(kind, self.span(node))
+    }
+
+    /// Members of an object literal; nested `resource` declarations go to `resources`.
+    fn object_members<'t>(
+        &self,
+        node: Node<'t>,
+        depth: usize,
+        resources: &mut Vec<Node<'t>>,
+    ) -> Vec<ObjectItem> {
+        let mut items = Vec::new();
+        let props: Vec<Node> = named_children(node)
+            .into_iter()
+            .filter(|p| p.kind() == "object_property")
+            .collect();
+        let mut k = 0;
+        // Bounded: `k` grows by at least one per iteration.
+        while let Some(prop) = props.get(k).copied() {
+            k += 1;
+            let kids = named_children(prop);
+            let Some(first) = kids.first() else {
+                continue;
+            };
+            if first.kind() == "resource_declaration" {
+                resources.push(*first);
+                continue;
+            }
+            if let [only] = kids.as_slice() {
+                if self.prepared.spreads.contains_key(&only.start_byte()) {
+                    items.push(ObjectItem::Spread(self.expr(*only, depth + 1)));
+                }
+                continue;
+            }
+            let key_node = *first;
+            // `k: (c) ? a : b` read as `k: (c)?` (a nullable type) and the property `a: b`.
+            let ternary = kids
+                .get(1)
+                .filter(|v| v.kind() == "nullable_type" && has_token(**v, "?"))
+                .and_then(|v| {
+                    let next = props.get(k)?;
+                    let nk = named_children(*next);
+                    let (Some(then), Some(otherwise)) = (nk.first(), nk.get(1)) else {
+                        return None;
+                    };
+                    let cond = named_children(*v).into_iter().next()?;
+                    if next.start_position().row != v.end_position().row
+                        || !matches!(then.kind(), "string" | "identifier")
+                    {
+                        return None;
+                    }
+                    let kind = ExprKind::Ternary {
+                        cond: Box::new(self.expr(cond, depth + 1)),
+                        then: Box::new(self.expr(*then, depth + 1)),
+                        otherwise: Box::new(self.expr(*otherwise, depth + 1)),
+                    };
+                    Some(Expr::new(
+                        kind,
+                        Span::new(self.file, v.start_byte(), next.end_byte()),
+                    ))
+                });
+            let value = match (ternary, kids.get(1)) {
+                (Some(t), _) => {
+                    k += 1;
+                    t
+                }
+                (None, Some(v)) => self.expr(*v, depth + 1),
+                (None, None) => Expr::new(
+                    ExprKind::Error("expected a value".to_string()),
+                    Span::new(self.file, prop.end_byte(), prop.end_byte()),
+                ),
+            };
+            let key = match key_node.kind() {
+                "string" => self
+                    .string_value(key_node)
+                    .unwrap_or_else(|| self.src(key_node).to_string()),
+                "compatible_identifier" => {
+                    self.src(key_node).trim_end_matches('?').trim().to_string()
+                }
+                _ => self.src(key_node).to_string(),
+            };
+            items.push(ObjectItem::Property {
+                key,
+                key_span: self.span(key_node),
+                value,
+            });
+        }
+        items
+    }
+
+    /// Lowers an expression node.
+    pub fn expr(&self, node: Node, depth: usize) -> Expr {
+        if depth > MAX_DEPTH {
+            return self.error(node, "expression nested too deeply");
+        }
+        let e = self.expr_inner(node, depth);
+        // A blanked postfix `!` right after a primary expression.
+        if matches!(
+            node.kind(),
+            "identifier"
+                | "member_expression"
+                | "subscript_expression"
+                | "call_expression"
+                | "resource_expression"
+                | "parenthesized_expression"
+        ) && self.prepared.bangs.contains(&node.end_byte())
+        {
+            let span = Span::new(self.file, e.span.start as usize, node.end_byte() + 1);
+            return Expr::new(ExprKind::NonNull(Box::new(e)), span);
+        }
+        e
+    }
+
+    fn expr_inner(&self, node: Node, depth: usize) -> Expr {
+        let d = depth + 1;
+        if node.is_missing() {
+            return self.error(node, format!("missing {}", node.kind()));
+        }
+        let kind = match node.kind() {
+            "identifier" | "primitive_type" => ExprKind::Ident(self.src(node).to_string()),
+            "number" => self.number(node),
+            "boolean" => ExprKind::Bool(self.src(node) == "true"),
+            "null" => ExprKind::Null,
+            "string" => return self.string(node, d),
+            "array" => self.array(node, d),
+            "object" => {
+                let mut ignored = Vec::new();
+                ExprKind::Object(self.object_members(node, d, &mut ignored))
+            }
+            "parenthesized_expression" => return self.parenthesized(node, d),
+            // `(c) ? a : b` sometimes parses as a type: read the type as the expression it spells.
+            "parenthesized_type" | "type" => match named_children(node).as_slice() {
+                [one] => {
+                    let mut e = self.expr(*one, d);
+                    e.span = self.span(node);
+                    return e;
+                }
+                _ => ExprKind::Error("expected an expression".to_string()),
+            },
+            "call_expression" => self.call(node, d),
+            "member_expression" => self.member(node, d),
+            "subscript_expression" => self.subscript(node, d),
+            "resource_expression" => self.child_access(node, d),
+            "ternary_expression" => self.ternary(node, d),
+            "binary_expression" => self.binary(node, d),
+            "unary_expression" => self.unary(node, d),
+            "lambda_expression" => self.lambda(node, d),
+            "for_statement" => self.for_expr(node, d),
+            "assignment_expression" => ExprKind::Error("unexpected `=`".to_string()),
+            "ERROR" => ExprKind::Error(format!("syntax error in `{}`", first_line(self.src(node)))),
+            other => ExprKind::Error(format!(
+                "unsupported expression `{}`",
+                other.replace('_', " ")
+            )),
+        };
+        Expr::new(kind, self.span(node))
+    }
+
+    fn number(&self, node: Node) -> ExprKind {
+        let s = self.src(node);
+        match s.parse::<i64>() {
+            Ok(n) => ExprKind::Int(n),
+            Err(_) => match s.parse::<f64>() {
+                Ok(f) => ExprKind::Float(f),
+                Err(_) => ExprKind::Error(format!("invalid number `{s}`")),
+            },
+        }
+    }
+
+    fn array(&self, node: Node, d: usize) -> ExprKind {
+        let kids: Vec<Node> = named_children(node)
+            .into_iter()
+            .filter(|c| c.kind() != "decorators")
+            .collect();
+        let mut items = Vec::with_capacity(kids.len());
+        let mut k = 0;
+        // Bounded: `k` grows by at least one per iteration.
+        while let Some(c) = kids.get(k).copied() {
+            k += 1;
+            let spread = self.prepared.spreads.contains_key(&c.start_byte());
+            let wrap = |e: Expr| {
+                if spread {
+                    ArrayItem::Spread(e)
+                } else {
+                    ArrayItem::Item(e)
+                }
+            };
+            let next = kids.get(k).copied();
+            // `f(x)` read as two items `f` and `(x)` (the grammar allows items without commas).
+            if let Some(n) = next {
+                if matches!(c.kind(), "identifier" | "member_expression")
+                    && n.start_byte() == c.end_byte()
+                    && self.text.get(n.start_byte()..n.start_byte() + 1) == Some("(")
+                {
+                    let callee = self.expr(c, d);
+                    self.callees.borrow_mut().insert(n.start_byte(), callee);
+                    let mut e = self.expr(n, d);
+                    self.callees.borrow_mut().remove(&n.start_byte());
+                    e.span = Span::new(self.file, c.start_byte(), n.end_byte());
+                    items.push(wrap(e));
+                    k += 1;
+                    continue;
+                }
+            }
+            // `a` and `(b)` on separate lines read as the call `a(b)`.
+            if c.kind() == "call_expression" {
+                if let (Some(f), Some(args)) = (
+                    c.child_by_field_name("function"),
+                    c.child_by_field_name("arguments"),
+                ) {
+                    let between = self.text.get(f.end_byte()..args.start_byte()).unwrap_or("");
+                    if between.contains('\n') {
+                        items.push(wrap(self.expr(f, d)));
+                        let inner = named_children(args);
+                        let e = match inner.as_slice() {
+                            [one] => {
+                                let mut e = self.expr(*one, d);
+                                e.span = self.span(args);
+                                e
+                            }
+                            _ => self.error(args, "expected an expression in parentheses"),
+                        };
+                        items.push(ArrayItem::Item(e));
+                        continue;
+                    }
+                }
+            }
+            items.push(wrap(self.expr(c, d)));
+        }
+        ExprKind::Array(items)
+    }
+
+    fn parenthesized(&self, node: Node, d: usize) -> Expr {
+        let kids = named_children(node);
+        let callee = self.callees.borrow_mut().remove(&node.start_byte());
+        if let Some(callee) = callee {
+            let span = Span::new(self.file, callee.span.start as usize, node.end_byte());
+            let args = kids.iter().map(|a| self.expr(*a, d)).collect();
+            return Expr::new(call_from_callee(callee, args), span);
+        }
+        let kind = match kids.as_slice() {
+            [one] => {
+                let mut e = self.expr(*one, d);
+                e.span = self.span(node);
+                return e;
+            }
+            [] => ExprKind::Error("empty parentheses".to_string()),
+            _ => ExprKind::Error("unexpected `,` in parentheses".to_string()),
+        };
+        Expr::new(kind, self.span(node))
+    }
+
+    fn member(&self, node: Node, d: usize) -> ExprKind {
+        let Some(obj) = node.child_by_field_name("object") else {
+            return ExprKind::Error("expected an expression before `.`".to_string());
+        };
+        let mut target = self.expr(obj, d);
+        if has_token(node, "!") {
+            let s = Span::new(
+                self.file,
+                target.span.start as usize,
+                target.span.end as usize + 1,
+            );
+            target = Expr::new(ExprKind::NonNull(Box::new(target)), s);
+        }
+        let name = node
+            .child_by_field_name("property")
+            .map(|p| self.src(p).to_string())
+            .unwrap_or_default();
+        ExprKind::Member {
+            target: Box::new(target),
+            name,
+            safe: has_token(node, ".?"),
+        }
+    }
+
+    fn subscript(&self, node: Node, d: usize) -> ExprKind {
+        let (Some(obj), Some(index)) = (
+            node.child_by_field_name("object"),
+            node.child_by_field_name("index"),
+        ) else {
+            return ExprKind::Error("expected an index".to_string());
+        };
+        let lbracket = children(node)
+            .into_iter()
+            .find(|c| c.kind() == "[" && !c.is_named())
+            .map(|c| c.start_byte());
+        ExprKind::Index {
+            target: Box::new(self.expr(obj, d)),
+            index: Box::new(self.expr(index, d)),
+            safe: has_token(node, "?"),
+            from_end: lbracket.is_some_and(|b| self.prepared.from_end.contains(&b)),
+        }
+    }
+
+    fn child_access(&self, node: Node, d: usize) -> ExprKind {
+        let (Some(obj), Some(res)) = (
+            node.child_by_field_name("object"),
+            node.child_by_field_name("resource"),
+        ) else {
+            return ExprKind::Error("expected a resource name after `::`".to_string());
+        };
+        ExprKind::ChildAccess {
+            target: Box::new(self.expr(obj, d)),
+            name: self.src(res).to_string(),
+        }
+    }
+
+    fn ternary(&self, node: Node, d: usize) -> ExprKind {
+        let (Some(c), Some(t), Some(o)) = (
+            node.child_by_field_name("condition"),
+            node.child_by_field_name("consequence"),
+            node.child_by_field_name("alternative"),
+        ) else {
+            return ExprKind::Error("incomplete conditional expression".to_string());
+        };
+        ExprKind::Ternary {
+            cond: Box::new(self.expr(c, d)),
+            then: Box::new(self.expr(t, d)),
+            otherwise: Box::new(self.expr(o, d)),
+        }
+    }
+
+    fn binary(&self, node: Node, d: usize) -> ExprKind {
+        let (Some(l), Some(op), Some(r)) = (
+            node.child_by_field_name("left"),
+            node.child_by_field_name("operator"),
+            node.child_by_field_name("right"),
+        ) else {
+            return ExprKind::Error("incomplete binary expression".to_string());
+        };
+        let op = match op.kind() {
+            "||" => BinaryOp::Or,
+            "&&" => BinaryOp::And,
+            "??" => BinaryOp::Coalesce,
+            "==" => BinaryOp::Eq,
+            "!=" => BinaryOp::NotEq,
+            "=~" => BinaryOp::EqInsensitive,
+            "!~" => BinaryOp::NotEqInsensitive,
+            "<" => BinaryOp::Less,
+            "<=" => BinaryOp::LessEq,
+            ">" => BinaryOp::Greater,
+            ">=" => BinaryOp::GreaterEq,
+            "+" => BinaryOp::Add,
+            "-" => BinaryOp::Sub,
+            "*" => BinaryOp::Mul,
+            "/" => BinaryOp::Div,
+            "%" => BinaryOp::Mod,
+            other => return ExprKind::Error(format!("unsupported operator `{other}`")),
+        };
+        ExprKind::Binary {
+            op,
+            lhs: Box::new(self.expr(l, d)),
+            rhs: Box::new(self.expr(r, d)),
+        }
+    }
+
+    fn unary(&self, node: Node, d: usize) -> ExprKind {
+        let (Some(op), Some(arg)) = (
+            node.child_by_field_name("operator"),
+            node.child_by_field_name("argument"),
+        ) else {
+            return ExprKind::Error("incomplete unary expression".to_string());
+        };
+        let op = if op.kind() == "!" {
+            UnaryOp::Not
+        } else {
+            UnaryOp::Neg
+        };
+        ExprKind::Unary {
+            op,
+            operand: Box::new(self.expr(arg, d)),
+        }
+    }
+
+    fn lambda(&self, node: Node, d: usize) -> ExprKind {
+        let kids = named_children(node);
+        let (Some(params), Some(body)) = (kids.first(), kids.get(1)) else {
+            return ExprKind::Error("incomplete lambda".to_string());
+        };
+        let names = match params.kind() {
+            "identifier" => vec![self.src(*params).to_string()],
+            "parenthesized_expression" => named_children(*params)
+                .into_iter()
+                .map(|p| self.src(p).to_string())
+                .collect(),
+            _ => return ExprKind::Error("expected lambda parameters".to_string()),
+        };
+        ExprKind::Lambda {
+            params: names,
+            body: Box::new(self.expr(*body, d)),
+        }
+    }
+
+    fn for_expr(&self, node: Node, d: usize) -> ExprKind {
+        let (item, index) = self.loop_vars(node);
+        let iterable = self.for_iterable(node, d);
+        let Some(b) = node.child_by_field_name("body") else {
+            return ExprKind::Error("expected a loop body".to_string());
+        };
+        let (filter, body) = if b.kind() == "if_statement" {
+            let (cond, body) = self.if_statement(b, d);
+            let body = match body {
+                Some(o) => self.expr(o, d),
+                None => self.error(b, "expected an object after `if`"),
+            };
+            (cond.map(Box::new), body)
+        } else {
+            (None, self.expr(b, d))
+        };
+        ExprKind::For {
+            item,
+            index,
+            iterable: Box::new(iterable),
+            filter,
+            body: Box::new(body),
+        }
+    }
+
+    fn call(&self, node: Node, depth: usize) -> ExprKind {
+        let Some(f) = node.child_by_field_name("function") else {
+            return ExprKind::Error("expected a function name".to_string());
+        };
+        let (namespace, name) = match f.kind() {
+            "identifier" => (None, self.src(f).to_string()),
+            "member_expression" => {
+                let obj = f.child_by_field_name("object");
+                let prop = f.child_by_field_name("property");
+                match (obj, prop) {
+                    (Some(o), Some(p)) if o.kind() == "identifier" => {
+                        (Some(self.src(o).to_string()), self.src(p).to_string())
+                    }
+                    (Some(o), Some(p)) => {
+                        // A method call on an expression (`a::b.listKeys()`): the target becomes
+                        // the first argument, as in ARM's `listKeys(resourceId, ...)`.
+                        let target = self.expr(o, depth);
+                        let mut args = vec![target];
+                        args.extend(self.args(node, depth));
+                        return ExprKind::Call {
+                            namespace: None,
+                            name: self.src(p).to_string(),
+                            args,
+                        };
+                    }
+                    _ => return ExprKind::Error("expected a function name".to_string()),
+                }
+            }
+            _ => return ExprKind::Error(format!("cannot call `{}`", first_line(self.src(f)))),
+        };
+        let args = self.args(node, depth);
+        let call = ExprKind::Call {
+            namespace,
+            name,
+            args,
+        };
+        if has_token(node, "!")
+            || children(node)
+                .iter()
+                .any(|c| c.kind() == "nullable_return_type")
+        {
+            let inner = Expr::new(call, self.span(node));
+            return ExprKind::NonNull(Box::new(inner));
+        }
+        call
+    }
+
+    fn args(&self, node: Node, depth: usize) -> Vec<Expr> {
+        node.child_by_field_name("arguments")
+            .map(named_children)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| self.expr(a, depth))
+            .collect()
+    }
+}
+
+/// A call of an already lowered callee: `f`, `ns.f` or a method call `x.y.f` (the target becomes
+/// the first argument).
+fn call_from_callee(callee: Expr, mut args: Vec<Expr>) -> ExprKind {
+    match callee.kind {
+        ExprKind::Ident(name) => ExprKind::Call {
+            namespace: None,
+            name,
+            args,
+        },
+        ExprKind::Member { target, name, .. } => match target.kind {
+            ExprKind::Ident(ns) => ExprKind::Call {
+                namespace: Some(ns),
+                name,
+                args,
+            },
+            _ => {
+                args.insert(0, *target);
+                ExprKind::Call {
+                    namespace: None,
+                    name,
+                    args,
+                }
+            }
+        },
+        _ => ExprKind::Error("expected a function name".to_string()),
+    }
+}
+
+/// The items of an array expression (a single non-array expression is one item).
+fn array_items(e: Expr) -> Vec<Expr> {
+    match e.kind {
+        ExprKind::Array(items) => items
+            .into_iter()
+            .map(|i| match i {
+                ArrayItem::Item(e) | ArrayItem::Spread(e) => e,
+            })
+            .collect(),
+        _ => vec![e],
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .take(40)
+        .collect()
+}

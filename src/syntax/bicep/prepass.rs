@@ -1,0 +1,487 @@
+//! An offset-preserving pre-pass over Bicep text: rewrites what tree-sitter-bicep 1.1 cannot parse
+//! (spreads, `[^i]`, postfix `!`, rich parameter types, `extension`/`import`/`type` statements,
+//! `.bicepparam` assignments) into same-length text it can, and records what it changed.
+//!
+//! Every rewrite replaces bytes one for one (ASCII for ASCII, spaces for anything else), so byte
+//! offsets in the rewritten text are offsets in the original text.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A `#...` directive line found in code (not in strings or comments).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Directive {
+    /// Byte offset of `#`.
+    pub start: usize,
+    /// Byte offset of the end of the directive (before the line break).
+    pub end: usize,
+}
+
+/// The type written after a `param`/`output` name, kept from the original text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeRegion {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The rewritten text and what the rewrites stand for.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    /// Same length as the original, with rewrites applied.
+    pub text: String,
+    /// Offset of the expression after `...` → offset of the first `.` (arrays and objects).
+    pub spreads: BTreeMap<usize, usize>,
+    /// Offsets of `[` whose index is written `[^i]` / `[?^i]`.
+    pub from_end: BTreeSet<usize>,
+    /// Offsets of postfix non-null `!` that were blanked.
+    pub bangs: BTreeSet<usize>,
+    /// `#` directive lines in code.
+    pub directives: Vec<Directive>,
+    /// Declaration keyword offset → type region (for `param` and `output`).
+    pub types: BTreeMap<usize, TypeRegion>,
+    /// Statements blanked out (`extension`, `import`, `type`), as byte ranges.
+    pub blanked: Vec<(usize, usize)>,
+    /// Offsets of `param` keywords rewritten to `var` (`.bicepparam` assignments).
+    pub assignments: BTreeSet<usize>,
+    /// `using none` was seen (and blanked), at this range.
+    pub using_none: Option<(usize, usize)>,
+}
+
+/// What the current statement at depth 0 is collecting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Pending {
+    None,
+    /// Blank from this offset to the end of the statement.
+    Blank(usize),
+    /// `param`/`output`/`var` type region starting here, for the declaration at `decl`.
+    Type {
+        decl: usize,
+        start: usize,
+        var: bool,
+    },
+}
+
+const PRIMITIVES: [&str; 7] = [
+    "string",
+    "int",
+    "bool",
+    "object",
+    "array",
+    "secureString",
+    "secureObject",
+];
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Rewrites `src` (see the module docs). `params_file` turns `param x = v` into `var   x = v`.
+pub fn prepare(src: &str, params_file: bool) -> Prepared {
+    let bytes = src.as_bytes();
+    let mut out: Vec<u8> = bytes.to_vec();
+    let mut p = Prepared::default();
+    // Open brackets in code: b'{', b'[', b'(' or b'$' for `${` inside a string.
+    let mut stack: Vec<u8> = Vec::new();
+    let mut in_string = false;
+    let mut line_start = true;
+    let mut pending = Pending::None;
+    let len = bytes.len();
+    let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    // A byte order mark is not part of the first line.
+    let mut i = if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
+    // Bounded: every iteration advances `i` by at least one.
+    while i < len {
+        let c = at(i);
+        if in_string {
+            match c {
+                b'\\' => i += 2,
+                b'\'' => {
+                    in_string = false;
+                    i += 1;
+                }
+                b'/' => {
+                    // tree-sitter-bicep lexes `//` inside a string as a comment; string values
+                    // are read from the original text, so the rewrite is harmless.
+                    if let Some(o) = out.get_mut(i) {
+                        *o = b'x';
+                    }
+                    i += 1;
+                }
+                b'$' if at(i + 1) == b'{' => {
+                    stack.push(b'$');
+                    in_string = false;
+                    i += 2;
+                }
+                _ => i += 1,
+            }
+            continue;
+        }
+        // Code.
+        if c == b'\n' {
+            if stack.is_empty() && !continues(bytes, i) {
+                finish_pending(&mut pending, i, bytes, &mut out, &mut p);
+            }
+            line_start = true;
+            i += 1;
+            continue;
+        }
+        if c == b' ' || c == b'\t' || c == b'\r' {
+            i += 1;
+            continue;
+        }
+        let was_line_start = line_start;
+        line_start = false;
+        if c == b'/' && at(i + 1) == b'/' {
+            while i < len && at(i) != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if c == b'/' && at(i + 1) == b'*' {
+            i += 2;
+            while i < len && !(at(i) == b'*' && at(i + 1) == b'/') {
+                i += 1;
+            }
+            i += 2;
+            continue;
+        }
+        if c == b'$' && at(i + 1) == b'\'' && at(i + 2) == b'\'' && at(i + 3) == b'\'' {
+            // `$'''...'''` (interpolated multi-line string): parsed as a plain multi-line string.
+            if let Some(o) = out.get_mut(i) {
+                *o = b' ';
+            }
+            i += 1;
+            continue;
+        }
+        if c == b'\'' && at(i + 1) == b'\'' && at(i + 2) == b'\'' {
+            i += 3;
+            while i < len && !(at(i) == b'\'' && at(i + 1) == b'\'' && at(i + 2) == b'\'') {
+                // As in single-line strings: no comments inside (values come from the original).
+                if matches!(at(i), b'/' | b'#') {
+                    if let Some(o) = out.get_mut(i) {
+                        *o = b'x';
+                    }
+                }
+                i += 1;
+            }
+            i += 3;
+            continue;
+        }
+        if c == b'\'' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        if c == b'#' && was_line_start {
+            let start = i;
+            while i < len && at(i) != b'\n' {
+                i += 1;
+            }
+            let mut end = i;
+            while end > start && at(end - 1) == b'\r' {
+                end -= 1;
+            }
+            p.directives.push(Directive { start, end });
+            continue;
+        }
+        match c {
+            b'{' | b'[' | b'(' => {
+                if c == b'[' {
+                    // `[^i]` or `[?^i]`
+                    let mut j = i + 1;
+                    while matches!(at(j), b' ' | b'\t') {
+                        j += 1;
+                    }
+                    if at(j) == b'?' {
+                        j += 1;
+                        while matches!(at(j), b' ' | b'\t') {
+                            j += 1;
+                        }
+                    }
+                    if at(j) == b'^' {
+                        if let Some(o) = out.get_mut(j) {
+                            *o = b' ';
+                        }
+                        p.from_end.insert(i);
+                    }
+                }
+                stack.push(c);
+                i += 1;
+            }
+            b'}' => {
+                if stack.pop() == Some(b'$') {
+                    in_string = true;
+                }
+                i += 1;
+            }
+            b']' | b')' => {
+                stack.pop();
+                i += 1;
+            }
+            b'.' if at(i + 1) == b'.' && at(i + 2) == b'.' => {
+                let mut j = i + 3;
+                while matches!(at(j), b' ' | b'\t' | b'\r' | b'\n') {
+                    j += 1;
+                }
+                match stack.last() {
+                    Some(b'{') => {
+                        for (k, r) in [b'*', b':', b' '].into_iter().enumerate() {
+                            if let Some(o) = out.get_mut(i + k) {
+                                *o = r;
+                            }
+                        }
+                        p.spreads.insert(j, i);
+                    }
+                    Some(b'[') => {
+                        for k in 0..3 {
+                            if let Some(o) = out.get_mut(i + k) {
+                                *o = b' ';
+                            }
+                        }
+                        p.spreads.insert(j, i);
+                    }
+                    _ => {}
+                }
+                i += 3;
+            }
+            b'!' => {
+                let prev = if i > 0 { at(i - 1) } else { 0 };
+                let next = at(i + 1);
+                if (is_ident_byte(prev) || prev == b')' || prev == b']')
+                    && next != b'='
+                    && next != b'~'
+                {
+                    if let Some(o) = out.get_mut(i) {
+                        *o = b' ';
+                    }
+                    p.bangs.insert(i);
+                }
+                i += 1;
+            }
+            b'=' if stack.is_empty() => {
+                if let Pending::Type { decl, start, var } = pending {
+                    let next = at(i + 1);
+                    if next != b'=' && next != b'>' && next != b'~' {
+                        pending = Pending::None;
+                        close_type(decl, start, i, var, bytes, &mut out, &mut p);
+                    }
+                }
+                i += 1;
+            }
+            _ if was_line_start && stack.is_empty() && c.is_ascii_alphabetic() => {
+                let ws = i;
+                while i < len && is_ident_byte(at(i)) {
+                    i += 1;
+                }
+                let word = src.get(ws..i).unwrap_or("");
+                finish_pending(&mut pending, ws, bytes, &mut out, &mut p);
+                pending = start_statement(word, ws, i, bytes, params_file, &mut out, &mut p);
+                if let Pending::Type { start, .. } = pending {
+                    i = start;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    finish_pending(&mut pending, len, bytes, &mut out, &mut p);
+    p.text = String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    p
+}
+
+/// Whether the line after the line break at `nl` continues the statement (it starts with `|`, `?`,
+/// `:`, `.`, `&` or `+`, as multi-line union types and conditional expressions do).
+fn continues(bytes: &[u8], nl: usize) -> bool {
+    let next = bytes
+        .iter()
+        .skip(nl + 1)
+        .find(|b| !b.is_ascii_whitespace())
+        .copied();
+    matches!(next, Some(b'|' | b'?' | b':' | b'.' | b'&' | b'+'))
+}
+
+/// Decides what a statement starting with `word` (at `ws`..`we`) needs.
+fn start_statement(
+    word: &str,
+    ws: usize,
+    we: usize,
+    bytes: &[u8],
+    params_file: bool,
+    out: &mut [u8],
+    p: &mut Prepared,
+) -> Pending {
+    let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+    match word {
+        "extension" | "import" | "provider" | "type" | "extends" | "extensionConfig" => {
+            Pending::Blank(ws)
+        }
+        "using" => {
+            let mut j = we;
+            while matches!(at(j), b' ' | b'\t') {
+                j += 1;
+            }
+            if bytes.get(j..j + 4) == Some(b"none") && !is_ident_byte(at(j + 4)) {
+                p.using_none = Some((ws, j + 4));
+                return Pending::Blank(ws);
+            }
+            // `using 'x' with { ... }`: keep `using 'x'`, blank the rest.
+            if at(j) == b'\'' {
+                j += 1;
+                while j < bytes.len() && at(j) != b'\'' && at(j) != b'\n' {
+                    j += 1;
+                }
+                j += 1;
+                while matches!(at(j), b' ' | b'\t') {
+                    j += 1;
+                }
+                if bytes.get(j..j + 4) == Some(b"with") && !is_ident_byte(at(j + 4)) {
+                    return Pending::Blank(j);
+                }
+            }
+            Pending::None
+        }
+        "param" | "output" | "var" => {
+            // Skip the name.
+            let mut j = we;
+            while matches!(at(j), b' ' | b'\t') {
+                j += 1;
+            }
+            if !(at(j).is_ascii_alphabetic() || at(j) == b'_') {
+                return Pending::None;
+            }
+            while is_ident_byte(at(j)) {
+                j += 1;
+            }
+            let mut k = j;
+            while matches!(at(k), b' ' | b'\t') {
+                k += 1;
+            }
+            if word == "param" && params_file && at(k) == b'=' && at(k + 1) != b'=' {
+                // `param x = v` → `var   x = v`
+                for (n, r) in b"var  ".iter().enumerate() {
+                    if let Some(o) = out.get_mut(ws + n) {
+                        *o = *r;
+                    }
+                }
+                p.assignments.insert(ws);
+                return Pending::None;
+            }
+            Pending::Type {
+                decl: ws,
+                start: j,
+                var: word == "var",
+            }
+        }
+        _ => Pending::None,
+    }
+}
+
+/// Ends the statement-level rewrite in progress at `end` (a line break or `=` at depth 0).
+fn finish_pending(
+    pending: &mut Pending,
+    end: usize,
+    bytes: &[u8],
+    out: &mut [u8],
+    p: &mut Prepared,
+) {
+    match *pending {
+        Pending::None => {}
+        Pending::Blank(start) => {
+            blank(out, start, end);
+            p.blanked.push((start, end));
+        }
+        Pending::Type { decl, start, var } => close_type(decl, start, end, var, bytes, out, p),
+    }
+    *pending = Pending::None;
+}
+
+/// Records the type region `start..end` of the declaration at `decl` and rewrites it to a type the
+/// grammar accepts (`var` types are blanked: the grammar has no typed variables).
+fn close_type(
+    decl: usize,
+    start: usize,
+    end: usize,
+    var: bool,
+    bytes: &[u8],
+    out: &mut [u8],
+    p: &mut Prepared,
+) {
+    let region = bytes.get(start..end).unwrap_or(&[]);
+    let Some(first) = region.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return;
+    };
+    let last = region
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .unwrap_or(first);
+    let (ts, te) = (start + first, start + last + 1);
+    if var {
+        blank(out, ts, te);
+        return;
+    }
+    p.types.insert(decl, TypeRegion { start: ts, end: te });
+    let text = std::str::from_utf8(bytes.get(ts..te).unwrap_or(&[])).unwrap_or("");
+    if PRIMITIVES.contains(&text) || te - ts < 3 {
+        return;
+    }
+    blank(out, ts, te);
+    for (n, r) in b"int".iter().enumerate() {
+        if let Some(o) = out.get_mut(ts + n) {
+            *o = *r;
+        }
+    }
+}
+
+/// Replaces `start..end` with spaces, keeping line breaks.
+fn blank(out: &mut [u8], start: usize, end: usize) {
+    for o in out.iter_mut().take(end).skip(start) {
+        if *o != b'\n' && *o != b'\r' {
+            *o = b' ';
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewrites_keep_length_and_record_positions() {
+        let src = "param a lockType?\nvar x = {\n  ...y\n}\nvar z = [\n  ...w\n]\nvar q = a[^1]!\n";
+        let p = prepare(src, false);
+        assert_eq!(p.text.len(), src.len());
+        assert!(p.text.starts_with("param a int      \n"));
+        assert!(p.text.contains("*: y"));
+        assert!(p.text.contains("   w"));
+        assert_eq!(p.from_end.len(), 1);
+        assert_eq!(p.bangs.len(), 1);
+        assert_eq!(p.spreads.len(), 2);
+        let t = p
+            .types
+            .values()
+            .next()
+            .map(|r| src.get(r.start..r.end).unwrap());
+        assert_eq!(t, Some("lockType?"));
+    }
+
+    #[test]
+    fn strings_and_comments_are_left_alone() {
+        let src = "var a = 'x!y...${b!}' // c!\n#disable-next-line foo\nvar b = '''\n#x\n'''\n";
+        let p = prepare(src, false);
+        assert_eq!(p.bangs.len(), 1);
+        assert!(p.spreads.is_empty());
+        assert_eq!(p.directives.len(), 1);
+    }
+
+    #[test]
+    fn params_file_assignments_and_using_none() {
+        let src = "using none\nparam a = 1\n";
+        let p = prepare(src, true);
+        assert_eq!(p.text, "          \nvar   a = 1\n");
+        assert!(p.using_none.is_some());
+        assert_eq!(p.assignments.len(), 1);
+    }
+}
