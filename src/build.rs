@@ -213,6 +213,13 @@ fn add_template(
             add_inline_children(graph, idx, known_ids);
         }
     }
+    // Variables and outputs no resource reads still deserve their cycle diagnostics.
+    for v in &t.vars {
+        let _ = ev.var(&v.name);
+    }
+    for o in &t.outputs {
+        let _ = ev.eval(&o.value, &Vec::new(), 0);
+    }
     graph.diagnostics.extend(ev.take_diagnostics());
     // Bicep dependsOn names declarations: map them to graph indices now that all are placed.
     for (_, deps) in pending.iter_mut() {
