@@ -36,6 +36,7 @@ fn main() {
         );
     }
     src.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("builtin_policies.rs");
+    let out =
+        PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("builtin_policies.rs");
     let _ = std::fs::write(out, src);
 }

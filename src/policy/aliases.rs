@@ -100,7 +100,9 @@ impl AliasTable {
             }
             if let Some(rest) = line.strip_prefix('!') {
                 if let Some((alias, path)) = rest.split_once('\t') {
-                    table.paths.insert(alias.to_ascii_lowercase(), path.to_string());
+                    table
+                        .paths
+                        .insert(alias.to_ascii_lowercase(), path.to_string());
                 }
                 continue;
             }
@@ -139,7 +141,9 @@ impl AliasTable {
 
     /// The default path of an alias, if the table knows it.
     pub fn lookup(&self, alias: &str) -> Option<&str> {
-        self.paths.get(&alias.to_ascii_lowercase()).map(String::as_str)
+        self.paths
+            .get(&alias.to_ascii_lowercase())
+            .map(String::as_str)
     }
 
     /// Is `name` a known resource type?

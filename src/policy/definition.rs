@@ -10,16 +10,81 @@ use std::collections::HashMap;
 
 /// Functions a policy rule may call.
 const FUNCTIONS: &[&str] = &[
-    "parameters", "variables", "field", "current", "resourcegroup", "subscription",
-    "requestcontext", "policy", "deployment", "utcnow", "if", "and", "or", "not", "coalesce",
-    "true", "false", "null", "concat", "tolower", "toupper", "trim", "string", "tostring", "json",
-    "int", "float", "bool", "array", "createarray", "createobject", "equals", "less",
-    "lessorequals", "greater", "greaterorequals", "empty", "length", "contains", "startswith",
-    "endswith", "indexof", "lastindexof", "split", "replace", "substring", "padleft", "format",
-    "first", "last", "skip", "take", "union", "intersection", "range", "min", "max", "add", "sub",
-    "mul", "div", "mod", "iprangecontains", "uricomponent", "uricomponenttostring", "base64",
-    "base64tostring", "datauri", "datauritostring", "datetimetoepoch", "datetimefromepoch",
-    "adddays", "datetimeadd",
+    "parameters",
+    "variables",
+    "field",
+    "current",
+    "resourcegroup",
+    "subscription",
+    "requestcontext",
+    "policy",
+    "deployment",
+    "utcnow",
+    "if",
+    "and",
+    "or",
+    "not",
+    "coalesce",
+    "true",
+    "false",
+    "null",
+    "concat",
+    "tolower",
+    "toupper",
+    "trim",
+    "string",
+    "tostring",
+    "json",
+    "int",
+    "float",
+    "bool",
+    "array",
+    "createarray",
+    "createobject",
+    "equals",
+    "less",
+    "lessorequals",
+    "greater",
+    "greaterorequals",
+    "empty",
+    "length",
+    "contains",
+    "startswith",
+    "endswith",
+    "indexof",
+    "lastindexof",
+    "split",
+    "replace",
+    "substring",
+    "padleft",
+    "format",
+    "first",
+    "last",
+    "skip",
+    "take",
+    "union",
+    "intersection",
+    "range",
+    "min",
+    "max",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "mod",
+    "iprangecontains",
+    "uricomponent",
+    "uricomponenttostring",
+    "base64",
+    "base64tostring",
+    "datauri",
+    "datauritostring",
+    "datetimetoepoch",
+    "datetimefromepoch",
+    "adddays",
+    "datetimeadd",
+    "base64tojson",
+    "uri",
 ];
 
 /// A declared parameter.
@@ -56,7 +121,10 @@ pub struct Definition {
     pub existence: Option<ExistenceDetails>,
 }
 
-fn get<'a>(obj: &'a serde_json::Map<String, serde_json::Value>, key: &str) -> Option<&'a serde_json::Value> {
+fn get<'a>(
+    obj: &'a serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Option<&'a serde_json::Value> {
     obj.iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(key))
         .map(|(_, v)| v)
@@ -114,12 +182,48 @@ fn check_cond(c: &Cond) -> Result<(), String> {
     }
 }
 
+/// Compiles `then.details`: values are expressions, but `field`, `condition`,
+/// `existenceCondition` and `deployment` (an ARM template) stay as written.
+fn compile_details(json: &serde_json::Value, depth: usize) -> Result<Operand, String> {
+    if depth > 32 {
+        return Ok(Operand::Lit(Value::from_json(json)));
+    }
+    match json {
+        serde_json::Value::Object(o) => {
+            let mut props = Vec::new();
+            for (k, v) in o {
+                let literal = ["field", "condition", "existencecondition", "deployment"]
+                    .contains(&k.to_ascii_lowercase().as_str());
+                let op = if literal {
+                    Operand::Lit(Value::from_json(v))
+                } else {
+                    compile_details(v, depth + 1)?
+                };
+                props.push((k.clone(), op));
+            }
+            Ok(Operand::Object(props))
+        }
+        serde_json::Value::Array(a) => Ok(Operand::Array(
+            a.iter()
+                .map(|v| compile_details(v, depth + 1))
+                .collect::<Result<_, _>>()?,
+        )),
+        other => Operand::compile(other),
+    }
+}
+
 impl Definition {
     /// Compiles a definition from JSON: a full definition (`{name, properties: {...}}`), its
     /// `properties` object, or a bare policy rule (`{if, then}`). `fallback_name` names it when the
     /// JSON has no `name`.
-    pub fn from_json(json: &serde_json::Value, fallback_name: &str, aliases: &AliasTable) -> Result<Definition, String> {
-        let top = json.as_object().ok_or("a policy definition must be a JSON object")?;
+    pub fn from_json(
+        json: &serde_json::Value,
+        fallback_name: &str,
+        aliases: &AliasTable,
+    ) -> Result<Definition, String> {
+        let top = json
+            .as_object()
+            .ok_or("a policy definition must be a JSON object")?;
         let name = get(top, "name")
             .and_then(|v| v.as_str())
             .unwrap_or(fallback_name)
@@ -148,7 +252,11 @@ impl Definition {
                     .ok_or_else(|| format!("parameter '{pname}' must be an object"))?;
                 let allowed = match get(def, "allowedValues") {
                     Some(serde_json::Value::Array(a)) => Some(a.clone()),
-                    Some(_) => return Err(format!("`allowedValues` of parameter '{pname}' must be an array")),
+                    Some(_) => {
+                        return Err(format!(
+                            "`allowedValues` of parameter '{pname}' must be an array"
+                        ))
+                    }
                     None => None,
                 };
                 params.push(ParamDef {
@@ -183,10 +291,9 @@ impl Definition {
             }
         }
         let details_json = get(then, "details");
-        let details = details_json.map(Operand::compile).transpose()?;
-        if let Some(d) = &details {
-            check_operand(d)?;
-        }
+        // `details.deployment` holds an ARM template whose expressions belong to ARM, not to
+        // the policy: it stays literal.
+        let details = details_json.map(|d| compile_details(d, 0)).transpose()?;
         let existence = match details_json.and_then(|d| d.as_object()) {
             Some(d) => {
                 let op = |k: &str| get(d, k).map(Operand::compile).transpose();
@@ -213,7 +320,9 @@ impl Definition {
             display_name: text("displayName"),
             description: text("description"),
             mode: text("mode"),
-            metadata: get(props, "metadata").cloned().unwrap_or(serde_json::Value::Null),
+            metadata: get(props, "metadata")
+                .cloned()
+                .unwrap_or(serde_json::Value::Null),
             params,
             condition,
             effect,
@@ -223,7 +332,10 @@ impl Definition {
     }
 
     /// Parameter values: assignment values over defaults; a parameter with neither is unknown.
-    pub fn parameter_values(&self, assigned: Option<&HashMap<String, serde_json::Value>>) -> Result<HashMap<String, Value>, String> {
+    pub fn parameter_values(
+        &self,
+        assigned: Option<&HashMap<String, serde_json::Value>>,
+    ) -> Result<HashMap<String, Value>, String> {
         let mut out = HashMap::new();
         for p in &self.params {
             let given = assigned.and_then(|a| {
@@ -235,18 +347,29 @@ impl Definition {
                 Some(j) => {
                     if let (Some(allowed), Some(g)) = (&p.allowed, given) {
                         let gv = Value::from_json(g);
-                        let ok = allowed.iter().any(|a| {
-                            super::functions::values_equal(&Value::from_json(a), &gv)
-                        }) || matches!(g, serde_json::Value::Array(_));
+                        let ok = allowed
+                            .iter()
+                            .any(|a| super::functions::values_equal(&Value::from_json(a), &gv))
+                            || matches!(g, serde_json::Value::Array(_));
                         if !ok {
-                            return Err(format!("value {g} of parameter '{}' is not allowed", p.name));
+                            return Err(format!(
+                                "value {g} of parameter '{}' is not allowed",
+                                p.name
+                            ));
                         }
                     }
                     Value::from_json(j)
                 }
-                None => Value::unknown(Reason::Parameter { name: p.name.clone() }),
+                None => Value::unknown(Reason::Parameter {
+                    name: p.name.clone(),
+                }),
             };
             out.insert(p.name.to_ascii_lowercase(), v);
+        }
+        // Values for undeclared parameters (bare rules) are taken as given.
+        for (k, v) in assigned.into_iter().flatten() {
+            out.entry(k.to_ascii_lowercase())
+                .or_insert_with(|| Value::from_json(v));
         }
         Ok(out)
     }
@@ -264,8 +387,16 @@ impl Definition {
 /// Is `e` an effect Azure Policy knows?
 pub fn is_effect(e: &str) -> bool {
     [
-        "append", "audit", "auditifnotexists", "deny", "denyaction", "deployifnotexists",
-        "disabled", "manual", "modify", "mutate",
+        "append",
+        "audit",
+        "auditifnotexists",
+        "deny",
+        "denyaction",
+        "deployifnotexists",
+        "disabled",
+        "manual",
+        "modify",
+        "mutate",
     ]
     .contains(&e.to_ascii_lowercase().as_str())
 }

@@ -9,7 +9,22 @@ const MAX_BUILD: usize = 100_000;
 /// Case-insensitive deep equality of two known values; numbers compare by value.
 pub fn values_equal(a: &Value, b: &Value) -> bool {
     match (&a.kind, &b.kind) {
-        (Kind::String(x), Kind::String(y)) => x.to_lowercase() == y.to_lowercase(),
+        (Kind::String(x), Kind::String(y)) => fold(x) == fold(y),
+        (Kind::String(s), Kind::Bool(v)) | (Kind::Bool(v), Kind::String(s)) => s
+            .trim()
+            .eq_ignore_ascii_case(if *v { "true" } else { "false" }),
+        (Kind::String(s), Kind::Int(_) | Kind::Float(_)) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .zip(num(b))
+            .is_some_and(|(x, y)| x == y),
+        (Kind::Int(_) | Kind::Float(_), Kind::String(s)) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .zip(num(a))
+            .is_some_and(|(x, y)| x == y),
         (Kind::Int(_) | Kind::Float(_), Kind::Int(_) | Kind::Float(_)) => {
             num(a).zip(num(b)).is_some_and(|(x, y)| x == y)
         }
@@ -19,7 +34,9 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q))
         }
         (Kind::Object(x), Kind::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| b.get(k).is_some_and(|w| values_equal(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| b.get(k).is_some_and(|w| values_equal(v, w)))
         }
         _ => false,
     }
@@ -37,8 +54,23 @@ pub fn num(v: &Value) -> Option<f64> {
 /// Orders two values of the same kind (numbers, strings case-insensitively); `None` otherwise.
 pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     match (&a.kind, &b.kind) {
-        (Kind::String(x), Kind::String(y)) => Some(x.to_lowercase().cmp(&y.to_lowercase())),
+        (Kind::String(x), Kind::String(y)) => Some(fold(x).cmp(&fold(y))),
+        (Kind::String(s), Kind::Int(_) | Kind::Float(_)) => {
+            s.trim().parse::<f64>().ok()?.partial_cmp(&num(b)?)
+        }
+        (Kind::Int(_) | Kind::Float(_), Kind::String(s)) => {
+            num(a)?.partial_cmp(&s.trim().parse::<f64>().ok()?)
+        }
         _ => num(a)?.partial_cmp(&num(b)?),
+    }
+}
+
+/// Full case folding for case-insensitive comparison (`ß` and `SS` compare equal).
+pub fn fold(s: &str) -> String {
+    if s.is_ascii() {
+        s.to_ascii_lowercase()
+    } else {
+        s.to_uppercase().to_lowercase()
     }
 }
 
@@ -82,7 +114,9 @@ pub fn pure(name: &str, vals: &[Value]) -> Result<Value, String> {
         "false" => Value::bool(false),
         "null" => Value::null(),
         "concat" => {
-            if vals.iter().all(|v| matches!(v.kind, Kind::Array(_) | Kind::Null))
+            if vals
+                .iter()
+                .all(|v| matches!(v.kind, Kind::Array(_) | Kind::Null))
                 && !vals.is_empty()
                 && vals.iter().any(|v| matches!(v.kind, Kind::Array(_)))
             {
@@ -109,11 +143,15 @@ pub fn pure(name: &str, vals: &[Value]) -> Result<Value, String> {
         "int" => {
             let v = arg(vals, 0, f)?;
             match &v.kind {
-                Kind::String(s) => Value::int(
-                    s.trim()
-                        .parse()
-                        .map_err(|_| format!("int() cannot convert '{s}'"))?,
-                ),
+                Kind::String(s) => match s.trim().parse::<i64>() {
+                    Ok(i) => Value::int(i),
+                    Err(_) => Value::int(
+                        s.trim()
+                            .parse::<f64>()
+                            .map_err(|_| format!("int() cannot convert '{s}'"))?
+                            .trunc() as i64,
+                    ),
+                },
                 Kind::Float(x) => Value::int(x.trunc() as i64),
                 Kind::Int(i) => Value::int(*i),
                 _ => return Err("int() expects a number or a string".into()),
@@ -136,6 +174,8 @@ pub fn pure(name: &str, vals: &[Value]) -> Result<Value, String> {
                 Kind::Bool(b) => Value::bool(*b),
                 Kind::String(s) if s.eq_ignore_ascii_case("true") => Value::bool(true),
                 Kind::String(s) if s.eq_ignore_ascii_case("false") => Value::bool(false),
+                Kind::String(s) if s.trim() == "1" => Value::bool(true),
+                Kind::String(s) if s.trim() == "0" => Value::bool(false),
                 Kind::Int(i) => Value::bool(*i != 0),
                 _ => return Err("bool() cannot convert its argument".into()),
             }
@@ -160,11 +200,7 @@ pub fn pure(name: &str, vals: &[Value]) -> Result<Value, String> {
             Value::object(props)
         }
         "equals" => Value::bool(values_equal(arg(vals, 0, f)?, arg(vals, 1, f)?)),
-        "not" => Value::bool(
-            !arg(vals, 0, f)?
-                .truthy()
-                .ok_or("not() expects a boolean")?,
-        ),
+        "not" => Value::bool(!arg(vals, 0, f)?.truthy().ok_or("not() expects a boolean")?),
         "less" | "lessorequals" | "greater" | "greaterorequals" => {
             let o = compare(arg(vals, 0, f)?, arg(vals, 1, f)?)
                 .ok_or_else(|| format!("{f}() cannot compare its arguments"))?;
@@ -197,7 +233,7 @@ pub fn pure(name: &str, vals: &[Value]) -> Result<Value, String> {
             let c = arg(vals, 0, f)?;
             let x = arg(vals, 1, f)?;
             Value::bool(match &c.kind {
-                Kind::String(s) => s.to_lowercase().contains(&to_str(x).to_lowercase()),
+                Kind::String(s) => fold(s).contains(&fold(&to_str(x))),
                 Kind::Array(a) => a.iter().any(|i| values_equal(i, x)),
                 Kind::Object(_) => x.as_str().is_some_and(|k| c.get(k).is_some()),
                 _ => return Err("contains() expects a string, array or object".into()),
@@ -216,7 +252,11 @@ pub fn pure(name: &str, vals: &[Value]) -> Result<Value, String> {
         "indexof" | "lastindexof" => {
             let h = s_arg(vals, 0, f)?.to_lowercase();
             let n = s_arg(vals, 1, f)?.to_lowercase();
-            let found = if name == "indexof" { h.find(&n) } else { h.rfind(&n) };
+            let found = if name == "indexof" {
+                h.find(&n)
+            } else {
+                h.rfind(&n)
+            };
             Value::int(found.map_or(-1, |b| char_index(&h, b)))
         }
         "split" => {
@@ -224,7 +264,10 @@ pub fn pure(name: &str, vals: &[Value]) -> Result<Value, String> {
             let d = arg(vals, 1, f)?;
             let delims: Vec<String> = match &d.kind {
                 Kind::String(x) => vec![x.clone()],
-                Kind::Array(a) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+                Kind::Array(a) => a
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
                 _ => return Err("split() expects a string or array delimiter".into()),
             };
             let mut parts = vec![s.to_string()];
@@ -236,14 +279,17 @@ pub fn pure(name: &str, vals: &[Value]) -> Result<Value, String> {
             }
             Value::array(parts.into_iter().map(Value::string).collect())
         }
-        "replace" => Value::string(
-            s_arg(vals, 0, f)?.replace(s_arg(vals, 1, f)?, s_arg(vals, 2, f)?),
-        ),
+        "replace" => {
+            Value::string(s_arg(vals, 0, f)?.replace(s_arg(vals, 1, f)?, s_arg(vals, 2, f)?))
+        }
         "substring" => {
             let s: Vec<char> = s_arg(vals, 0, f)?.chars().collect();
-            let start = usize::try_from(i_arg(vals, 1, f)?).map_err(|_| "substring(): bad start")?;
+            let start =
+                usize::try_from(i_arg(vals, 1, f)?).map_err(|_| "substring(): bad start")?;
             let len = match vals.get(2) {
-                Some(_) => usize::try_from(i_arg(vals, 2, f)?).map_err(|_| "substring(): bad length")?,
+                Some(_) => {
+                    usize::try_from(i_arg(vals, 2, f)?).map_err(|_| "substring(): bad length")?
+                }
                 None => s.len().saturating_sub(start),
             };
             let part = s
@@ -254,7 +300,9 @@ pub fn pure(name: &str, vals: &[Value]) -> Result<Value, String> {
         "padleft" => {
             let v = arg(vals, 0, f)?;
             let s = to_str(v);
-            let width = usize::try_from(i_arg(vals, 1, f)?).unwrap_or(0).min(MAX_BUILD);
+            let width = usize::try_from(i_arg(vals, 1, f)?)
+                .unwrap_or(0)
+                .min(MAX_BUILD);
             let pad = vals
                 .get(2)
                 .and_then(Value::as_str)
@@ -297,7 +345,11 @@ pub fn pure(name: &str, vals: &[Value]) -> Result<Value, String> {
                     x.cloned().unwrap_or_else(Value::null)
                 }
                 Kind::String(s) => {
-                    let c = if name == "first" { s.chars().next() } else { s.chars().last() };
+                    let c = if name == "first" {
+                        s.chars().next()
+                    } else {
+                        s.chars().last()
+                    };
                     Value::string(c.map(String::from).unwrap_or_default())
                 }
                 Kind::Null => Value::null(),
@@ -376,11 +428,18 @@ pub fn pure(name: &str, vals: &[Value]) -> Result<Value, String> {
         "range" => {
             let start = i_arg(vals, 0, f)?;
             let count = i_arg(vals, 1, f)?.clamp(0, MAX_BUILD as i64);
-            Value::array((0..count).map(|i| Value::int(start.saturating_add(i))).collect())
+            Value::array(
+                (0..count)
+                    .map(|i| Value::int(start.saturating_add(i)))
+                    .collect(),
+            )
         }
         "min" | "max" => {
             let items: Vec<Value> = match vals {
-                [one] => one.as_array().map(<[Value]>::to_vec).unwrap_or_else(|| vals.to_vec()),
+                [one] => one
+                    .as_array()
+                    .map(<[Value]>::to_vec)
+                    .unwrap_or_else(|| vals.to_vec()),
                 _ => vals.to_vec(),
             };
             let mut best: Option<Value> = None;
@@ -389,12 +448,35 @@ pub fn pure(name: &str, vals: &[Value]) -> Result<Value, String> {
                     None => Some(i),
                     Some(b) => {
                         let o = compare(&i, &b).ok_or_else(|| format!("{f}() expects numbers"))?;
-                        let better = if name == "min" { o == Ordering::Less } else { o == Ordering::Greater };
+                        let better = if name == "min" {
+                            o == Ordering::Less
+                        } else {
+                            o == Ordering::Greater
+                        };
                         Some(if better { i } else { b })
                     }
                 };
             }
             best.ok_or_else(|| format!("{f}() of nothing"))?
+        }
+        "add" | "sub" | "mul" | "div" | "mod"
+            if vals.iter().any(|v| matches!(v.kind, Kind::Float(_))) =>
+        {
+            let a = num(arg(vals, 0, f)?).ok_or_else(|| format!("{f}() expects numbers"))?;
+            let b = num(arg(vals, 1, f)?).ok_or_else(|| format!("{f}() expects numbers"))?;
+            let r = match name {
+                "add" => a + b,
+                "sub" => a - b,
+                "mul" => a * b,
+                "div" if b != 0.0 => a / b,
+                "mod" if b != 0.0 => a % b,
+                _ => return Err(format!("{f}() divided by zero")),
+            };
+            if r.fract() == 0.0 && r.abs() < 9.0e15 {
+                Value::int(r as i64)
+            } else {
+                Value::new(Kind::Float(r), None)
+            }
         }
         "add" | "sub" | "mul" | "div" | "mod" => {
             let a = i_arg(vals, 0, f)?;
@@ -422,10 +504,40 @@ pub fn pure(name: &str, vals: &[Value]) -> Result<Value, String> {
         )),
         "datauritostring" => {
             let s = s_arg(vals, 0, f)?;
-            let (_, data) = s.split_once(";base64,").ok_or("dataUriToString() expects a base64 data uri")?;
+            let (_, data) = s
+                .split_once(";base64,")
+                .ok_or("dataUriToString() expects a base64 data uri")?;
             Value::string(String::from_utf8_lossy(&base64_decode(data)?).into_owned())
         }
-        "base64tostring" => Value::string(String::from_utf8_lossy(&base64_decode(s_arg(vals, 0, f)?)?).into_owned()),
+        "base64tojson" => {
+            let text = String::from_utf8_lossy(&base64_decode(s_arg(vals, 0, f)?)?).into_owned();
+            let j: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| format!("base64ToJson(): {e}"))?;
+            Value::from_json(&j)
+        }
+        "uri" => {
+            let base = s_arg(vals, 0, f)?;
+            let rel = s_arg(vals, 1, f)?;
+            Value::string(if rel.contains("://") {
+                rel.to_string()
+            } else if let Some(r) = rel.strip_prefix('/') {
+                let origin_end = base
+                    .find("://")
+                    .and_then(|i| {
+                        base.get(i + 3..)
+                            .and_then(|x| x.find('/'))
+                            .map(|j| i + 3 + j)
+                    })
+                    .unwrap_or(base.len());
+                format!("{}/{r}", base.get(..origin_end).unwrap_or(base))
+            } else {
+                let cut = base.rfind('/').map_or(0, |i| i + 1);
+                format!("{}{rel}", base.get(..cut).unwrap_or(""))
+            })
+        }
+        "base64tostring" => {
+            Value::string(String::from_utf8_lossy(&base64_decode(s_arg(vals, 0, f)?)?).into_owned())
+        }
         "datetimetoepoch" => Value::int(parse_datetime(s_arg(vals, 0, f)?)?),
         "datetimefromepoch" => Value::string(format_datetime(i_arg(vals, 0, f)?)),
         "adddays" => {
@@ -438,7 +550,11 @@ pub fn pure(name: &str, vals: &[Value]) -> Result<Value, String> {
             let d = parse_duration(s_arg(vals, 1, f)?)?;
             Value::string(format_datetime(t.saturating_add(d)))
         }
-        other => return Err(format!("function '{other}' is not supported in policy rules")),
+        other => {
+            return Err(format!(
+                "function '{other}' is not supported in policy rules"
+            ))
+        }
     })
 }
 
@@ -447,7 +563,9 @@ pub fn ip_range_contains(range: &str, target: &str) -> Result<bool, String> {
     let net = parse_net(range)?;
     let t = parse_net(target)?;
     if net.addr().is_ipv4() != t.addr().is_ipv4() {
-        return Err(format!("'{range}' and '{target}' are different address families"));
+        return Err(format!(
+            "'{range}' and '{target}' are different address families"
+        ));
     }
     Ok(net.contains(&t))
 }
@@ -480,7 +598,9 @@ fn uri_decode(s: &str) -> String {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b == b'%' {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
             if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 out.push(v);
                 i += 3;
@@ -581,7 +701,10 @@ pub fn parse_datetime(s: &str) -> Result<i64, String> {
         let mi = tp.next().unwrap_or(Ok(0)).map_err(|_| bad())?;
         let se = tp.next().unwrap_or(Ok(0)).map_err(|_| bad())?;
         secs += h * 3600 + mi * 60 + se;
-        if let Some(rest) = offset.strip_prefix('+').or_else(|| offset.strip_prefix('-')) {
+        if let Some(rest) = offset
+            .strip_prefix('+')
+            .or_else(|| offset.strip_prefix('-'))
+        {
             let sign = if offset.starts_with('+') { -1 } else { 1 };
             let mut op = rest.split(':').map(|p| p.parse::<i64>().unwrap_or(0));
             let oh = op.next().unwrap_or(0);
@@ -660,7 +783,13 @@ mod tests {
 
     #[test]
     fn strings_compare_case_insensitively() {
-        assert!(values_equal(&Value::string("Premium"), &Value::string("premium")));
-        assert_eq!(compare(&Value::int(2), &Value::new(Kind::Float(2.5), None)), Some(Ordering::Less));
+        assert!(values_equal(
+            &Value::string("Premium"),
+            &Value::string("premium")
+        ));
+        assert_eq!(
+            compare(&Value::int(2), &Value::new(Kind::Float(2.5), None)),
+            Some(Ordering::Less)
+        );
     }
 }

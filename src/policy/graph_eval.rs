@@ -10,6 +10,8 @@ use crate::value::{Kind, Value};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
+type Params = Result<HashMap<String, Value>, String>;
+
 enum Found {
     Diagnostic(Diagnostic),
     NotEvaluated(NotEvaluated),
@@ -21,14 +23,19 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
     let env = HashMap::new();
     let aliases = set.aliases();
     // Parameters per policy, computed once.
-    let prepared: Vec<(usize, Result<HashMap<String, Value>, String>)> = set
+    let prepared: Vec<(usize, Params)> = set
         .policies()
         .iter()
         .enumerate()
         .filter(|(_, p)| configured_level(p, options) != Some(Level::Off))
-        .map(|(i, p)| (i, p.definition.parameter_values(options.parameters.get(&p.id))))
+        .map(|(i, p)| {
+            (
+                i,
+                p.definition.parameter_values(options.parameters.get(&p.id)),
+            )
+        })
         .collect();
-    let pairs: Vec<(usize, &Result<HashMap<String, Value>, String>, ResourceIdx)> = prepared
+    let pairs: Vec<(usize, &Params, ResourceIdx)> = prepared
         .iter()
         .flat_map(|(pi, params)| {
             graph
@@ -84,7 +91,13 @@ fn configured_level(p: &Policy, options: &EvalOptions) -> Option<Level> {
     options.levels.get(&p.id).copied().or(p.level_override)
 }
 
-fn report(policy: &Policy, graph: &ResourceGraph, resource: &Resource, verdict: Verdict, options: &EvalOptions) -> Option<Found> {
+fn report(
+    policy: &Policy,
+    graph: &ResourceGraph,
+    resource: &Resource,
+    verdict: Verdict,
+    options: &EvalOptions,
+) -> Option<Found> {
     match verdict {
         Verdict::Compliant => None,
         Verdict::Unknown { reason, span } => Some(Found::NotEvaluated(NotEvaluated {
@@ -93,7 +106,12 @@ fn report(policy: &Policy, graph: &ResourceGraph, resource: &Resource, verdict: 
             resource: Some(resource.reference()),
             reason,
         })),
-        Verdict::Applies { effect, span, linked, .. } => {
+        Verdict::Applies {
+            effect,
+            span,
+            linked,
+            ..
+        } => {
             let level = configured_level(policy, options).unwrap_or_else(|| effect_level(&effect));
             let severity = level.severity()?;
             let linked_res = linked.and_then(|i| graph.resources.get(i));
@@ -111,7 +129,11 @@ fn report(policy: &Policy, graph: &ResourceGraph, resource: &Resource, verdict: 
             if let Some(l) = linked_res {
                 d = d.with_related(
                     l.head_span,
-                    format!("the linked {} '{}' is declared here", type_noun(&l.type_name), l.name),
+                    format!(
+                        "the linked {} '{}' is declared here",
+                        type_noun(&l.type_name),
+                        l.name
+                    ),
                 );
             }
             if span.is_some() && span != Some(resource.head_span) {
@@ -135,7 +157,12 @@ fn type_noun(type_name: &str) -> String {
 /// Expands `{resource.name}`, `{resource.type}`, `{resource.symbol}`, `{resource.id}`,
 /// `{linked.name}`, `{linked.type}`, `{linked.id}`, `{policy.id}`, `{policy.title}`, `{effect}`
 /// and `{field:<field or alias>}`; unknown placeholders stay as written.
-pub fn render_message(policy: &Policy, resource: &Resource, linked: Option<&Resource>, effect: &str) -> String {
+pub fn render_message(
+    policy: &Policy,
+    resource: &Resource,
+    linked: Option<&Resource>,
+    effect: &str,
+) -> String {
     let Some(template) = &policy.message else {
         return if policy.title.is_empty() {
             format!("policy '{}' applies ({effect})", policy.id)
@@ -179,12 +206,19 @@ fn lower_first(s: &str) -> String {
     }
 }
 
-fn placeholder(key: &str, policy: &Policy, resource: &Resource, linked: Option<&Resource>, effect: &str) -> Option<String> {
+fn placeholder(
+    key: &str,
+    policy: &Policy,
+    resource: &Resource,
+    linked: Option<&Resource>,
+    effect: &str,
+) -> Option<String> {
     if let Some(field) = key.strip_prefix("field:") {
         let path = FieldPath::resolve(field.trim(), super::AliasTable::builtin());
         let params = HashMap::new();
         let env = HashMap::new();
-        let ctx = super::rule::Ctx::new(&resource.body, &params, super::AliasTable::builtin(), &env);
+        let ctx =
+            super::rule::Ctx::new(&resource.body, &params, super::AliasTable::builtin(), &env);
         return Some(match ctx.read(&path) {
             super::rule::Read::One(Some(v)) => v.to_string(),
             super::rule::Read::One(None) => "(not set)".into(),
@@ -194,7 +228,10 @@ fn placeholder(key: &str, policy: &Policy, resource: &Resource, linked: Option<&
     Some(match key {
         "resource.name" => resource.name.clone(),
         "resource.type" => resource.type_name.clone(),
-        "resource.symbol" => resource.symbol.clone().unwrap_or_else(|| resource.name.clone()),
+        "resource.symbol" => resource
+            .symbol
+            .clone()
+            .unwrap_or_else(|| resource.name.clone()),
         "resource.id" => resource.id.clone(),
         "linked.name" => linked?.name.clone(),
         "linked.type" => linked?.type_name.clone(),
@@ -210,7 +247,9 @@ fn placeholder(key: &str, policy: &Policy, resource: &Resource, linked: Option<&
 fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
     if let Some(id) = &q.resource_id {
         return match &id.kind {
-            Kind::Unknown(r) => LinkAnswer::Unknown(format!("the linked resource id depends on {r}")),
+            Kind::Unknown(r) => {
+                LinkAnswer::Unknown(format!("the linked resource id depends on {r}"))
+            }
             Kind::Null => LinkAnswer::Found(Vec::new()),
             Kind::String(s) => match graph.find_by_id(s) {
                 Some(i) => match graph.resources.get(i) {
@@ -261,7 +300,11 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
         })
         .copied()
         .collect();
-    let chosen = if child_type || !linked.is_empty() { linked } else { of_type };
+    let chosen = if child_type || !linked.is_empty() {
+        linked
+    } else {
+        of_type
+    };
     LinkAnswer::Found(
         chosen
             .into_iter()
@@ -281,4 +324,3 @@ fn id_noun(id: &str) -> String {
         _ => "resource".into(),
     }
 }
-

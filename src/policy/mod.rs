@@ -18,7 +18,6 @@ pub mod template;
 
 use crate::diagnostic::{Diagnostic, Level, NotEvaluated};
 
-
 pub use aliases::AliasTable;
 pub use definition::{Candidate, Definition, LinkAnswer, LinkQuery, Verdict};
 
@@ -156,7 +155,11 @@ impl PolicySet {
             message,
         };
         let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            err(e.line().max(1), e.column().max(1), format!("invalid json: {e}"))
+            err(
+                e.line().max(1),
+                e.column().max(1),
+                format!("invalid json: {e}"),
+            )
         })?;
         let stem = path
             .file_stem()
@@ -167,9 +170,17 @@ impl PolicySet {
             let (l, c) = line_col_of(text, "\"policyRule\"");
             err(l, c, m)
         })?;
-        if self.policies.iter().any(|p| p.id.eq_ignore_ascii_case(&def.name)) {
+        if self
+            .policies
+            .iter()
+            .any(|p| p.id.eq_ignore_ascii_case(&def.name))
+        {
             let (l, c) = line_col_of(text, "\"name\"");
-            return Err(err(l, c, format!("policy id '{}' is already loaded", def.name)));
+            return Err(err(
+                l,
+                c,
+                format!("policy id '{}' is already loaded", def.name),
+            ));
         }
         let meta = &def.metadata;
         let az = meta.get("azaudit");
@@ -265,7 +276,10 @@ fn collect_json(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
         let p = e.path();
         if p.is_dir() {
             collect_json(&p, out, depth + 1);
-        } else if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("json")) {
+        } else if p
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+        {
             out.push(p);
         }
     }

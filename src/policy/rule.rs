@@ -2,7 +2,7 @@
 //! logic (true, false, unknown with the reason) over a resource body.
 
 use super::aliases::{split_path, AliasTable, Seg};
-use super::functions::{compare, values_equal};
+use super::functions::{compare, fold, values_equal};
 use super::template::{self, Operand, Scope, TExpr};
 use crate::source::Span;
 use crate::value::{Kind, Value};
@@ -134,7 +134,10 @@ pub struct Check {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CountOf {
     Field(FieldPath),
-    Value { value: Operand, name: Option<String> },
+    Value {
+        value: Operand,
+        name: Option<String>,
+    },
 }
 
 /// A compiled condition.
@@ -143,8 +146,14 @@ pub enum Cond {
     AllOf(Vec<Cond>),
     AnyOf(Vec<Cond>),
     Not(Box<Cond>),
-    Field { field: FieldRef, check: Check },
-    Value { value: Operand, check: Check },
+    Field {
+        field: FieldRef,
+        check: Check,
+    },
+    Value {
+        value: Operand,
+        check: Check,
+    },
     Count {
         of: CountOf,
         filter: Option<Box<Cond>>,
@@ -157,14 +166,22 @@ pub fn compile(json: &serde_json::Value, aliases: &AliasTable) -> Result<Cond, S
     compile_at(json, aliases, 0)
 }
 
-fn compile_at(json: &serde_json::Value, aliases: &AliasTable, depth: usize) -> Result<Cond, String> {
+fn compile_at(
+    json: &serde_json::Value,
+    aliases: &AliasTable,
+    depth: usize,
+) -> Result<Cond, String> {
     if depth > MAX_DEPTH {
         return Err("condition nested too deeply".into());
     }
     let obj = json
         .as_object()
         .ok_or_else(|| format!("a condition must be an object, found `{}`", short(json)))?;
-    let key = |k: &str| obj.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v);
+    let key = |k: &str| {
+        obj.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v)
+    };
     for (name, combinator) in [("allOf", true), ("anyOf", false)] {
         if let Some(list) = key(name) {
             if obj.len() != 1 {
@@ -177,7 +194,11 @@ fn compile_at(json: &serde_json::Value, aliases: &AliasTable, depth: usize) -> R
                 .iter()
                 .map(|c| compile_at(c, aliases, depth + 1))
                 .collect::<Result<Vec<_>, _>>()?;
-            return Ok(if combinator { Cond::AllOf(conds) } else { Cond::AnyOf(conds) });
+            return Ok(if combinator {
+                Cond::AllOf(conds)
+            } else {
+                Cond::AnyOf(conds)
+            });
         }
     }
     if let Some(inner) = key("not") {
@@ -186,12 +207,17 @@ fn compile_at(json: &serde_json::Value, aliases: &AliasTable, depth: usize) -> R
         }
         return Ok(Cond::Not(Box::new(compile_at(inner, aliases, depth + 1)?)));
     }
-    let mut ops = obj.iter().filter_map(|(k, v)| Op::from_key(k).map(|op| (op, v)));
+    let mut ops = obj
+        .iter()
+        .filter_map(|(k, v)| Op::from_key(k).map(|op| (op, v)));
     let Some((op, rhs)) = ops.next() else {
         return Err(format!("condition `{}` has no operator", short(json)));
     };
     if ops.next().is_some() {
-        return Err(format!("condition `{}` has more than one operator", short(json)));
+        return Err(format!(
+            "condition `{}` has more than one operator",
+            short(json)
+        ));
     }
     for k in obj.keys() {
         let l = k.to_ascii_lowercase();
@@ -227,8 +253,15 @@ fn compile_at(json: &serde_json::Value, aliases: &AliasTable, depth: usize) -> R
             check,
         });
     }
-    let count = key("count").and_then(|c| c.as_object()).ok_or("`count` must be an object")?;
-    let ck = |k: &str| count.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v);
+    let count = key("count")
+        .and_then(|c| c.as_object())
+        .ok_or("`count` must be an object")?;
+    let ck = |k: &str| {
+        count
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v)
+    };
     let filter = match ck("where") {
         Some(w) => Some(Box::new(compile_at(w, aliases, depth + 1)?)),
         None => None,
@@ -248,7 +281,11 @@ fn compile_at(json: &serde_json::Value, aliases: &AliasTable, depth: usize) -> R
         (None, Some(v)) => CountOf::Value {
             value: Operand::compile(v)?,
             name: match ck("name") {
-                Some(n) => Some(n.as_str().ok_or("count `name` must be a string")?.to_string()),
+                Some(n) => Some(
+                    n.as_str()
+                        .ok_or("count `name` must be a string")?
+                        .to_string(),
+                ),
                 None => None,
             },
         },
@@ -315,8 +352,15 @@ impl Ev {
 /// An element bound by an enclosing `count`.
 #[derive(Debug, Clone)]
 enum Binding {
-    Field { prefix: Vec<Seg>, text: String, elem: Value },
-    Value { name: Option<String>, elem: Value },
+    Field {
+        prefix: Vec<Seg>,
+        text: String,
+        elem: Value,
+    },
+    Value {
+        name: Option<String>,
+        elem: Value,
+    },
 }
 
 /// Everything a rule reads while it is evaluated.
@@ -348,9 +392,24 @@ impl<'a> Ctx<'a> {
 
     /// Reads a field: `Ok(None)` when missing; a collection when the path has `[*]`.
     pub fn read(&self, path: &FieldPath) -> Read {
+        self.read_mode(path, false)
+    }
+
+    /// Like [`Ctx::read`]; with `missing_arrays`, an array missing on the way to a `[*]` reads as
+    /// one missing element (a condition on it is then decided as on a missing field).
+    fn read_mode(&self, path: &FieldPath, missing_arrays: bool) -> Read {
+        self.read_bound(path, missing_arrays).0
+    }
+
+    /// Reads a field; the flag tells whether the path read an element bound by a `count`.
+    fn read_bound(&self, path: &FieldPath, missing_arrays: bool) -> (Read, bool) {
         let segs = match &path.kind {
             FieldKind::Name | FieldKind::FullName => {
-                return match self.resource.get("name") {
+                let key = match (&path.kind, self.resource.get("fullName")) {
+                    (FieldKind::FullName, Some(_)) => "fullName",
+                    _ => "name",
+                };
+                let read = match self.resource.get(key) {
                     None => Read::One(None),
                     Some(v) => match (&path.kind, v.as_str()) {
                         (FieldKind::Name, Some(s)) => {
@@ -360,37 +419,44 @@ impl<'a> Ctx<'a> {
                         _ => Read::One(Some(v.clone())),
                     },
                 };
+                return (read, false);
             }
             FieldKind::Path(s) => s,
         };
         // Inside a field count, paths under the counted array read the current element.
-        let (root, rest): (&Value, &[Seg]) = self
-            .bindings
-            .iter()
-            .rev()
-            .find_map(|b| match b {
-                Binding::Field { prefix, elem, .. } => {
-                    strip_prefix(segs, prefix).map(|rest| (elem, rest))
-                }
-                Binding::Value { .. } => None,
-            })
-            .unwrap_or((self.resource, segs));
-        if rest.contains(&Seg::Wildcard) {
+        let bound = self.bindings.iter().rev().find_map(|b| match b {
+            Binding::Field { prefix, elem, .. } => {
+                strip_prefix(segs, prefix).map(|rest| (elem, rest))
+            }
+            Binding::Value { .. } => None,
+        });
+        let is_bound = bound.is_some();
+        let (root, rest) = bound.unwrap_or((self.resource, segs));
+        let read = if rest.contains(&Seg::Wildcard) {
             let mut out = Vec::new();
-            match collect(root, rest, &mut out, 0) {
+            match collect(root, rest, &mut out, 0, missing_arrays) {
                 Ok(()) => Read::Many(out),
                 Err(u) => Read::One(Some(u)),
             }
         } else {
             Read::One(walk(root, rest))
-        }
+        };
+        (read, is_bound)
     }
 
+    /// `field()`: inside a count, a path under the counted array gives the current element's
+    /// value wrapped in an array (`first(field('a[*].b'))` is the current `b`).
     fn field_value(&self, text: &str) -> Value {
         let path = FieldPath::resolve(text, self.aliases);
-        match self.read(&path) {
-            Read::One(v) => v.unwrap_or_else(Value::null),
-            Read::Many(items) => Value::array(items),
+        let wildcard = path.segs().is_some_and(|s| s.contains(&Seg::Wildcard));
+        match self.read_bound(&path, false) {
+            (Read::One(v), true) if wildcard => match v {
+                Some(v) if v.is_unknown() => v,
+                Some(v) => Value::array(vec![v]),
+                None => Value::array(vec![Value::null()]),
+            },
+            (Read::One(v), _) => v.unwrap_or_else(Value::null),
+            (Read::Many(items), _) => Value::array(items),
         }
     }
 }
@@ -450,7 +516,13 @@ fn walk(root: &Value, segs: &[Seg]) -> Option<Value> {
 }
 
 /// Collects every value a wildcard path reaches; `Err(unknown)` when an unknown blocks the way.
-fn collect(v: &Value, segs: &[Seg], out: &mut Vec<Value>, depth: usize) -> Result<(), Value> {
+fn collect(
+    v: &Value,
+    segs: &[Seg],
+    out: &mut Vec<Value>,
+    depth: usize,
+    missing_arrays: bool,
+) -> Result<(), Value> {
     if v.is_unknown() {
         return Err(v.clone());
     }
@@ -460,18 +532,22 @@ fn collect(v: &Value, segs: &[Seg], out: &mut Vec<Value>, depth: usize) -> Resul
     };
     match first {
         Seg::Wildcard => {
-            if let Some(items) = v.as_array() {
-                for i in items {
-                    collect(i, rest, out, depth + 1)?;
+            match v.as_array() {
+                Some(items) => {
+                    for i in items {
+                        collect(i, rest, out, depth + 1, missing_arrays)?;
+                    }
                 }
+                None if missing_arrays => out.push(Value::null()),
+                None => {}
             }
             Ok(())
         }
         s => match step(v, s) {
-            Some(next) => collect(next, rest, out, depth + 1),
+            Some(next) => collect(next, rest, out, depth + 1, missing_arrays),
             None => {
                 // A missing property under an element reads as null; a missing array as nothing.
-                if depth > 0 && !rest.contains(&Seg::Wildcard) {
+                if (depth > 0 && !rest.contains(&Seg::Wildcard)) || missing_arrays {
                     out.push(Value::null());
                 }
                 Ok(())
@@ -490,12 +566,28 @@ impl Scope for Ctx<'_> {
     fn current(&self, name: Option<&str>) -> Option<Value> {
         self.bindings.iter().rev().find_map(|b| match (b, name) {
             (Binding::Field { elem, .. } | Binding::Value { elem, .. }, None) => Some(elem.clone()),
-            (Binding::Field { text, elem, .. }, Some(n)) if text.eq_ignore_ascii_case(n) => {
-                Some(elem.clone())
+            (Binding::Field { text, elem, prefix }, Some(n)) => {
+                if text.eq_ignore_ascii_case(n) {
+                    return Some(elem.clone());
+                }
+                let path = FieldPath::resolve(n, self.aliases);
+                let rest = strip_prefix(path.segs()?, prefix)?;
+                if rest.contains(&Seg::Wildcard) {
+                    let mut out = Vec::new();
+                    return Some(match collect(elem, rest, &mut out, 1, false) {
+                        Ok(()) => Value::array(out),
+                        Err(u) => u,
+                    });
+                }
+                Some(walk(elem, rest).unwrap_or_else(Value::null))
             }
-            (Binding::Value { name: Some(m), elem }, Some(n)) if m.eq_ignore_ascii_case(n) => {
-                Some(elem.clone())
-            }
+            (
+                Binding::Value {
+                    name: Some(m),
+                    elem,
+                },
+                Some(n),
+            ) if m.eq_ignore_ascii_case(n) => Some(elem.clone()),
             _ => None,
         })
     }
@@ -562,8 +654,15 @@ pub fn eval(c: &Cond, ctx: &mut Ctx<'_>, depth: usize) -> Ev {
                             dynamic = FieldPath::resolve(s, ctx.aliases);
                             &dynamic
                         }
-                        Kind::Unknown(r) => return Ev::new(Tri::Unknown(format!("depends on {r}")), None),
-                        _ => return Ev::new(Tri::Unknown("the field expression is not a string".into()), None),
+                        Kind::Unknown(r) => {
+                            return Ev::new(Tri::Unknown(format!("depends on {r}")), None)
+                        }
+                        _ => {
+                            return Ev::new(
+                                Tri::Unknown("the field expression is not a string".into()),
+                                None,
+                            )
+                        }
                     },
                     Err(e) => return Ev::new(Tri::Unknown(e), None),
                 },
@@ -572,7 +671,7 @@ pub fn eval(c: &Cond, ctx: &mut Ctx<'_>, depth: usize) -> Ev {
                 Ok(v) => v,
                 Err(e) => return Ev::new(Tri::Unknown(e), None),
             };
-            match ctx.read(path) {
+            match ctx.read_mode(path, true) {
                 Read::One(v) => {
                     let span = v.as_ref().and_then(|v| v.span);
                     Ev::new(apply(check.op, v.as_ref(), &rhs), span)
@@ -582,7 +681,11 @@ pub fn eval(c: &Cond, ctx: &mut Ctx<'_>, depth: usize) -> Ev {
                     let mut unknown = None;
                     let mut span = None;
                     for i in &items {
-                        let present = if matches!(i.kind, Kind::Null) { None } else { Some(i) };
+                        let present = if matches!(i.kind, Kind::Null) {
+                            None
+                        } else {
+                            Some(i)
+                        };
                         match apply(check.op, present, &rhs) {
                             Tri::False => return Ev::new(Tri::False, i.span),
                             Tri::Unknown(r) => {
@@ -600,7 +703,11 @@ pub fn eval(c: &Cond, ctx: &mut Ctx<'_>, depth: usize) -> Ev {
                 (Ok(l), Ok(r)) => (l, r),
                 (Err(e), _) | (_, Err(e)) => return Ev::new(Tri::Unknown(e), None),
             };
-            let present = if matches!(lhs.kind, Kind::Null) { None } else { Some(&lhs) };
+            let present = if matches!(lhs.kind, Kind::Null) {
+                None
+            } else {
+                Some(&lhs)
+            };
             Ev::new(apply(check.op, present, &rhs), lhs.span)
         }
         Cond::Count { of, filter, check } => eval_count(of, filter.as_deref(), check, ctx, depth),
@@ -611,11 +718,19 @@ fn is_type_check(c: &Cond) -> bool {
     matches!(c, Cond::Field { field: FieldRef::Static(FieldPath { text, .. }), .. } if text.eq_ignore_ascii_case("type"))
 }
 
-fn eval_count(of: &CountOf, filter: Option<&Cond>, check: &Check, ctx: &mut Ctx<'_>, depth: usize) -> Ev {
+type MakeBinding = Box<dyn Fn(Value) -> Binding>;
+
+fn eval_count(
+    of: &CountOf,
+    filter: Option<&Cond>,
+    check: &Check,
+    ctx: &mut Ctx<'_>,
+    depth: usize,
+) -> Ev {
     if ctx.bindings.len() >= MAX_COUNT_NESTING {
         return Ev::new(Tri::Unknown("count nested too deeply".into()), None);
     }
-    let (items, span, make): (Vec<Value>, Option<Span>, Box<dyn Fn(Value) -> Binding>) = match of {
+    let (items, span, make): (Vec<Value>, Option<Span>, MakeBinding) = match of {
         CountOf::Field(path) => {
             let Some(segs) = path.segs() else {
                 return Ev::new(Tri::Unknown("count field is not an array".into()), None);
@@ -655,7 +770,14 @@ fn eval_count(of: &CountOf, filter: Option<&Cond>, check: &Check, ctx: &mut Ctx<
                 _ => return Ev::new(Tri::Unknown("count value must be an array".into()), span),
             };
             let name = name.clone();
-            (items, span, Box::new(move |elem| Binding::Value { name: name.clone(), elem }))
+            (
+                items,
+                span,
+                Box::new(move |elem| Binding::Value {
+                    name: name.clone(),
+                    elem,
+                }),
+            )
         }
     };
     let mut yes = 0i64;
@@ -734,9 +856,7 @@ pub fn apply(op: Op, lhs: Option<&Value>, rhs: &Value) -> Tri {
                 _ => false,
             }),
             Op::Contains => Tri::from(match &l.kind {
-                Kind::String(s) => rhs
-                    .as_str()
-                    .is_some_and(|p| s.to_lowercase().contains(&p.to_lowercase())),
+                Kind::String(s) => rhs.as_str().is_some_and(|p| fold(s).contains(&fold(p))),
                 Kind::Array(a) => a.iter().any(|i| values_equal(i, rhs)),
                 _ => false,
             }),
@@ -782,10 +902,10 @@ pub fn apply(op: Op, lhs: Option<&Value>, rhs: &Value) -> Tri {
     }
 }
 
-/// `like`: `*` matches any run of characters; case-insensitive.
+/// `like`: `*` matches any run of characters, `?` one character; case-insensitive.
 pub fn like(s: &str, pattern: &str) -> bool {
-    let s: Vec<char> = s.to_lowercase().chars().collect();
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let s: Vec<char> = fold(s).chars().collect();
+    let p: Vec<char> = fold(pattern).chars().collect();
     let (mut i, mut j) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while i < s.len() {
@@ -794,7 +914,7 @@ pub fn like(s: &str, pattern: &str) -> bool {
                 star = Some((j, i));
                 j += 1;
             }
-            Some(c) if Some(c) == s.get(i) => {
+            Some(c) if *c == '?' || Some(c) == s.get(i) => {
                 i += 1;
                 j += 1;
             }

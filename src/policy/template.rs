@@ -12,9 +12,18 @@ const MAX_DEPTH: usize = 64;
 pub enum TExpr {
     Lit(Value),
     /// A function call; `name` is lowercase.
-    Call { name: String, args: Vec<TExpr> },
-    Index { target: Box<TExpr>, index: Box<TExpr> },
-    Member { target: Box<TExpr>, name: String },
+    Call {
+        name: String,
+        args: Vec<TExpr>,
+    },
+    Index {
+        target: Box<TExpr>,
+        index: Box<TExpr>,
+    },
+    Member {
+        target: Box<TExpr>,
+        name: String,
+    },
 }
 
 /// A JSON value from a definition: a literal, or a string holding `[...]`.
@@ -63,7 +72,10 @@ impl Operand {
             Operand::Lit(v) => Ok(v.clone()),
             Operand::Expr(e) => eval(e, scope, 0),
             Operand::Array(items) => Ok(Value::array(
-                items.iter().map(|i| i.eval(scope)).collect::<Result<_, _>>()?,
+                items
+                    .iter()
+                    .map(|i| i.eval(scope))
+                    .collect::<Result<_, _>>()?,
             )),
             Operand::Object(props) => Ok(Value::object(
                 props
@@ -264,7 +276,12 @@ impl Parser {
             Some(Tok::Float(f)) => TExpr::Lit(Value::new(Kind::Float(f), None)),
             Some(Tok::Ident(name)) => {
                 if self.peek() != Some(&Tok::LParen) {
-                    return Err(format!("`{name}` must be called as a function"));
+                    match name.to_ascii_lowercase().as_str() {
+                        "true" => return Ok(TExpr::Lit(Value::bool(true))),
+                        "false" => return Ok(TExpr::Lit(Value::bool(false))),
+                        "null" => return Ok(TExpr::Lit(Value::null())),
+                        _ => return Err(format!("`{name}` must be called as a function")),
+                    }
                 }
                 self.next();
                 let mut args = Vec::new();
@@ -354,7 +371,10 @@ pub fn eval(e: &TExpr, scope: &dyn Scope, depth: usize) -> Result<Value, String>
             }
             match &t.kind {
                 Kind::Object(_) => Ok(t.get(name).cloned().unwrap_or_else(Value::null)),
-                _ => Err(format!("cannot read property `{name}` of a {}", t.type_name())),
+                _ => Err(format!(
+                    "cannot read property `{name}` of a {}",
+                    t.type_name()
+                )),
             }
         }
         TExpr::Index { target, index } => {
@@ -375,7 +395,9 @@ pub fn eval(e: &TExpr, scope: &dyn Scope, depth: usize) -> Result<Value, String>
                         .cloned()
                         .ok_or_else(|| format!("index {n} out of range"))
                 }
-                (Kind::Object(_), Kind::String(k)) => Ok(t.get(k).cloned().unwrap_or_else(Value::null)),
+                (Kind::Object(_), Kind::String(k)) => {
+                    Ok(t.get(k).cloned().unwrap_or_else(Value::null))
+                }
                 _ => Err(format!("cannot index a {}", t.type_name())),
             }
         }
@@ -465,7 +487,11 @@ fn call(name: &str, args: &[TExpr], scope: &dyn Scope, depth: usize) -> Result<V
         "resourcegroup" | "subscription" | "requestcontext" | "policy" | "deployment" => {
             return Ok(scope.context(name).unwrap_or_else(|| unknown_env(name)));
         }
-        "utcnow" => return Ok(unknown_env("utcNow")),
+        "utcnow" => {
+            return Ok(scope
+                .context("utcnow")
+                .unwrap_or_else(|| unknown_env("utcNow")))
+        }
         _ => {}
     }
     if let Some(u) = vals.iter().find(|v| v.is_unknown()) {
