@@ -1,6 +1,13 @@
 //! The Azure Policy rule-language conformance suite (microsoft/regorus's test cases, in
 //! ../shared/azure-policy/conformance), run against azaudit's evaluator.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use azaudit::policy::definition::{Candidate, Definition, Input, LinkAnswer, Verdict};
 use azaudit::policy::AliasTable;
 use azaudit::value::Value;

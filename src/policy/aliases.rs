@@ -174,15 +174,15 @@ impl AliasTable {
                 }
             }
         }
+        // An unknown type: the property part follows the last `/` (alias paths have none).
         let cut = match best {
             Some(i) => i,
             None => {
-                let mut slashes = field.char_indices().filter(|(_, c)| *c == '/');
-                let _first = slashes.next()?;
-                match slashes.next() {
-                    Some((i, _)) => i,
-                    None => return None,
+                let i = field.rfind('/')?;
+                if field.get(..i).is_none_or(|t| !t.contains('/')) {
+                    return None;
                 }
+                i
             }
         };
         let rest = field.get(cut + 1..)?;

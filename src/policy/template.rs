@@ -494,7 +494,9 @@ fn call(name: &str, args: &[TExpr], scope: &dyn Scope, depth: usize) -> Result<V
         }
         _ => {}
     }
-    if let Some(u) = vals.iter().find(|v| v.is_unknown()) {
+    // Arrays and objects may hold unknowns; other functions need known arguments.
+    let builds = matches!(name, "createarray" | "createobject" | "array");
+    if let Some(u) = vals.iter().find(|v| v.is_unknown()).filter(|_| !builds) {
         return Ok(u.clone());
     }
     super::functions::pure(name, &vals)
