@@ -216,7 +216,7 @@ fn conformance_suite() {
             .unwrap_or("")
             .to_string();
         let aliases = alias_cache.entry(alias_file.clone()).or_insert_with(|| {
-            let mut t = AliasTable::new();
+            let mut t = AliasTable::isolated();
             if !alias_file.is_empty() {
                 let text = std::fs::read_to_string(dir.join("aliases").join(&alias_file)).unwrap();
                 t.add_provider_json(&serde_json::from_str(&text).unwrap());

@@ -22,6 +22,8 @@ pub enum Seg {
 pub struct AliasTable {
     paths: HashMap<String, String>,
     types: HashSet<String>,
+    /// Don't fall back to the built-in table for aliases this one lacks.
+    isolated: bool,
 }
 
 static BUILTIN_TEXT: &str = include_str!("../../data/aliases.txt");
@@ -31,6 +33,15 @@ impl AliasTable {
     /// An empty table: only the derivable rule (`<type>/<a.b>` → `properties.a.b`) applies.
     pub fn new() -> AliasTable {
         AliasTable::default()
+    }
+
+    /// An empty table that never consults the built-in one (for test suites with their own
+    /// alias catalog).
+    pub fn isolated() -> AliasTable {
+        AliasTable {
+            isolated: true,
+            ..AliasTable::default()
+        }
     }
 
     /// The table of every Azure alias, compiled into the binary.
@@ -161,7 +172,8 @@ impl AliasTable {
         if let Some(p) = self.lookup(field) {
             return Some(p.to_string());
         }
-        if let Some(p) = BUILTIN.lookup(field) {
+        let builtin = (!self.isolated).then(|| &*BUILTIN);
+        if let Some(p) = builtin.and_then(|b| b.lookup(field)) {
             return Some(p.to_string());
         }
         // Longest known type prefix, else `<ns>/<type>`.
@@ -169,7 +181,7 @@ impl AliasTable {
         for (i, c) in field.char_indices() {
             if c == '/' {
                 let prefix = field.get(..i).unwrap_or("");
-                if self.is_type(prefix) || BUILTIN.is_type(prefix) {
+                if self.is_type(prefix) || builtin.is_some_and(|b| b.is_type(prefix)) {
                     best = Some(i);
                 }
             }

@@ -546,8 +546,9 @@ fn collect(
         s => match step(v, s) {
             Some(next) => collect(next, rest, out, depth + 1, missing_arrays),
             None => {
-                // A missing property under an element reads as null; a missing array as nothing.
-                if (depth > 0 && !rest.contains(&Seg::Wildcard)) || missing_arrays {
+                // In a condition, a missing property under an element reads as missing; in a
+                // `field()` collection it is left out.
+                if missing_arrays {
                     out.push(Value::null());
                 }
                 Ok(())
