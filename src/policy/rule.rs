@@ -526,6 +526,9 @@ fn collect(
     if v.is_unknown() {
         return Err(v.clone());
     }
+    if depth > MAX_DEPTH {
+        return Ok(());
+    }
     let Some((first, rest)) = segs.split_first() else {
         out.push(v.clone());
         return Ok(());
