@@ -24,6 +24,9 @@ pub struct AliasTable {
     types: HashSet<String>,
     /// Don't fall back to the built-in table for aliases this one lacks.
     isolated: bool,
+    /// Aliases not named after their type (`Microsoft.Compute/imageId`): lowercase alias →
+    /// (lowercase type, path) for every type that lists it.
+    typed: HashMap<String, Vec<(String, String)>>,
 }
 
 static BUILTIN_TEXT: &str = include_str!("../../data/aliases.txt");
@@ -61,9 +64,26 @@ impl AliasTable {
 
     /// Adds (or replaces) an alias.
     pub fn insert(&mut self, resource_type: &str, alias: &str, path: &str) {
-        self.types.insert(resource_type.to_ascii_lowercase());
-        self.paths
-            .insert(alias.to_ascii_lowercase(), path.to_string());
+        let rtype = resource_type.to_ascii_lowercase();
+        let lower = alias.to_ascii_lowercase();
+        if !lower.starts_with(&format!("{rtype}/")) {
+            self.typed
+                .entry(lower.clone())
+                .or_default()
+                .push((rtype.clone(), path.to_string()));
+        }
+        self.types.insert(rtype);
+        self.paths.entry(lower).or_insert_with(|| path.to_string());
+    }
+
+    /// For an alias not named after its type, its path for each type that lists it.
+    pub fn per_type(&self, alias: &str) -> Option<&[(String, String)]> {
+        let lower = alias.to_ascii_lowercase();
+        match self.typed.get(&lower) {
+            Some(v) => Some(v),
+            None if !self.isolated => BUILTIN.typed.get(&lower).map(Vec::as_slice),
+            None => None,
+        }
     }
 
     /// Adds every alias of a provider listing as `Get-AzPolicyAlias` / the REST API returns it:
@@ -111,9 +131,8 @@ impl AliasTable {
             }
             if let Some(rest) = line.strip_prefix('!') {
                 if let Some((alias, path)) = rest.split_once('\t') {
-                    table
-                        .paths
-                        .insert(alias.to_ascii_lowercase(), path.to_string());
+                    let rt = rtype.clone();
+                    table.insert(&rt, alias, path);
                 }
                 continue;
             }

@@ -91,6 +91,9 @@ pub enum FieldKind {
     FullName,
     /// Any other path in the ARM-shaped body (`type`, `location`, `tags.x`, alias paths).
     Path(Vec<Seg>),
+    /// An alias whose path depends on the resource type (`Microsoft.Compute/imageId`): the path
+    /// for each lowercase type, and the one to use for other types.
+    ByType(Vec<(String, Vec<Seg>)>, Vec<Seg>),
 }
 
 impl FieldPath {
@@ -106,7 +109,16 @@ impl FieldPath {
                 } else {
                     aliases.resolve(text).unwrap_or_else(|| text.to_string())
                 };
-                FieldKind::Path(split_path(&path))
+                match aliases.per_type(text) {
+                    Some(by_type) if !lower.starts_with("$.") => FieldKind::ByType(
+                        by_type
+                            .iter()
+                            .map(|(t, p)| (t.clone(), split_path(p)))
+                            .collect(),
+                        split_path(&path),
+                    ),
+                    _ => FieldKind::Path(split_path(&path)),
+                }
             }
         };
         FieldPath {
@@ -117,7 +129,7 @@ impl FieldPath {
 
     fn segs(&self) -> Option<&[Seg]> {
         match &self.kind {
-            FieldKind::Path(p) => Some(p),
+            FieldKind::Path(p) | FieldKind::ByType(_, p) => Some(p),
             _ => None,
         }
     }
@@ -422,6 +434,17 @@ impl<'a> Ctx<'a> {
                 return (read, false);
             }
             FieldKind::Path(s) => s,
+            FieldKind::ByType(by_type, default) => {
+                let rtype = self
+                    .resource
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                by_type
+                    .iter()
+                    .find(|(t, _)| t.eq_ignore_ascii_case(rtype))
+                    .map_or(default, |(_, p)| p)
+            }
         };
         // Inside a field count, paths under the counted array read the current element.
         let bound = self.bindings.iter().rev().find_map(|b| match b {
