@@ -51,16 +51,28 @@ fn main() {
     let n = AliasTable::builtin().len();
     eprintln!("alias table: {n} aliases parsed in {:?}", t.elapsed());
 
-    let shared = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/azure-policy/builtins"));
+    let shared = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/azure-policy/builtins"
+    ));
     let dir = if shared.exists() {
         shared.to_path_buf()
     } else {
-        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/policy-engine/builtins")).to_path_buf()
+        Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/policy-engine/builtins"
+        ))
+        .to_path_buf()
     };
     let t = Instant::now();
     let mut set = PolicySet::new();
     let errors = set.load_dir(&dir);
-    eprintln!("loaded {} definitions ({} errors) in {:?}", set.policies().len(), errors.len(), t.elapsed());
+    eprintln!(
+        "loaded {} definitions ({} errors) in {:?}",
+        set.policies().len(),
+        errors.len(),
+        t.elapsed()
+    );
 
     let graph = ResourceGraph {
         resources: (0..3000).map(resource).collect(),

@@ -337,7 +337,7 @@ fn unknown_values_are_three_valued() {
                 assert_eq!(out.not_evaluated.len(), 1, "{cond}");
                 assert_eq!(
                     out.not_evaluated[0].reason,
-                    "depends on parameter 'skuName' has no value"
+                    "depends on parameter 'skuName', which has no value"
                 );
             }
         }

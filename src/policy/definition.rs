@@ -468,7 +468,7 @@ impl Definition {
                 Kind::String(s) => s.clone(),
                 Kind::Unknown(r) => {
                     return Verdict::Unknown {
-                        reason: format!("the effect depends on {r}"),
+                        reason: format!("the effect {}", rule::depends_on(r)),
                         span,
                     }
                 }
@@ -531,7 +531,7 @@ impl Definition {
         for v in [&type_name, &name, &rg].into_iter().flatten() {
             if let Some(r) = v.first_unknown() {
                 return Verdict::Unknown {
-                    reason: format!("depends on {r}"),
+                    reason: rule::depends_on(r),
                     span,
                 };
             }

@@ -247,9 +247,10 @@ fn placeholder(
 fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
     if let Some(id) = &q.resource_id {
         return match &id.kind {
-            Kind::Unknown(r) => {
-                LinkAnswer::Unknown(format!("the linked resource id depends on {r}"))
-            }
+            Kind::Unknown(r) => LinkAnswer::Unknown(format!(
+                "the linked resource id {}",
+                super::rule::depends_on(r)
+            )),
             Kind::Null => LinkAnswer::Found(Vec::new()),
             Kind::String(s) => match graph.find_by_id(s) {
                 Some(i) => match graph.resources.get(i) {

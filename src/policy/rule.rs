@@ -5,7 +5,7 @@ use super::aliases::{split_path, AliasTable, Seg};
 use super::functions::{compare, fold, values_equal};
 use super::template::{self, Operand, Scope, TExpr};
 use crate::source::Span;
-use crate::value::{Kind, Value};
+use crate::value::{Kind, Reason, Value};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -327,7 +327,7 @@ fn short(json: &serde_json::Value) -> String {
 pub enum Tri {
     True,
     False,
-    /// Can't be decided: the reason, ready to show ("depends on parameter 'sku' has no value").
+    /// Can't be decided: the reason, ready to show ("depends on parameter 'sku', which has no value").
     Unknown(String),
 }
 
@@ -681,9 +681,7 @@ pub fn eval(c: &Cond, ctx: &mut Ctx<'_>, depth: usize) -> Ev {
                             dynamic = FieldPath::resolve(s, ctx.aliases);
                             &dynamic
                         }
-                        Kind::Unknown(r) => {
-                            return Ev::new(Tri::Unknown(format!("depends on {r}")), None)
-                        }
+                        Kind::Unknown(r) => return Ev::new(Tri::Unknown(depends_on(r)), None),
                         _ => {
                             return Ev::new(
                                 Tri::Unknown("the field expression is not a string".into()),
@@ -851,8 +849,29 @@ fn eval_count(
 
 fn unknown_reason(v: &Value) -> String {
     match v.first_unknown() {
-        Some(r) => format!("depends on {r}"),
+        Some(r) => depends_on(r),
         None => "depends on an unknown value".into(),
+    }
+}
+
+/// "depends on …": why a condition can't be decided, from the reason a value is unknown.
+pub fn depends_on(r: &Reason) -> String {
+    match r {
+        Reason::Parameter { name } => format!("depends on parameter '{name}', which has no value"),
+        Reason::Existing { symbol } => {
+            format!("depends on '{symbol}', an existing resource deployed elsewhere")
+        }
+        Reason::Runtime { function } => {
+            format!("depends on {function}(), known only at deployment")
+        }
+        Reason::Module { reference, why } => {
+            format!("depends on module '{reference}', which {why}")
+        }
+        Reason::Environment { what } => format!("depends on {what}, known only at deployment"),
+        Reason::Limit { what } => format!("depends on a value past an evaluation limit ({what})"),
+        Reason::Error { message } => {
+            format!("depends on a value that could not be evaluated: {message}")
+        }
     }
 }
 
