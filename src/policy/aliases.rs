@@ -1,10 +1,11 @@
 //! Azure Policy aliases: the built-in table (generated into `data/aliases.txt`) and field-path splitting.
 //!
 //! The table is carried in the binary in a terse, front-coded text form (see
-//! `scripts/gen-aliases.py`) and parsed once, on first use.
+//! `scripts/gen-aliases.py`). On first use only the resource types are indexed; a type's aliases
+//! are parsed the first time one of them is looked up.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, OnceLock};
 
 /// One step of a field path.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +28,33 @@ pub struct AliasTable {
     /// Aliases not named after their type (`Microsoft.Compute/imageId`): lowercase alias →
     /// (lowercase type, path) for every type that lists it.
     typed: HashMap<String, Vec<(String, String)>>,
+    /// Aliases of the terse text, parsed per type on demand.
+    blocks: Option<Arc<Blocks>>,
+}
+
+/// The terse table indexed by type.
+#[derive(Debug, Default)]
+struct Blocks {
+    text: &'static str,
+    /// Lowercase type → (type as written, byte range of its alias lines), one entry per `T` line
+    /// (a type may be listed twice with different casing).
+    index: HashMap<String, Vec<(String, usize, usize)>>,
+    parsed: HashMap<String, OnceLock<HashMap<String, String>>>,
+    count: usize,
+}
+
+impl Blocks {
+    fn get(&self, lower_type: &str) -> Option<&HashMap<String, String>> {
+        let ranges = self.index.get(lower_type)?;
+        let cell = self.parsed.get(lower_type)?;
+        Some(cell.get_or_init(|| {
+            let mut map = HashMap::new();
+            for (rtype, start, end) in ranges {
+                parse_block(rtype, self.text.get(*start..*end).unwrap_or(""), &mut map);
+            }
+            map
+        }))
+    }
 }
 
 static BUILTIN_TEXT: &str = include_str!("../../data/aliases.txt");
@@ -54,12 +82,12 @@ impl AliasTable {
 
     /// Number of aliases known.
     pub fn len(&self) -> usize {
-        self.paths.len()
+        self.paths.len() + self.blocks.as_ref().map_or(0, |b| b.count)
     }
 
     /// True when no alias is known.
     pub fn is_empty(&self) -> bool {
-        self.paths.is_empty()
+        self.len() == 0
     }
 
     /// Adds (or replaces) an alias.
@@ -114,71 +142,80 @@ impl AliasTable {
         }
     }
 
-    /// Parses the terse format written by `scripts/gen-aliases.py`.
-    pub fn parse_terse(text: &str) -> AliasTable {
+    /// Indexes the terse format written by `scripts/gen-aliases.py` (types now, aliases on
+    /// first lookup).
+    pub fn parse_terse(text: &'static str) -> AliasTable {
         let mut table = AliasTable::new();
-        let mut rtype = String::new();
-        let mut prev = String::new();
-        for line in text.lines() {
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
+        let mut blocks = Blocks {
+            text,
+            ..Blocks::default()
+        };
+        let mut current: Option<(String, String, usize)> = None;
+        let mut offset = 0usize;
+        for raw in text.split_inclusive('\n') {
+            let line_start = offset;
+            offset += raw.len();
+            let line = raw.trim_end_matches(['\n', '\r']);
             if let Some(t) = line.strip_prefix('T') {
-                rtype = t.to_string();
-                table.types.insert(rtype.to_ascii_lowercase());
-                prev.clear();
-                continue;
-            }
-            if let Some(rest) = line.strip_prefix('!') {
-                if let Some((alias, path)) = rest.split_once('\t') {
-                    let rt = rtype.clone();
+                if let Some((lower, written, start)) = current.take() {
+                    blocks.parsed.insert(lower.clone(), OnceLock::new());
+                    blocks
+                        .index
+                        .entry(lower)
+                        .or_default()
+                        .push((written, start, line_start));
+                }
+                table.types.insert(t.to_ascii_lowercase());
+                current = Some((t.to_ascii_lowercase(), t.to_string(), offset));
+            } else if let Some(rest) = line.strip_prefix('!') {
+                if let (Some((alias, path)), Some((_, written, _))) =
+                    (rest.split_once('\t'), &current)
+                {
+                    let rt = written.clone();
                     table.insert(&rt, alias, path);
                 }
-                continue;
+            } else if !line.is_empty() && !line.starts_with('#') {
+                blocks.count += 1;
             }
-            let (head, extra) = match line.split_once('\t') {
-                Some((h, e)) => (h, Some(e)),
-                None => (line, None),
-            };
-            let Some((shared, rest)) = decode_shared(head) else {
-                continue;
-            };
-            let mut chars = rest.chars();
-            let Some(code) = chars.next() else {
-                continue;
-            };
-            let tail: String = chars.collect();
-            let mut suffix: String = prev.chars().take(shared).collect();
-            suffix.push_str(&tail);
-            let path = match (code, extra) {
-                ('p', _) => format!("properties.{suffix}"),
-                ('q', _) => format!("properties.{}", suffix.replace("[*].", "[*].properties.")),
-                ('r', _) => suffix.clone(),
-                ('m', Some(mask)) => apply_mask(mask, &suffix),
-                ('=', Some(path)) => path.to_string(),
-                _ => {
-                    prev = suffix;
-                    continue;
-                }
-            };
-            table
-                .paths
-                .insert(format!("{rtype}/{suffix}").to_ascii_lowercase(), path);
-            prev = suffix;
         }
+        if let Some((lower, written, start)) = current {
+            blocks.parsed.insert(lower.clone(), OnceLock::new());
+            blocks
+                .index
+                .entry(lower)
+                .or_default()
+                .push((written, start, text.len()));
+        }
+        table.blocks = Some(Arc::new(blocks));
         table
     }
 
     /// The default path of an alias, if the table knows it.
     pub fn lookup(&self, alias: &str) -> Option<&str> {
-        self.paths
-            .get(&alias.to_ascii_lowercase())
-            .map(String::as_str)
+        let lower = alias.to_ascii_lowercase();
+        if let Some(p) = self.paths.get(&lower) {
+            return Some(p);
+        }
+        let blocks = self.blocks.as_ref()?;
+        // Try every type prefix, longest first (child aliases may be listed under the parent).
+        let cuts: Vec<usize> = lower.match_indices('/').map(|(i, _)| i).collect();
+        for &i in cuts.iter().rev() {
+            let prefix = lower.get(..i).unwrap_or("");
+            if let Some(p) = blocks.get(prefix).and_then(|m| m.get(&lower)) {
+                return Some(p);
+            }
+        }
+        None
     }
 
     /// Is `name` a known resource type?
     pub fn is_type(&self, name: &str) -> bool {
-        self.types.contains(&name.to_ascii_lowercase())
+        let lower = name.to_ascii_lowercase();
+        self.types.contains(&lower)
+            || self
+                .blocks
+                .as_ref()
+                .is_some_and(|b| b.index.contains_key(&lower))
     }
 
     /// Resolves a field that looks like an alias (`Namespace.Provider/type/.../prop`) to a path:
@@ -225,6 +262,44 @@ impl AliasTable {
             return Some(rest.to_string());
         }
         Some(format!("properties.{rest}"))
+    }
+}
+
+/// Parses one type's alias lines into lowercase alias → path.
+fn parse_block(rtype: &str, text: &str, out: &mut HashMap<String, String>) {
+    let mut prev = String::new();
+    for line in text.lines() {
+        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+            continue;
+        }
+        let (head, extra) = match line.split_once('\t') {
+            Some((h, e)) => (h, Some(e)),
+            None => (line, None),
+        };
+        let Some((shared, rest)) = decode_shared(head) else {
+            continue;
+        };
+        let mut chars = rest.chars();
+        let Some(code) = chars.next() else {
+            continue;
+        };
+        let mut suffix: String = prev.chars().take(shared).collect();
+        suffix.push_str(chars.as_str());
+        let path = match (code, extra) {
+            ('p', _) => Some(format!("properties.{suffix}")),
+            ('q', _) => Some(format!(
+                "properties.{}",
+                suffix.replace("[*].", "[*].properties.")
+            )),
+            ('r', _) => Some(suffix.clone()),
+            ('m', Some(mask)) => Some(apply_mask(mask, &suffix)),
+            ('=', Some(path)) => Some(path.to_string()),
+            _ => None,
+        };
+        if let Some(path) = path {
+            out.insert(format!("{rtype}/{suffix}").to_ascii_lowercase(), path);
+        }
+        prev = suffix;
     }
 }
 
