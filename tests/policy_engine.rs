@@ -604,12 +604,14 @@ fn vnet_enabled_builtin_fires_on_premium_without_vnet() {
     let errors = set.load_dir(Path::new(FIXTURES));
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(set.policies().len(), 3);
-    let out = evaluate(
-        &set,
-        &graph(vec![premium_apim_without_vnet()]),
-        &EvalOptions::default(),
-    );
+    let mut apim = premium_apim_without_vnet();
+    mark(&mut apim, "sku.name", span(30));
+    let out = evaluate(&set, &graph(vec![apim]), &EvalOptions::default());
     let vnet = "ef619a2c-cc4d-4d03-b2ba-8c94a834d85b";
+    // Decided by the missing virtualNetworkType: the diagnostic is at the declaration.
+    let d = out.diagnostics.iter().find(|d| d.code == vnet).unwrap();
+    assert_eq!(d.span, Span::new(FileId(0), 0, 10));
+    assert_eq!(d.severity, Severity::Warning);
     assert!(
         out.diagnostics.iter().any(|d| d.code == vnet
             && d.message == "API Management services should use a virtual network"),

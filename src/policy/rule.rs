@@ -640,7 +640,9 @@ pub fn eval(c: &Cond, ctx: &mut Ctx<'_>, depth: usize) -> Ev {
                         unknown.get_or_insert(e);
                     }
                     Tri::True => {
-                        if e.span.is_some() && !is_type_check(i) {
+                        // The last condition that narrows beyond the resource type decides; a
+                        // missing property has no span (the caller then uses the declaration).
+                        if !is_type_check(i) {
                             span = e.span;
                         }
                     }
