@@ -144,6 +144,7 @@ fn check_functions(e: &TExpr) -> Result<(), String> {
             check_functions(index)
         }
         TExpr::Member { target, .. } => check_functions(target),
+        TExpr::Field { .. } => Ok(()),
     }
 }
 
@@ -282,7 +283,8 @@ impl Definition {
         if !effect_json.is_string() {
             return Err("`effect` must be a string".into());
         }
-        let effect = Operand::compile(effect_json)?;
+        let mut effect = Operand::compile(effect_json)?;
+        effect.bind_fields(aliases);
         check_operand(&effect)?;
         if let Operand::Lit(v) = &effect {
             let e = v.as_str().unwrap_or("");

@@ -9,7 +9,13 @@ const MAX_BUILD: usize = 100_000;
 /// Case-insensitive deep equality of two known values; numbers compare by value.
 pub fn values_equal(a: &Value, b: &Value) -> bool {
     match (&a.kind, &b.kind) {
-        (Kind::String(x), Kind::String(y)) => fold(x) == fold(y),
+        (Kind::String(x), Kind::String(y)) => {
+            if x.is_ascii() && y.is_ascii() {
+                x.eq_ignore_ascii_case(y)
+            } else {
+                fold(x) == fold(y)
+            }
+        }
         (Kind::String(s), Kind::Bool(v)) | (Kind::Bool(v), Kind::String(s)) => s
             .trim()
             .eq_ignore_ascii_case(if *v { "true" } else { "false" }),

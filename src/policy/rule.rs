@@ -239,7 +239,7 @@ fn compile_at(
     }
     let check = Check {
         op,
-        rhs: Operand::compile(rhs)?,
+        rhs: bound(Operand::compile(rhs)?, aliases),
     };
     let subjects = ["field", "value", "count"]
         .iter()
@@ -261,7 +261,7 @@ fn compile_at(
     }
     if let Some(v) = key("value") {
         return Ok(Cond::Value {
-            value: Operand::compile(v)?,
+            value: bound(Operand::compile(v)?, aliases),
             check,
         });
     }
@@ -291,7 +291,7 @@ fn compile_at(
             CountOf::Field(path)
         }
         (None, Some(v)) => CountOf::Value {
-            value: Operand::compile(v)?,
+            value: bound(Operand::compile(v)?, aliases),
             name: match ck("name") {
                 Some(n) => Some(
                     n.as_str()
@@ -309,6 +309,11 @@ fn compile_at(
         }
     }
     Ok(Cond::Count { of, filter, check })
+}
+
+fn bound(mut o: Operand, aliases: &AliasTable) -> Operand {
+    o.bind_fields(aliases);
+    o
 }
 
 fn short(json: &serde_json::Value) -> String {
@@ -470,9 +475,12 @@ impl<'a> Ctx<'a> {
     /// `field()`: inside a count, a path under the counted array gives the current element's
     /// value wrapped in an array (`first(field('a[*].b'))` is the current `b`).
     fn field_value(&self, text: &str) -> Value {
-        let path = FieldPath::resolve(text, self.aliases);
+        self.field_value_at(&FieldPath::resolve(text, self.aliases))
+    }
+
+    fn field_value_at(&self, path: &FieldPath) -> Value {
         let wildcard = path.segs().is_some_and(|s| s.contains(&Seg::Wildcard));
-        match self.read_bound(&path, false) {
+        match self.read_bound(path, false) {
             (Read::One(v), true) if wildcard => match v {
                 Some(v) if v.is_unknown() => v,
                 Some(v) => Value::array(vec![v]),
@@ -589,6 +597,9 @@ impl Scope for Ctx<'_> {
     }
     fn field(&self, path: &str) -> Result<Value, String> {
         Ok(self.field_value(path))
+    }
+    fn field_path(&self, _text: &str, path: &FieldPath) -> Result<Value, String> {
+        Ok(self.field_value_at(path))
     }
     fn current(&self, name: Option<&str>) -> Option<Value> {
         self.bindings.iter().rev().find_map(|b| match (b, name) {

@@ -1,6 +1,8 @@
 //! The template expressions allowed in policy rules (`[concat(field('name'), '-x')]`): a small
 //! parser, parsed once at load, and the evaluator with the functions Azure Policy allows.
 
+use super::aliases::AliasTable;
+use super::rule::FieldPath;
 use crate::value::{Kind, Reason, Value};
 use std::fmt::Write as _;
 
@@ -23,6 +25,11 @@ pub enum TExpr {
     Member {
         target: Box<TExpr>,
         name: String,
+    },
+    /// `field('<literal>')` with its path resolved at load (see [`Operand::bind_fields`]).
+    Field {
+        text: String,
+        path: Box<FieldPath>,
     },
 }
 
@@ -86,6 +93,16 @@ impl Operand {
         }
     }
 
+    /// Resolves every `field('<literal>')` call to its path once.
+    pub fn bind_fields(&mut self, aliases: &AliasTable) {
+        match self {
+            Operand::Lit(_) => {}
+            Operand::Expr(e) => bind_fields(e, aliases),
+            Operand::Array(items) => items.iter_mut().for_each(|i| i.bind_fields(aliases)),
+            Operand::Object(props) => props.iter_mut().for_each(|(_, v)| v.bind_fields(aliases)),
+        }
+    }
+
     /// The expression, if the operand is a single one.
     pub fn as_expr(&self) -> Option<&TExpr> {
         match self {
@@ -101,6 +118,32 @@ fn has_expr(json: &serde_json::Value) -> bool {
         serde_json::Value::Array(a) => a.iter().any(has_expr),
         serde_json::Value::Object(o) => o.values().any(has_expr),
         _ => false,
+    }
+}
+
+/// Resolves every `field('<literal>')` call of `e` to its path once.
+pub fn bind_fields(e: &mut TExpr, aliases: &AliasTable) {
+    match e {
+        TExpr::Call { name, args } if name == "field" => {
+            if let [TExpr::Lit(v)] = args.as_slice() {
+                if let Some(text) = v.as_str() {
+                    let path = Box::new(FieldPath::resolve(text, aliases));
+                    *e = TExpr::Field {
+                        text: text.to_string(),
+                        path,
+                    };
+                    return;
+                }
+            }
+            args.iter_mut().for_each(|a| bind_fields(a, aliases));
+        }
+        TExpr::Call { args, .. } => args.iter_mut().for_each(|a| bind_fields(a, aliases)),
+        TExpr::Index { target, index } => {
+            bind_fields(target, aliases);
+            bind_fields(index, aliases);
+        }
+        TExpr::Member { target, .. } => bind_fields(target, aliases),
+        TExpr::Lit(_) | TExpr::Field { .. } => {}
     }
 }
 
@@ -341,6 +384,10 @@ pub trait Scope {
     fn parameter(&self, name: &str) -> Option<Value>;
     /// A field of the evaluated resource (null when missing).
     fn field(&self, path: &str) -> Result<Value, String>;
+    /// A field whose path was resolved at load.
+    fn field_path(&self, text: &str, _path: &FieldPath) -> Result<Value, String> {
+        self.field(text)
+    }
     /// `current()` / `current('name')` inside a count.
     fn current(&self, name: Option<&str>) -> Option<Value>;
     /// `resourceGroup()`, `subscription()`, `requestContext()`, `policy()`, `deployment()`.
@@ -402,6 +449,7 @@ pub fn eval(e: &TExpr, scope: &dyn Scope, depth: usize) -> Result<Value, String>
             }
         }
         TExpr::Call { name, args } => call(name, args, scope, depth),
+        TExpr::Field { text, path } => scope.field_path(text, path),
     }
 }
 
@@ -547,6 +595,9 @@ fn render_into(e: &TExpr, s: &mut String) {
             render_into(target, s);
             s.push('.');
             s.push_str(name);
+        }
+        TExpr::Field { text, .. } => {
+            let _ = write!(s, "field('{}')", text.replace('\'', "''"));
         }
     }
 }
