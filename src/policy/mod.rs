@@ -297,3 +297,35 @@ pub fn effect_level(effect: &str) -> Level {
 
 mod graph_eval;
 pub use graph_eval::evaluate;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn policy_set_is_send_and_sync() {
+        send_sync::<PolicySet>();
+        send_sync::<Outcome>();
+    }
+
+    #[test]
+    fn effects_map_to_levels() {
+        assert_eq!(effect_level("Deny"), Level::Error);
+        assert_eq!(effect_level("AuditIfNotExists"), Level::Warning);
+        assert_eq!(effect_level("modify"), Level::Warning);
+        assert_eq!(effect_level("deployIfNotExists"), Level::Warning);
+        assert_eq!(effect_level("Disabled"), Level::Off);
+    }
+
+    #[test]
+    fn builtin_policies_load() {
+        let set = PolicySet::builtin();
+        assert!(set.get("storage-https-only").is_some());
+        let p = set.get("storage-https-only").unwrap();
+        assert_eq!(p.level, Level::Warning);
+        assert_eq!(p.category, "Storage");
+        assert!(p.help.is_some());
+    }
+}
