@@ -562,7 +562,8 @@ impl Definition {
             let ok = match &ex.existence {
                 None => Tri::True,
                 Some(cond) => {
-                    let mut rctx = Ctx::new(&c.body, input.params, input.aliases, input.env);
+                    let mut rctx = Ctx::new(&c.body, input.params, input.aliases, input.env)
+                        .with_expr_resource(input.resource);
                     rule::eval(cond, &mut rctx, 0).t
                 }
             };

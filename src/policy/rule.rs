@@ -388,6 +388,9 @@ pub struct Ctx<'a> {
     /// `resourceGroup()`, `subscription()`, `requestContext()` … by lowercase name.
     pub env: &'a HashMap<String, Value>,
     bindings: Vec<Binding>,
+    /// What `field()` in expressions reads when it is not `resource` (in an existence
+    /// condition: the evaluated resource, while field conditions read the related one).
+    expr_resource: Option<&'a Value>,
 }
 
 impl<'a> Ctx<'a> {
@@ -404,7 +407,14 @@ impl<'a> Ctx<'a> {
             aliases,
             env,
             bindings: Vec::new(),
+            expr_resource: None,
         }
+    }
+
+    /// The same context, with `field()` in expressions reading `resource`.
+    pub fn with_expr_resource(mut self, resource: &'a Value) -> Ctx<'a> {
+        self.expr_resource = Some(resource);
+        self
     }
 
     /// Reads a field: `Ok(None)` when missing; a collection when the path has `[*]`.
@@ -415,18 +425,18 @@ impl<'a> Ctx<'a> {
     /// Like [`Ctx::read`]; with `missing_arrays`, an array missing on the way to a `[*]` reads as
     /// one missing element (a condition on it is then decided as on a missing field).
     fn read_mode(&self, path: &FieldPath, missing_arrays: bool) -> Read {
-        self.read_bound(path, missing_arrays).0
+        self.read_bound(path, missing_arrays, self.resource).0
     }
 
     /// Reads a field; the flag tells whether the path read an element bound by a `count`.
-    fn read_bound(&self, path: &FieldPath, missing_arrays: bool) -> (Read, bool) {
+    fn read_bound(&self, path: &FieldPath, missing_arrays: bool, base: &Value) -> (Read, bool) {
         let segs = match &path.kind {
             FieldKind::Name | FieldKind::FullName => {
-                let key = match (&path.kind, self.resource.get("fullName")) {
+                let key = match (&path.kind, base.get("fullName")) {
                     (FieldKind::FullName, Some(_)) => "fullName",
                     _ => "name",
                 };
-                let read = match self.resource.get(key) {
+                let read = match base.get(key) {
                     None => Read::One(None),
                     Some(v) => match (&path.kind, v.as_str()) {
                         (FieldKind::Name, Some(s)) => {
@@ -440,11 +450,7 @@ impl<'a> Ctx<'a> {
             }
             FieldKind::Path(s) => s,
             FieldKind::ByType(by_type, default) => {
-                let rtype = self
-                    .resource
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
+                let rtype = base.get("type").and_then(Value::as_str).unwrap_or("");
                 by_type
                     .iter()
                     .find(|(t, _)| t.eq_ignore_ascii_case(rtype))
@@ -459,7 +465,7 @@ impl<'a> Ctx<'a> {
             Binding::Value { .. } => None,
         });
         let is_bound = bound.is_some();
-        let (root, rest) = bound.unwrap_or((self.resource, segs));
+        let (root, rest) = bound.unwrap_or((base, segs));
         let read = if rest.contains(&Seg::Wildcard) {
             let mut out = Vec::new();
             match collect(root, rest, &mut out, 0, missing_arrays) {
@@ -480,7 +486,9 @@ impl<'a> Ctx<'a> {
 
     fn field_value_at(&self, path: &FieldPath) -> Value {
         let wildcard = path.segs().is_some_and(|s| s.contains(&Seg::Wildcard));
-        match self.read_bound(path, false) {
+        // In an existence condition, expressions read the resource the `if` matched.
+        let base = self.expr_resource.unwrap_or(self.resource);
+        match self.read_bound(path, false, base) {
             (Read::One(v), true) if wildcard => match v {
                 Some(v) if v.is_unknown() => v,
                 Some(v) => Value::array(vec![v]),
