@@ -122,6 +122,13 @@ pub fn check(inputs: &[Input], provider: &dyn FileProvider, options: &Options) -
 fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Options) -> Report {
     use rayon::prelude::*;
     let _ = provider;
+    let timing = std::env::var_os("AZAUDIT_TIMING").is_some();
+    let started = std::time::Instant::now();
+    let lap = |what: &str| {
+        if timing {
+            eprintln!("timing: {what} at {:.3} s", started.elapsed().as_secs_f64());
+        }
+    };
     let mut report = Report::default();
     let mut files: Vec<(FileId, Language)> = Vec::new();
     for input in inputs {
@@ -140,6 +147,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
             lower(*id, &text, *language)
         })
         .collect();
+    lap("lowered");
     let deploys: Vec<crate::build::Deploy<'_>> = templates
         .iter()
         .map(|t| crate::build::Deploy {
@@ -149,10 +157,26 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         })
         .collect();
     let graph = crate::build::build(&deploys);
+    lap("graph built");
     let mut diagnostics = graph.diagnostics.clone();
-    let outcome = crate::policy::evaluate(&policies(options), &graph, options);
+    let eval_options = crate::policy::EvalOptions {
+        levels: options.levels.clone(),
+        parameters: options.parameters.clone(),
+    };
+    let (policy_set, load_errors) = policies(options);
+    for e in load_errors {
+        let id = report.sources.add(e.path.clone(), Arc::<str>::from(""));
+        diagnostics.push(Diagnostic::new(
+            "policy-error",
+            crate::diagnostic::Severity::Error,
+            Span::new(id, 0, 0),
+            e.to_string(),
+        ));
+    }
+    let outcome = crate::policy::evaluate(&policy_set, &graph, &eval_options);
     diagnostics.extend(outcome.diagnostics);
     let mut not_evaluated = outcome.not_evaluated;
+    lap("policies evaluated");
     diagnostics.sort_by(|a, b| {
         (a.span.file, a.span.start, &a.code, &a.message).cmp(&(
             b.span.file,
@@ -170,8 +194,18 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     report
 }
 
-/// The policies an analysis runs: the built-in ones and those of `options.policy_dirs`.
-fn policies(options: &Options) -> crate::policy::PolicySet {
-    let _ = options;
-    crate::policy::PolicySet::default()
+/// The policies an analysis runs: the built-in ones and those of `options.policy_dirs`, with the
+/// errors of definitions that failed to load.
+fn policies(options: &Options) -> (Arc<crate::policy::PolicySet>, Vec<crate::policy::PolicyLoadError>) {
+    static BUILTIN: OnceLock<Arc<crate::policy::PolicySet>> = OnceLock::new();
+    let builtin = BUILTIN.get_or_init(|| Arc::new(crate::policy::PolicySet::builtin()));
+    if options.policy_dirs.is_empty() {
+        return (builtin.clone(), Vec::new());
+    }
+    let mut set = crate::policy::PolicySet::builtin();
+    let mut errors = Vec::new();
+    for dir in &options.policy_dirs {
+        errors.extend(set.load_dir(dir));
+    }
+    (Arc::new(set), errors)
 }

@@ -120,6 +120,29 @@ impl ResourceGraph {
             .position(|r| normalize_id(&r.id) == wanted)
     }
 
+    /// The resource that `from` names with the id `id`: the target of a reference edge from
+    /// `from` with that id (the builder's linking rule decided it), else — for an id without
+    /// placeholders — any resource with that id.
+    pub fn resolve_link(&self, from: ResourceIdx, id: &str) -> Option<ResourceIdx> {
+        let wanted = normalize_id(id);
+        let by_edge = self
+            .edges_from(from)
+            .filter(|e| e.kind == EdgeKind::Reference)
+            .map(|e| e.to)
+            .find(|to| {
+                self.resources
+                    .get(*to)
+                    .is_some_and(|r| normalize_id(&r.id) == wanted)
+            });
+        by_edge.or_else(|| {
+            if id.contains('{') {
+                None
+            } else {
+                self.find_by_id(id)
+            }
+        })
+    }
+
     /// Edges leaving `from`.
     pub fn edges_from(&self, from: ResourceIdx) -> impl Iterator<Item = &Edge> {
         self.edges.iter().filter(move |e| e.from == from)

@@ -1,22 +1,331 @@
 //! Azure Policy definitions: loading, aliases, the rule language, evaluation over the resource graph.
+//!
+//! A [`PolicySet`] holds compiled definitions (every rule is compiled once at load: conditions into
+//! a tree, field paths split, expressions parsed). [`evaluate`] decides every (policy, resource)
+//! pair of a [`ResourceGraph`] in parallel and returns sorted diagnostics, plus the pairs that
+//! can't be decided before deployment ([`NotEvaluated`], "depends on …").
+//!
+//! Effects map to levels: `deny` → error; `audit`, `auditIfNotExists`, `modify`, `append`,
+//! `deployIfNotExists` → warning (azaudit reports what the effect would act on, it changes
+//! nothing); `disabled` → off. `metadata.azaudit.level` overrides that mapping, and
+//! [`EvalOptions::levels`] override both.
 
-use crate::analysis::Options;
-use crate::diagnostic::{Diagnostic, NotEvaluated};
-use crate::graph::ResourceGraph;
+pub mod aliases;
+pub mod definition;
+pub mod functions;
+pub mod rule;
+pub mod template;
 
-/// The loaded policies (placeholder until the engine lands).
-#[derive(Debug, Default)]
-pub struct PolicySet {}
+use crate::diagnostic::{Diagnostic, Level, NotEvaluated};
 
-/// What evaluating policies found.
-#[derive(Debug, Default)]
+pub use aliases::AliasTable;
+pub use definition::{Candidate, Definition, LinkAnswer, LinkQuery, Verdict};
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A policy definition that could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyLoadError {
+    pub path: PathBuf,
+    /// 1-based line and column of the problem (1:1 when it can't be placed).
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for PolicyLoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for PolicyLoadError {}
+
+/// One loaded policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// The definition's `name` (the file stem when it has none).
+    pub id: String,
+    /// `displayName`.
+    pub title: String,
+    pub description: String,
+    /// `metadata.category`.
+    pub category: String,
+    /// The level with default parameters and no overrides.
+    pub level: Level,
+    /// `metadata.azaudit.docs`, else the description.
+    pub docs: String,
+    /// `metadata.azaudit.help`.
+    pub help: Option<String>,
+    /// `metadata.azaudit.message`: the diagnostic message template.
+    pub message: Option<String>,
+    /// `metadata.azaudit.level`, when set.
+    pub level_override: Option<Level>,
+    pub path: PathBuf,
+    pub definition: Arc<Definition>,
+}
+
+/// Compiled policies and the alias table their rules resolve through.
+#[derive(Debug, Clone, Default)]
+pub struct PolicySet {
+    policies: Vec<Policy>,
+    aliases: Option<Arc<AliasTable>>,
+}
+
+/// Per-run configuration.
+#[derive(Debug, Clone, Default)]
+pub struct EvalOptions {
+    /// Level overrides by policy id.
+    pub levels: HashMap<String, Level>,
+    /// Parameter values by policy id, then parameter name.
+    pub parameters: HashMap<String, HashMap<String, serde_json::Value>>,
+}
+
+/// What [`evaluate`] found.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outcome {
+    /// Sorted by file, position, code.
     pub diagnostics: Vec<Diagnostic>,
+    /// Sorted the same way.
     pub not_evaluated: Vec<NotEvaluated>,
 }
 
-/// Evaluates every policy over every resource (placeholder until the engine lands).
-pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &Options) -> Outcome {
-    let _ = (set, graph, options);
-    Outcome::default()
+mod builtin_files {
+    include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
+}
+
+fn line_col_of(text: &str, needle: &str) -> (usize, usize) {
+    let Some(pos) = text.find(needle) else {
+        return (1, 1);
+    };
+    let before = text.get(..pos).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+impl PolicySet {
+    /// An empty set using the built-in alias table.
+    pub fn new() -> PolicySet {
+        PolicySet::default()
+    }
+
+    /// An empty set resolving aliases through `aliases` first (then the built-in table).
+    pub fn with_aliases(aliases: AliasTable) -> PolicySet {
+        PolicySet {
+            policies: Vec::new(),
+            aliases: Some(Arc::new(aliases)),
+        }
+    }
+
+    /// Every `policies/**/*.json` of the repository, compiled into the binary.
+    pub fn builtin() -> PolicySet {
+        let mut set = PolicySet::new();
+        for (path, text) in builtin_files::FILES {
+            // Built-in policies are tested to load; a broken one is skipped rather than fatal.
+            let _ = set.load_file(Path::new(path), text);
+        }
+        set
+    }
+
+    /// The alias table rules resolve through.
+    pub fn aliases(&self) -> &AliasTable {
+        match &self.aliases {
+            Some(a) => a,
+            None => AliasTable::builtin(),
+        }
+    }
+
+    /// Loads one definition file.
+    pub fn load_file(&mut self, path: &Path, text: &str) -> Result<(), PolicyLoadError> {
+        let err = |line: usize, column: usize, message: String| PolicyLoadError {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        };
+        let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            err(
+                e.line().max(1),
+                e.column().max(1),
+                format!("invalid json: {e}"),
+            )
+        })?;
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("policy")
+            .to_string();
+        let def = Definition::from_json(&json, &stem, self.aliases()).map_err(|m| {
+            let (l, c) = line_col_of(text, "\"policyRule\"");
+            err(l, c, m)
+        })?;
+        if self
+            .policies
+            .iter()
+            .any(|p| p.id.eq_ignore_ascii_case(&def.name))
+        {
+            let (l, c) = line_col_of(text, "\"name\"");
+            return Err(err(
+                l,
+                c,
+                format!("policy id '{}' is already loaded", def.name),
+            ));
+        }
+        let meta = &def.metadata;
+        let az = meta.get("azaudit");
+        let az_str = |k: &str| {
+            az.and_then(|a| a.get(k))
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let level_override = match az_str("level") {
+            Some(l) => Some(l.parse::<Level>().map_err(|m| {
+                let (l, c) = line_col_of(text, "\"level\"");
+                err(l, c, m)
+            })?),
+            None => None,
+        };
+        let level = level_override.unwrap_or_else(|| match def.default_effect() {
+            Some(e) => effect_level(&e),
+            None => Level::Warning,
+        });
+        let level = if def
+            .default_effect()
+            .is_some_and(|e| e.eq_ignore_ascii_case("disabled"))
+        {
+            Level::Off
+        } else {
+            level
+        };
+        let policy = Policy {
+            id: def.name.clone(),
+            title: def.display_name.clone(),
+            description: def.description.clone(),
+            category: meta
+                .get("category")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string(),
+            level,
+            docs: az_str("docs").unwrap_or_else(|| def.description.clone()),
+            help: az_str("help"),
+            message: az_str("message"),
+            level_override,
+            path: path.to_path_buf(),
+            definition: Arc::new(def),
+        };
+        self.policies.push(policy);
+        self.policies.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(())
+    }
+
+    /// Loads every `*.json` under `dir` (recursively, in path order); returns the failures.
+    pub fn load_dir(&mut self, dir: &Path) -> Vec<PolicyLoadError> {
+        let mut files = Vec::new();
+        collect_json(dir, &mut files, 0);
+        files.sort();
+        let mut errors = Vec::new();
+        for f in files {
+            match std::fs::read_to_string(&f) {
+                Ok(text) => {
+                    if let Err(e) = self.load_file(&f, &text) {
+                        errors.push(e);
+                    }
+                }
+                Err(e) => errors.push(PolicyLoadError {
+                    path: f.clone(),
+                    line: 1,
+                    column: 1,
+                    message: format!("cannot read the file: {e}"),
+                }),
+            }
+        }
+        errors
+    }
+
+    /// The loaded policies, sorted by id.
+    pub fn policies(&self) -> &[Policy] {
+        &self.policies
+    }
+
+    /// A policy by id (case-insensitive).
+    pub fn get(&self, id: &str) -> Option<&Policy> {
+        self.policies.iter().find(|p| p.id.eq_ignore_ascii_case(id))
+    }
+}
+
+fn collect_json(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+    if depth > 16 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_json(&p, out, depth + 1);
+        } else if p
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+        {
+            out.push(p);
+        }
+    }
+}
+
+/// The level an effect reports at.
+pub fn effect_level(effect: &str) -> Level {
+    match effect.to_ascii_lowercase().as_str() {
+        "deny" | "denyaction" => Level::Error,
+        "disabled" => Level::Off,
+        "manual" => Level::Info,
+        _ => Level::Warning,
+    }
+}
+
+mod graph_eval;
+pub use graph_eval::evaluate;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn policy_set_is_send_and_sync() {
+        send_sync::<PolicySet>();
+        send_sync::<Outcome>();
+    }
+
+    #[test]
+    fn effects_map_to_levels() {
+        assert_eq!(effect_level("Deny"), Level::Error);
+        assert_eq!(effect_level("AuditIfNotExists"), Level::Warning);
+        assert_eq!(effect_level("modify"), Level::Warning);
+        assert_eq!(effect_level("deployIfNotExists"), Level::Warning);
+        assert_eq!(effect_level("Disabled"), Level::Off);
+    }
+
+    #[test]
+    fn builtin_policies_load() {
+        let set = PolicySet::builtin();
+        assert!(set.get("storage-https-only").is_some());
+        let p = set.get("storage-https-only").unwrap();
+        assert_eq!(p.level, Level::Warning);
+        assert_eq!(p.category, "Storage");
+        assert!(p.help.is_some());
+    }
 }

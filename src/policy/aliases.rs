@@ -1,0 +1,426 @@
+//! Azure Policy aliases: the built-in table (generated into `data/aliases.txt`) and field-path splitting.
+//!
+//! The table is carried in the binary in a terse, front-coded text form (see
+//! `scripts/gen-aliases.py`). On first use only the resource types are indexed; a type's aliases
+//! are parsed the first time one of them is looked up.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, OnceLock};
+
+/// One step of a field path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seg {
+    /// A property name (compared case-insensitively).
+    Key(String),
+    /// `[*]`: every element of an array.
+    Wildcard,
+    /// `[n]`: one element of an array.
+    Index(i64),
+}
+
+/// A table from alias name (lowercase) to its default path.
+#[derive(Debug, Default, Clone)]
+pub struct AliasTable {
+    paths: HashMap<String, String>,
+    types: HashSet<String>,
+    /// Don't fall back to the built-in table for aliases this one lacks.
+    isolated: bool,
+    /// Aliases not named after their type (`Microsoft.Compute/imageId`): lowercase alias →
+    /// (lowercase type, path) for every type that lists it.
+    typed: HashMap<String, Vec<(String, String)>>,
+    /// Aliases of the terse text, parsed per type on demand.
+    blocks: Option<Arc<Blocks>>,
+}
+
+/// The terse table indexed by type.
+#[derive(Debug, Default)]
+struct Blocks {
+    text: &'static str,
+    /// Lowercase type → (type as written, byte range of its alias lines), one entry per `T` line
+    /// (a type may be listed twice with different casing).
+    index: HashMap<String, Vec<(String, usize, usize)>>,
+    parsed: HashMap<String, OnceLock<HashMap<String, String>>>,
+    count: usize,
+}
+
+impl Blocks {
+    fn get(&self, lower_type: &str) -> Option<&HashMap<String, String>> {
+        let ranges = self.index.get(lower_type)?;
+        let cell = self.parsed.get(lower_type)?;
+        Some(cell.get_or_init(|| {
+            let mut map = HashMap::new();
+            for (rtype, start, end) in ranges {
+                parse_block(rtype, self.text.get(*start..*end).unwrap_or(""), &mut map);
+            }
+            map
+        }))
+    }
+}
+
+static BUILTIN_TEXT: &str = include_str!("../../data/aliases.txt");
+static BUILTIN: LazyLock<AliasTable> = LazyLock::new(|| AliasTable::parse_terse(BUILTIN_TEXT));
+
+impl AliasTable {
+    /// An empty table: only the derivable rule (`<type>/<a.b>` → `properties.a.b`) applies.
+    pub fn new() -> AliasTable {
+        AliasTable::default()
+    }
+
+    /// An empty table that never consults the built-in one (for test suites with their own
+    /// alias catalog).
+    pub fn isolated() -> AliasTable {
+        AliasTable {
+            isolated: true,
+            ..AliasTable::default()
+        }
+    }
+
+    /// The table of every Azure alias, compiled into the binary.
+    pub fn builtin() -> &'static AliasTable {
+        &BUILTIN
+    }
+
+    /// Number of aliases known.
+    pub fn len(&self) -> usize {
+        self.paths.len() + self.blocks.as_ref().map_or(0, |b| b.count)
+    }
+
+    /// True when no alias is known.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds (or replaces) an alias.
+    pub fn insert(&mut self, resource_type: &str, alias: &str, path: &str) {
+        let rtype = resource_type.to_ascii_lowercase();
+        let lower = alias.to_ascii_lowercase();
+        if !lower.starts_with(&format!("{rtype}/")) {
+            self.typed
+                .entry(lower.clone())
+                .or_default()
+                .push((rtype.clone(), path.to_string()));
+        }
+        self.types.insert(rtype);
+        self.paths.entry(lower).or_insert_with(|| path.to_string());
+    }
+
+    /// For an alias not named after its type, its path for each type that lists it.
+    pub fn per_type(&self, alias: &str) -> Option<&[(String, String)]> {
+        let lower = alias.to_ascii_lowercase();
+        match self.typed.get(&lower) {
+            Some(v) => Some(v),
+            None if !self.isolated => BUILTIN.typed.get(&lower).map(Vec::as_slice),
+            None => None,
+        }
+    }
+
+    /// Adds every alias of a provider listing as `Get-AzPolicyAlias` / the REST API returns it:
+    /// `[{namespace, resourceTypes: [{resourceType, aliases: [{name, defaultPath}]}]}]`.
+    pub fn add_provider_json(&mut self, json: &serde_json::Value) {
+        for ns in json.as_array().into_iter().flatten() {
+            let Some(namespace) = ns.get("namespace").and_then(|v| v.as_str()) else {
+                continue;
+            };
+            let types = ns.get("resourceTypes").and_then(|v| v.as_array());
+            for rt in types.into_iter().flatten() {
+                let Some(name) = rt.get("resourceType").and_then(|v| v.as_str()) else {
+                    continue;
+                };
+                let full_type = format!("{namespace}/{name}");
+                self.types.insert(full_type.to_ascii_lowercase());
+                let aliases = rt.get("aliases").and_then(|v| v.as_array());
+                for a in aliases.into_iter().flatten() {
+                    let (Some(alias), Some(path)) = (
+                        a.get("name").and_then(|v| v.as_str()),
+                        a.get("defaultPath").and_then(|v| v.as_str()),
+                    ) else {
+                        continue;
+                    };
+                    self.insert(&full_type, alias, path);
+                }
+            }
+        }
+    }
+
+    /// Indexes the terse format written by `scripts/gen-aliases.py` (types now, aliases on
+    /// first lookup).
+    pub fn parse_terse(text: &'static str) -> AliasTable {
+        let mut table = AliasTable::new();
+        let mut blocks = Blocks {
+            text,
+            ..Blocks::default()
+        };
+        let mut current: Option<(String, String, usize)> = None;
+        let mut offset = 0usize;
+        for raw in text.split_inclusive('\n') {
+            let line_start = offset;
+            offset += raw.len();
+            let line = raw.trim_end_matches(['\n', '\r']);
+            if let Some(t) = line.strip_prefix('T') {
+                if let Some((lower, written, start)) = current.take() {
+                    blocks.parsed.insert(lower.clone(), OnceLock::new());
+                    blocks
+                        .index
+                        .entry(lower)
+                        .or_default()
+                        .push((written, start, line_start));
+                }
+                table.types.insert(t.to_ascii_lowercase());
+                current = Some((t.to_ascii_lowercase(), t.to_string(), offset));
+            } else if let Some(rest) = line.strip_prefix('!') {
+                if let (Some((alias, path)), Some((_, written, _))) =
+                    (rest.split_once('\t'), &current)
+                {
+                    let rt = written.clone();
+                    table.insert(&rt, alias, path);
+                }
+            } else if !line.is_empty() && !line.starts_with('#') {
+                blocks.count += 1;
+            }
+        }
+        if let Some((lower, written, start)) = current {
+            blocks.parsed.insert(lower.clone(), OnceLock::new());
+            blocks
+                .index
+                .entry(lower)
+                .or_default()
+                .push((written, start, text.len()));
+        }
+        table.blocks = Some(Arc::new(blocks));
+        table
+    }
+
+    /// The default path of an alias, if the table knows it.
+    pub fn lookup(&self, alias: &str) -> Option<&str> {
+        let lower = alias.to_ascii_lowercase();
+        if let Some(p) = self.paths.get(&lower) {
+            return Some(p);
+        }
+        let blocks = self.blocks.as_ref()?;
+        // Try every type prefix, longest first (child aliases may be listed under the parent).
+        let cuts: Vec<usize> = lower.match_indices('/').map(|(i, _)| i).collect();
+        for &i in cuts.iter().rev() {
+            let prefix = lower.get(..i).unwrap_or("");
+            if let Some(p) = blocks.get(prefix).and_then(|m| m.get(&lower)) {
+                return Some(p);
+            }
+        }
+        None
+    }
+
+    /// Is `name` a known resource type?
+    pub fn is_type(&self, name: &str) -> bool {
+        let lower = name.to_ascii_lowercase();
+        self.types.contains(&lower)
+            || self
+                .blocks
+                .as_ref()
+                .is_some_and(|b| b.index.contains_key(&lower))
+    }
+
+    /// Resolves a field that looks like an alias (`Namespace.Provider/type/.../prop`) to a path:
+    /// the table's entry, else the derivable rule on the longest known type prefix (or, for an
+    /// unknown type, the part after the second `/`).
+    pub fn resolve(&self, field: &str) -> Option<String> {
+        if !field.contains('/') {
+            return None;
+        }
+        if let Some(p) = self.lookup(field) {
+            return Some(p.to_string());
+        }
+        let builtin = (!self.isolated).then(|| &*BUILTIN);
+        if let Some(p) = builtin.and_then(|b| b.lookup(field)) {
+            return Some(p.to_string());
+        }
+        // Longest known type prefix, else `<ns>/<type>`.
+        let mut best: Option<usize> = None;
+        for (i, c) in field.char_indices() {
+            if c == '/' {
+                let prefix = field.get(..i).unwrap_or("");
+                if self.is_type(prefix) || builtin.is_some_and(|b| b.is_type(prefix)) {
+                    best = Some(i);
+                }
+            }
+        }
+        // An unknown type: the property part follows the last `/` (alias paths have none).
+        let cut = match best {
+            Some(i) => i,
+            None => {
+                let i = field.rfind('/')?;
+                if field.get(..i).is_none_or(|t| !t.contains('/')) {
+                    return None;
+                }
+                i
+            }
+        };
+        let rest = field.get(cut + 1..)?;
+        if rest.is_empty() {
+            return None;
+        }
+        let lower = rest.to_ascii_lowercase();
+        if lower == "sku" || lower.starts_with("sku.") {
+            return Some(rest.to_string());
+        }
+        Some(format!("properties.{rest}"))
+    }
+}
+
+/// Parses one type's alias lines into lowercase alias → path.
+fn parse_block(rtype: &str, text: &str, out: &mut HashMap<String, String>) {
+    let mut prev = String::new();
+    for line in text.lines() {
+        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+            continue;
+        }
+        let (head, extra) = match line.split_once('\t') {
+            Some((h, e)) => (h, Some(e)),
+            None => (line, None),
+        };
+        let Some((shared, rest)) = decode_shared(head) else {
+            continue;
+        };
+        let mut chars = rest.chars();
+        let Some(code) = chars.next() else {
+            continue;
+        };
+        let mut suffix: String = prev.chars().take(shared).collect();
+        suffix.push_str(chars.as_str());
+        let path = match (code, extra) {
+            ('p', _) => Some(format!("properties.{suffix}")),
+            ('q', _) => Some(format!(
+                "properties.{}",
+                suffix.replace("[*].", "[*].properties.")
+            )),
+            ('r', _) => Some(suffix.clone()),
+            ('m', Some(mask)) => Some(apply_mask(mask, &suffix)),
+            ('=', Some(path)) => Some(path.to_string()),
+            _ => None,
+        };
+        if let Some(path) = path {
+            out.insert(format!("{rtype}/{suffix}").to_ascii_lowercase(), path);
+        }
+        prev = suffix;
+    }
+}
+
+fn decode_shared(head: &str) -> Option<(usize, &str)> {
+    if let Some(rest) = head.strip_prefix('~') {
+        let (num, rest) = rest.split_once('~')?;
+        return Some((num.parse().ok()?, rest));
+    }
+    let c = head.chars().next()?;
+    let n = c.to_digit(36)? as usize;
+    Some((n, head.get(c.len_utf8()..)?))
+}
+
+fn apply_mask(mask: &str, suffix: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let mut codes = mask.chars().peekable();
+    if codes.peek() == Some(&'P') {
+        out.push("properties");
+        codes.next();
+    }
+    for (seg, code) in suffix.split('.').zip(codes) {
+        match code {
+            '1' => out.push(seg),
+            '2' => {
+                out.push(seg);
+                out.push("properties");
+            }
+            _ => {}
+        }
+    }
+    out.join(".")
+}
+
+/// Splits a path (`properties.a[*].b`, `tags['x y']`, `a[0]`) into segments.
+pub fn split_path(path: &str) -> Vec<Seg> {
+    let mut segs = Vec::new();
+    let mut cur = String::new();
+    let mut chars = path.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '.' => {
+                if !cur.is_empty() {
+                    segs.push(Seg::Key(std::mem::take(&mut cur)));
+                }
+            }
+            '[' => {
+                if !cur.is_empty() {
+                    segs.push(Seg::Key(std::mem::take(&mut cur)));
+                }
+                let mut inner = String::new();
+                let mut quote: Option<char> = None;
+                for d in chars.by_ref() {
+                    match quote {
+                        Some(q) if d == q => quote = None,
+                        Some(_) => inner.push(d),
+                        None if d == '\'' || d == '"' => quote = Some(d),
+                        None if d == ']' => break,
+                        None => inner.push(d),
+                    }
+                }
+                let trimmed = inner.trim();
+                if trimmed == "*" {
+                    segs.push(Seg::Wildcard);
+                } else if let Ok(i) = trimmed.parse::<i64>() {
+                    segs.push(Seg::Index(i));
+                } else {
+                    segs.push(Seg::Key(inner));
+                }
+            }
+            _ => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        segs.push(Seg::Key(cur));
+    }
+    segs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_table_knows_apim_vnet_type() {
+        let t = AliasTable::builtin();
+        assert!(t.len() > 79_000, "{}", t.len());
+        assert_eq!(
+            t.lookup("Microsoft.ApiManagement/service/virtualNetworkType"),
+            Some("properties.virtualNetworkType")
+        );
+        assert_eq!(
+            t.lookup("Microsoft.Network/virtualNetworks/subnets[*].addressPrefix"),
+            Some("properties.subnets[*].properties.addressPrefix")
+        );
+    }
+
+    #[test]
+    fn unknown_alias_derives_properties_path() {
+        let t = AliasTable::new();
+        assert_eq!(
+            t.resolve("Contoso.Made/up/a.b").as_deref(),
+            Some("properties.a.b")
+        );
+        assert_eq!(t.resolve("name"), None);
+    }
+
+    #[test]
+    fn split_handles_brackets() {
+        assert_eq!(
+            split_path("tags['a.b']"),
+            vec![Seg::Key("tags".into()), Seg::Key("a.b".into())]
+        );
+        assert_eq!(
+            split_path("properties.x[*].y[2]"),
+            vec![
+                Seg::Key("properties".into()),
+                Seg::Key("x".into()),
+                Seg::Wildcard,
+                Seg::Key("y".into()),
+                Seg::Index(2)
+            ]
+        );
+    }
+}

@@ -1,0 +1,328 @@
+//! Deciding every (policy, resource) pair of a resource graph: links for existence effects,
+//! diagnostics at the deciding property, message templates.
+
+use super::definition::{Candidate, Input, LinkAnswer, LinkQuery, Verdict};
+use super::rule::FieldPath;
+use super::{effect_level, EvalOptions, Outcome, Policy, PolicySet};
+use crate::diagnostic::{Diagnostic, Level, NotEvaluated};
+use crate::graph::{Resource, ResourceGraph, ResourceIdx};
+use crate::value::{Kind, Value};
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+type Params = Result<HashMap<String, Value>, String>;
+
+enum Found {
+    Diagnostic(Diagnostic),
+    NotEvaluated(NotEvaluated),
+}
+
+/// Decides every policy for every audited resource (resources with `existing: true` are only
+/// link targets) and returns sorted diagnostics and undecided pairs.
+pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -> Outcome {
+    let env = HashMap::new();
+    let aliases = set.aliases();
+    // Parameters per policy, computed once.
+    let prepared: Vec<(usize, Params)> = set
+        .policies()
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| configured_level(p, options) != Some(Level::Off))
+        .map(|(i, p)| {
+            (
+                i,
+                p.definition.parameter_values(options.parameters.get(&p.id)),
+            )
+        })
+        .collect();
+    let pairs: Vec<(usize, &Params, ResourceIdx)> = prepared
+        .iter()
+        .flat_map(|(pi, params)| {
+            graph
+                .resources
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| !r.existing)
+                .map(move |(ri, _)| (*pi, params, ri))
+        })
+        .collect();
+    let found: Vec<Found> = pairs
+        .par_iter()
+        .filter_map(|(pi, params, ri)| {
+            let policy = set.policies().get(*pi)?;
+            let resource = graph.resources.get(*ri)?;
+            let params = match params {
+                Ok(p) => p,
+                Err(e) => {
+                    return Some(Found::NotEvaluated(NotEvaluated {
+                        code: policy.id.clone(),
+                        span: resource.head_span,
+                        resource: Some(resource.reference()),
+                        reason: e.clone(),
+                    }))
+                }
+            };
+            let input = Input {
+                resource: &resource.body,
+                params,
+                aliases,
+                env: &env,
+            };
+            let lookup = |q: &LinkQuery| link(graph, *ri, q);
+            let verdict = policy.definition.decide(&input, &lookup);
+            report(policy, graph, resource, verdict, options)
+        })
+        .collect();
+    let mut out = Outcome::default();
+    for f in found {
+        match f {
+            Found::Diagnostic(d) => out.diagnostics.push(d),
+            Found::NotEvaluated(n) => out.not_evaluated.push(n),
+        }
+    }
+    out.diagnostics.sort();
+    out.diagnostics.dedup();
+    out.not_evaluated.sort();
+    out.not_evaluated.dedup();
+    out
+}
+
+fn configured_level(p: &Policy, options: &EvalOptions) -> Option<Level> {
+    options.levels.get(&p.id).copied().or(p.level_override)
+}
+
+fn report(
+    policy: &Policy,
+    graph: &ResourceGraph,
+    resource: &Resource,
+    verdict: Verdict,
+    options: &EvalOptions,
+) -> Option<Found> {
+    match verdict {
+        Verdict::Compliant => None,
+        Verdict::Unknown { reason, span } => Some(Found::NotEvaluated(NotEvaluated {
+            code: policy.id.clone(),
+            span: span.unwrap_or(resource.head_span),
+            resource: Some(resource.reference()),
+            reason,
+        })),
+        Verdict::Applies {
+            effect,
+            span,
+            linked,
+            ..
+        } => {
+            let level = configured_level(policy, options).unwrap_or_else(|| effect_level(&effect));
+            let severity = level.severity()?;
+            let linked_res = linked.and_then(|i| graph.resources.get(i));
+            let message = render_message(policy, resource, linked_res, &effect);
+            let mut d = Diagnostic::new(
+                policy.id.clone(),
+                severity,
+                span.unwrap_or(resource.head_span),
+                message,
+            );
+            d.resource = Some(resource.reference());
+            if let Some(h) = &policy.help {
+                d = d.with_help(h.clone());
+            }
+            if let Some(l) = linked_res {
+                d = d.with_related(
+                    l.head_span,
+                    format!(
+                        "the linked {} '{}' is declared here",
+                        type_noun(&l.type_name),
+                        l.name
+                    ),
+                );
+            }
+            if span.is_some() && span != Some(resource.head_span) {
+                d = d.with_related(resource.head_span, format!("in '{}'", resource.name));
+            }
+            for m in &resource.module_chain {
+                d = d.with_related(*m, "deployed through this module");
+            }
+            Some(Found::Diagnostic(d))
+        }
+    }
+}
+
+/// `Microsoft.Network/virtualNetworks/subnets` → `subnet`.
+fn type_noun(type_name: &str) -> String {
+    let last = type_name.rsplit('/').next().unwrap_or(type_name);
+    let noun = last.strip_suffix('s').unwrap_or(last);
+    noun.to_string()
+}
+
+/// Expands `{resource.name}`, `{resource.type}`, `{resource.symbol}`, `{resource.id}`,
+/// `{linked.name}`, `{linked.type}`, `{linked.id}`, `{policy.id}`, `{policy.title}`, `{effect}`
+/// and `{field:<field or alias>}`; unknown placeholders stay as written.
+pub fn render_message(
+    policy: &Policy,
+    resource: &Resource,
+    linked: Option<&Resource>,
+    effect: &str,
+) -> String {
+    let Some(template) = &policy.message else {
+        return if policy.title.is_empty() {
+            format!("policy '{}' applies ({effect})", policy.id)
+        } else {
+            lower_first(policy.title.trim_end_matches('.'))
+        };
+    };
+    let mut out = String::new();
+    let mut rest = template.as_str();
+    while let Some(open) = rest.find('{') {
+        out.push_str(rest.get(..open).unwrap_or(""));
+        let after = rest.get(open + 1..).unwrap_or("");
+        let Some(close) = after.find('}') else {
+            out.push_str(rest.get(open..).unwrap_or(""));
+            rest = "";
+            break;
+        };
+        let key = after.get(..close).unwrap_or("");
+        match placeholder(key, policy, resource, linked, effect) {
+            Some(v) => out.push_str(&v),
+            None => {
+                out.push('{');
+                out.push_str(key);
+                out.push('}');
+            }
+        }
+        rest = after.get(close + 1..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) if c.clone().next().is_some_and(|n| n.is_lowercase()) => {
+            f.to_lowercase().chain(c).collect()
+        }
+        Some(f) => std::iter::once(f).chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn placeholder(
+    key: &str,
+    policy: &Policy,
+    resource: &Resource,
+    linked: Option<&Resource>,
+    effect: &str,
+) -> Option<String> {
+    if let Some(field) = key.strip_prefix("field:") {
+        let path = FieldPath::resolve(field.trim(), super::AliasTable::builtin());
+        let params = HashMap::new();
+        let env = HashMap::new();
+        let ctx =
+            super::rule::Ctx::new(&resource.body, &params, super::AliasTable::builtin(), &env);
+        return Some(match ctx.read(&path) {
+            super::rule::Read::One(Some(v)) => v.to_string(),
+            super::rule::Read::One(None) => "(not set)".into(),
+            super::rule::Read::Many(items) => Value::array(items).to_string(),
+        });
+    }
+    Some(match key {
+        "resource.name" => resource.name.clone(),
+        "resource.type" => resource.type_name.clone(),
+        "resource.symbol" => resource
+            .symbol
+            .clone()
+            .unwrap_or_else(|| resource.name.clone()),
+        "resource.id" => resource.id.clone(),
+        "linked.name" => linked?.name.clone(),
+        "linked.type" => linked?.type_name.clone(),
+        "linked.id" => linked?.id.clone(),
+        "policy.id" => policy.id.clone(),
+        "policy.title" => policy.title.clone(),
+        "effect" => effect.to_string(),
+        _ => return None,
+    })
+}
+
+/// Answers an existence query from the graph.
+fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
+    if let Some(id) = &q.resource_id {
+        let text = id.as_text().map(str::to_string);
+        return match (&id.kind, text) {
+            (Kind::Null, _) => LinkAnswer::Found(Vec::new()),
+            (Kind::Unknown(r), None) => LinkAnswer::Unknown(format!(
+                "the linked resource id {}",
+                super::rule::depends_on(r)
+            )),
+            (_, Some(s)) => match graph.resolve_link(from, &s) {
+                Some(i) => match graph.resources.get(i) {
+                    Some(r) => LinkAnswer::Found(vec![Candidate {
+                        body: r.body.clone(),
+                        idx: Some(i),
+                    }]),
+                    None => LinkAnswer::Found(Vec::new()),
+                },
+                None => LinkAnswer::Unknown(format!(
+                    "the {} '{}' is not declared in the audited templates",
+                    id_noun(&s),
+                    s
+                )),
+            },
+            _ => LinkAnswer::Unknown(format!("the linked resource id `{id}` is not a string")),
+        };
+    }
+    let Some(from_res) = graph.resources.get(from) else {
+        return LinkAnswer::Found(Vec::new());
+    };
+    let Some(want_type) = &q.type_name else {
+        return LinkAnswer::Found(Vec::new());
+    };
+    let child_type = want_type
+        .to_ascii_lowercase()
+        .starts_with(&format!("{}/", from_res.type_name.to_ascii_lowercase()));
+    let of_type: Vec<(ResourceIdx, &Resource)> = graph
+        .resources
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.type_name.eq_ignore_ascii_case(want_type))
+        .filter(|(_, r)| match &q.name {
+            Some(n) => {
+                let last = r.name.rsplit('/').next().unwrap_or(&r.name);
+                last.eq_ignore_ascii_case(n) || r.name.eq_ignore_ascii_case(n)
+            }
+            None => true,
+        })
+        .collect();
+    let prefix = format!("{}/", from_res.name.to_ascii_lowercase());
+    let linked: Vec<(ResourceIdx, &Resource)> = of_type
+        .iter()
+        .filter(|(i, r)| {
+            r.parent == Some(from)
+                || r.name.to_ascii_lowercase().starts_with(&prefix)
+                || graph.edges_from(*i).any(|e| e.to == from)
+        })
+        .copied()
+        .collect();
+    let chosen = if child_type || !linked.is_empty() {
+        linked
+    } else {
+        of_type
+    };
+    LinkAnswer::Found(
+        chosen
+            .into_iter()
+            .map(|(i, r)| Candidate {
+                body: r.body.clone(),
+                idx: Some(i),
+            })
+            .collect(),
+    )
+}
+
+/// `/subscriptions/…/virtualNetworks/v/subnets/s` → `subnet`.
+fn id_noun(id: &str) -> String {
+    let parts: Vec<&str> = id.trim_end_matches('/').split('/').collect();
+    match parts.len().checked_sub(2).and_then(|i| parts.get(i)) {
+        Some(t) if !t.is_empty() => type_noun(t),
+        _ => "resource".into(),
+    }
+}
