@@ -12,7 +12,7 @@ use azaudit::diagnostic::{Level, Severity};
 use azaudit::graph::{Deployed, Origin, Resource, ResourceGraph};
 use azaudit::policy::{evaluate, EvalOptions, Outcome, PolicySet};
 use azaudit::source::{FileId, Span};
-use azaudit::value::{Reason, Value};
+use azaudit::value::{Kind, Reason, Value};
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::Path;
@@ -62,9 +62,38 @@ fn mark(r: &mut Resource, dotted: &str, s: Span) {
     cur.span = Some(s);
 }
 
+/// A graph with the reference edges the builder would add: a string anywhere in a body that
+/// equals another resource's id (case-insensitively).
 fn graph(resources: Vec<Resource>) -> ResourceGraph {
+    fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match &v.kind {
+            Kind::String(s) => out.push(s),
+            Kind::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            Kind::Object(o) => o.iter().for_each(|(_, x)| strings(x, out)),
+            _ => {}
+        }
+    }
+    let mut edges = Vec::new();
+    for (from, r) in resources.iter().enumerate() {
+        let mut found = Vec::new();
+        strings(&r.body, &mut found);
+        for s in found {
+            if let Some(to) = resources.iter().position(|t| t.id.eq_ignore_ascii_case(s)) {
+                if to != from {
+                    edges.push(azaudit::graph::Edge {
+                        from,
+                        to,
+                        kind: azaudit::graph::EdgeKind::Reference,
+                        path: String::new(),
+                        span: None,
+                    });
+                }
+            }
+        }
+    }
     ResourceGraph {
         resources,
+        edges,
         ..ResourceGraph::default()
     }
 }
