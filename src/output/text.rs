@@ -1,0 +1,167 @@
+//! `--format text` (the default): code frames with the offending lines underlined, the help line,
+//! related locations and a summary line. Rendered with `annotate-snippets`.
+
+use super::{display_path, ordered, RenderOptions, Summary};
+use crate::analysis::Report;
+use crate::diagnostic::Severity;
+use crate::source::{SourceFile, Span};
+use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
+use std::io::{self, Write};
+use std::path::Path;
+
+/// At most this many lines of one file are shown in a frame.
+const MAX_FRAME_LINES: usize = 40;
+
+/// One annotation to draw: its span and label, primary or context.
+struct Mark<'a> {
+    span: Span,
+    label: &'a str,
+    primary: bool,
+}
+
+/// Writes every diagnostic as a code frame, then the summary line.
+pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let renderer = if options.color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let cwd = &options.cwd;
+    for (d, _) in ordered(report, cwd) {
+        let level = match d.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+            Severity::Info => Level::INFO,
+        };
+        let mut marks = vec![Mark {
+            span: d.span,
+            label: "",
+            primary: true,
+        }];
+        marks.extend(d.related.iter().map(|r| Mark {
+            span: r.span,
+            label: r.message.as_str(),
+            primary: false,
+        }));
+        let mut group = level
+            .clone()
+            .primary_title(d.message.as_str())
+            .id(d.code.as_str())
+            .elements(frames(report, &marks, cwd));
+        if let Some(help) = &d.help {
+            group = group.element(Level::HELP.message(help.as_str()));
+        }
+        writeln!(out, "{}\n", renderer.render(&[group]))?;
+    }
+    if options.show_not_evaluated {
+        for n in &report.not_evaluated {
+            let marks = [Mark {
+                span: n.span,
+                label: n.reason.as_str(),
+                primary: true,
+            }];
+            let title = format!("`{}` was not evaluated", n.code);
+            let group = Level::NOTE
+                .primary_title(title)
+                .elements(frames(report, &marks, cwd));
+            writeln!(out, "{}\n", renderer.render(&[group]))?;
+        }
+    }
+    writeln!(out, "{}", Summary::of(report).line())
+}
+
+/// One frame per file the marks touch, in order of first appearance (the primary's file first).
+fn frames<'a>(
+    report: &'a Report,
+    marks: &[Mark<'a>],
+    cwd: &Path,
+) -> Vec<annotate_snippets::Element<'a>> {
+    let mut files = Vec::new();
+    for m in marks {
+        if !files.contains(&m.span.file) {
+            files.push(m.span.file);
+        }
+    }
+    let mut elements = Vec::new();
+    for file_id in files {
+        let Some(file) = report.sources.get(file_id) else {
+            continue;
+        };
+        let path = display_path(&file.path, cwd);
+        let here: Vec<&Mark<'a>> = marks.iter().filter(|m| m.span.file == file_id).collect();
+        elements.push(frame(file, path, &here));
+    }
+    elements
+}
+
+/// A snippet of `file` covering the lines of `marks` (or just the position when the file has no
+/// text to show).
+fn frame<'a>(
+    file: &'a SourceFile,
+    path: String,
+    marks: &[&Mark<'a>],
+) -> annotate_snippets::Element<'a> {
+    let text: &'a str = &file.text;
+    let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
+    let first = marks
+        .iter()
+        .map(|m| m.span.start.min(len))
+        .min()
+        .unwrap_or(0);
+    let last = marks
+        .iter()
+        .map(|m| m.span.end.max(m.span.start).min(len))
+        .max()
+        .unwrap_or(0);
+    if text.is_empty() {
+        let at = file.line_col(first);
+        return Origin::path(path)
+            .line(at.line as usize)
+            .char_column(at.column as usize)
+            .into();
+    }
+    let first_line = file.line_index(first);
+    let last_line = file
+        .line_index(last)
+        .min(first_line + MAX_FRAME_LINES.saturating_sub(1));
+    let window_start = file.line_start(first_line) as usize;
+    let window_end = if last_line + 1 < file.line_count() {
+        file.line_start(last_line + 1) as usize
+    } else {
+        text.len()
+    };
+    let window_end = floor_boundary(text, window_end.max(window_start));
+    let window = text.get(window_start..window_end).unwrap_or("");
+    let mut snippet = Snippet::source(window)
+        .line_start(first_line + 1)
+        .path(path);
+    for m in marks {
+        let clip = |offset: u32| {
+            let o = (offset as usize).clamp(window_start, window_end) - window_start;
+            floor_boundary(window, o)
+        };
+        let start = clip(m.span.start);
+        let end = clip(m.span.end).max(start);
+        let kind = if m.primary {
+            AnnotationKind::Primary
+        } else {
+            AnnotationKind::Context
+        };
+        let annotation = kind.span(start..end);
+        snippet = snippet.annotation(if m.label.is_empty() {
+            annotation
+        } else {
+            annotation.label(m.label)
+        });
+    }
+    snippet.into()
+}
+
+/// The largest char boundary of `s` at or below `i`.
+fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
