@@ -109,7 +109,7 @@ impl Config {
                 message,
             }
         };
-        let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &Default::default())
+        let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &parse_options())
             .map_err(|e| ConfigError {
                 path: path.to_path_buf(),
                 line: e.line_display(),
@@ -370,6 +370,22 @@ fn to_json(value: &Ast<'_>, depth: usize) -> Option<serde_json::Value> {
             serde_json::Value::Object(map)
         }
     })
+}
+
+/// JSON with comments and trailing commas, as Bicep reads `bicepconfig.json`; nothing looser.
+fn parse_options() -> jsonc_parser::ParseOptions {
+    jsonc_parser::ParseOptions {
+        allow_comments: true,
+        allow_trailing_commas: true,
+        allow_loose_object_property_names: false,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_bare_decimal_point_numbers: false,
+        allow_non_finite_numbers: false,
+        allow_extended_string_escapes: false,
+    }
 }
 
 /// 1-based line and column (in characters) of a byte offset.

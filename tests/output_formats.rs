@@ -1,6 +1,14 @@
 //! Snapshot tests of every output format on one hand-built report: a Bicep file and an ARM JSON
 //! file, errors, warnings and infos, related locations, undecided policies and a small graph.
 
+// Test helpers outside `#[test]` functions count as non-test code for clippy.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use azaudit::analysis::Report;
 use azaudit::diagnostic::{Diagnostic, NotEvaluated, ResourceRef, Severity};
 use azaudit::graph::{Deployed, Edge, EdgeKind, Origin, Resource, ResourceGraph, Unresolved};

@@ -228,13 +228,11 @@ fn location(at: &Located, resource: Option<&ResourceRef>, related: Option<(usize
         }),
     );
     if let Some(r) = resource {
-        let mut logical = Map::new();
-        logical.insert("name".into(), json!(r.name));
-        if let Some(symbol) = &r.symbol {
-            logical.insert("fullyQualifiedName".into(), json!(symbol));
-        }
-        logical.insert("kind".into(), json!("resource"));
-        logical.insert("decoratedName".into(), json!(r.type_name));
+        let logical = json!({
+            "name": r.symbol.as_deref().unwrap_or(&r.name),
+            "fullyQualifiedName": format!("{}/{}", r.type_name, r.name),
+            "kind": "resource",
+        });
         loc.insert("logicalLocations".into(), json!([logical]));
     }
     if let Some((_, message)) = related {
