@@ -264,9 +264,19 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
     used.sort_by_key(|c| (c.path.components().count(), c.path.clone()));
     let mut options = Options::default();
     for config in &used {
+        if let Some(missing) = config.policy_dirs.iter().find(|d| !d.is_dir()) {
+            anyhow::bail!(
+                "{}: policy folder `{}` does not exist",
+                config.path.display(),
+                missing.display()
+            );
+        }
         config.apply_to(&mut options);
     }
     for dir in &args.policy_dirs {
+        if !dir.is_dir() {
+            anyhow::bail!("policy folder `{}` does not exist", dir.display());
+        }
         let dir = discover::absolute(dir);
         if !options.policy_dirs.contains(&dir) {
             options.policy_dirs.push(dir);

@@ -115,3 +115,27 @@ fn the_pre_commit_hook_is_declared() {
     assert!(files.is_match("azuredeploy.json") && files.is_match("x.jsonc"));
     assert!(!files.is_match("README.md"));
 }
+
+#[test]
+fn a_missing_policy_folder_exits_2() {
+    let o = azaudit(&[
+        "check",
+        "fixtures/cli/basic",
+        "--policy-dir",
+        "fixtures/nope",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("fixtures/nope"));
+    let o = azaudit(&[
+        "check",
+        "fixtures/cli/basic",
+        "--policy-dir",
+        "fixtures/config/valid/policies",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

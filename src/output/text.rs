@@ -11,6 +11,9 @@ use std::path::Path;
 
 /// At most this many lines of one file are shown in a frame.
 const MAX_FRAME_LINES: usize = 40;
+/// A span over more lines than this is underlined on its first line only (a whole resource
+/// declaration would otherwise fill the screen).
+const MAX_SPAN_LINES: usize = 8;
 
 /// One annotation to draw: its span and label, primary or context.
 struct Mark<'a> {
@@ -103,6 +106,9 @@ fn frame<'a>(
 ) -> annotate_snippets::Element<'a> {
     let text: &'a str = &file.text;
     let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
+    let shortened: Vec<Mark<'a>> = marks.iter().map(|m| shorten(file, m)).collect();
+    let marks: Vec<&Mark<'a>> = shortened.iter().collect();
+    let marks = marks.as_slice();
     let first = marks
         .iter()
         .map(|m| m.span.start.min(len))
@@ -157,6 +163,22 @@ fn frame<'a>(
     snippet.into()
 }
 
+/// `m` with a span over more than [`MAX_SPAN_LINES`] lines cut to the end of its first line.
+fn shorten<'a>(file: &SourceFile, m: &Mark<'a>) -> Mark<'a> {
+    let first = file.line_index(m.span.start);
+    let last = file.line_index(m.span.end);
+    let mut span = m.span;
+    if last.saturating_sub(first) > MAX_SPAN_LINES {
+        let line_end = file.line_start(first) as usize + file.line_text(first).len();
+        span.end = u32::try_from(line_end).unwrap_or(span.end).max(span.start);
+    }
+    Mark {
+        span,
+        label: m.label,
+        primary: m.primary,
+    }
+}
+
 /// The largest char boundary of `s` at or below `i`.
 fn floor_boundary(s: &str, i: usize) -> usize {
     let mut i = i.min(s.len());
@@ -164,4 +186,61 @@ fn floor_boundary(s: &str, i: usize) -> usize {
         i -= 1;
     }
     i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Diagnostic;
+    use crate::source::FileId;
+
+    fn render_one(text: &str, spans: &[(u32, u32)]) -> String {
+        let mut report = Report::default();
+        let file = report.sources.add("/r/a.bicep".into(), text);
+        for (start, end) in spans {
+            let span = Span {
+                file,
+                start: *start,
+                end: *end,
+            };
+            report
+                .diagnostics
+                .push(Diagnostic::new("x", Severity::Error, span, "m").with_related(span, "r"));
+        }
+        // A span in a file the report does not have.
+        report.diagnostics.push(Diagnostic::new(
+            "y",
+            Severity::Warning,
+            Span::new(FileId(9), 0, 1),
+            "no file",
+        ));
+        let options = RenderOptions {
+            cwd: "/r".into(),
+            ..RenderOptions::default()
+        };
+        let mut out = Vec::new();
+        render(&report, &options, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn odd_spans_do_not_crash() {
+        let text = "ab\nçd\n\n";
+        let out = render_one(
+            text,
+            &[(5, 2), (4, 5), (0, 999), (999, 1000), (7, 7), (0, 0)],
+        );
+        assert!(out.contains("error[x]: m"), "{out}");
+        assert!(out.contains("warning[y]: no file"), "{out}");
+        assert!(render_one("", &[(0, 0), (3, 9)]).contains("a.bicep"));
+    }
+
+    #[test]
+    fn long_spans_are_cut() {
+        let text: String = (0..200).map(|i| format!("line {i}\n")).collect();
+        let len = u32::try_from(text.len()).unwrap();
+        let out = render_one(&text, &[(0, len)]);
+        assert!(out.lines().count() < 20, "{out}");
+        assert!(out.contains("1 | line 0\n"), "{out}");
+    }
 }
