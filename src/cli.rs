@@ -306,11 +306,13 @@ fn audit(args: &InputArgs, err: &mut dyn Write) -> Result<Report, Failure> {
     Ok(report)
 }
 
-/// Adds each unreadable file to the report's sources (empty) with a `read-error` diagnostic.
+/// Adds each unreadable file to the report's sources (empty, counted in `files`) with a
+/// `read-error` diagnostic.
 pub fn add_read_errors(report: &mut Report, unreadable: &[discover::Unreadable]) {
     if unreadable.is_empty() {
         return;
     }
+    report.files += unreadable.len();
     for u in unreadable {
         let file = report.sources.add(u.path.clone(), "");
         report.diagnostics.push(Diagnostic::new(

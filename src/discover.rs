@@ -63,8 +63,8 @@ pub fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// Walks `paths` (files or folders; `.gitignore`, `.ignore` and hidden-file rules apply inside
-/// folders) and returns the Bicep and JSON candidates, sorted and without duplicates.
+/// Walks `paths` (files or folders; `.gitignore` and `.ignore` rules apply inside folders, hidden
+/// files are included, `.git` folders skipped) and returns the Bicep and JSON candidates, sorted and without duplicates.
 ///
 /// A path that does not exist is an error.
 pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Vec<Candidate>> {
@@ -87,7 +87,17 @@ pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Vec<Candidate>> {
         for dir in rest {
             builder.add(dir);
         }
-        builder.require_git(false).follow_links(false);
+        // Hidden files are audited (Bicep modules named `.something.bicep` exist); version
+        // control folders are not entered.
+        builder
+            .require_git(false)
+            .follow_links(false)
+            .hidden(false)
+            .filter_entry(|entry| {
+                let vcs = [".git", ".hg", ".svn", ".jj"];
+                !(entry.file_type().is_some_and(|t| t.is_dir())
+                    && vcs.iter().any(|n| entry.file_name() == *n))
+            });
         for entry in builder.build() {
             let entry = match entry {
                 Ok(entry) => entry,

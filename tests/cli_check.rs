@@ -149,7 +149,8 @@ fn non_utf8_file_is_reported_and_skipped() {
     let o = azaudit(&dir, &["check", "--format", "json"]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let doc = json(&o);
-    assert_eq!(doc["summary"]["files"], 1);
+    // Both files count; the unreadable one is reported.
+    assert_eq!(doc["summary"]["files"], 2);
     assert_eq!(doc["summary"]["errors"], 1);
     let d = &doc["diagnostics"][0];
     assert_eq!(d["code"], "read-error");
@@ -159,7 +160,7 @@ fn non_utf8_file_is_reported_and_skipped() {
     let o = azaudit(&dir, &["check"]);
     assert_eq!(code(&o), 1);
     assert!(stdout(&o).contains("bad.bicep"), "{}", stdout(&o));
-    assert!(stdout(&o).contains("1 error in 1 file"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("1 error in 2 files"), "{}", stdout(&o));
     // --fail-level does not lower an error below failing.
     assert_eq!(
         code(&azaudit(&dir, &["check", "--fail-level", "warning"])),
