@@ -175,13 +175,16 @@ fn gitignore_is_honoured_unless_a_file_is_named() {
     write(&dir, "kept.bicep", BICEP);
     write(&dir, "scratch.tmp.bicep", BICEP);
     write(&dir, "ignored/module.bicep", BICEP);
+    // Hidden files are audited, version control folders are not.
+    write(&dir, "modules/.wrapper.bicep", BICEP);
+    write(&dir, ".git/objects/x.bicep", BICEP);
     let o = azaudit(&dir, &["check", "--format", "json"]);
-    assert_eq!(json(&o)["summary"]["files"], 1);
+    assert_eq!(json(&o)["summary"]["files"], 2);
     let o = azaudit(
         &dir,
         &["check", "--format", "json", ".", "ignored/module.bicep"],
     );
-    assert_eq!(json(&o)["summary"]["files"], 2);
+    assert_eq!(json(&o)["summary"]["files"], 3);
 }
 
 #[test]
