@@ -14,7 +14,7 @@ use crate::source::Span;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -197,17 +197,28 @@ fn check(
         show_not_evaluated: args.show_not_evaluated,
         rules: &rules,
     };
-    output::render(args.format, &report, &options, out)?;
-    out.flush()?;
-    Ok(exit_code(&report, args.fail_level))
+    let code = exit_code(&report, args.fail_level);
+    quiet_on_broken_pipe(
+        output::render(args.format, &report, &options, out).and_then(|()| out.flush()),
+    )?;
+    Ok(code)
 }
 
 fn graph(args: &GraphArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Failure> {
     let cwd = std::env::current_dir()?;
     let report = audit(&args.input, err)?;
-    output::graph::render(args.format, &report, &cwd, out)?;
-    out.flush()?;
+    quiet_on_broken_pipe(
+        output::graph::render(args.format, &report, &cwd, out).and_then(|()| out.flush()),
+    )?;
     Ok(EXIT_OK)
+}
+
+/// A reader that went away (`azaudit check | head`) is not an error.
+fn quiet_on_broken_pipe(result: std::io::Result<()>) -> std::io::Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 /// 1 when a diagnostic is at or above `fail_level`, else 0.
@@ -302,13 +313,13 @@ fn audit(args: &InputArgs, err: &mut dyn Write) -> Result<Report, Failure> {
         );
     }
     let mut report = analysis::check(&plan.inputs, &Disk, &plan.options);
-    add_read_errors(&mut report, &plan.unreadable);
+    add_read_errors(&mut report, &plan.unreadable, &std::env::current_dir()?);
     Ok(report)
 }
 
 /// Adds each unreadable file to the report's sources (empty, counted in `files`) with a
 /// `read-error` diagnostic.
-pub fn add_read_errors(report: &mut Report, unreadable: &[discover::Unreadable]) {
+pub fn add_read_errors(report: &mut Report, unreadable: &[discover::Unreadable], cwd: &Path) {
     if unreadable.is_empty() {
         return;
     }
@@ -319,7 +330,11 @@ pub fn add_read_errors(report: &mut Report, unreadable: &[discover::Unreadable])
             "read-error",
             Severity::Error,
             Span::new(file, 0, 0),
-            format!("cannot read the file: {}", u.message),
+            format!(
+                "cannot read `{}`: {}",
+                output::display_path(&u.path, cwd),
+                u.message
+            ),
         ));
     }
     let sources = &report.sources;

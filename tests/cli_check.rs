@@ -155,6 +155,7 @@ fn non_utf8_file_is_reported_and_skipped() {
     let d = &doc["diagnostics"][0];
     assert_eq!(d["code"], "read-error");
     assert_eq!(d["file"], "bad.bicep");
+    assert_eq!(d["message"], "cannot read `bad.bicep`: not valid UTF-8");
     assert_eq!(d["range"]["start"]["line"], 1);
     // The text format names the file too, and does not crash on an empty frame.
     let o = azaudit(&dir, &["check"]);

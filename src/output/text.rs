@@ -236,6 +236,13 @@ mod tests {
     }
 
     #[test]
+    fn crlf_lines_render_without_carriage_returns() {
+        let out = render_one("a\r\nbad\r\nc\r\n", &[(3, 6)]);
+        assert!(!out.contains('\r'), "{out:?}");
+        assert!(out.contains("2 | bad\n"), "{out}");
+    }
+
+    #[test]
     fn long_spans_are_cut() {
         let text: String = (0..200).map(|i| format!("line {i}\n")).collect();
         let len = u32::try_from(text.len()).unwrap();
