@@ -343,3 +343,41 @@ pub fn add_read_errors(report: &mut Report, unreadable: &[discover::Unreadable],
         (path_of(a), a.span.start, &a.code).cmp(&(path_of(b), b.span.start, &b.code))
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_code_follows_the_fail_level() {
+        let mut report = Report::default();
+        assert_eq!(exit_code(&report, FailLevel::Info), EXIT_OK);
+        report.diagnostics.push(Diagnostic::new(
+            "a",
+            Severity::Warning,
+            Span::default(),
+            "m",
+        ));
+        assert_eq!(exit_code(&report, FailLevel::Error), EXIT_OK);
+        assert_eq!(exit_code(&report, FailLevel::Warning), EXIT_FINDINGS);
+        assert_eq!(exit_code(&report, FailLevel::Info), EXIT_FINDINGS);
+        report
+            .diagnostics
+            .push(Diagnostic::new("b", Severity::Error, Span::default(), "m"));
+        assert_eq!(exit_code(&report, FailLevel::Error), EXIT_FINDINGS);
+    }
+
+    #[test]
+    fn run_writes_usage_errors_to_err() {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run(
+            ["azaudit", "check", "--nope"],
+            &mut out,
+            &mut err,
+            Terminal::default(),
+        );
+        assert_eq!(code, ExitCode::from(EXIT_ERROR));
+        assert!(out.is_empty());
+        assert!(String::from_utf8_lossy(&err).contains("--nope"));
+    }
+}

@@ -139,3 +139,29 @@ fn a_missing_policy_folder_exits_2() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn nested_configs_merge_with_the_deeper_one_winning() {
+    use azaudit::cli::{plan, InputArgs};
+    use azaudit::diagnostic::Level;
+    let root = Path::new(ROOT).join("fixtures/config/nested");
+    let plan = plan(&InputArgs {
+        paths: vec![root.clone()],
+        policy_dirs: Vec::new(),
+        config: None,
+    })
+    .unwrap();
+    assert_eq!(plan.inputs.len(), 2);
+    assert_eq!(
+        plan.options.levels.get("apim-subnet-nsg"),
+        Some(&Level::Error)
+    );
+    assert_eq!(
+        plan.options.parameters["allowed-locations"]["listOfAllowedLocations"],
+        serde_json::json!(["northeurope"])
+    );
+    assert_eq!(
+        plan.options.policy_dirs,
+        vec![root.join("policies"), root.join("team/policies")]
+    );
+}

@@ -70,7 +70,17 @@ pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write)
             writeln!(out, "{}\n", renderer.render(&[group]))?;
         }
     }
-    writeln!(out, "{}", Summary::of(report).line())
+    writeln!(out, "{}", Summary::of(report).line())?;
+    let undecided = report.not_evaluated.len();
+    if undecided > 0 && !options.show_not_evaluated {
+        let what = if undecided == 1 {
+            "1 policy was".to_string()
+        } else {
+            format!("{undecided} policies were")
+        };
+        writeln!(out, "{what} not evaluated; --show-not-evaluated shows why")?;
+    }
+    Ok(())
 }
 
 /// One frame per file the marks touch, in order of first appearance (the primary's file first).
