@@ -239,6 +239,8 @@ pub struct Plan {
     pub options: Options,
     /// Explicitly named JSON files skipped as not ARM.
     pub skipped: Vec<PathBuf>,
+    /// Problems met while walking folders, for stderr.
+    pub warnings: Vec<String>,
 }
 
 /// Finds the files under `args.paths`, their configurations, and reads them.
@@ -248,7 +250,8 @@ pub struct Plan {
 /// the levels, parameters and policy folders of all configurations found are merged into one
 /// [`Options`] (the deeper configuration wins on conflicts).
 pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
-    let candidates = discover::candidates(&args.paths)?;
+    let walked = discover::candidates(&args.paths)?;
+    let candidates = walked.candidates;
     let mut cache = config::Cache::new();
     let fixed: Option<Arc<Config>> = match &args.config {
         Some(path) => Some(cache.load(&discover::absolute(path))?),
@@ -299,12 +302,16 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
         unreadable: discovery.unreadable,
         options,
         skipped: discovery.skipped,
+        warnings: walked.warnings,
     })
 }
 
 /// Plans, runs the analysis and adds a `read-error` diagnostic per unreadable file.
 fn audit(args: &InputArgs, err: &mut dyn Write) -> Result<Report, Failure> {
     let plan = plan(args).map_err(|e| Failure(format!("{e:#}")))?;
+    for warning in &plan.warnings {
+        let _ = writeln!(err, "azaudit: warning: {warning}");
+    }
     for path in &plan.skipped {
         let _ = writeln!(
             err,

@@ -15,6 +15,15 @@ pub struct Candidate {
     pub explicit: bool,
 }
 
+/// What [`candidates`] found.
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// Sorted, without duplicates.
+    pub candidates: Vec<Candidate>,
+    /// Problems met on the way (an unreadable folder, a broken `.gitignore`), for stderr.
+    pub warnings: Vec<String>,
+}
+
 /// A file that should have been audited but could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unreadable {
@@ -67,8 +76,9 @@ pub fn absolute(path: &Path) -> PathBuf {
 /// files are included, `.git` folders skipped) and returns the Bicep and JSON candidates, sorted and without duplicates.
 ///
 /// A path that does not exist is an error.
-pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Vec<Candidate>> {
+pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
     let mut found = Vec::new();
+    let mut warnings = Vec::new();
     let mut dirs = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path)
@@ -102,7 +112,7 @@ pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Vec<Candidate>> {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(e) => {
-                    log_walk_error(&e);
+                    warnings.push(e.to_string());
                     continue;
                 }
             };
@@ -128,14 +138,10 @@ pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Vec<Candidate>> {
             false
         }
     });
-    Ok(found)
-}
-
-fn log_walk_error(e: &ignore::Error) {
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!("azaudit: warning: {e}");
-    }
+    Ok(Walked {
+        candidates: found,
+        warnings,
+    })
 }
 
 fn io_message(e: &std::io::Error) -> String {
