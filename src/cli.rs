@@ -265,7 +265,8 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
             None => cache.for_file(&candidate.path)?,
         };
         if let Some(config) = governing {
-            if !config.enabled || (!candidate.explicit && config.is_excluded(&candidate.path)) {
+            // Excludes apply to named files too: pre-commit names every changed file.
+            if !config.enabled || config.is_excluded(&candidate.path) {
                 continue;
             }
             if !used.iter().any(|c| c.path == config.path) {

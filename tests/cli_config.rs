@@ -92,6 +92,15 @@ fn excluded_paths_are_skipped() {
     assert_eq!(o.status.code(), Some(0));
     // main.bicep only: vendor/ and *.generated.bicep are excluded.
     assert_eq!(files(&o), 1);
+    // Also when named, as pre-commit does.
+    let o = azaudit(&[
+        "check",
+        "--format",
+        "json",
+        "fixtures/config/exclude/main.bicep",
+        "fixtures/config/exclude/vendor/module.bicep",
+    ]);
+    assert_eq!(files(&o), 1);
 }
 
 #[test]
