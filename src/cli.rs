@@ -234,8 +234,11 @@ pub fn exit_code(report: &Report, fail_level: FailLevel) -> u8 {
 /// The files to audit and the options to audit them with.
 #[derive(Debug, Default)]
 pub struct Plan {
+    /// The files to audit, read, sorted by path.
     pub inputs: Vec<Input>,
+    /// Files that could not be read (reported as `read-error`).
     pub unreadable: Vec<discover::Unreadable>,
+    /// Levels, parameters and policy folders from the configurations and the command line.
     pub options: Options,
     /// Explicitly named JSON files skipped as not ARM.
     pub skipped: Vec<PathBuf>,

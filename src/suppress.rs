@@ -110,6 +110,23 @@ pub fn apply(diagnostics: Vec<Diagnostic>, cx: &Context<'_>) -> Vec<Diagnostic> 
     kept
 }
 
+/// [`apply`] on a whole report: its diagnostics, graph, sources and undecided policies.
+pub fn apply_to_report(
+    report: &mut crate::analysis::Report,
+    templates: &[&Template],
+    known_codes: Option<&HashSet<String>>,
+) {
+    let diagnostics = std::mem::take(&mut report.diagnostics);
+    let cx = Context {
+        templates,
+        graph: &report.graph,
+        sources: &report.sources,
+        known_codes,
+        undecided: &report.not_evaluated,
+    };
+    report.diagnostics = apply(diagnostics, &cx);
+}
+
 /// Every (directive, code) once, in source order.
 fn directives(cx: &Context<'_>) -> Vec<Directive> {
     // Keyed by (directive span, code) so a resource-wide directive listed both on the template and
@@ -335,6 +352,19 @@ mod tests {
                 Severity::Info
             ))
         );
+    }
+
+    #[test]
+    fn applies_to_a_report() {
+        let t = template();
+        let mut report = crate::analysis::Report {
+            sources: sources(),
+            ..Default::default()
+        };
+        report.diagnostics = vec![diag("apim-subnet-nsg", span(70, 74))];
+        let known: HashSet<String> = ["apim-subnet-nsg".to_string()].into();
+        apply_to_report(&mut report, &[&t], Some(&known));
+        assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
     }
 
     #[test]

@@ -152,8 +152,11 @@ pub fn render(
 /// Counts for the summary line and the JSON `summary` object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Summary {
+    /// Files read (inputs, modules, parameter files) plus unreadable ones.
     pub files: usize,
+    /// Resources in the graph.
     pub resources: usize,
+    /// Diagnostics by severity.
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
@@ -236,7 +239,9 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
 /// A located span: the file's display path and its 1-based range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Located {
+    /// [`display_path`] of the file; empty when the span's file is not in the report.
     pub file: String,
+    /// 1-based, end exclusive.
     pub range: LineColRange,
 }
 
