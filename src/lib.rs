@@ -5,7 +5,10 @@
 
 pub mod analysis;
 pub mod build;
+pub mod cli;
+pub mod config;
 pub mod diagnostic;
+pub mod discover;
 pub mod eval;
 pub mod expr;
 pub mod graph;
@@ -14,5 +17,6 @@ pub mod model;
 pub mod output;
 pub mod policy;
 pub mod source;
+pub mod suppress;
 pub mod syntax;
 pub mod value;

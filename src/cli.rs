@@ -1,0 +1,394 @@
+//! The command line: `azaudit check`, `azaudit graph`, `azaudit lsp` (and the lead's `policies`
+//! and `explain`). `main` only calls [`run`].
+//!
+//! Exit codes: 0 when nothing is at or above `--fail-level`, 1 when something is, 2 for usage,
+//! configuration and internal errors. Results go to stdout, messages to stderr.
+
+use crate::analysis::{self, Disk, Input, Options, Report};
+use crate::config::{self, Config};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::discover;
+use crate::output::graph::GraphFormat;
+use crate::output::{self, Format, RenderOptions, RuleInfo};
+use crate::source::Span;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Exit code: nothing at or above the fail level.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: diagnostics at or above the fail level.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code: usage, configuration or internal error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Azure Policy on Bicep and ARM templates, before they are deployed.
+#[derive(Debug, Parser)]
+#[command(name = "azaudit", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit Bicep and ARM files (folders are searched, honouring .gitignore)
+    Check(CheckArgs),
+    /// Print the resource graph the files deploy
+    Graph(GraphArgs),
+    /// Run the language server on stdin and stdout
+    Lsp,
+    /// List the policies
+    Policies,
+    /// Show a policy's documentation
+    Explain {
+        /// The policy id
+        id: String,
+    },
+}
+
+/// What to audit and with which settings (shared by `check` and `graph`).
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// Files and folders to audit
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// A folder of extra policy definitions (repeatable)
+    #[arg(long = "policy-dir", value_name = "DIR")]
+    pub policy_dirs: Vec<PathBuf>,
+    /// Use this configuration file instead of the nearest bicepconfig.json
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `azaudit check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Lowest severity that makes the exit code 1
+    #[arg(long, value_enum, default_value_t = FailLevel::Error)]
+    pub fail_level: FailLevel,
+    /// Also show policies that could not be decided, and why
+    #[arg(long)]
+    pub show_not_evaluated: bool,
+    /// Never colour the output (also: the NO_COLOR environment variable)
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+/// `azaudit graph`.
+#[derive(Debug, Clone, Args)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
+    pub format: GraphFormat,
+}
+
+/// `--fail-level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailLevel {
+    Error,
+    Warning,
+    Info,
+}
+
+impl FailLevel {
+    /// The lowest severity that fails.
+    pub fn severity(self) -> Severity {
+        match self {
+            FailLevel::Error => Severity::Error,
+            FailLevel::Warning => Severity::Warning,
+            FailLevel::Info => Severity::Info,
+        }
+    }
+}
+
+/// What the process knows about where its output goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Terminal {
+    /// stdout is a terminal.
+    pub stdout_is_terminal: bool,
+    /// `NO_COLOR` is set to something non-empty.
+    pub no_color_env: bool,
+}
+
+impl Terminal {
+    /// Looks at the real stdout and environment.
+    pub fn detect() -> Terminal {
+        use std::io::IsTerminal;
+        Terminal {
+            stdout_is_terminal: std::io::stdout().is_terminal(),
+            no_color_env: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        }
+    }
+}
+
+/// A failure that ends the command with exit code 2.
+#[derive(Debug)]
+struct Failure(String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Failure {
+        Failure(e.to_string())
+    }
+}
+
+/// Runs the command line `args` (program name first), writing results to `out` and messages to
+/// `err`.
+pub fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write, terminal: Terminal) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let text = e.render().to_string();
+            let stream: &mut dyn Write = if e.use_stderr() { err } else { out };
+            let _ = write!(stream, "{text}");
+            let code = u8::try_from(e.exit_code()).unwrap_or(EXIT_ERROR);
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => check(&args, out, err, terminal),
+        Command::Graph(args) => graph(&args, out, err),
+        Command::Lsp => crate::lsp::run_stdio()
+            .map(|()| EXIT_OK)
+            .map_err(|e| Failure(format!("{e:#}"))),
+        Command::Policies => Err(Failure("`azaudit policies` is not implemented yet".into())),
+        Command::Explain { .. } => Err(Failure("`azaudit explain` is not implemented yet".into())),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(Failure(message)) => {
+            let _ = writeln!(err, "azaudit: error: {message}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn check(
+    args: &CheckArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    terminal: Terminal,
+) -> Result<u8, Failure> {
+    let cwd = std::env::current_dir()?;
+    let report = audit(&args.input, err)?;
+    let color = args.format == Format::Text
+        && !args.no_color
+        && !terminal.no_color_env
+        && terminal.stdout_is_terminal;
+    let rules = RuleInfo::builtin();
+    let options = RenderOptions {
+        cwd,
+        color,
+        show_not_evaluated: args.show_not_evaluated,
+        rules: &rules,
+    };
+    let code = exit_code(&report, args.fail_level);
+    quiet_on_broken_pipe(
+        output::render(args.format, &report, &options, out).and_then(|()| out.flush()),
+    )?;
+    Ok(code)
+}
+
+fn graph(args: &GraphArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Failure> {
+    let cwd = std::env::current_dir()?;
+    let report = audit(&args.input, err)?;
+    quiet_on_broken_pipe(
+        output::graph::render(args.format, &report, &cwd, out).and_then(|()| out.flush()),
+    )?;
+    Ok(EXIT_OK)
+}
+
+/// A reader that went away (`azaudit check | head`) is not an error.
+fn quiet_on_broken_pipe(result: std::io::Result<()>) -> std::io::Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// 1 when a diagnostic is at or above `fail_level`, else 0.
+pub fn exit_code(report: &Report, fail_level: FailLevel) -> u8 {
+    let threshold = fail_level.severity();
+    if report.diagnostics.iter().any(|d| d.severity >= threshold) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// The files to audit and the options to audit them with.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// The files to audit, read, sorted by path.
+    pub inputs: Vec<Input>,
+    /// Files that could not be read (reported as `read-error`).
+    pub unreadable: Vec<discover::Unreadable>,
+    /// Levels, parameters and policy folders from the configurations and the command line.
+    pub options: Options,
+    /// Explicitly named JSON files skipped as not ARM.
+    pub skipped: Vec<PathBuf>,
+    /// Problems met while walking folders, for stderr.
+    pub warnings: Vec<String>,
+}
+
+/// Finds the files under `args.paths`, their configurations, and reads them.
+///
+/// With `--config`, that file governs every input. Otherwise each file is governed by the nearest
+/// `bicepconfig.json` above it: its `exclude` globs and `enabled` apply to the files it governs;
+/// the levels, parameters and policy folders of all configurations found are merged into one
+/// [`Options`] (the deeper configuration wins on conflicts).
+pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
+    let walked = discover::candidates(&args.paths)?;
+    let candidates = walked.candidates;
+    let mut cache = config::Cache::new();
+    let fixed: Option<Arc<Config>> = match &args.config {
+        Some(path) => Some(cache.load(&discover::absolute(path))?),
+        None => None,
+    };
+    let mut used: Vec<Arc<Config>> = fixed.iter().cloned().collect();
+    let mut kept = Vec::with_capacity(candidates.len());
+    for candidate in candidates {
+        let governing = match &fixed {
+            Some(config) => Some(config.clone()),
+            None => cache.for_file(&candidate.path)?,
+        };
+        if let Some(config) = governing {
+            // Excludes apply to named files too: pre-commit names every changed file.
+            if !config.enabled || config.is_excluded(&candidate.path) {
+                continue;
+            }
+            if !used.iter().any(|c| c.path == config.path) {
+                used.push(config);
+            }
+        }
+        kept.push(candidate);
+    }
+    // Shallow configurations first, so deeper ones override them.
+    used.sort_by_key(|c| (c.path.components().count(), c.path.clone()));
+    let mut options = Options::default();
+    for config in &used {
+        if let Some(missing) = config.policy_dirs.iter().find(|d| !d.is_dir()) {
+            anyhow::bail!(
+                "{}: policy folder `{}` does not exist",
+                config.path.display(),
+                missing.display()
+            );
+        }
+        config.apply_to(&mut options);
+    }
+    for dir in &args.policy_dirs {
+        if !dir.is_dir() {
+            anyhow::bail!("policy folder `{}` does not exist", dir.display());
+        }
+        let dir = discover::absolute(dir);
+        if !options.policy_dirs.contains(&dir) {
+            options.policy_dirs.push(dir);
+        }
+    }
+    let discovery = discover::read_all(&kept);
+    Ok(Plan {
+        inputs: discovery.inputs,
+        unreadable: discovery.unreadable,
+        options,
+        skipped: discovery.skipped,
+        warnings: walked.warnings,
+    })
+}
+
+/// Plans, runs the analysis and adds a `read-error` diagnostic per unreadable file.
+fn audit(args: &InputArgs, err: &mut dyn Write) -> Result<Report, Failure> {
+    let plan = plan(args).map_err(|e| Failure(format!("{e:#}")))?;
+    for warning in &plan.warnings {
+        let _ = writeln!(err, "azaudit: warning: {warning}");
+    }
+    for path in &plan.skipped {
+        let _ = writeln!(
+            err,
+            "azaudit: note: skipped `{}`: not an ARM template or parameter file",
+            path.display()
+        );
+    }
+    let mut report = analysis::check(&plan.inputs, &Disk, &plan.options);
+    add_read_errors(&mut report, &plan.unreadable, &std::env::current_dir()?);
+    Ok(report)
+}
+
+/// Adds each unreadable file to the report's sources (empty, counted in `files`) with a
+/// `read-error` diagnostic.
+pub fn add_read_errors(report: &mut Report, unreadable: &[discover::Unreadable], cwd: &Path) {
+    if unreadable.is_empty() {
+        return;
+    }
+    report.files += unreadable.len();
+    for u in unreadable {
+        let file = report.sources.add(u.path.clone(), "");
+        report.diagnostics.push(Diagnostic::new(
+            "read-error",
+            Severity::Error,
+            Span::new(file, 0, 0),
+            format!(
+                "cannot read `{}`: {}",
+                output::display_path(&u.path, cwd),
+                u.message
+            ),
+        ));
+    }
+    let sources = &report.sources;
+    let path_of = |d: &Diagnostic| sources.get(d.span.file).map(|f| f.path.clone());
+    report.diagnostics.sort_by(|a, b| {
+        (path_of(a), a.span.start, &a.code).cmp(&(path_of(b), b.span.start, &b.code))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_code_follows_the_fail_level() {
+        let mut report = Report::default();
+        assert_eq!(exit_code(&report, FailLevel::Info), EXIT_OK);
+        report.diagnostics.push(Diagnostic::new(
+            "a",
+            Severity::Warning,
+            Span::default(),
+            "m",
+        ));
+        assert_eq!(exit_code(&report, FailLevel::Error), EXIT_OK);
+        assert_eq!(exit_code(&report, FailLevel::Warning), EXIT_FINDINGS);
+        assert_eq!(exit_code(&report, FailLevel::Info), EXIT_FINDINGS);
+        report
+            .diagnostics
+            .push(Diagnostic::new("b", Severity::Error, Span::default(), "m"));
+        assert_eq!(exit_code(&report, FailLevel::Error), EXIT_FINDINGS);
+    }
+
+    #[test]
+    fn run_writes_usage_errors_to_err() {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = run(
+            ["azaudit", "check", "--nope"],
+            &mut out,
+            &mut err,
+            Terminal::default(),
+        );
+        assert_eq!(code, ExitCode::from(EXIT_ERROR));
+        assert!(out.is_empty());
+        assert!(String::from_utf8_lossy(&err).contains("--nope"));
+    }
+}

@@ -1,0 +1,538 @@
+//! `bicepconfig.json`: azaudit's settings under `analyzers.azaudit` (policy levels and parameters,
+//! extra policy folders, excluded paths), found by walking up from each audited file.
+//!
+//! ```jsonc
+//! {
+//!   "analyzers": {
+//!     "azaudit": {
+//!       "enabled": true,
+//!       "policyDirs": ["./policies"],
+//!       "exclude": ["modules/vendor/**", "**/*.test.bicep"],
+//!       "rules": {
+//!         "apim-subnet-nsg": { "level": "warning" },
+//!         "allowed-locations": { "parameters": { "listOfAllowedLocations": ["westeurope"] } }
+//!       }
+//!     }
+//!   }
+//! }
+//! ```
+
+use crate::analysis::Options;
+use crate::diagnostic::Level;
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use jsonc_parser::ast::{Object, ObjectProp, Value as Ast};
+use jsonc_parser::common::Ranged;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The name of the file azaudit reads its settings from.
+pub const FILE_NAME: &str = "bicepconfig.json";
+
+/// Nesting deeper than this in policy parameter values is refused.
+const MAX_DEPTH: usize = 64;
+
+/// A configuration problem, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}:{column}: {message}", path.display())]
+pub struct ConfigError {
+    pub path: PathBuf,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub column: usize,
+    pub message: String,
+}
+
+/// One policy's settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RuleConfig {
+    pub level: Option<Level>,
+    pub parameters: HashMap<String, serde_json::Value>,
+}
+
+/// azaudit's settings from one `bicepconfig.json`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The configuration file.
+    pub path: PathBuf,
+    /// `false` turns azaudit off for the files this configuration governs.
+    pub enabled: bool,
+    /// Per-policy settings by policy id.
+    pub rules: BTreeMap<String, RuleConfig>,
+    /// Extra policy folders, resolved against the configuration file's folder.
+    pub policy_dirs: Vec<PathBuf>,
+    /// The `exclude` globs as written.
+    pub exclude: Vec<String>,
+    exclude_set: GlobSet,
+}
+
+impl Config {
+    /// The settings of a configuration without an `analyzers.azaudit` section.
+    pub fn empty(path: PathBuf) -> Config {
+        Config {
+            path,
+            enabled: true,
+            rules: BTreeMap::new(),
+            policy_dirs: Vec::new(),
+            exclude: Vec::new(),
+            exclude_set: GlobSet::empty(),
+        }
+    }
+
+    /// Reads and parses the configuration at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read(path).map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: format!("cannot read the file: {}", e.to_string().to_lowercase()),
+        })?;
+        let text = crate::discover::decode(&text).ok_or_else(|| ConfigError {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: "the file is not valid UTF-8".to_string(),
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Parses configuration text (JSON with comments and trailing commas); `path` names the file
+    /// in errors and anchors relative paths.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let err = |offset: usize, message: String| {
+            let (line, column) = line_col(text, offset);
+            ConfigError {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            }
+        };
+        let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &parse_options())
+            .map_err(|e| ConfigError {
+                path: path.to_path_buf(),
+                line: e.line_display(),
+                column: e.column_display(),
+                message: e.kind().to_string().to_lowercase(),
+            })?;
+        let mut config = Config::empty(path.to_path_buf());
+        let Some(root) = parsed.value else {
+            return Ok(config);
+        };
+        let Ast::Object(root) = root else {
+            return Err(err(
+                root.start(),
+                "expected an object at the top level".to_string(),
+            ));
+        };
+        let Some(analyzers) = root.get("analyzers") else {
+            return Ok(config);
+        };
+        let Ast::Object(analyzers) = &analyzers.value else {
+            return Err(err(
+                analyzers.value.start(),
+                "`analyzers` must be an object".to_string(),
+            ));
+        };
+        let Some(section) = analyzers.get("azaudit") else {
+            return Ok(config);
+        };
+        let Ast::Object(section) = &section.value else {
+            return Err(err(
+                section.value.start(),
+                "`analyzers.azaudit` must be an object".to_string(),
+            ));
+        };
+        let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let mut globs = GlobSetBuilder::new();
+        for prop in &section.properties {
+            match prop.name.as_str() {
+                "enabled" => match &prop.value {
+                    Ast::BooleanLit(b) => config.enabled = b.value,
+                    other => return Err(err(other.start(), "`enabled` must be true or false".into())),
+                },
+                "policyDirs" => {
+                    for s in strings(prop, text, path)? {
+                        config.policy_dirs.push(dir.join(s));
+                    }
+                }
+                "exclude" => {
+                    let Ast::Array(items) = &prop.value else {
+                        return Err(err(prop.value.start(), "`exclude` must be an array of globs".into()));
+                    };
+                    for item in &items.elements {
+                        let Ast::StringLit(s) = item else {
+                            return Err(err(item.start(), "`exclude` must be an array of globs".into()));
+                        };
+                        let pattern = s.value.trim_end_matches('/').trim_start_matches("./");
+                        let glob = Glob::new(pattern).map_err(|e| {
+                            err(item.start(), format!("invalid glob `{}`: {}", s.value, e.kind()))
+                        })?;
+                        globs.add(glob);
+                        config.exclude.push(s.value.to_string());
+                    }
+                }
+                "rules" => {
+                    let Ast::Object(rules) = &prop.value else {
+                        return Err(err(prop.value.start(), "`rules` must be an object".into()));
+                    };
+                    for rule in &rules.properties {
+                        let id = rule.name.as_str().to_string();
+                        let parsed = rule_config(rule, text, path)?;
+                        config.rules.insert(id, parsed);
+                    }
+                }
+                other => {
+                    return Err(err(
+                        prop.range.start,
+                        format!(
+                            "unknown setting `{other}` in `analyzers.azaudit`, expected `enabled`, `rules`, `policyDirs` or `exclude`"
+                        ),
+                    ))
+                }
+            }
+        }
+        config.exclude_set = globs
+            .build()
+            .map_err(|e| err(section.range.start, e.to_string()))?;
+        Ok(config)
+    }
+
+    /// The folder the configuration's relative paths start from.
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new(""))
+    }
+
+    /// Whether `file` (absolute) matches an `exclude` glob, tried on its path relative to the
+    /// configuration's folder and on each of that path's parent folders.
+    pub fn is_excluded(&self, file: &Path) -> bool {
+        if self.exclude.is_empty() {
+            return false;
+        }
+        let Ok(relative) = file.strip_prefix(self.dir()) else {
+            return false;
+        };
+        relative
+            .ancestors()
+            .filter(|p| !p.as_os_str().is_empty())
+            .any(|p| self.exclude_set.is_match(p))
+    }
+
+    /// Adds this configuration's levels, parameters and policy folders to `options` (entries
+    /// already there are overwritten).
+    pub fn apply_to(&self, options: &mut Options) {
+        for (id, rule) in &self.rules {
+            if let Some(level) = rule.level {
+                options.levels.insert(id.clone(), level);
+            }
+            if !rule.parameters.is_empty() {
+                let entry = options.parameters.entry(id.clone()).or_default();
+                for (name, value) in &rule.parameters {
+                    entry.insert(name.clone(), value.clone());
+                }
+            }
+        }
+        for dir in &self.policy_dirs {
+            if !options.policy_dirs.contains(dir) {
+                options.policy_dirs.push(dir.clone());
+            }
+        }
+    }
+
+    /// The analysis options this configuration alone gives.
+    pub fn to_options(&self) -> Options {
+        let mut options = Options::default();
+        self.apply_to(&mut options);
+        options
+    }
+}
+
+fn rule_config(rule: &ObjectProp<'_>, text: &str, path: &Path) -> Result<RuleConfig, ConfigError> {
+    let err = |offset: usize, message: String| {
+        let (line, column) = line_col(text, offset);
+        ConfigError {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        }
+    };
+    let id = rule.name.as_str();
+    let mut out = RuleConfig::default();
+    let body: &Object<'_> = match &rule.value {
+        Ast::Object(o) => o,
+        // `"rule-id": "warning"` as a shorthand for `{ "level": "warning" }`.
+        Ast::StringLit(s) => {
+            out.level = Some(s.value.parse().map_err(|e: String| err(s.range.start, e))?);
+            return Ok(out);
+        }
+        other => {
+            return Err(err(
+                other.start(),
+                format!("settings of `{id}` must be an object with `level` and `parameters`"),
+            ))
+        }
+    };
+    for prop in &body.properties {
+        match prop.name.as_str() {
+            "level" => {
+                let Ast::StringLit(s) = &prop.value else {
+                    return Err(err(
+                        prop.value.start(),
+                        format!(
+                            "`level` of `{id}` must be one of `off`, `info`, `warning`, `error`"
+                        ),
+                    ));
+                };
+                out.level = Some(s.value.parse().map_err(|e: String| err(s.range.start, e))?);
+            }
+            "parameters" => {
+                let Ast::Object(params) = &prop.value else {
+                    return Err(err(
+                        prop.value.start(),
+                        format!("`parameters` of `{id}` must be an object"),
+                    ));
+                };
+                for p in &params.properties {
+                    let value = to_json(&p.value, 0).ok_or_else(|| {
+                        err(
+                            p.value.start(),
+                            format!(
+                                "value of parameter `{}` is nested too deeply or not a number",
+                                p.name.as_str()
+                            ),
+                        )
+                    })?;
+                    out.parameters.insert(p.name.as_str().to_string(), value);
+                }
+            }
+            other => {
+                return Err(err(
+                    prop.range.start,
+                    format!(
+                        "unknown setting `{other}` for `{id}`, expected `level` or `parameters`"
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A property holding an array of strings.
+fn strings(prop: &ObjectProp<'_>, text: &str, path: &Path) -> Result<Vec<String>, ConfigError> {
+    let bad = |offset: usize| {
+        let (line, column) = line_col(text, offset);
+        ConfigError {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: format!("`{}` must be an array of strings", prop.name.as_str()),
+        }
+    };
+    let Ast::Array(items) = &prop.value else {
+        return Err(bad(prop.value.start()));
+    };
+    items
+        .elements
+        .iter()
+        .map(|item| match item {
+            Ast::StringLit(s) => Ok(s.value.to_string()),
+            other => Err(bad(other.start())),
+        })
+        .collect()
+}
+
+/// The JSON value of a JSONC node; `None` past [`MAX_DEPTH`] or for an unreadable number.
+fn to_json(value: &Ast<'_>, depth: usize) -> Option<serde_json::Value> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    Some(match value {
+        Ast::StringLit(s) => serde_json::Value::String(s.value.to_string()),
+        Ast::NumberLit(n) => serde_json::from_str::<serde_json::Number>(n.value)
+            .ok()
+            .map(serde_json::Value::Number)?,
+        Ast::BooleanLit(b) => serde_json::Value::Bool(b.value),
+        Ast::NullKeyword(_) => serde_json::Value::Null,
+        Ast::Array(a) => serde_json::Value::Array(
+            a.elements
+                .iter()
+                .map(|v| to_json(v, depth + 1))
+                .collect::<Option<Vec<_>>>()?,
+        ),
+        Ast::Object(o) => {
+            let mut map = serde_json::Map::new();
+            for p in &o.properties {
+                map.insert(p.name.as_str().to_string(), to_json(&p.value, depth + 1)?);
+            }
+            serde_json::Value::Object(map)
+        }
+    })
+}
+
+/// JSON with comments and trailing commas, as Bicep reads `bicepconfig.json`; nothing looser.
+fn parse_options() -> jsonc_parser::ParseOptions {
+    jsonc_parser::ParseOptions {
+        allow_comments: true,
+        allow_trailing_commas: true,
+        allow_loose_object_property_names: false,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_bare_decimal_point_numbers: false,
+        allow_non_finite_numbers: false,
+        allow_extended_string_escapes: false,
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = text.get(..offset).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = before
+        .get(line_start..)
+        .map(|s| s.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, column)
+}
+
+/// The nearest `bicepconfig.json` in the folder of `file` or one of its parents.
+pub fn find_for(file: &Path) -> Option<PathBuf> {
+    file.parent()?
+        .ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Finds and loads configurations, each folder and each file once.
+#[derive(Debug, Default)]
+pub struct Cache {
+    by_dir: HashMap<PathBuf, Option<PathBuf>>,
+    loaded: HashMap<PathBuf, Arc<Config>>,
+}
+
+impl Cache {
+    pub fn new() -> Cache {
+        Cache::default()
+    }
+
+    /// The configuration governing `file` (absolute), if any.
+    pub fn for_file(&mut self, file: &Path) -> Result<Option<Arc<Config>>, ConfigError> {
+        let Some(dir) = file.parent() else {
+            return Ok(None);
+        };
+        let found = match self.by_dir.get(dir) {
+            Some(found) => found.clone(),
+            None => {
+                let found = find_for(file);
+                self.by_dir.insert(dir.to_path_buf(), found.clone());
+                found
+            }
+        };
+        match found {
+            Some(path) => self.load(&path).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The configuration at `path`, loaded once.
+    pub fn load(&mut self, path: &Path) -> Result<Arc<Config>, ConfigError> {
+        if let Some(config) = self.loaded.get(path) {
+            return Ok(config.clone());
+        }
+        let config = Arc::new(Config::load(path)?);
+        self.loaded.insert(path.to_path_buf(), config.clone());
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/repo/bicepconfig.json"), text)
+    }
+
+    #[test]
+    fn reads_the_azaudit_section_with_comments() {
+        let config = parse(
+            r#"{
+  // bicep's own settings are left alone
+  "analyzers": {
+    "core": { "enabled": true, "rules": { "no-unused-params": { "level": "error" } } },
+    "azaudit": {
+      "enabled": true,
+      "policyDirs": ["policies", "../shared/policies"],
+      "exclude": ["vendor", "**/*.test.bicep"],
+      "rules": {
+        "apim-subnet-nsg": { "level": "warning" },
+        "allowed-locations": { "parameters": { "listOfAllowedLocations": ["westeurope"] } },
+        "storage-https": "off", /* shorthand */
+      },
+    },
+  },
+}"#,
+        )
+        .unwrap();
+        assert!(config.enabled);
+        assert_eq!(
+            config.policy_dirs,
+            vec![
+                PathBuf::from("/repo/policies"),
+                PathBuf::from("/repo/../shared/policies")
+            ]
+        );
+        let options = config.to_options();
+        assert_eq!(options.levels.get("apim-subnet-nsg"), Some(&Level::Warning));
+        assert_eq!(options.levels.get("storage-https"), Some(&Level::Off));
+        assert_eq!(options.levels.get("no-unused-params"), None);
+        assert_eq!(
+            options.parameters["allowed-locations"]["listOfAllowedLocations"],
+            serde_json::json!(["westeurope"])
+        );
+        assert!(config.is_excluded(Path::new("/repo/vendor/x/main.bicep")));
+        assert!(config.is_excluded(Path::new("/repo/infra/a.test.bicep")));
+        assert!(!config.is_excluded(Path::new("/repo/infra/main.bicep")));
+        assert!(!config.is_excluded(Path::new("/other/vendor/main.bicep")));
+    }
+
+    #[test]
+    fn no_section_means_defaults() {
+        let config = parse(r#"{"analyzers": {"core": {"enabled": false}}}"#).unwrap();
+        assert!(config.enabled);
+        assert!(config.rules.is_empty());
+        assert!(parse("").unwrap().enabled);
+    }
+
+    #[test]
+    fn errors_name_line_and_problem() {
+        let e = parse("{\n \"analyzers\": {\n  \"azaudit\": {\n   \"rules\": {\"x\": {\"level\": \"loud\"}}\n  }\n }\n}")
+            .unwrap_err();
+        assert_eq!(e.line, 4);
+        assert!(e.message.contains("unknown level `loud`"), "{}", e.message);
+        assert!(
+            e.to_string().starts_with("/repo/bicepconfig.json:4:"),
+            "{e}"
+        );
+
+        let e = parse("{\n \"analyzers\": {\n  \"azaudit\": {\"polcyDirs\": []}}}").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("unknown setting `polcyDirs`"));
+
+        let e = parse("{\n \"analyzers\": [1,,]\n}").unwrap_err();
+        assert_eq!(e.line, 2);
+
+        let e = parse(r#"{"analyzers": {"azaudit": {"exclude": ["a/[b"]}}}"#).unwrap_err();
+        assert!(e.message.contains("invalid glob"), "{}", e.message);
+    }
+}

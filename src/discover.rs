@@ -1,0 +1,296 @@
+//! Finding the files to audit: walks the given paths (honouring `.gitignore`), picks Bicep files
+//! and the JSON files that are ARM templates or parameter files, and reads them in parallel.
+
+use crate::analysis::Input;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
+
+/// A file the walk found, not yet read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Candidate {
+    /// Absolute path.
+    pub path: PathBuf,
+    /// Named on the command line (always taken), rather than found by walking a folder.
+    pub explicit: bool,
+}
+
+/// What [`candidates`] found.
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// Sorted, without duplicates.
+    pub candidates: Vec<Candidate>,
+    /// Problems met on the way (an unreadable folder, a broken `.gitignore`), for stderr.
+    pub warnings: Vec<String>,
+}
+
+/// A file that should have been audited but could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub path: PathBuf,
+    /// Lowercase, one line: "not valid UTF-8", "permission denied".
+    pub message: String,
+}
+
+/// What [`read_all`] produced.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// The files to audit, sorted by path.
+    pub inputs: Vec<Input>,
+    /// Files that could not be read, sorted by path.
+    pub unreadable: Vec<Unreadable>,
+    /// Explicitly named JSON files skipped because they are not ARM files (for a note on stderr).
+    pub skipped: Vec<PathBuf>,
+}
+
+/// The kinds of file azaudit reads, by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// `.bicep`, `.bicepparam`: always audited.
+    Bicep,
+    /// `.json`, `.jsonc`: audited when `$schema` names an ARM template or parameter file.
+    Json,
+    /// Anything else: audited only when named explicitly.
+    Other,
+}
+
+/// The kind of `path` by its extension (case-insensitive).
+pub fn kind_of(path: &Path) -> FileKind {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "bicep" | "bicepparam" => FileKind::Bicep,
+        "json" | "jsonc" => FileKind::Json,
+        _ => FileKind::Other,
+    }
+}
+
+/// `path` made absolute against the current directory (not resolving symlinks).
+pub fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Walks `paths` (files or folders; `.gitignore` and `.ignore` rules apply inside folders, hidden
+/// files are included, `.git` folders skipped) and returns the Bicep and JSON candidates, sorted and without duplicates.
+///
+/// A path that does not exist is an error.
+pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
+    let mut found = Vec::new();
+    let mut warnings = Vec::new();
+    let mut dirs = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| anyhow::anyhow!("cannot read `{}`: {}", path.display(), io_message(&e)))?;
+        if meta.is_dir() {
+            dirs.push(path.clone());
+        } else {
+            found.push(Candidate {
+                path: absolute(path),
+                explicit: true,
+            });
+        }
+    }
+    if let Some((first, rest)) = dirs.split_first() {
+        let mut builder = ignore::WalkBuilder::new(first);
+        for dir in rest {
+            builder.add(dir);
+        }
+        // Hidden files are audited (Bicep modules named `.something.bicep` exist); version
+        // control folders are not entered.
+        builder
+            .require_git(false)
+            .follow_links(false)
+            .hidden(false)
+            .filter_entry(|entry| {
+                let vcs = [".git", ".hg", ".svn", ".jj"];
+                !(entry.file_type().is_some_and(|t| t.is_dir())
+                    && vcs.iter().any(|n| entry.file_name() == *n))
+            });
+        for entry in builder.build() {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    warnings.push(e.to_string());
+                    continue;
+                }
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            if kind_of(entry.path()) == FileKind::Other {
+                continue;
+            }
+            found.push(Candidate {
+                path: absolute(entry.path()),
+                explicit: false,
+            });
+        }
+    }
+    found.sort();
+    // An explicit mention sorts after the walked one: keep the explicit flag on duplicates.
+    found.dedup_by(|later, earlier| {
+        if later.path == earlier.path {
+            earlier.explicit |= later.explicit;
+            true
+        } else {
+            false
+        }
+    });
+    Ok(Walked {
+        candidates: found,
+        warnings,
+    })
+}
+
+fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string().to_lowercase(),
+    }
+}
+
+/// Reads the candidates in parallel: Bicep files are taken, JSON files when they are ARM files
+/// (or were named explicitly and look like ARM files), explicit files of other kinds always.
+pub fn read_all(candidates: &[Candidate]) -> Discovery {
+    enum Outcome {
+        Take(Input),
+        Fail(Unreadable),
+        Skip(Option<PathBuf>),
+    }
+    let outcomes: Vec<Outcome> = candidates
+        .par_iter()
+        .map(|c| {
+            let kind = kind_of(&c.path);
+            let bytes = match std::fs::read(&c.path) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    return Outcome::Fail(Unreadable {
+                        path: c.path.clone(),
+                        message: io_message(&e),
+                    })
+                }
+            };
+            match decode(&bytes) {
+                Some(text) => {
+                    if kind == FileKind::Json && !is_arm_json(&text) {
+                        return Outcome::Skip(c.explicit.then(|| c.path.clone()));
+                    }
+                    Outcome::Take(Input {
+                        path: c.path.clone(),
+                        text: Arc::from(text),
+                    })
+                }
+                None => {
+                    let wanted = match kind {
+                        FileKind::Json => {
+                            c.explicit || is_arm_json(&String::from_utf8_lossy(&bytes))
+                        }
+                        FileKind::Bicep | FileKind::Other => true,
+                    };
+                    if wanted {
+                        Outcome::Fail(Unreadable {
+                            path: c.path.clone(),
+                            message: "not valid UTF-8".to_string(),
+                        })
+                    } else {
+                        Outcome::Skip(None)
+                    }
+                }
+            }
+        })
+        .collect();
+    let mut discovery = Discovery::default();
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Take(input) => discovery.inputs.push(input),
+            Outcome::Fail(u) => discovery.unreadable.push(u),
+            Outcome::Skip(Some(path)) => discovery.skipped.push(path),
+            Outcome::Skip(None) => {}
+        }
+    }
+    discovery
+}
+
+/// The text of a file: UTF-8 (a byte-order mark dropped), or UTF-16 with a byte-order mark.
+pub fn decode(bytes: &[u8]) -> Option<String> {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return String::from_utf8(rest.to_vec()).ok();
+    }
+    let utf16 = |rest: &[u8], little: bool| {
+        if rest.len() % 2 != 0 {
+            return None;
+        }
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|p| match p {
+                [a, b] if little => u16::from_le_bytes([*a, *b]),
+                [a, b] => u16::from_be_bytes([*a, *b]),
+                _ => 0,
+            })
+            .collect();
+        String::from_utf16(&units).ok()
+    };
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return utf16(rest, true);
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        return utf16(rest, false);
+    }
+    std::str::from_utf8(bytes).ok().map(str::to_string)
+}
+
+static ARM_SCHEMA: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
+    regex::Regex::new(
+        r#"(?i)"\$schema"\s*:\s*"[^"]*(deploymenttemplate|deploymentparameters)\.json"#,
+    )
+    .ok()
+});
+
+/// Whether JSON text declares an ARM template or parameter file schema (resource group,
+/// subscription, management group or tenant deployment templates; deployment parameters).
+pub fn is_arm_json(text: &str) -> bool {
+    match ARM_SCHEMA.as_ref() {
+        Some(re) => re.is_match(text),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_arm_schemas() {
+        let rg = r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"}"#;
+        let sub = r#"{ "$schema" : "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#" }"#;
+        let mg = r#"{"$schema":"https://schema.management.azure.com/schemas/2019-08-01/managementGroupDeploymentTemplate.json#"}"#;
+        let tenant = r#"{"$schema":"https://schema.management.azure.com/schemas/2019-08-01/tenantDeploymentTemplate.json#"}"#;
+        let params = r#"{"$schema":"https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#"}"#;
+        let old = r#"{"$schema":"http://schema.management.azure.com/schemas/2015-01-01/DeploymentTemplate.json#"}"#;
+        for t in [rg, sub, mg, tenant, params, old] {
+            assert!(is_arm_json(t), "{t}");
+        }
+        assert!(!is_arm_json(r#"{"name": "pkg", "version": "1.0.0"}"#));
+        assert!(!is_arm_json(
+            r#"{"$schema": "https://raw.githubusercontent.com/Azure/bicep/main/src/vscode-bicep/schemas/bicepconfig.schema.json"}"#
+        ));
+    }
+
+    #[test]
+    fn decodes_bom_and_utf16() {
+        assert_eq!(decode(b"\xEF\xBB\xBFab").as_deref(), Some("ab"));
+        assert_eq!(decode(b"\xFF\xFEa\x00b\x00").as_deref(), Some("ab"));
+        assert_eq!(decode(b"\xFF\x00\x41"), None);
+    }
+
+    #[test]
+    fn kinds_by_extension() {
+        assert_eq!(kind_of(Path::new("a/Main.BICEP")), FileKind::Bicep);
+        assert_eq!(kind_of(Path::new("a.bicepparam")), FileKind::Bicep);
+        assert_eq!(kind_of(Path::new("a.jsonc")), FileKind::Json);
+        assert_eq!(kind_of(Path::new("a.yaml")), FileKind::Other);
+    }
+}

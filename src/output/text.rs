@@ -1,0 +1,263 @@
+//! `--format text` (the default): code frames with the offending lines underlined, the help line,
+//! related locations and a summary line. Rendered with `annotate-snippets`.
+
+use super::{display_path, ordered, RenderOptions, Summary};
+use crate::analysis::Report;
+use crate::diagnostic::Severity;
+use crate::source::{SourceFile, Span};
+use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
+use std::io::{self, Write};
+use std::path::Path;
+
+/// At most this many lines of one file are shown in a frame.
+const MAX_FRAME_LINES: usize = 40;
+/// A span over more lines than this is underlined on its first line only (a whole resource
+/// declaration would otherwise fill the screen).
+const MAX_SPAN_LINES: usize = 8;
+
+/// One annotation to draw: its span and label, primary or context.
+struct Mark<'a> {
+    span: Span,
+    label: &'a str,
+    primary: bool,
+}
+
+/// Writes every diagnostic as a code frame, then the summary line.
+pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let renderer = if options.color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let cwd = &options.cwd;
+    for (d, _) in ordered(report, cwd) {
+        let level = match d.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+            Severity::Info => Level::INFO,
+        };
+        let mut marks = vec![Mark {
+            span: d.span,
+            label: "",
+            primary: true,
+        }];
+        marks.extend(d.related.iter().map(|r| Mark {
+            span: r.span,
+            label: r.message.as_str(),
+            primary: false,
+        }));
+        let mut group = level
+            .clone()
+            .primary_title(d.message.as_str())
+            .id(d.code.as_str())
+            .elements(frames(report, &marks, cwd));
+        if let Some(help) = &d.help {
+            group = group.element(Level::HELP.message(help.as_str()));
+        }
+        writeln!(out, "{}\n", renderer.render(&[group]))?;
+    }
+    if options.show_not_evaluated {
+        for n in &report.not_evaluated {
+            let marks = [Mark {
+                span: n.span,
+                label: n.reason.as_str(),
+                primary: true,
+            }];
+            let title = format!("`{}` was not evaluated", n.code);
+            let group = Level::NOTE
+                .primary_title(title)
+                .elements(frames(report, &marks, cwd));
+            writeln!(out, "{}\n", renderer.render(&[group]))?;
+        }
+    }
+    writeln!(out, "{}", Summary::of(report).line())?;
+    let undecided = report.not_evaluated.len();
+    if undecided > 0 && !options.show_not_evaluated {
+        let what = if undecided == 1 {
+            "1 policy was".to_string()
+        } else {
+            format!("{undecided} policies were")
+        };
+        writeln!(out, "{what} not evaluated; --show-not-evaluated shows why")?;
+    }
+    Ok(())
+}
+
+/// One frame per file the marks touch, in order of first appearance (the primary's file first).
+fn frames<'a>(
+    report: &'a Report,
+    marks: &[Mark<'a>],
+    cwd: &Path,
+) -> Vec<annotate_snippets::Element<'a>> {
+    let mut files = Vec::new();
+    for m in marks {
+        if !files.contains(&m.span.file) {
+            files.push(m.span.file);
+        }
+    }
+    let mut elements = Vec::new();
+    for file_id in files {
+        let Some(file) = report.sources.get(file_id) else {
+            continue;
+        };
+        let path = display_path(&file.path, cwd);
+        let here: Vec<&Mark<'a>> = marks.iter().filter(|m| m.span.file == file_id).collect();
+        elements.push(frame(file, path, &here));
+    }
+    elements
+}
+
+/// A snippet of `file` covering the lines of `marks` (or just the position when the file has no
+/// text to show).
+fn frame<'a>(
+    file: &'a SourceFile,
+    path: String,
+    marks: &[&Mark<'a>],
+) -> annotate_snippets::Element<'a> {
+    let text: &'a str = &file.text;
+    let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
+    let shortened: Vec<Mark<'a>> = marks.iter().map(|m| shorten(file, m)).collect();
+    let marks: Vec<&Mark<'a>> = shortened.iter().collect();
+    let marks = marks.as_slice();
+    let first = marks
+        .iter()
+        .map(|m| m.span.start.min(len))
+        .min()
+        .unwrap_or(0);
+    let last = marks
+        .iter()
+        .map(|m| m.span.end.max(m.span.start).min(len))
+        .max()
+        .unwrap_or(0);
+    if text.is_empty() {
+        let at = file.line_col(first);
+        return Origin::path(path)
+            .line(at.line as usize)
+            .char_column(at.column as usize)
+            .into();
+    }
+    let first_line = file.line_index(first);
+    let last_line = file
+        .line_index(last)
+        .min(first_line + MAX_FRAME_LINES.saturating_sub(1));
+    let window_start = file.line_start(first_line) as usize;
+    let window_end = if last_line + 1 < file.line_count() {
+        file.line_start(last_line + 1) as usize
+    } else {
+        text.len()
+    };
+    let window_end = floor_boundary(text, window_end.max(window_start));
+    let window = text.get(window_start..window_end).unwrap_or("");
+    let mut snippet = Snippet::source(window)
+        .line_start(first_line + 1)
+        .path(path);
+    for m in marks {
+        let clip = |offset: u32| {
+            let o = (offset as usize).clamp(window_start, window_end) - window_start;
+            floor_boundary(window, o)
+        };
+        let start = clip(m.span.start);
+        let end = clip(m.span.end).max(start);
+        let kind = if m.primary {
+            AnnotationKind::Primary
+        } else {
+            AnnotationKind::Context
+        };
+        let annotation = kind.span(start..end);
+        snippet = snippet.annotation(if m.label.is_empty() {
+            annotation
+        } else {
+            annotation.label(m.label)
+        });
+    }
+    snippet.into()
+}
+
+/// `m` with a span over more than [`MAX_SPAN_LINES`] lines cut to the end of its first line.
+fn shorten<'a>(file: &SourceFile, m: &Mark<'a>) -> Mark<'a> {
+    let first = file.line_index(m.span.start);
+    let last = file.line_index(m.span.end);
+    let mut span = m.span;
+    if last.saturating_sub(first) > MAX_SPAN_LINES {
+        let line_end = file.line_start(first) as usize + file.line_text(first).len();
+        span.end = u32::try_from(line_end).unwrap_or(span.end).max(span.start);
+    }
+    Mark {
+        span,
+        label: m.label,
+        primary: m.primary,
+    }
+}
+
+/// The largest char boundary of `s` at or below `i`.
+fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Diagnostic;
+    use crate::source::FileId;
+
+    fn render_one(text: &str, spans: &[(u32, u32)]) -> String {
+        let mut report = Report::default();
+        let file = report.sources.add("/r/a.bicep".into(), text);
+        for (start, end) in spans {
+            let span = Span {
+                file,
+                start: *start,
+                end: *end,
+            };
+            report
+                .diagnostics
+                .push(Diagnostic::new("x", Severity::Error, span, "m").with_related(span, "r"));
+        }
+        // A span in a file the report does not have.
+        report.diagnostics.push(Diagnostic::new(
+            "y",
+            Severity::Warning,
+            Span::new(FileId(9), 0, 1),
+            "no file",
+        ));
+        let options = RenderOptions {
+            cwd: "/r".into(),
+            ..RenderOptions::default()
+        };
+        let mut out = Vec::new();
+        render(&report, &options, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn odd_spans_do_not_crash() {
+        let text = "ab\nçd\n\n";
+        let out = render_one(
+            text,
+            &[(5, 2), (4, 5), (0, 999), (999, 1000), (7, 7), (0, 0)],
+        );
+        assert!(out.contains("error[x]: m"), "{out}");
+        assert!(out.contains("warning[y]: no file"), "{out}");
+        assert!(render_one("", &[(0, 0), (3, 9)]).contains("a.bicep"));
+    }
+
+    #[test]
+    fn crlf_lines_render_without_carriage_returns() {
+        let out = render_one("a\r\nbad\r\nc\r\n", &[(3, 6)]);
+        assert!(!out.contains('\r'), "{out:?}");
+        assert!(out.contains("2 | bad\n"), "{out}");
+    }
+
+    #[test]
+    fn long_spans_are_cut() {
+        let text: String = (0..200).map(|i| format!("line {i}\n")).collect();
+        let len = u32::try_from(text.len()).unwrap();
+        let out = render_one(&text, &[(0, len)]);
+        assert!(out.lines().count() < 20, "{out}");
+        assert!(out.contains("1 | line 0\n"), "{out}");
+    }
+}

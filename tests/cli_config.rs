@@ -1,0 +1,176 @@
+//! `bicepconfig.json` as the binary reads it: found by walking up, `--config`, errors, excludes.
+
+// Test helpers outside `#[test]` functions count as non-test code for clippy.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn azaudit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_azaudit"))
+        .args(args)
+        .current_dir(ROOT)
+        .output()
+        .expect("the binary runs")
+}
+
+fn files(o: &Output) -> Value {
+    let doc: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&o.stderr)));
+    doc["summary"]["files"].clone()
+}
+
+#[test]
+fn a_valid_config_is_read() {
+    let o = azaudit(&["check", "fixtures/config/valid", "--format", "json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(files(&o), 1);
+}
+
+#[test]
+fn a_bad_level_exits_2_naming_file_and_line() {
+    let o = azaudit(&["check", "fixtures/config/bad-level"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("bad-level/bicepconfig.json:5:"), "{err}");
+    assert!(err.contains("unknown level `critical`"), "{err}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn a_syntax_error_exits_2() {
+    let o = azaudit(&["check", "fixtures/config/bad-syntax"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("bad-syntax/bicepconfig.json:"), "{err}");
+}
+
+#[test]
+fn config_flag_overrides_the_nearest_config() {
+    // The bad config next to the files is not read when another is named.
+    let o = azaudit(&[
+        "check",
+        "fixtures/config/bad-level",
+        "--config",
+        "fixtures/config/valid/bicepconfig.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(files(&o), 1);
+    let o = azaudit(&[
+        "check",
+        "fixtures/cli/basic",
+        "--config",
+        "fixtures/config/missing.json",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing.json"));
+}
+
+#[test]
+fn excluded_paths_are_skipped() {
+    let o = azaudit(&["check", "fixtures/config/exclude", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    // main.bicep only: vendor/ and *.generated.bicep are excluded.
+    assert_eq!(files(&o), 1);
+    // Also when named, as pre-commit does.
+    let o = azaudit(&[
+        "check",
+        "--format",
+        "json",
+        "fixtures/config/exclude/main.bicep",
+        "fixtures/config/exclude/vendor/module.bicep",
+    ]);
+    assert_eq!(files(&o), 1);
+}
+
+#[test]
+fn a_disabled_config_skips_its_files() {
+    let o = azaudit(&["check", "fixtures/config/disabled", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(files(&o), 0);
+}
+
+#[test]
+fn the_pre_commit_hook_is_declared() {
+    let text = std::fs::read_to_string(Path::new(ROOT).join(".pre-commit-hooks.yaml")).unwrap();
+    let hooks: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let hook = &hooks[0];
+    assert_eq!(hook["id"].as_str(), Some("azaudit"));
+    assert_eq!(hook["entry"].as_str(), Some("azaudit check"));
+    assert_eq!(hook["language"].as_str(), Some("rust"));
+    assert_eq!(hook["pass_filenames"].as_bool(), Some(true));
+    let files = regex::Regex::new(hook["files"].as_str().unwrap()).unwrap();
+    assert!(files.is_match("infra/main.bicep") && files.is_match("a.bicepparam"));
+    assert!(files.is_match("azuredeploy.json") && files.is_match("x.jsonc"));
+    assert!(!files.is_match("README.md"));
+}
+
+#[test]
+fn a_missing_policy_folder_exits_2() {
+    let o = azaudit(&[
+        "check",
+        "fixtures/cli/basic",
+        "--policy-dir",
+        "fixtures/nope",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("fixtures/nope"));
+    let o = azaudit(&[
+        "check",
+        "fixtures/cli/basic",
+        "--policy-dir",
+        "fixtures/config/valid/policies",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn nested_configs_merge_with_the_deeper_one_winning() {
+    use azaudit::cli::{plan, InputArgs};
+    use azaudit::diagnostic::Level;
+    let root = Path::new(ROOT).join("fixtures/config/nested");
+    let plan = plan(&InputArgs {
+        paths: vec![root.clone()],
+        policy_dirs: Vec::new(),
+        config: None,
+    })
+    .unwrap();
+    assert_eq!(plan.inputs.len(), 2);
+    assert_eq!(
+        plan.options.levels.get("apim-subnet-nsg"),
+        Some(&Level::Error)
+    );
+    assert_eq!(
+        plan.options.parameters["allowed-locations"]["listOfAllowedLocations"],
+        serde_json::json!(["northeurope"])
+    );
+    assert_eq!(
+        plan.options.policy_dirs,
+        vec![root.join("policies"), root.join("team/policies")]
+    );
+}
