@@ -36,6 +36,36 @@ fn main() {
         );
     }
     src.push_str("];\n");
+    // Each policy's documentation: docs/policies/<id>.md.
+    let docs_dir = root.join("docs/policies");
+    println!("cargo:rerun-if-changed=docs/policies");
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(&docs_dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.extension().is_some_and(|x| x == "md")
+                        && p.file_stem().is_some_and(|s| s != "README")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    docs.sort();
+    src.push_str("/// Policy documentation: policy id, Markdown text.\npub static DOCS: &[(&str, &str)] = &[\n");
+    for d in &docs {
+        println!("cargo:rerun-if-changed={}", d.display());
+        let id = d
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let _ = writeln!(
+            src,
+            "    ({:?}, include_str!({:?})),",
+            id,
+            d.to_string_lossy()
+        );
+    }
+    src.push_str("];\n");
     let out =
         PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("builtin_policies.rs");
     let _ = std::fs::write(out, src);

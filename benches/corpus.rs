@@ -33,12 +33,19 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let sets = if sets.is_empty() {
-        vec!["quickstart".to_string(), "avm".to_string(), "bicep-samples".to_string()]
+        vec![
+            "quickstart".to_string(),
+            "avm".to_string(),
+            "bicep-samples".to_string(),
+        ]
     } else {
         sets
     };
     println!("threads: {threads}");
-    println!("{:<14} {:>6} {:>8} {:>10} {:>8} {:>10} {:>10} {:>10}", "set", "files", "MB", "ts-parse s", "check s", "MB/s", "resources", "diags");
+    println!(
+        "{:<14} {:>6} {:>8} {:>10} {:>8} {:>10} {:>10} {:>10}",
+        "set", "files", "MB", "ts-parse s", "check s", "MB/s", "resources", "diags"
+    );
     for set in sets {
         let mut paths = Vec::new();
         collect(&root.join(&set), &mut paths);
@@ -47,7 +54,10 @@ fn main() {
             .filter_map(|p| {
                 let text = std::fs::read_to_string(p).ok()?;
                 language_of(p, &text)?;
-                Some(Input { path: p.clone(), text: text.into() })
+                Some(Input {
+                    path: p.clone(),
+                    text: text.into(),
+                })
             })
             .collect();
         let bytes: usize = inputs.iter().map(|i| i.text.len()).sum();
@@ -55,9 +65,14 @@ fn main() {
         // tree-sitter alone, on the Bicep files, one thread.
         let started = Instant::now();
         let mut parser = tree_sitter::Parser::new();
-        let ok = parser.set_language(&tree_sitter_bicep::LANGUAGE.into()).is_ok();
+        let ok = parser
+            .set_language(&tree_sitter_bicep::LANGUAGE.into())
+            .is_ok();
         if ok {
-            for i in inputs.iter().filter(|i| i.path.extension().is_some_and(|e| e == "bicep")) {
+            for i in inputs
+                .iter()
+                .filter(|i| i.path.extension().is_some_and(|e| e == "bicep"))
+            {
                 let _ = parser.parse(i.text.as_bytes(), None);
             }
         }

@@ -191,12 +191,41 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     report.graph = graph;
     report.diagnostics = diagnostics;
     report.not_evaluated = not_evaluated;
+    let known: std::collections::HashSet<String> =
+        policy_set.policies().iter().map(|p| p.id.clone()).collect();
+    let refs: Vec<&Template> = templates.iter().collect();
+    crate::suppress::apply_to_report(&mut report, &refs, Some(&known));
+    lap("suppressions applied");
     report
+}
+
+/// What SARIF and the documentation links say about each code: the internal ones and every policy.
+pub fn rule_infos(set: &crate::policy::PolicySet) -> Vec<crate::output::RuleInfo> {
+    let mut rules = crate::output::RuleInfo::builtin();
+    for p in set.policies() {
+        rules.push(crate::output::RuleInfo {
+            id: p.id.clone(),
+            title: p.title.clone(),
+            description: p.description.clone(),
+            help: p.docs.clone(),
+            help_uri: Some(crate::output::policy_doc_url(&p.id)),
+            level: p
+                .level
+                .severity()
+                .unwrap_or(crate::diagnostic::Severity::Warning),
+        });
+    }
+    rules
 }
 
 /// The policies an analysis runs: the built-in ones and those of `options.policy_dirs`, with the
 /// errors of definitions that failed to load.
-fn policies(options: &Options) -> (Arc<crate::policy::PolicySet>, Vec<crate::policy::PolicyLoadError>) {
+pub fn policies(
+    options: &Options,
+) -> (
+    Arc<crate::policy::PolicySet>,
+    Vec<crate::policy::PolicyLoadError>,
+) {
     static BUILTIN: OnceLock<Arc<crate::policy::PolicySet>> = OnceLock::new();
     let builtin = BUILTIN.get_or_init(|| Arc::new(crate::policy::PolicySet::builtin()));
     if options.policy_dirs.is_empty() {

@@ -468,7 +468,9 @@ fn link_depends_on(
                                 *i != from
                                     && Some(r.file) == file
                                     && (r.name.eq_ignore_ascii_case(&wanted)
-                                        || r.symbol.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(&wanted))
+                                        || r.symbol
+                                            .as_deref()
+                                            .is_some_and(|s| s.eq_ignore_ascii_case(&wanted))
                                         || format!("{}/{}", r.type_name, r.name)
                                             .eq_ignore_ascii_case(&wanted))
                             })

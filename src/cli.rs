@@ -9,7 +9,7 @@ use crate::config::{self, Config};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::discover;
 use crate::output::graph::GraphFormat;
-use crate::output::{self, Format, RenderOptions, RuleInfo};
+use crate::output::{self, Format, RenderOptions};
 use crate::source::Span;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
@@ -42,12 +42,19 @@ pub enum Command {
     Graph(GraphArgs),
     /// Run the language server on stdin and stdout
     Lsp,
-    /// List the policies
-    Policies,
-    /// Show a policy's documentation
+    /// List the policies (id, level, category, title)
+    Policies {
+        /// Also load the definitions in this folder (repeatable)
+        #[arg(long = "policy-dir", value_name = "DIR")]
+        policy_dirs: Vec<PathBuf>,
+    },
+    /// Show a policy's documentation: what it checks, why, an example, the fix, references
     Explain {
         /// The policy id
         id: String,
+        /// Also load the definitions in this folder (repeatable)
+        #[arg(long = "policy-dir", value_name = "DIR")]
+        policy_dirs: Vec<PathBuf>,
     },
 }
 
@@ -166,8 +173,8 @@ where
         Command::Lsp => crate::lsp::run_stdio()
             .map(|()| EXIT_OK)
             .map_err(|e| Failure(format!("{e:#}"))),
-        Command::Policies => Err(Failure("`azaudit policies` is not implemented yet".into())),
-        Command::Explain { .. } => Err(Failure("`azaudit explain` is not implemented yet".into())),
+        Command::Policies { policy_dirs } => list_policies(&policy_dirs, out, err),
+        Command::Explain { id, policy_dirs } => explain(&id, &policy_dirs, out, err),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -185,12 +192,13 @@ fn check(
     terminal: Terminal,
 ) -> Result<u8, Failure> {
     let cwd = std::env::current_dir()?;
-    let report = audit(&args.input, err)?;
+    let (report, analysis_options) = audit(&args.input, err)?;
     let color = args.format == Format::Text
         && !args.no_color
         && !terminal.no_color_env
         && terminal.stdout_is_terminal;
-    let rules = RuleInfo::builtin();
+    let (set, _) = crate::analysis::policies(&analysis_options);
+    let rules = crate::analysis::rule_infos(&set);
     let options = RenderOptions {
         cwd,
         color,
@@ -204,9 +212,81 @@ fn check(
     Ok(code)
 }
 
+/// The built-in policies and those of `dirs`; load errors go to `err`.
+fn policy_set(dirs: &[PathBuf], err: &mut dyn Write) -> std::sync::Arc<crate::policy::PolicySet> {
+    let options = crate::analysis::Options {
+        policy_dirs: dirs.to_vec(),
+        ..Default::default()
+    };
+    let (set, errors) = crate::analysis::policies(&options);
+    for e in errors {
+        let _ = writeln!(err, "azaudit: error: {e}");
+    }
+    set
+}
+
+fn list_policies(
+    dirs: &[PathBuf],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Failure> {
+    let set = policy_set(dirs, err);
+    let mut rows: Vec<(String, String, String, String)> = set
+        .policies()
+        .iter()
+        .map(|p| {
+            let level = format!("{:?}", p.level).to_ascii_lowercase();
+            (p.category.clone(), p.id.clone(), level, p.title.clone())
+        })
+        .collect();
+    rows.sort();
+    let width = rows.iter().map(|r| r.1.len()).max().unwrap_or(2).max(2);
+    writeln!(
+        out,
+        "{:<width$}  {:<7}  {:<16}  title",
+        "id", "level", "category"
+    )?;
+    for (category, id, level, title) in rows {
+        writeln!(out, "{id:<width$}  {level:<7}  {category:<16}  {title}")?;
+    }
+    Ok(EXIT_OK)
+}
+
+fn explain(
+    id: &str,
+    dirs: &[PathBuf],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Failure> {
+    let set = policy_set(dirs, err);
+    let Some(p) = set
+        .policies()
+        .iter()
+        .find(|p| p.id.eq_ignore_ascii_case(id))
+    else {
+        return Err(Failure(format!(
+            "no policy `{id}`; `azaudit policies` lists them"
+        )));
+    };
+    let level = format!("{:?}", p.level).to_ascii_lowercase();
+    if p.docs.trim_start().starts_with('#') {
+        writeln!(out, "{}", p.docs.trim_end())?;
+    } else {
+        writeln!(
+            out,
+            "# {}: {}\n\nLevel: {level}\n\n{}",
+            p.id,
+            p.title,
+            p.docs.trim_end()
+        )?;
+    }
+    writeln!(out, "\nDefinition: {}", p.path.display())?;
+    Ok(EXIT_OK)
+}
+
 fn graph(args: &GraphArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Failure> {
     let cwd = std::env::current_dir()?;
-    let report = audit(&args.input, err)?;
+    let (report, _) = audit(&args.input, err)?;
     quiet_on_broken_pipe(
         output::graph::render(args.format, &report, &cwd, out).and_then(|()| out.flush()),
     )?;
@@ -311,7 +391,10 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
 }
 
 /// Plans, runs the analysis and adds a `read-error` diagnostic per unreadable file.
-fn audit(args: &InputArgs, err: &mut dyn Write) -> Result<Report, Failure> {
+fn audit(
+    args: &InputArgs,
+    err: &mut dyn Write,
+) -> Result<(Report, crate::analysis::Options), Failure> {
     let plan = plan(args).map_err(|e| Failure(format!("{e:#}")))?;
     for warning in &plan.warnings {
         let _ = writeln!(err, "azaudit: warning: {warning}");
@@ -325,7 +408,7 @@ fn audit(args: &InputArgs, err: &mut dyn Write) -> Result<Report, Failure> {
     }
     let mut report = analysis::check(&plan.inputs, &Disk, &plan.options);
     add_read_errors(&mut report, &plan.unreadable, &std::env::current_dir()?);
-    Ok(report)
+    Ok((report, plan.options))
 }
 
 /// Adds each unreadable file to the report's sources (empty, counted in `files`) with a

@@ -6,7 +6,9 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 fn analyse(name: &str) -> Report {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/graph").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/graph")
+        .join(name);
     let text = std::fs::read_to_string(&path).expect("fixture");
     let input = Input {
         path: PathBuf::from(name),
@@ -42,16 +44,45 @@ fn render(report: &Report) -> String {
         );
     }
     for e in &g.edges {
-        let name = |i: usize| g.resources.get(i).map(|r| r.name.clone()).unwrap_or_default();
-        let path = if e.path.is_empty() { String::new() } else { format!(" {}", e.path) };
-        let _ = writeln!(out, "edge {} -> {} {:?}{path}", name(e.from), name(e.to), e.kind);
+        let name = |i: usize| {
+            g.resources
+                .get(i)
+                .map(|r| r.name.clone())
+                .unwrap_or_default()
+        };
+        let path = if e.path.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", e.path)
+        };
+        let _ = writeln!(
+            out,
+            "edge {} -> {} {:?}{path}",
+            name(e.from),
+            name(e.to),
+            e.kind
+        );
     }
     for u in &g.unresolved {
-        let name = g.resources.get(u.from).map(|r| r.name.clone()).unwrap_or_default();
-        let _ = writeln!(out, "unresolved {} {} = {} ({})", name, u.path, u.value, u.reason);
+        let name = g
+            .resources
+            .get(u.from)
+            .map(|r| r.name.clone())
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "unresolved {} {} = {} ({})",
+            name, u.path, u.value, u.reason
+        );
     }
     for d in &report.diagnostics {
-        let _ = writeln!(out, "diagnostic {} line {}: {}", d.code, line(d.span), d.message);
+        let _ = writeln!(
+            out,
+            "diagnostic {} line {}: {}",
+            d.code,
+            line(d.span),
+            d.message
+        );
     }
     out
 }
@@ -78,7 +109,12 @@ graph_snapshot!(arm_symbolic, "symbolic.json");
 
 #[test]
 fn apim_links_to_its_subnet_and_the_subnet_to_its_nsg() {
-    for file in ["inline-subnet.bicep", "child-subnet.bicep", "inline-subnet.json", "symbolic.json"] {
+    for file in [
+        "inline-subnet.bicep",
+        "child-subnet.bicep",
+        "inline-subnet.json",
+        "symbolic.json",
+    ] {
         let report = analyse(file);
         let g = &report.graph;
         let apim = g
@@ -89,8 +125,16 @@ fn apim_links_to_its_subnet_and_the_subnet_to_its_nsg() {
         let edge = g
             .edges_from(apim)
             .find(|e| e.path == "properties.virtualNetworkConfiguration.subnetResourceId")
-            .unwrap_or_else(|| panic!("{file}: API Management is not linked to its subnet\n{}", render(&report)));
+            .unwrap_or_else(|| {
+                panic!(
+                    "{file}: API Management is not linked to its subnet\n{}",
+                    render(&report)
+                )
+            });
         let subnet = &g.resources[edge.to];
-        assert_eq!(subnet.type_name, "Microsoft.Network/virtualNetworks/subnets", "{file}");
+        assert_eq!(
+            subnet.type_name, "Microsoft.Network/virtualNetworks/subnets",
+            "{file}"
+        );
     }
 }

@@ -79,7 +79,10 @@ fn every_policy_has_fixtures_and_every_fixture_names_a_policy() {
         }
     }
     for folder in &folders {
-        assert!(policies.contains(folder), "fixtures/policies/{folder} names no known policy");
+        assert!(
+            policies.contains(folder),
+            "fixtures/policies/{folder} names no known policy"
+        );
     }
 }
 
@@ -98,7 +101,12 @@ fn fixtures_give_the_expected_diagnostics() {
                 .diagnostics
                 .iter()
                 .filter(|d| d.code == id)
-                .filter_map(|d| report.sources.get(d.span.file).map(|s| s.line_col(d.span.start).line))
+                .filter_map(|d| {
+                    report
+                        .sources
+                        .get(d.span.file)
+                        .map(|s| s.line_col(d.span.start).line)
+                })
                 .collect();
             let expected = marked_lines(&text, &id);
             let errors: Vec<String> = report
@@ -121,7 +129,17 @@ fn fixtures_give_the_expected_diagnostics() {
                     let all: Vec<String> = report
                         .diagnostics
                         .iter()
-                        .map(|d| format!("{}@{}", d.code, report.sources.get(d.span.file).map(|s| s.line_col(d.span.start).line).unwrap_or(0)))
+                        .map(|d| {
+                            format!(
+                                "{}@{}",
+                                d.code,
+                                report
+                                    .sources
+                                    .get(d.span.file)
+                                    .map(|s| s.line_col(d.span.start).line)
+                                    .unwrap_or(0)
+                            )
+                        })
                         .collect();
                     problems.push(format!(
                         "{id}/{f}: `{id}` expected on lines {expected:?}, found on {lines:?} (all: {all:?})"

@@ -333,3 +333,11 @@ mod tests {
         assert_ne!(fingerprint(&["ab", ""]), fingerprint(&["a", "b"]));
     }
 }
+
+/// Where a policy's documentation is published (its `docs/policies/<id>.md`).
+pub fn policy_doc_url(id: &str) -> String {
+    format!(
+        "{}/blob/main/docs/policies/{id}.md",
+        env!("CARGO_PKG_REPOSITORY")
+    )
+}

@@ -135,6 +135,11 @@ impl PolicySet {
             // Built-in policies are tested to load; a broken one is skipped rather than fatal.
             let _ = set.load_file(Path::new(path), text);
         }
+        for policy in &mut set.policies {
+            if let Some((_, doc)) = builtin_files::DOCS.iter().find(|(id, _)| *id == policy.id) {
+                policy.docs = (*doc).to_string();
+            }
+        }
         set
     }
 
