@@ -40,7 +40,8 @@ pub fn parse(value: &Value) -> Settings {
                         .push(format!("policy `{id}`: expected a `level` string")),
                 }
             }
-        } else if !rules.is_null() {
+        } else if !rules.is_null() && rules.as_array().is_none_or(|a| !a.is_empty()) {
+            // (An empty Lua table arrives as `[]`.)
             settings
                 .warnings
                 .push("`azaudit.rules` must be an object".to_string());
@@ -85,5 +86,8 @@ mod tests {
         assert_eq!(s.levels.unwrap().get("x"), Some(&Level::Info));
         assert_eq!(parse(&Value::Null), Settings::default());
         assert_eq!(parse(&json!({ "other": 1 })).levels, None);
+        let empty = parse(&json!({ "azaudit": { "rules": [] } }));
+        assert_eq!(empty.levels, Some(HashMap::new()));
+        assert!(empty.warnings.is_empty());
     }
 }

@@ -23,7 +23,15 @@ pub enum Lang {
 
 impl Lang {
     /// The language of a document from its `languageId`, else from its path's extension.
+    /// A `.bicepparam` path is a parameters file whatever the editor calls it.
     pub fn detect(language_id: &str, path: &Path) -> Lang {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        if ext.as_deref() == Some("bicepparam") {
+            return Lang::BicepParams;
+        }
         match language_id.to_ascii_lowercase().as_str() {
             "bicep" => return Lang::Bicep,
             "bicep-params" | "bicepparam" => return Lang::BicepParams,
@@ -31,10 +39,6 @@ impl Lang {
             "arm-template" => return Lang::ArmTemplate,
             _ => {}
         }
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
         match ext.as_deref() {
             Some("bicep") => Lang::Bicep,
             Some("bicepparam") => Lang::BicepParams,
@@ -236,6 +240,10 @@ mod tests {
             Lang::BicepParams
         );
         assert_eq!(Lang::detect("jsonc", Path::new("a")), Lang::Json);
+        assert_eq!(
+            Lang::detect("bicep", Path::new("m.bicepparam")),
+            Lang::BicepParams
+        );
         assert_eq!(Lang::detect("", Path::new("a.txt")), Lang::Other);
         let uri: Uri = "file:///w/a%20b/./c/../main.bicep".parse().unwrap();
         assert_eq!(path_of(&uri, "bicep"), PathBuf::from("/w/a b/main.bicep"));

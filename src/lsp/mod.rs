@@ -55,6 +55,18 @@ pub fn run_stdio() -> anyhow::Result<()> {
     result
 }
 
+/// Serves the language server over any byte streams (a socket, a pipe); see [`run_stdio`].
+pub fn run_io<R, W>(input: R, output: W, options: ServerOptions) -> anyhow::Result<()>
+where
+    R: std::io::Read + Send + 'static,
+    W: std::io::Write + Send + 'static,
+{
+    let (connection, io) = transport::over(input, output)?;
+    let result = run(connection, options);
+    io.join_writer();
+    result
+}
+
 /// Serves the language server over `connection` (stdio, or in memory for tests).
 ///
 /// Returns `Ok` after `shutdown` then `exit`, an error after `exit` (or a closed connection)

@@ -28,22 +28,30 @@ impl IoThreads {
 
 /// A connection over stdin and stdout.
 pub fn stdio() -> io::Result<(Connection, IoThreads)> {
+    over(io::stdin(), io::stdout())
+}
+
+/// A connection over any byte streams (stdio, a socket).
+pub fn over<R, W>(input: R, output: W) -> io::Result<(Connection, IoThreads)>
+where
+    R: Read + Send + 'static,
+    W: Write + Send + 'static,
+{
     let (to_server, from_client) = unbounded::<Message>();
     let (to_client, from_server) = unbounded::<Message>();
     let (raw_out, raw_in) = unbounded::<String>();
     thread::Builder::new()
         .name("azaudit-lsp-reader".into())
         .spawn(move || {
-            let stdin = io::stdin();
-            let mut input = stdin.lock();
+            let mut input = io::BufReader::new(input);
             read_loop(&mut input, &to_server, &raw_out);
         })?;
     let writer = thread::Builder::new()
         .name("azaudit-lsp-writer".into())
         .spawn(move || {
-            let stdout = io::stdout();
-            let mut out = stdout.lock();
+            let mut out = io::BufWriter::new(output);
             write_loop(&mut out, &from_server, &raw_in);
+            let _ = out.flush();
         })?;
     Ok((
         Connection {
