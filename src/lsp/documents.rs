@@ -147,23 +147,34 @@ pub fn normalize(path: &Path) -> PathBuf {
 /// Serves open buffers first, then the disk.
 pub struct Overlay {
     buffers: HashMap<PathBuf, Arc<str>>,
+    /// The same buffers by canonical path (symbolic links resolved), for files that exist.
+    canonical: HashMap<PathBuf, Arc<str>>,
 }
 
 impl Overlay {
     /// A provider over these buffers (path, text).
     pub fn new(buffers: impl IntoIterator<Item = (PathBuf, Arc<str>)>) -> Overlay {
-        Overlay {
-            buffers: buffers
-                .into_iter()
-                .map(|(path, text)| (normalize(&path), text))
-                .collect(),
-        }
+        let buffers: HashMap<PathBuf, Arc<str>> = buffers
+            .into_iter()
+            .map(|(path, text)| (normalize(&path), text))
+            .collect();
+        let canonical = buffers
+            .iter()
+            .filter_map(|(path, text)| Some((std::fs::canonicalize(path).ok()?, text.clone())))
+            .collect();
+        Overlay { buffers, canonical }
     }
 }
 
 impl FileProvider for Overlay {
     fn read(&self, path: &Path) -> Option<Arc<str>> {
         if let Some(text) = self.buffers.get(&normalize(path)) {
+            return Some(text.clone());
+        }
+        if let Some(text) = std::fs::canonicalize(path)
+            .ok()
+            .and_then(|p| self.canonical.get(&p))
+        {
             return Some(text.clone());
         }
         crate::analysis::Disk.read(path)
@@ -266,5 +277,22 @@ mod tests {
             Some("buffer")
         );
         assert_eq!(overlay.read(Path::new("/definitely/not/here.bicep")), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn overlay_matches_buffers_through_symbolic_links() {
+        let dir = std::env::temp_dir().join(format!("azaudit-overlay-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.bicep"), "disk").unwrap();
+        let alias = dir.join("alias");
+        let _ = std::fs::remove_file(&alias);
+        std::os::unix::fs::symlink(&dir, &alias).unwrap();
+        let overlay = Overlay::new([(dir.join("a.bicep"), Arc::from("buffer"))]);
+        assert_eq!(
+            overlay.read(&alias.join("a.bicep")).as_deref(),
+            Some("buffer")
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -76,12 +76,13 @@ pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn) -> Outcome {
             .iter()
             .map(|d| (d.path.clone(), d.text.clone())),
     );
-    let by_path: HashMap<PathBuf, usize> = snapshot
-        .docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (normalize(&d.path), i))
-        .collect();
+    let mut by_path: HashMap<PathBuf, usize> = HashMap::new();
+    for (i, d) in snapshot.docs.iter().enumerate() {
+        if let Ok(canonical) = std::fs::canonicalize(&d.path) {
+            by_path.insert(canonical, i);
+        }
+        by_path.insert(normalize(&d.path), i);
+    }
     let mut found: Vec<Vec<Published>> = vec![Vec::new(); snapshot.docs.len()];
     for doc in snapshot.docs.iter().filter(|d| d.audited) {
         let input = Input {
@@ -105,7 +106,10 @@ pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn) -> Outcome {
             let Some(file) = report.sources.get(d.span.file) else {
                 continue;
             };
-            let Some(&i) = by_path.get(&normalize(&file.path)) else {
+            let Some(&i) = by_path.get(&normalize(&file.path)).or_else(|| {
+                let canonical = std::fs::canonicalize(&file.path).ok()?;
+                by_path.get(&canonical)
+            }) else {
                 continue;
             };
             if let Some(list) = found.get_mut(i) {
