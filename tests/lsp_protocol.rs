@@ -71,6 +71,26 @@ fn fake_analysis(inputs: &[Input], provider: &dyn FileProvider, options: &Option
                     }
                 }
             }
+            if let Some(i) = line.find("calls '") {
+                let name = line[i + 7..].split('\'').next().unwrap_or("");
+                let dir = input.path.parent().unwrap_or(Path::new(""));
+                let other_path = dir.join(name);
+                if let Some(other) = provider.read(&other_path) {
+                    if let Some(j) = other.find("BAD") {
+                        let other_id = report.sources.add(other_path, other.clone());
+                        let call = Span::new(file, offset + i, offset + i + 5);
+                        report.diagnostics.push(
+                            Diagnostic::new(
+                                "test-code",
+                                severity,
+                                Span::new(other_id, j, j + 3),
+                                "found `BAD` in a called file",
+                            )
+                            .with_related(call, "called here"),
+                        );
+                    }
+                }
+            }
             previous = line;
             offset += line.len();
         }
@@ -534,6 +554,47 @@ fn watched_file_changes_re_evaluate() {
         json!({ "textDocument": { "uri": disk_uri } }),
     );
     assert_eq!(client.diagnostics(&main_uri)["diagnostics"], json!([]));
+    client.shutdown_and_exit().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn diagnostics_in_files_that_are_not_open_show_at_the_call() {
+    let dir = std::env::temp_dir().join(format!("azaudit-lsp-calls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let called = dir.join("called.bicep");
+    std::fs::write(&called, "var x = 'BAD'\n").unwrap();
+    let main_uri = url::Url::from_file_path(dir.join("main.bicep"))
+        .unwrap()
+        .to_string();
+    let called_uri = url::Url::from_file_path(&called).unwrap().to_string();
+
+    let mut client = Client::quick();
+    client.open(
+        &main_uri,
+        "bicep",
+        1,
+        "param p int\n// calls 'called.bicep'\n",
+    );
+    let p = client.diagnostics(&main_uri);
+    let d = &p["diagnostics"][0];
+    assert_eq!(d["message"], "found `BAD` in a called file");
+    assert_eq!(d["range"], range(1, 3, 8));
+    let related = &d["relatedInformation"][0];
+    assert_eq!(related["location"]["uri"], called_uri);
+    assert_eq!(related["location"]["range"], range(0, 9, 12));
+    // Once the called file is open, the diagnostic is in it.
+    client.open(&called_uri, "bicep", 1, "var x = 'BAD'\n");
+    let p = client.diagnostics(&called_uri);
+    assert_eq!(
+        p["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["message"] == "found `BAD` in a called file")
+            .count(),
+        1
+    );
     client.shutdown_and_exit().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

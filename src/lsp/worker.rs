@@ -102,18 +102,42 @@ pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn) -> Outcome {
                 continue;
             }
         };
+        let open_doc = |path: &std::path::Path| {
+            by_path.get(&normalize(path)).copied().or_else(|| {
+                let canonical = std::fs::canonicalize(path).ok()?;
+                by_path.get(&canonical).copied()
+            })
+        };
         for d in &report.diagnostics {
             let Some(file) = report.sources.get(d.span.file) else {
                 continue;
             };
-            let Some(&i) = by_path.get(&normalize(&file.path)).or_else(|| {
-                let canonical = std::fs::canonicalize(&file.path).ok()?;
-                by_path.get(&canonical)
-            }) else {
-                continue;
+            let published = match open_doc(&file.path) {
+                Some(i) => Some((i, publish(d, file, &report, snapshot))),
+                // In a file that isn't open (a module): show it at a related location in an
+                // open document (the module call), pointing back to where it is.
+                None => d.related.iter().find_map(|r| {
+                    let at = report.sources.get(r.span.file)?;
+                    let i = open_doc(&at.path)?;
+                    let mut moved = d.clone();
+                    moved.span = r.span;
+                    moved.related.retain(|x| x != r);
+                    moved.related.insert(
+                        0,
+                        crate::diagnostic::Related {
+                            span: d.span,
+                            message: "reported here".to_string(),
+                        },
+                    );
+                    let mut p = publish(&moved, at, &report, snapshot);
+                    p.fix = None;
+                    Some((i, p))
+                }),
             };
-            if let Some(list) = found.get_mut(i) {
-                list.push(publish(d, file, &report, snapshot));
+            if let Some((i, p)) = published {
+                if let Some(list) = found.get_mut(i) {
+                    list.push(p);
+                }
             }
         }
     }
