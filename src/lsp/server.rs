@@ -89,7 +89,7 @@ pub fn run(connection: Connection, options: ServerOptions) -> anyhow::Result<()>
     if let Some(init) = &params.initialization_options {
         server.configure(init);
     }
-    server.main_loop(&connection.receiver, &outcomes)
+    server.main_loop(&connection.receiver, outcomes)
 }
 
 /// Waits for `initialize` and answers it; `None` when the client exits first.
@@ -100,27 +100,28 @@ fn initialize(connection: &Connection) -> anyhow::Result<Option<InitializeParams
         };
         match message {
             Message::Request(r) if r.method == req::Initialize::METHOD => {
-                match serde_json::from_value::<InitializeParams>(r.params) {
-                    Ok(params) => {
-                        let result = InitializeResult {
-                            capabilities: capabilities(),
-                            server_info: Some(ServerInfo {
-                                name: "azaudit".to_string(),
-                                version: Some(env!("CARGO_PKG_VERSION").to_string()),
-                            }),
-                        };
-                        connection
-                            .sender
-                            .send(Response::new_ok(r.id, result).into())?;
-                        return Ok(Some(params));
-                    }
+                // Lenient: a client that leaves out required fields still gets a server.
+                let params = match serde_json::from_value::<InitializeParams>(r.params.clone()) {
+                    Ok(params) => params,
                     Err(e) => {
-                        let message = format!("invalid initialize params: {e}");
-                        let response =
-                            Response::new_err(r.id, ErrorCode::InvalidParams as i32, message);
-                        connection.sender.send(response.into())?;
+                        eprintln!("azaudit lsp: invalid initialize params, using defaults: {e}");
+                        InitializeParams {
+                            initialization_options: r.params.get("initializationOptions").cloned(),
+                            ..InitializeParams::default()
+                        }
                     }
-                }
+                };
+                let result = InitializeResult {
+                    capabilities: capabilities(),
+                    server_info: Some(ServerInfo {
+                        name: "azaudit".to_string(),
+                        version: Some(env!("CARGO_PKG_VERSION").to_string()),
+                    }),
+                };
+                connection
+                    .sender
+                    .send(Response::new_ok(r.id, result).into())?;
+                return Ok(Some(params));
             }
             Message::Request(r) => {
                 let message = "the server is not initialized".to_string();
@@ -167,8 +168,9 @@ impl Server {
     fn main_loop(
         &mut self,
         receiver: &Receiver<Message>,
-        outcomes: &Receiver<Outcome>,
+        outcomes: Receiver<Outcome>,
     ) -> anyhow::Result<()> {
+        let mut outcomes = outcomes;
         loop {
             let timer = match self.next_wake() {
                 Some(at) => crossbeam_channel::at(at),
@@ -183,11 +185,15 @@ impl Server {
                     }
                     Err(_) => return self.exit_result("a closed connection"),
                 },
-                recv(outcomes) -> outcome => {
-                    if let Ok(outcome) = outcome {
-                        self.apply(outcome);
+                recv(outcomes) -> outcome => match outcome {
+                    Ok(outcome) => self.apply(outcome),
+                    Err(_) => {
+                        // The worker is gone: stop listening to it, stop waiting for it.
+                        outcomes = crossbeam_channel::never();
+                        self.analysed = u64::MAX;
+                        self.log(MessageType::ERROR, "the analysis thread stopped");
                     }
-                }
+                },
                 recv(timer) -> _ => {}
             }
             self.tick();
@@ -258,7 +264,7 @@ impl Server {
         if self.jobs.send(snapshot).is_err() {
             self.log(MessageType::ERROR, "the analysis thread stopped");
             // Nothing will arrive: don't keep requests waiting for it.
-            self.analysed = self.generation;
+            self.analysed = self.analysed.max(self.generation);
         }
     }
 
