@@ -5,7 +5,7 @@
 --   AZAUDIT_NVIM_FILE    the file to open
 --   AZAUDIT_NVIM_EXPECT  `code@line|line,...`: each code expected at one of these 1-based lines
 --   AZAUDIT_NVIM_FIX     `from=>to`: replaced in the first line containing `from`, after which
---                        every diagnostic must clear
+--                        the expected codes must clear (other policies' diagnostics may stay)
 -- Exits 0 when everything holds, else 1 with the reason on stderr.
 
 local function log(msg)
@@ -78,8 +78,10 @@ vim.wait(200)
 local diagnostics = vim.diagnostic.get(bufnr)
 log('diagnostics: ' .. describe(diagnostics))
 
+local expected_codes = {}
 for item in expect:gmatch('[^,]+') do
   local code, lines = item:match('^(.-)@(.*)$')
+  expected_codes[code] = true
   local found = false
   for line in lines:gmatch('%d+') do
     for _, d in ipairs(diagnostics) do
@@ -109,11 +111,22 @@ if not fixed then
   fail('no line contains ' .. from)
 end
 
+local function remaining()
+  local left = {}
+  for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+    if expected_codes[d.code] then
+      table.insert(left, d)
+    end
+  end
+  return left
+end
+
 local cleared = vim.wait(20000, function()
-  return #vim.diagnostic.get(bufnr) == 0
+  return #remaining() == 0
 end, 50)
 if not cleared then
-  fail('diagnostics did not clear after the fix: ' .. describe(vim.diagnostic.get(bufnr)))
+  fail('diagnostics did not clear after the fix: ' .. describe(remaining()))
 end
+log('after the fix: ' .. describe(vim.diagnostic.get(bufnr)))
 log('PASS')
 vim.cmd('qall!')
