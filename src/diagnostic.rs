@@ -4,9 +4,7 @@ use crate::source::Span;
 use std::fmt;
 
 /// How serious a diagnostic is. Ordered: `Info < Warning < Error`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -97,12 +95,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(
-        code: impl Into<String>,
-        severity: Severity,
-        span: Span,
-        message: impl Into<String>,
-    ) -> Diagnostic {
+    pub fn new(code: impl Into<String>, severity: Severity, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             code: code.into(),
             severity,

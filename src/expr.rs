@@ -102,10 +102,7 @@ pub enum ExprKind {
         from_end: bool,
     },
     /// `parent::child`
-    ChildAccess {
-        target: Box<Expr>,
-        name: String,
-    },
+    ChildAccess { target: Box<Expr>, name: String },
     /// `cond ? then : otherwise`
     Ternary {
         cond: Box<Expr>,
@@ -117,17 +114,11 @@ pub enum ExprKind {
         lhs: Box<Expr>,
         rhs: Box<Expr>,
     },
-    Unary {
-        op: UnaryOp,
-        operand: Box<Expr>,
-    },
+    Unary { op: UnaryOp, operand: Box<Expr> },
     /// `expr!`
     NonNull(Box<Expr>),
     /// `(a, b) => body`
-    Lambda {
-        params: Vec<String>,
-        body: Box<Expr>,
-    },
+    Lambda { params: Vec<String>, body: Box<Expr> },
     /// `[for (item, index) in iterable: if (filter) body]`; ARM property `copy` loops lower to this
     /// with `item` named `copy:<name>` so that `copyIndex('<name>')` finds its index.
     For {

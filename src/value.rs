@@ -202,9 +202,7 @@ impl Value {
                 .map(serde_json::Value::Number)
                 .unwrap_or(serde_json::Value::Null),
             Kind::String(s) => serde_json::Value::String(s.clone()),
-            Kind::Array(a) => {
-                serde_json::Value::Array(a.iter().map(Value::to_json_lossy).collect())
-            }
+            Kind::Array(a) => serde_json::Value::Array(a.iter().map(Value::to_json_lossy).collect()),
             Kind::Object(o) => serde_json::Value::Object(
                 o.iter()
                     .map(|(k, v)| (k.clone(), v.to_json_lossy()))
@@ -273,25 +271,17 @@ mod tests {
 
     #[test]
     fn property_lookup_ignores_case() {
-        let v =
-            Value::from_json(&serde_json::json!({"Properties": {"addressPrefix": "10.0.0.0/24"}}));
+        let v = Value::from_json(&serde_json::json!({"Properties": {"addressPrefix": "10.0.0.0/24"}}));
         assert_eq!(
-            v.pointer("properties.ADDRESSPREFIX")
-                .and_then(Value::as_str),
+            v.pointer("properties.ADDRESSPREFIX").and_then(Value::as_str),
             Some("10.0.0.0/24")
         );
     }
 
     #[test]
     fn unknown_inside_makes_to_json_none() {
-        let v = Value::array(vec![
-            Value::int(1),
-            Value::unknown(Reason::Parameter { name: "p".into() }),
-        ]);
+        let v = Value::array(vec![Value::int(1), Value::unknown(Reason::Parameter { name: "p".into() })]);
         assert!(v.to_json().is_none());
-        assert_eq!(
-            v.first_unknown().map(|r| r.to_string()).as_deref(),
-            Some("parameter 'p' has no value")
-        );
+        assert_eq!(v.first_unknown().map(|r| r.to_string()).as_deref(), Some("parameter 'p' has no value"));
     }
 }
