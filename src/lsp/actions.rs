@@ -165,10 +165,7 @@ fn disable_edit(lines: &[&str], line: usize, code: &str, eol: &str) -> Option<Te
             if ids.split_whitespace().any(|id| id == code) {
                 return None;
             }
-            let end = Position::new(
-                u32::try_from(line - 1).ok()?,
-                u32::try_from(above.encode_utf16().count()).ok()?,
-            );
+            let end = convert::line_end(lines, line - 1)?;
             let sep = if above.ends_with([' ', '\t']) {
                 ""
             } else {
@@ -177,7 +174,7 @@ fn disable_edit(lines: &[&str], line: usize, code: &str, eol: &str) -> Option<Te
             return Some(TextEdit::new(Range::new(end, end), format!("{sep}{code}")));
         }
     }
-    let start = Position::new(u32::try_from(line).ok()?, 0);
+    let start = convert::line_start(line)?;
     Some(TextEdit::new(
         Range::new(start, start),
         format!("{}#disable-next-line {code}{eol}", indentation(target)),

@@ -80,6 +80,22 @@ pub fn span_range(file: &SourceFile, span: Span) -> Range {
     }
 }
 
+/// The position where 0-based `line` starts.
+pub fn line_start(line: usize) -> Option<Position> {
+    Some(Position::new(u32::try_from(line).ok()?, 0))
+}
+
+/// The position at the end of 0-based `line`'s text (before its line break), given the text
+/// split at `\n`.
+pub fn line_end(lines: &[&str], line: usize) -> Option<Position> {
+    let text = lines.get(line)?;
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    Some(Position::new(
+        u32::try_from(line).ok()?,
+        to_u32(text.encode_utf16().count()),
+    ))
+}
+
 /// Whether `position` lies in `range` (both ends included, so empty ranges can be hovered).
 pub fn contains(range: Range, position: Position) -> bool {
     let p = (position.line, position.character);
@@ -185,6 +201,16 @@ mod tests {
         assert_eq!(span_range(&file, span), Range::new(pos(0, 1), pos(0, 3)));
         let span = Span::new(FileId(0), 8, 11);
         assert_eq!(span_range(&file, span), Range::new(pos(1, 0), pos(1, 2)));
+    }
+
+    #[test]
+    fn line_ends_count_utf16_before_the_line_break() {
+        let lines: Vec<&str> = "a😀\r\nb\n".split('\n').collect();
+        assert_eq!(line_end(&lines, 0), Some(pos(0, 3)));
+        assert_eq!(line_end(&lines, 1), Some(pos(1, 1)));
+        assert_eq!(line_end(&lines, 2), Some(pos(2, 0)));
+        assert_eq!(line_end(&lines, 3), None);
+        assert_eq!(line_start(4), Some(pos(4, 0)));
     }
 
     #[test]
