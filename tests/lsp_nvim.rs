@@ -135,6 +135,27 @@ fn nvim_shows_and_clears_diagnostics() {
     }
 }
 
+/// The binary under test: `AZAUDIT_BIN` (an installed build), else this crate's.
+fn azaudit_bin() -> String {
+    std::env::var("AZAUDIT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_azaudit").to_string())
+}
+
+/// The real binary in a real editor (any Neovim from 0.7): a Bicep syntax error shows and clears.
+#[test]
+#[ignore = "needs the Bicep pipeline (merged on main)"]
+fn nvim_bicep_syntax_error() {
+    let Some((bin, _)) = nvim() else {
+        return;
+    };
+    run_nvim(
+        &bin,
+        &azaudit_bin(),
+        &format!("{ROOT}/fixtures/lsp/syntax-error.bicep"),
+        "syntax-error@8",
+        "accessTier:=>accessTier: 'Hot'",
+    );
+}
+
 /// The real policy in a real editor: API Management on the Consumption tier with a virtual
 /// network. Run with `cargo test --test lsp_nvim -- --ignored` once the pipeline is merged.
 #[test]
@@ -145,7 +166,7 @@ fn nvim_apim_consumption_vnet() {
     };
     run_nvim(
         &bin,
-        env!("CARGO_BIN_EXE_azaudit"),
+        &azaudit_bin(),
         &format!("{ROOT}/fixtures/lsp/apim-consumption-vnet.bicep"),
         // At the `virtualNetworkType` line or the resource's head.
         "apim-vnet-sku-support@15|5",
