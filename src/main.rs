@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let terminal = azaudit::cli::Terminal::detect();
-    let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr().lock();
+    // Not locked: `azaudit lsp` writes protocol bytes to stdout from its own thread.
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
     azaudit::cli::run(std::env::args_os(), &mut out, &mut err, terminal)
 }

@@ -1,0 +1,573 @@
+//! The main loop: lifecycle, documents, configuration, requests and publishing diagnostics.
+
+use super::documents::{path_of, Document, Lang};
+use super::worker::{self, DocSnapshot, Outcome, Snapshot};
+use super::{actions, config, Published, ServerOptions};
+use crate::analysis::Options;
+use anyhow::anyhow;
+use crossbeam_channel::{Receiver, Sender};
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_types::notification::{self as note, Notification as _};
+use lsp_types::request::{self as req, Request as _};
+use lsp_types::{
+    CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
+    DidChangeConfigurationParams, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, FileSystemWatcher, GlobPattern, HoverParams,
+    HoverProviderCapability, InitializeParams, InitializeResult, LogMessageParams, MessageType,
+    NumberOrString, PositionEncodingKind, PublishDiagnosticsParams, Registration,
+    RegistrationParams, SaveOptions, ServerCapabilities, ServerInfo, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a hover or code action waits for a pending analysis before answering from what it has.
+const MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// Id of the server's own `client/registerCapability` request.
+const REGISTER_ID: &str = "azaudit/register-watchers";
+
+struct OpenDoc {
+    doc: Document,
+    opened: u64,
+    /// What was last published for it (version, diagnostics).
+    published: Option<(i32, Vec<Published>)>,
+}
+
+/// A request waiting for the analysis to catch up with the edits.
+struct Pending {
+    request: Request,
+    since: Instant,
+}
+
+struct Server {
+    sender: Sender<Message>,
+    jobs: Sender<Snapshot>,
+    /// Open documents by URI text.
+    docs: HashMap<String, OpenDoc>,
+    options: Options,
+    debounce: Duration,
+    /// Bumped by every change that affects diagnostics.
+    generation: u64,
+    /// The newest generation whose results arrived.
+    analysed: u64,
+    /// When to start the next analysis (debounce).
+    deadline: Option<Instant>,
+    pending: Vec<Pending>,
+    opened: u64,
+    shutdown: bool,
+    watch_files: bool,
+}
+
+/// Runs the server until `exit`; see [`super::run`].
+pub fn run(connection: Connection, options: ServerOptions) -> anyhow::Result<()> {
+    let Some(params) = initialize(&connection)? else {
+        return Err(anyhow!("exit before initialize"));
+    };
+    let (jobs, outcomes) = worker::spawn(options.analysis.clone())?;
+    let mut server = Server {
+        sender: connection.sender.clone(),
+        jobs,
+        docs: HashMap::new(),
+        options: Options::default(),
+        debounce: options.debounce,
+        generation: 0,
+        analysed: 0,
+        deadline: None,
+        pending: Vec::new(),
+        opened: 0,
+        shutdown: false,
+        watch_files: params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false),
+    };
+    if let Some(init) = &params.initialization_options {
+        server.configure(init);
+    }
+    server.main_loop(&connection.receiver, outcomes)
+}
+
+/// Waits for `initialize` and answers it; `None` when the client exits first.
+fn initialize(connection: &Connection) -> anyhow::Result<Option<InitializeParams>> {
+    loop {
+        let Ok(message) = connection.receiver.recv() else {
+            return Err(anyhow!("the client disconnected before initialize"));
+        };
+        match message {
+            Message::Request(r) if r.method == req::Initialize::METHOD => {
+                // Lenient: a client that leaves out required fields still gets a server.
+                let params = match serde_json::from_value::<InitializeParams>(r.params.clone()) {
+                    Ok(params) => params,
+                    Err(e) => {
+                        eprintln!("azaudit lsp: invalid initialize params, using defaults: {e}");
+                        InitializeParams {
+                            initialization_options: r.params.get("initializationOptions").cloned(),
+                            ..InitializeParams::default()
+                        }
+                    }
+                };
+                let result = InitializeResult {
+                    capabilities: capabilities(),
+                    server_info: Some(ServerInfo {
+                        name: "azaudit".to_string(),
+                        version: Some(env!("CARGO_PKG_VERSION").to_string()),
+                    }),
+                };
+                connection
+                    .sender
+                    .send(Response::new_ok(r.id, result).into())?;
+                return Ok(Some(params));
+            }
+            Message::Request(r) => {
+                let message = "the server is not initialized".to_string();
+                let response =
+                    Response::new_err(r.id, ErrorCode::ServerNotInitialized as i32, message);
+                connection.sender.send(response.into())?;
+            }
+            Message::Notification(n) if n.method == note::Exit::METHOD => return Ok(None),
+            Message::Notification(_) | Message::Response(_) => {}
+        }
+    }
+}
+
+/// What the server implements, and nothing more.
+fn capabilities() -> ServerCapabilities {
+    ServerCapabilities {
+        position_encoding: Some(PositionEncodingKind::UTF16),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions {
+                    include_text: Some(false),
+                })),
+                ..TextDocumentSyncOptions::default()
+            },
+        )),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+            resolve_provider: Some(false),
+            ..CodeActionOptions::default()
+        })),
+        ..ServerCapabilities::default()
+    }
+}
+
+enum Flow {
+    Continue,
+    Exit,
+}
+
+impl Server {
+    fn main_loop(
+        &mut self,
+        receiver: &Receiver<Message>,
+        outcomes: Receiver<Outcome>,
+    ) -> anyhow::Result<()> {
+        let mut outcomes = outcomes;
+        loop {
+            let timer = match self.next_wake() {
+                Some(at) => crossbeam_channel::at(at),
+                None => crossbeam_channel::never(),
+            };
+            crossbeam_channel::select! {
+                recv(receiver) -> message => match message {
+                    Ok(message) => {
+                        if let Flow::Exit = self.handle(message) {
+                            return self.exit_result("exit");
+                        }
+                    }
+                    Err(_) => return self.exit_result("a closed connection"),
+                },
+                recv(outcomes) -> outcome => match outcome {
+                    Ok(outcome) => self.apply(outcome),
+                    Err(_) => {
+                        // The worker is gone: stop listening to it, stop waiting for it.
+                        outcomes = crossbeam_channel::never();
+                        self.analysed = u64::MAX;
+                        self.log(MessageType::ERROR, "the analysis thread stopped");
+                    }
+                },
+                recv(timer) -> _ => {}
+            }
+            self.tick();
+        }
+    }
+
+    fn exit_result(&self, what: &str) -> anyhow::Result<()> {
+        if self.shutdown {
+            Ok(())
+        } else {
+            Err(anyhow!("{what} without shutdown"))
+        }
+    }
+
+    fn next_wake(&self) -> Option<Instant> {
+        let waits = self.pending.iter().map(|p| p.since + MAX_WAIT);
+        self.deadline.into_iter().chain(waits).min()
+    }
+
+    /// Starts a due analysis and answers the requests that can be answered.
+    fn tick(&mut self) {
+        let now = Instant::now();
+        if self.deadline.is_some_and(|d| d <= now) {
+            self.deadline = None;
+            self.dispatch();
+        }
+        if self.pending.is_empty() {
+            return;
+        }
+        let fresh = self.is_fresh();
+        let (ready, waiting): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|p| fresh || p.since + MAX_WAIT <= now);
+        self.pending = waiting;
+        for p in ready {
+            self.answer(p.request);
+        }
+    }
+
+    fn is_fresh(&self) -> bool {
+        self.deadline.is_none() && self.analysed >= self.generation
+    }
+
+    /// Something changed: analyse again once the edits pause.
+    fn schedule(&mut self) {
+        self.generation += 1;
+        self.deadline = Some(Instant::now() + self.debounce);
+    }
+
+    fn dispatch(&mut self) {
+        let docs = self
+            .docs
+            .values()
+            .map(|d| DocSnapshot {
+                uri: d.doc.uri.clone(),
+                path: d.doc.path.clone(),
+                version: d.doc.version,
+                opened: d.opened,
+                text: Arc::from(d.doc.text.as_str()),
+                audited: d.doc.is_audited(),
+            })
+            .collect();
+        let snapshot = Snapshot {
+            generation: self.generation,
+            docs,
+            options: self.options.clone(),
+        };
+        if self.jobs.send(snapshot).is_err() {
+            self.log(MessageType::ERROR, "the analysis thread stopped");
+            // Nothing will arrive: don't keep requests waiting for it.
+            self.analysed = self.analysed.max(self.generation);
+        }
+    }
+
+    /// Publishes the results that are still current; results for older versions are dropped.
+    fn apply(&mut self, outcome: Outcome) {
+        self.analysed = self.analysed.max(outcome.generation);
+        for result in outcome.docs {
+            let Some(open) = self.docs.get_mut(result.uri.as_str()) else {
+                continue;
+            };
+            if open.doc.version != result.version || open.opened != result.opened {
+                continue;
+            }
+            let unchanged = match &open.published {
+                Some((version, list)) => *version == result.version && *list == result.diagnostics,
+                None => result.diagnostics.is_empty(),
+            };
+            if unchanged {
+                continue;
+            }
+            let params = PublishDiagnosticsParams {
+                uri: result.uri.clone(),
+                diagnostics: result.diagnostics.iter().map(|p| p.lsp.clone()).collect(),
+                version: Some(result.version),
+            };
+            open.published = Some((result.version, result.diagnostics));
+            self.notify::<note::PublishDiagnostics>(params);
+        }
+    }
+
+    fn handle(&mut self, message: Message) -> Flow {
+        match message {
+            Message::Request(r) => self.request(r),
+            Message::Notification(n) => return self.notification(n),
+            Message::Response(_) => {}
+        }
+        Flow::Continue
+    }
+
+    fn request(&mut self, r: Request) {
+        if self.shutdown {
+            let message = format!("`{}` after shutdown", r.method);
+            self.respond(Response::new_err(
+                r.id,
+                ErrorCode::InvalidRequest as i32,
+                message,
+            ));
+            return;
+        }
+        match r.method.as_str() {
+            req::Shutdown::METHOD => {
+                self.shutdown = true;
+                for p in std::mem::take(&mut self.pending) {
+                    self.answer(p.request);
+                }
+                self.respond(Response::new_ok(r.id, ()));
+            }
+            req::HoverRequest::METHOD | req::CodeActionRequest::METHOD => {
+                if self.is_fresh() {
+                    self.answer(r);
+                } else {
+                    self.pending.push(Pending {
+                        request: r,
+                        since: Instant::now(),
+                    });
+                }
+            }
+            req::Initialize::METHOD => {
+                let message = "the server is already initialized".to_string();
+                self.respond(Response::new_err(
+                    r.id,
+                    ErrorCode::InvalidRequest as i32,
+                    message,
+                ));
+            }
+            _ => {
+                let message = format!("unknown method `{}`", r.method);
+                self.respond(Response::new_err(
+                    r.id,
+                    ErrorCode::MethodNotFound as i32,
+                    message,
+                ));
+            }
+        }
+    }
+
+    /// Answers a hover or code action request from the current state.
+    fn answer(&mut self, r: Request) {
+        let response = match r.method.as_str() {
+            req::HoverRequest::METHOD => match serde_json::from_value::<HoverParams>(r.params) {
+                Ok(params) => {
+                    let at = params.text_document_position_params;
+                    let hover = self
+                        .docs
+                        .get(at.text_document.uri.as_str())
+                        .and_then(|d| d.published.as_ref())
+                        .and_then(|(_, list)| actions::hover(list, at.position));
+                    Response::new_ok(r.id, hover)
+                }
+                Err(e) => invalid_params(r.id, &e),
+            },
+            req::CodeActionRequest::METHOD => {
+                match serde_json::from_value::<CodeActionParams>(r.params) {
+                    Ok(params) => {
+                        let list = self
+                            .docs
+                            .get(params.text_document.uri.as_str())
+                            .map(|d| {
+                                let published =
+                                    d.published.as_ref().map_or(&[][..], |(_, l)| l.as_slice());
+                                actions::code_actions(&d.doc, published, &params)
+                            })
+                            .unwrap_or_default();
+                        Response::new_ok(r.id, list)
+                    }
+                    Err(e) => invalid_params(r.id, &e),
+                }
+            }
+            other => {
+                let message = format!("unknown method `{other}`");
+                Response::new_err(r.id, ErrorCode::MethodNotFound as i32, message)
+            }
+        };
+        self.respond(response);
+    }
+
+    fn notification(&mut self, n: Notification) -> Flow {
+        match n.method.as_str() {
+            note::Exit::METHOD => return Flow::Exit,
+            note::Initialized::METHOD => self.register_watchers(),
+            note::Cancel::METHOD => {
+                if let Some(p) = self.params::<lsp_types::CancelParams>(n) {
+                    self.cancel(&request_id(p.id));
+                }
+            }
+            note::DidOpenTextDocument::METHOD => {
+                if let Some(p) = self.params::<DidOpenTextDocumentParams>(n) {
+                    let item = p.text_document;
+                    let path = path_of(&item.uri, &item.language_id);
+                    let lang = Lang::detect(&item.language_id, &path);
+                    self.opened += 1;
+                    let doc = Document {
+                        uri: item.uri.clone(),
+                        path,
+                        lang,
+                        version: item.version,
+                        text: item.text,
+                    };
+                    let open = OpenDoc {
+                        doc,
+                        opened: self.opened,
+                        published: None,
+                    };
+                    self.docs.insert(item.uri.as_str().to_string(), open);
+                    self.schedule();
+                }
+            }
+            note::DidChangeTextDocument::METHOD => {
+                if let Some(p) = self.params::<DidChangeTextDocumentParams>(n) {
+                    let uri = p.text_document.uri;
+                    match self.docs.get_mut(uri.as_str()) {
+                        Some(open) => {
+                            open.doc.apply_changes(p.content_changes);
+                            open.doc.version = p.text_document.version;
+                            self.schedule();
+                        }
+                        None => {
+                            let message =
+                                format!("change to `{}`, which is not open", uri.as_str());
+                            self.log(MessageType::WARNING, &message);
+                        }
+                    }
+                }
+            }
+            note::DidSaveTextDocument::METHOD | note::DidChangeWatchedFiles::METHOD => {
+                self.schedule()
+            }
+            note::DidCloseTextDocument::METHOD => {
+                if let Some(p) = self.params::<DidCloseTextDocumentParams>(n) {
+                    let uri = p.text_document.uri;
+                    if self.docs.remove(uri.as_str()).is_some() {
+                        let params = PublishDiagnosticsParams {
+                            uri,
+                            diagnostics: Vec::new(),
+                            version: None,
+                        };
+                        self.notify::<note::PublishDiagnostics>(params);
+                        self.schedule();
+                    }
+                }
+            }
+            note::DidChangeConfiguration::METHOD => {
+                if let Some(p) = self.params::<DidChangeConfigurationParams>(n) {
+                    self.configure(&p.settings);
+                    self.schedule();
+                }
+            }
+            _ => {}
+        }
+        Flow::Continue
+    }
+
+    fn configure(&mut self, value: &serde_json::Value) {
+        let settings = config::parse(value);
+        for warning in &settings.warnings {
+            self.log(MessageType::WARNING, &format!("settings: {warning}"));
+        }
+        if let Some(levels) = settings.levels {
+            self.options.levels = levels;
+        }
+        if let Some(debounce) = settings.debounce {
+            self.debounce = debounce;
+        }
+    }
+
+    fn cancel(&mut self, id: &RequestId) {
+        let Some(i) = self.pending.iter().position(|p| &p.request.id == id) else {
+            return;
+        };
+        let p = self.pending.remove(i);
+        self.respond(Response::new_err(
+            p.request.id,
+            ErrorCode::RequestCanceled as i32,
+            "canceled".to_string(),
+        ));
+    }
+
+    /// Asks the client to report changes to the files the analysis reads.
+    fn register_watchers(&mut self) {
+        if !self.watch_files {
+            return;
+        }
+        let watchers = ["**/*.bicep", "**/*.bicepparam", "**/*.json", "**/*.jsonc"]
+            .into_iter()
+            .map(|glob| FileSystemWatcher {
+                glob_pattern: GlobPattern::String(glob.to_string()),
+                kind: None,
+            })
+            .collect();
+        let options = lsp_types::DidChangeWatchedFilesRegistrationOptions { watchers };
+        let params = RegistrationParams {
+            registrations: vec![Registration {
+                id: "azaudit-watched-files".to_string(),
+                method: note::DidChangeWatchedFiles::METHOD.to_string(),
+                register_options: serde_json::to_value(options).ok(),
+            }],
+        };
+        let request = Request::new(
+            RequestId::from(REGISTER_ID.to_string()),
+            req::RegisterCapability::METHOD.to_string(),
+            params,
+        );
+        self.send(request.into());
+    }
+
+    /// A notification's params, or `None` (logged) when they don't fit.
+    fn params<P: serde::de::DeserializeOwned>(&mut self, n: Notification) -> Option<P> {
+        match serde_json::from_value(n.params) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let message = format!("invalid `{}` params: {e}", n.method);
+                self.log(MessageType::WARNING, &message);
+                None
+            }
+        }
+    }
+
+    fn log(&mut self, typ: MessageType, message: &str) {
+        eprintln!("azaudit lsp: {message}");
+        let params = LogMessageParams {
+            typ,
+            message: message.to_string(),
+        };
+        self.notify::<note::LogMessage>(params);
+    }
+
+    fn notify<N: note::Notification>(&mut self, params: N::Params) {
+        self.send(Notification::new(N::METHOD.to_string(), params).into());
+    }
+
+    fn respond(&mut self, response: Response) {
+        self.send(response.into());
+    }
+
+    fn send(&mut self, message: Message) {
+        if self.sender.send(message).is_err() {
+            eprintln!("azaudit lsp: the client connection is closed");
+        }
+    }
+}
+
+fn invalid_params(id: RequestId, e: &serde_json::Error) -> Response {
+    Response::new_err(
+        id,
+        ErrorCode::InvalidParams as i32,
+        format!("invalid params: {e}"),
+    )
+}
+
+/// `$/cancelRequest` ids may be numbers or strings.
+fn request_id(id: NumberOrString) -> RequestId {
+    match id {
+        NumberOrString::Number(n) => RequestId::from(n),
+        NumberOrString::String(s) => RequestId::from(s),
+    }
+}

@@ -1,0 +1,233 @@
+//! The analysis worker: analyses a snapshot of the open documents off the main loop and turns
+//! the reports into LSP diagnostics, tagged with the versions they were computed for.
+
+use super::documents::{normalize, uri_of, Overlay};
+use super::{convert, docs_url, AnalysisFn, Fix, Published};
+use crate::analysis::{Input, Options, Report};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::SourceFile;
+use crossbeam_channel::{unbounded, Receiver, Sender};
+use lsp_types::{
+    CodeDescription, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString,
+    Uri,
+};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// One open document as the analysis sees it.
+#[derive(Debug, Clone)]
+pub struct DocSnapshot {
+    pub uri: Uri,
+    pub path: PathBuf,
+    pub version: i32,
+    /// Which opening of the document this is (a reopened document may reuse versions).
+    pub opened: u64,
+    pub text: Arc<str>,
+    pub audited: bool,
+}
+
+/// Everything one analysis round needs.
+pub struct Snapshot {
+    pub generation: u64,
+    pub docs: Vec<DocSnapshot>,
+    pub options: Options,
+}
+
+/// Diagnostics per open document, for the versions in the snapshot.
+pub struct Outcome {
+    pub generation: u64,
+    pub docs: Vec<DocResult>,
+}
+
+/// The diagnostics of one document at one version.
+pub struct DocResult {
+    pub uri: Uri,
+    pub version: i32,
+    pub opened: u64,
+    pub diagnostics: Vec<Published>,
+}
+
+/// Starts the worker thread; it ends when the snapshot sender is dropped.
+pub fn spawn(analysis: AnalysisFn) -> std::io::Result<(Sender<Snapshot>, Receiver<Outcome>)> {
+    let (jobs, job_rx) = unbounded::<Snapshot>();
+    let (out_tx, outcomes) = unbounded::<Outcome>();
+    std::thread::Builder::new()
+        .name("azaudit-lsp-analysis".into())
+        .spawn(move || {
+            while let Ok(mut snapshot) = job_rx.recv() {
+                // Only the newest snapshot matters.
+                while let Ok(newer) = job_rx.try_recv() {
+                    snapshot = newer;
+                }
+                if out_tx.send(analyse(&snapshot, &analysis)).is_err() {
+                    return;
+                }
+            }
+        })?;
+    Ok((jobs, outcomes))
+}
+
+/// Analyses every audited document of a snapshot, with all open buffers visible.
+pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn) -> Outcome {
+    let provider = Overlay::new(
+        snapshot
+            .docs
+            .iter()
+            .map(|d| (d.path.clone(), d.text.clone())),
+    );
+    let mut by_path: HashMap<PathBuf, usize> = HashMap::new();
+    for (i, d) in snapshot.docs.iter().enumerate() {
+        if let Ok(canonical) = std::fs::canonicalize(&d.path) {
+            by_path.insert(canonical, i);
+        }
+        by_path.insert(normalize(&d.path), i);
+    }
+    let mut found: Vec<Vec<Published>> = vec![Vec::new(); snapshot.docs.len()];
+    for doc in snapshot.docs.iter().filter(|d| d.audited) {
+        let input = Input {
+            path: doc.path.clone(),
+            text: doc.text.clone(),
+        };
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            analysis(&[input], &provider, &snapshot.options)
+        }));
+        let report = match run {
+            Ok(report) => report,
+            Err(_) => {
+                eprintln!(
+                    "azaudit lsp: the analysis of `{}` failed",
+                    doc.path.display()
+                );
+                continue;
+            }
+        };
+        let open_doc = |path: &std::path::Path| {
+            by_path.get(&normalize(path)).copied().or_else(|| {
+                let canonical = std::fs::canonicalize(path).ok()?;
+                by_path.get(&canonical).copied()
+            })
+        };
+        for d in &report.diagnostics {
+            let Some(file) = report.sources.get(d.span.file) else {
+                continue;
+            };
+            let published = match open_doc(&file.path) {
+                Some(i) => Some((i, publish(d, file, &report, snapshot))),
+                // In a file that isn't open (a module): show it at a related location in an
+                // open document (the module call), pointing back to where it is.
+                None => d.related.iter().find_map(|r| {
+                    let at = report.sources.get(r.span.file)?;
+                    let i = open_doc(&at.path)?;
+                    let mut moved = d.clone();
+                    moved.span = r.span;
+                    moved.related.retain(|x| x != r);
+                    moved.related.insert(
+                        0,
+                        crate::diagnostic::Related {
+                            span: d.span,
+                            message: "reported here".to_string(),
+                        },
+                    );
+                    let mut p = publish(&moved, at, &report, snapshot);
+                    p.fix = None;
+                    Some((i, p))
+                }),
+            };
+            if let Some((i, p)) = published {
+                if let Some(list) = found.get_mut(i) {
+                    list.push(p);
+                }
+            }
+        }
+    }
+    let docs = snapshot
+        .docs
+        .iter()
+        .zip(found)
+        .map(|(doc, mut diagnostics)| {
+            let mut seen = HashSet::new();
+            diagnostics.retain(|p| {
+                seen.insert(format!(
+                    "{:?}|{:?}|{}",
+                    p.lsp.range, p.lsp.code, p.lsp.message
+                ))
+            });
+            diagnostics.sort_by_key(|p| {
+                let s = p.lsp.range.start;
+                (s.line, s.character, format!("{:?}", p.lsp.code))
+            });
+            DocResult {
+                uri: doc.uri.clone(),
+                version: doc.version,
+                opened: doc.opened,
+                diagnostics,
+            }
+        })
+        .collect();
+    Outcome {
+        generation: snapshot.generation,
+        docs,
+    }
+}
+
+/// The LSP form of a diagnostic located in `file`.
+fn publish(d: &Diagnostic, file: &SourceFile, report: &Report, snapshot: &Snapshot) -> Published {
+    let related: Vec<DiagnosticRelatedInformation> = d
+        .related
+        .iter()
+        .filter_map(|r| {
+            let file = report.sources.get(r.span.file)?;
+            Some(DiagnosticRelatedInformation {
+                location: Location {
+                    uri: uri_for(&file.path, snapshot)?,
+                    range: convert::span_range(file, r.span),
+                },
+                message: r.message.clone(),
+            })
+        })
+        .collect();
+    Published {
+        lsp: lsp_types::Diagnostic {
+            range: convert::span_range(file, d.span),
+            severity: Some(severity(d.severity)),
+            code: Some(NumberOrString::String(d.code.clone())),
+            code_description: docs_url(&d.code)
+                .parse()
+                .ok()
+                .map(|href| CodeDescription { href }),
+            source: Some("azaudit".to_string()),
+            message: d.message.clone(),
+            related_information: (!related.is_empty()).then_some(related),
+            tags: None,
+            data: None,
+        },
+        help: d.help.clone(),
+        fix: fix_for(d, file),
+    }
+}
+
+/// Hook for quick fixes: the pipeline's diagnostics carry none yet.
+fn fix_for(d: &Diagnostic, file: &SourceFile) -> Option<Fix> {
+    let _ = (d, file);
+    None
+}
+
+fn severity(s: Severity) -> DiagnosticSeverity {
+    match s {
+        Severity::Error => DiagnosticSeverity::ERROR,
+        Severity::Warning => DiagnosticSeverity::WARNING,
+        Severity::Info => DiagnosticSeverity::INFORMATION,
+    }
+}
+
+/// The URI of a file: the open document's own URI when it is open, else a `file:` URI.
+fn uri_for(path: &std::path::Path, snapshot: &Snapshot) -> Option<Uri> {
+    let path = normalize(path);
+    snapshot
+        .docs
+        .iter()
+        .find(|d| normalize(&d.path) == path)
+        .map(|d| d.uri.clone())
+        .or_else(|| uri_of(&path))
+}
