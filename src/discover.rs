@@ -4,7 +4,7 @@
 use crate::analysis::Input;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 /// A file the walk found, not yet read.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -242,20 +242,10 @@ pub fn decode(bytes: &[u8]) -> Option<String> {
     std::str::from_utf8(bytes).ok().map(str::to_string)
 }
 
-static ARM_SCHEMA: LazyLock<Option<regex::Regex>> = LazyLock::new(|| {
-    regex::Regex::new(
-        r#"(?i)"\$schema"\s*:\s*"[^"]*(deploymenttemplate|deploymentparameters)\.json"#,
-    )
-    .ok()
-});
-
 /// Whether JSON text declares an ARM template or parameter file schema (resource group,
 /// subscription, management group or tenant deployment templates; deployment parameters).
 pub fn is_arm_json(text: &str) -> bool {
-    match ARM_SCHEMA.as_ref() {
-        Some(re) => re.is_match(text),
-        None => false,
-    }
+    crate::syntax::arm::classify(text).is_some()
 }
 
 #[cfg(test)]

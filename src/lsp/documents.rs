@@ -6,7 +6,7 @@ use crate::analysis::FileProvider;
 use lsp_types::{TextDocumentContentChangeEvent, Uri};
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// What kind of file a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,12 +50,7 @@ impl Lang {
 
 /// Whether JSON text declares an ARM deployment template or parameters `$schema`.
 pub fn is_arm_json(text: &str) -> bool {
-    static SCHEMA: OnceLock<Option<regex::Regex>> = OnceLock::new();
-    let re = SCHEMA.get_or_init(|| {
-        regex::Regex::new(r#"(?i)"\$schema"\s*:\s*"[^"]*deployment(template|parameters)[^"]*""#)
-            .ok()
-    });
-    re.as_ref().is_some_and(|re| re.is_match(text))
+    crate::syntax::arm::classify(text).is_some()
 }
 
 /// One open document.
