@@ -159,9 +159,26 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     let graph = crate::build::build(&deploys);
     lap("graph built");
     let mut diagnostics = graph.diagnostics.clone();
+    let mut env = HashMap::new();
+    if let Some(sub) = &options.deployment.subscription_id {
+        env.insert(
+            "subscription".to_string(),
+            crate::value::Value::object(vec![
+                (
+                    "id".into(),
+                    crate::value::Value::string(format!("/subscriptions/{sub}")),
+                ),
+                (
+                    "subscriptionId".into(),
+                    crate::value::Value::string(sub.clone()),
+                ),
+            ]),
+        );
+    }
     let eval_options = crate::policy::EvalOptions {
         levels: options.levels.clone(),
         parameters: options.parameters.clone(),
+        env,
     };
     let (policy_set, load_errors) = policies(options);
     for e in load_errors {

@@ -125,10 +125,16 @@ impl ResourceGraph {
     /// placeholders — any resource with that id.
     pub fn resolve_link(&self, from: ResourceIdx, id: &str) -> Option<ResourceIdx> {
         let wanted = normalize_id(id);
+        // A resource `from` references, or one of its parents (the VNet of a referenced subnet).
         let by_edge = self
             .edges_from(from)
             .filter(|e| e.kind == EdgeKind::Reference)
-            .map(|e| e.to)
+            .flat_map(|e| {
+                std::iter::successors(Some(e.to), |i| {
+                    self.resources.get(*i).and_then(|r| r.parent)
+                })
+                .take(8)
+            })
             .find(|to| {
                 self.resources
                     .get(*to)

@@ -2,7 +2,7 @@
 //! deciding a definition for one resource (effect, existence checks, links).
 
 use super::aliases::AliasTable;
-use super::rule::{self, Cond, Ctx, Ev, Tri};
+use super::rule::{self, Cond, Ctx, Ev, FieldPath, Tri};
 use super::template::{Operand, TExpr};
 use crate::source::Span;
 use crate::value::{Kind, Reason, Value};
@@ -73,6 +73,11 @@ const FUNCTIONS: &[&str] = &[
     "div",
     "mod",
     "iprangecontains",
+    // azaudit extensions (docs/policy-authoring.md)
+    "iprangesize",
+    "ipprefixlength",
+    "relatedfield",
+    "referencedby",
     "uricomponent",
     "uricomponenttostring",
     "base64",
@@ -103,6 +108,9 @@ pub struct ExistenceDetails {
     pub resource_group: Option<Operand>,
     /// azaudit's extension: an expression resolving to the id of the one linked resource.
     pub resource_id: Option<Operand>,
+    /// azaudit's extension `details.follow`: fields read on each linked resource in turn, each
+    /// holding the id of the next (subnet → its network security group).
+    pub follow: Vec<FieldPath>,
     pub existence: Option<Cond>,
 }
 
@@ -307,11 +315,28 @@ impl Definition {
                     }
                     None => None,
                 };
+                let follow = match get(d, "follow") {
+                    None => Vec::new(),
+                    Some(serde_json::Value::Array(items)) => items
+                        .iter()
+                        .map(|i| {
+                            i.as_str()
+                                .map(|t| FieldPath::resolve(t, aliases))
+                                .ok_or_else(|| {
+                                    "`details.follow` lists field paths (strings)".to_string()
+                                })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                    Some(_) => {
+                        return Err("`details.follow` must be an array of field paths".into())
+                    }
+                };
                 Some(ExistenceDetails {
                     type_name: op("type")?,
                     name: op("name")?,
                     resource_group: op("resourceGroupName")?,
                     resource_id: op("resourceId")?,
+                    follow,
                     existence,
                 })
             }
@@ -413,6 +438,8 @@ pub struct LinkQuery {
     pub resource_group: Option<String>,
     /// azaudit's `details.resourceId`, evaluated (may be unknown), with its span.
     pub resource_id: Option<Value>,
+    /// azaudit's `details.follow`: fields to follow from the linked resource.
+    pub follow: Vec<FieldPath>,
 }
 
 /// A resource an existence check may be satisfied by.
@@ -421,6 +448,9 @@ pub struct Candidate {
     pub body: Value,
     /// Graph index, for related locations.
     pub idx: Option<usize>,
+    /// The resources that reference this one (`referencedBy()`): objects with `id`, `type`,
+    /// `name` and `path`.
+    pub referrers: Value,
 }
 
 /// What a host answers to a [`LinkQuery`].
@@ -441,6 +471,8 @@ pub enum Verdict {
         span: Option<Span>,
         /// The linked resource an existence check failed on.
         linked: Option<usize>,
+        /// In the linked resource, the value that decided the existence check failed.
+        linked_span: Option<Span>,
         details: Option<Value>,
     },
     /// Can't be decided before deployment.
@@ -505,6 +537,7 @@ impl Definition {
                 effect,
                 span,
                 linked: None,
+                linked_span: None,
                 details,
             };
         }
@@ -513,6 +546,7 @@ impl Definition {
                 effect,
                 span,
                 linked: None,
+                linked_span: None,
                 details,
             };
         };
@@ -545,6 +579,7 @@ impl Definition {
             name: as_text(name),
             resource_group: as_text(rg),
             resource_id: id,
+            follow: ex.follow.clone(),
         };
         let primary = id_span.or(span);
         let candidates = match lookup(&query) {
@@ -558,22 +593,27 @@ impl Definition {
         };
         let mut unknown = None;
         let mut failed = None;
+        let mut failed_span = None;
         for c in &candidates {
             let ok = match &ex.existence {
-                None => Tri::True,
+                None => rule::Ev::new(Tri::True, None),
                 Some(cond) => {
                     let mut rctx = Ctx::new(&c.body, input.params, input.aliases, input.env)
-                        .with_expr_resource(input.resource);
-                    rule::eval(cond, &mut rctx, 0).t
+                        .with_expr_resource(input.resource)
+                        .with_referrers(&c.referrers);
+                    rule::eval(cond, &mut rctx, 0)
                 }
             };
-            match ok {
+            match ok.t {
                 Tri::True => return Verdict::Compliant,
                 Tri::Unknown(r) => {
                     unknown.get_or_insert(r);
                 }
                 Tri::False => {
-                    failed = failed.or(c.idx);
+                    if failed.is_none() {
+                        failed = c.idx;
+                        failed_span = ok.span;
+                    }
                 }
             }
         }
@@ -587,6 +627,7 @@ impl Definition {
             effect,
             span: primary,
             linked: failed,
+            linked_span: failed_span,
             details,
         }
     }

@@ -496,6 +496,15 @@ pub fn pure(name: &str, vals: &[Value]) -> Result<Value, String> {
             };
             Value::int(r.ok_or_else(|| format!("{f}() overflowed or divided by zero"))?)
         }
+        "iprangesize" | "ipprefixlength" => {
+            let net = parse_net(s_arg(vals, 0, f)?)?;
+            if f == "ipprefixlength" {
+                Value::int(i64::from(net.prefix_len()))
+            } else {
+                let host_bits = u32::from(net.max_prefix_len().saturating_sub(net.prefix_len()));
+                Value::int(2i64.checked_pow(host_bits.min(62)).unwrap_or(i64::MAX))
+            }
+        }
         "iprangecontains" => {
             let range = s_arg(vals, 0, f)?;
             let target = s_arg(vals, 1, f)?;

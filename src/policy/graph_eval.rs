@@ -20,7 +20,7 @@ enum Found {
 /// Decides every policy for every audited resource (resources with `existing: true` are only
 /// link targets) and returns sorted diagnostics and undecided pairs.
 pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -> Outcome {
-    let env = HashMap::new();
+    let env = &options.env;
     let aliases = set.aliases();
     // Parameters per policy, computed once.
     let prepared: Vec<(usize, Params)> = set
@@ -66,7 +66,7 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
                 resource: &resource.body,
                 params,
                 aliases,
-                env: &env,
+                env,
             };
             let lookup = |q: &LinkQuery| link(graph, *ri, q);
             let verdict = policy.definition.decide(&input, &lookup);
@@ -110,33 +110,46 @@ fn report(
             effect,
             span,
             linked,
+            linked_span,
             ..
         } => {
             let level = configured_level(policy, options).unwrap_or_else(|| effect_level(&effect));
             let severity = level.severity()?;
             let linked_res = linked.and_then(|i| graph.resources.get(i));
             let message = render_message(policy, resource, linked_res, &effect);
-            let mut d = Diagnostic::new(
-                policy.id.clone(),
-                severity,
-                span.unwrap_or(resource.head_span),
-                message,
-            );
+            // An existence check that failed on a linked resource points at what is wrong there:
+            // the deciding value, else the linked resource's declaration. The property of the
+            // evaluated resource that links to it becomes a related location.
+            let location = match linked_res {
+                Some(l) => linked_span
+                    .filter(|s| {
+                        s.file == l.span.file && s.start >= l.span.start && s.end <= l.span.end
+                    })
+                    .unwrap_or(l.head_span),
+                None => span.unwrap_or(resource.head_span),
+            };
+            let mut d = Diagnostic::new(policy.id.clone(), severity, location, message);
             d.resource = Some(resource.reference());
             if let Some(h) = &policy.help {
                 d = d.with_help(h.clone());
             }
             if let Some(l) = linked_res {
+                let noun = type_noun(&resource.type_name);
                 d = d.with_related(
-                    l.head_span,
-                    format!(
-                        "the linked {} '{}' is declared here",
-                        type_noun(&l.type_name),
-                        l.name
-                    ),
+                    span.unwrap_or(resource.head_span),
+                    format!("{noun} '{}' links to it here", resource.name),
                 );
-            }
-            if span.is_some() && span != Some(resource.head_span) {
+                if location != l.head_span {
+                    d = d.with_related(
+                        l.head_span,
+                        format!(
+                            "the {} '{}' is declared here",
+                            type_noun(&l.type_name),
+                            l.name
+                        ),
+                    );
+                }
+            } else if span.is_some() && span != Some(resource.head_span) {
                 d = d.with_related(resource.head_span, format!("in '{}'", resource.name));
             }
             for m in &resource.module_chain {
@@ -213,17 +226,33 @@ fn placeholder(
     linked: Option<&Resource>,
     effect: &str,
 ) -> Option<String> {
-    if let Some(field) = key.strip_prefix("field:") {
+    let read = |body: &Value, field: &str| -> String {
         let path = FieldPath::resolve(field.trim(), super::AliasTable::builtin());
+        let params = HashMap::new();
+        let env = HashMap::new();
+        let ctx = super::rule::Ctx::new(body, &params, super::AliasTable::builtin(), &env);
+        match ctx.read(&path) {
+            super::rule::Read::One(Some(v)) => v.to_string(),
+            super::rule::Read::One(None) => "(not set)".into(),
+            super::rule::Read::Many(items) => Value::array(items).to_string(),
+        }
+    };
+    if let Some(field) = key.strip_prefix("field:") {
+        return Some(read(&resource.body, field));
+    }
+    if let Some(field) = key.strip_prefix("linked.field:") {
+        return Some(read(&linked?.body, field));
+    }
+    if let Some(expr) = key.strip_prefix("expr:") {
+        // A template expression over the evaluated resource (`[if(…, 'a', 'b')]`).
+        let operand =
+            super::template::Operand::compile(&serde_json::Value::String(expr.trim().into()))
+                .ok()?;
         let params = HashMap::new();
         let env = HashMap::new();
         let ctx =
             super::rule::Ctx::new(&resource.body, &params, super::AliasTable::builtin(), &env);
-        return Some(match ctx.read(&path) {
-            super::rule::Read::One(Some(v)) => v.to_string(),
-            super::rule::Read::One(None) => "(not set)".into(),
-            super::rule::Read::Many(items) => Value::array(items).to_string(),
-        });
+        return operand.eval(&ctx).ok().map(|v| v.to_string());
     }
     Some(match key {
         "resource.name" => resource.name.clone(),
@@ -254,13 +283,7 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
                 super::rule::depends_on(r)
             )),
             (_, Some(s)) => match graph.resolve_link(from, &s) {
-                Some(i) => match graph.resources.get(i) {
-                    Some(r) => LinkAnswer::Found(vec![Candidate {
-                        body: r.body.clone(),
-                        idx: Some(i),
-                    }]),
-                    None => LinkAnswer::Found(Vec::new()),
-                },
+                Some(i) => follow(graph, i, &q.follow),
                 None => LinkAnswer::Unknown(format!(
                     "the {} '{}' is not declared in the audited templates",
                     id_noun(&s),
@@ -313,9 +336,88 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
             .map(|(i, r)| Candidate {
                 body: r.body.clone(),
                 idx: Some(i),
+                referrers: referrers(graph, i),
             })
             .collect(),
     )
+}
+
+/// From linked resource `at`, follows each field in `hops` (a field holding the id of the next
+/// resource) and answers with the last resource reached.
+fn follow(
+    graph: &ResourceGraph,
+    mut at: ResourceIdx,
+    hops: &[super::rule::FieldPath],
+) -> LinkAnswer {
+    let params = HashMap::new();
+    let env = HashMap::new();
+    for hop in hops {
+        let Some(r) = graph.resources.get(at) else {
+            return LinkAnswer::Found(Vec::new());
+        };
+        let ctx = super::rule::Ctx::new(&r.body, &params, super::AliasTable::builtin(), &env);
+        let next = match ctx.read(hop) {
+            super::rule::Read::One(Some(v)) => v,
+            // Nothing to follow: another policy reports the missing link.
+            super::rule::Read::One(None) => {
+                return LinkAnswer::Unknown(format!("'{}' has no '{}' to follow", r.name, hop.text))
+            }
+            super::rule::Read::Many(items) => match items.into_iter().next() {
+                Some(v) => v,
+                None => return LinkAnswer::Found(Vec::new()),
+            },
+        };
+        let Some(text) = next.as_text().map(str::to_string) else {
+            return match next.unknown_reason() {
+                Some(reason) => LinkAnswer::Unknown(format!(
+                    "the id in '{}' {}",
+                    r.name,
+                    super::rule::depends_on(reason)
+                )),
+                None => LinkAnswer::Found(Vec::new()),
+            };
+        };
+        match graph.resolve_link(at, &text) {
+            Some(i) => at = i,
+            None => {
+                return LinkAnswer::Unknown(format!(
+                    "the {} '{}' is not declared in the audited templates",
+                    id_noun(&text),
+                    text
+                ))
+            }
+        }
+    }
+    match graph.resources.get(at) {
+        Some(r) => LinkAnswer::Found(vec![Candidate {
+            body: r.body.clone(),
+            idx: Some(at),
+            referrers: referrers(graph, at),
+        }]),
+        None => LinkAnswer::Found(Vec::new()),
+    }
+}
+
+/// The resources that reference resource `to` (one entry per resource, the first path), for
+/// the `referencedBy()` extension.
+fn referrers(graph: &ResourceGraph, to: ResourceIdx) -> Value {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for e in graph.edges_to(to) {
+        if e.kind != crate::graph::EdgeKind::Reference || !seen.insert(e.from) {
+            continue;
+        }
+        let Some(r) = graph.resources.get(e.from) else {
+            continue;
+        };
+        out.push(Value::object(vec![
+            ("id".into(), Value::string(r.id.clone())),
+            ("type".into(), Value::string(r.type_name.clone())),
+            ("name".into(), Value::string(r.name.clone())),
+            ("path".into(), Value::string(e.path.clone())),
+        ]));
+    }
+    Value::array(out)
 }
 
 /// `/subscriptions/…/virtualNetworks/v/subnets/s` → `subnet`.

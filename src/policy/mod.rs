@@ -89,6 +89,9 @@ pub struct EvalOptions {
     pub levels: HashMap<String, Level>,
     /// Parameter values by policy id, then parameter name.
     pub parameters: HashMap<String, HashMap<String, serde_json::Value>>,
+    /// What `subscription()`, `resourceGroup()` … answer, when the deployment is known (by
+    /// lowercase function name); absent ones are unknown.
+    pub env: HashMap<String, crate::value::Value>,
 }
 
 /// What [`evaluate`] found.
@@ -325,12 +328,27 @@ mod tests {
     }
 
     #[test]
-    fn builtin_policies_load() {
+    fn builtin_policies_load_with_docs_help_and_messages() {
+        let mut set = PolicySet::new();
+        for (path, text) in builtin_files::FILES {
+            if let Err(e) = set.load_file(Path::new(path), text) {
+                panic!("{e}");
+            }
+        }
         let set = PolicySet::builtin();
-        assert!(set.get("storage-https-only").is_some());
-        let p = set.get("storage-https-only").unwrap();
-        assert_eq!(p.level, Level::Warning);
-        assert_eq!(p.category, "Storage");
-        assert!(p.help.is_some());
+        assert_eq!(set.policies().len(), builtin_files::FILES.len());
+        for p in set.policies() {
+            assert!(
+                p.docs.starts_with("# "),
+                "{} has no docs/policies/{}.md",
+                p.id,
+                p.id
+            );
+            assert!(p.help.is_some(), "{} has no help", p.id);
+            assert!(p.message.is_some(), "{} has no message", p.id);
+        }
+        let p = set.get("apim-subnet-nsg").unwrap();
+        assert_eq!(p.level, Level::Error);
+        assert_eq!(p.category, "API Management");
     }
 }

@@ -361,7 +361,7 @@ pub struct Ev {
 }
 
 impl Ev {
-    fn new(t: Tri, span: Option<Span>) -> Ev {
+    pub fn new(t: Tri, span: Option<Span>) -> Ev {
         Ev { t, span }
     }
 }
@@ -391,6 +391,7 @@ pub struct Ctx<'a> {
     /// What `field()` in expressions reads when it is not `resource` (in an existence
     /// condition: the evaluated resource, while field conditions read the related one).
     expr_resource: Option<&'a Value>,
+    referrers: Option<&'a Value>,
 }
 
 impl<'a> Ctx<'a> {
@@ -408,12 +409,19 @@ impl<'a> Ctx<'a> {
             env,
             bindings: Vec::new(),
             expr_resource: None,
+            referrers: None,
         }
     }
 
     /// The same context, with `field()` in expressions reading `resource`.
     pub fn with_expr_resource(mut self, resource: &'a Value) -> Ctx<'a> {
         self.expr_resource = Some(resource);
+        self
+    }
+
+    /// The same context, with `referencedBy()` answering `referrers`.
+    pub fn with_referrers(mut self, referrers: &'a Value) -> Ctx<'a> {
+        self.referrers = Some(referrers);
         self
     }
 
@@ -490,7 +498,13 @@ impl<'a> Ctx<'a> {
         let base = self.expr_resource.unwrap_or(self.resource);
         match self.read_bound(path, false, base) {
             (Read::One(v), true) if wildcard => match v {
-                Some(v) if v.is_unknown() => v,
+                // A symbolic string is one element; any other unknown may be the whole array.
+                Some(v)
+                    if v.is_unknown()
+                        && !matches!(v.unknown_reason(), Some(Reason::Symbolic { .. })) =>
+                {
+                    v
+                }
                 Some(v) => Value::array(vec![v]),
                 None => Value::array(vec![Value::null()]),
             },
@@ -640,6 +654,16 @@ impl Scope for Ctx<'_> {
     fn context(&self, function: &str) -> Option<Value> {
         self.env.get(function).cloned()
     }
+    fn related_field(&self, path: &str) -> Result<Value, String> {
+        let path = FieldPath::resolve(path, self.aliases);
+        Ok(match self.read_bound(&path, false, self.resource) {
+            (Read::One(v), _) => v.unwrap_or_else(Value::null),
+            (Read::Many(items), _) => Value::array(items),
+        })
+    }
+    fn referrers(&self) -> Option<Value> {
+        self.referrers.cloned()
+    }
 }
 
 /// Evaluates a condition.
@@ -754,7 +778,18 @@ pub fn eval(c: &Cond, ctx: &mut Ctx<'_>, depth: usize) -> Ev {
             } else {
                 Some(&lhs)
             };
-            Ev::new(apply(check.op, present, &rhs), lhs.span)
+            // In an existence condition, a value read from the evaluated resource does not locate
+            // what is wrong with the related one: keep only spans inside the related resource.
+            let span = match (ctx.expr_resource, lhs.span, ctx.resource.span) {
+                (Some(_), Some(s), Some(r))
+                    if s.file == r.file && s.start >= r.start && s.end <= r.end =>
+                {
+                    Some(s)
+                }
+                (Some(_), _, _) => None,
+                (None, s, _) => s,
+            };
+            Ev::new(apply(check.op, present, &rhs), span)
         }
         Cond::Count { of, filter, check } => eval_count(of, filter.as_deref(), check, ctx, depth),
     }
@@ -899,6 +934,26 @@ pub fn depends_on(r: &Reason) -> String {
 
 /// Applies an operator to a field or value (`None` when missing or null) and the right side.
 pub fn apply(op: Op, lhs: Option<&Value>, rhs: &Value) -> Tri {
+    // A property the template sets exists, whatever its (possibly unknown) value.
+    if op == Op::Exists && !rhs.is_unknown() {
+        let want = match &rhs.kind {
+            Kind::Bool(b) => *b,
+            Kind::String(s) => s.eq_ignore_ascii_case("true"),
+            _ => false,
+        };
+        let present = lhs.is_some_and(|l| !matches!(l.kind, Kind::Null));
+        return Tri::from(present == want);
+    }
+    // `contains` on a symbolic string is decided when the needle appears in its literal text.
+    if let (Some(l), Op::Contains | Op::NotContains, Some(needle)) = (lhs, op, rhs.as_str()) {
+        if let Some(Reason::Symbolic { text }) = l.unknown_reason() {
+            if !needle.contains(['{', '}'])
+                && literal_parts(text).any(|p| fold(p).contains(&fold(needle)))
+            {
+                return Tri::from(op == Op::Contains);
+            }
+        }
+    }
     if let Some(l) = lhs {
         if l.first_unknown().is_some() && op != Op::Exists {
             return Tri::Unknown(unknown_reason(l));
@@ -968,6 +1023,17 @@ pub fn apply(op: Op, lhs: Option<&Value>, rhs: &Value) -> Tri {
         Op::NotContainsKey => positive(Op::ContainsKey).not(),
         o => positive(o),
     }
+}
+
+/// The runs of a symbolic text outside its `{placeholders}`.
+fn literal_parts(text: &str) -> impl Iterator<Item = &str> {
+    text.split('{').enumerate().filter_map(|(i, part)| {
+        if i == 0 {
+            Some(part)
+        } else {
+            part.split_once('}').map(|(_, rest)| rest)
+        }
+    })
 }
 
 /// `like`: `*` matches any run of characters, `?` one character; case-insensitive.

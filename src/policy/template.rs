@@ -396,6 +396,15 @@ pub trait Scope {
     fn variable(&self, _name: &str) -> Option<Value> {
         None
     }
+    /// azaudit extension `relatedField()`: a field of the related resource of an existence
+    /// condition (where `field()` reads the evaluated resource); elsewhere the same as `field()`.
+    fn related_field(&self, path: &str) -> Result<Value, String> {
+        self.field(path)
+    }
+    /// azaudit extension `referencedBy()`: the resources referencing the related resource.
+    fn referrers(&self) -> Option<Value> {
+        None
+    }
 }
 
 fn unknown_env(what: &str) -> Value {
@@ -440,6 +449,7 @@ pub fn eval(e: &TExpr, scope: &dyn Scope, depth: usize) -> Result<Value, String>
                         .ok()
                         .and_then(|n| a.get(n))
                         .cloned()
+                        .map(|v| with_arg_span(v, std::slice::from_ref(&t)))
                         .ok_or_else(|| format!("index {n} out of range"))
                 }
                 (Kind::Object(_), Kind::String(k)) => {
@@ -523,6 +533,18 @@ fn call(name: &str, args: &[TExpr], scope: &dyn Scope, depth: usize) -> Result<V
             let n = str_arg(&vals, 0, name)?;
             return scope.field(&n);
         }
+        "relatedfield" => {
+            if let Some(v) = vals.first().filter(|v| v.is_unknown()) {
+                return Ok(v.clone());
+            }
+            let n = str_arg(&vals, 0, name)?;
+            return scope.related_field(&n);
+        }
+        "referencedby" => {
+            return Ok(scope
+                .referrers()
+                .unwrap_or_else(|| Value::array(Vec::new())));
+        }
         "current" => {
             let n = match vals.first() {
                 Some(v) => Some(v.as_str().ok_or("current() takes a string")?.to_string()),
@@ -542,12 +564,68 @@ fn call(name: &str, args: &[TExpr], scope: &dyn Scope, depth: usize) -> Result<V
         }
         _ => {}
     }
+    // Text functions work on symbolic strings (`/subscriptions/{subscriptionId}/…`): the known
+    // parts of the text stay known, the placeholders stay symbolic.
+    if SYMBOLIC_TEXT_FUNCTIONS.contains(&name)
+        && vals.iter().any(is_symbolic)
+        && vals.iter().all(|v| !v.is_unknown() || is_symbolic(v))
+    {
+        let plain: Vec<Value> = vals
+            .iter()
+            .map(|v| match (v.is_unknown(), v.as_text()) {
+                (true, Some(t)) => Value::string(t),
+                _ => v.clone(),
+            })
+            .collect();
+        return super::functions::pure(name, &plain)
+            .map(resymbolize)
+            .map(|v| with_arg_span(v, &vals));
+    }
     // Arrays and objects may hold unknowns; other functions need known arguments.
     let builds = matches!(name, "createarray" | "createobject" | "array");
     if let Some(u) = vals.iter().find(|v| v.is_unknown()).filter(|_| !builds) {
         return Ok(u.clone());
     }
-    super::functions::pure(name, &vals)
+    super::functions::pure(name, &vals).map(|v| with_arg_span(v, &vals))
+}
+
+/// A computed value is located where its first located argument is (`ipRangeSize(x)` where `x`
+/// was read), so a condition on it still points at the source.
+fn with_arg_span(mut v: Value, args: &[Value]) -> Value {
+    if v.span.is_none() {
+        v.span = args.iter().find_map(|a| a.span);
+    }
+    v
+}
+
+/// Functions that transform text, and so can carry symbolic placeholders through.
+const SYMBOLIC_TEXT_FUNCTIONS: &[&str] = &[
+    "concat",
+    "split",
+    "first",
+    "last",
+    "tolower",
+    "toupper",
+    "replace",
+    "substring",
+    "trim",
+    "skip",
+    "take",
+    "format",
+    "string",
+];
+
+fn is_symbolic(v: &Value) -> bool {
+    matches!(v.unknown_reason(), Some(Reason::Symbolic { .. }))
+}
+
+/// Strings that still hold a `{placeholder}` become symbolic again.
+fn resymbolize(v: Value) -> Value {
+    match v.kind {
+        Kind::String(s) if s.contains('{') => Value::symbolic(s),
+        Kind::Array(items) => Value::array(items.into_iter().map(resymbolize).collect()),
+        other => Value::new(other, v.span),
+    }
 }
 
 pub(crate) fn str_arg(vals: &[Value], i: usize, f: &str) -> Result<String, String> {
