@@ -577,6 +577,11 @@ fn collect(
     missing_arrays: bool,
 ) -> Result<(), Value> {
     if v.is_unknown() {
+        // A symbolic leaf is a value like any other; an unknown container stops the walk.
+        if segs.is_empty() && matches!(v.unknown_reason(), Some(Reason::Symbolic { .. })) {
+            out.push(v.clone());
+            return Ok(());
+        }
         return Err(v.clone());
     }
     if depth > MAX_DEPTH {
