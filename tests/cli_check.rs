@@ -223,10 +223,48 @@ fn text_output_has_no_colour_when_piped() {
 }
 
 #[test]
-fn unimplemented_subcommands_exit_2() {
-    for args in [&["policies"][..], &["explain", "apim-subnet-nsg"], &["lsp"]] {
-        let o = azaudit(Path::new(ROOT), args);
-        assert_eq!(code(&o), 2, "{args:?}");
-        assert!(stderr(&o).contains("not implemented yet"), "{}", stderr(&o));
+fn policies_lists_every_api_management_policy() {
+    let o = azaudit(Path::new(ROOT), &["policies"]);
+    assert_eq!(code(&o), 0);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    for id in [
+        "apim-vnet-sku-support",
+        "apim-subnet-delegation",
+        "apim-subnet-nsg",
+        "apim-nsg-rules",
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id} missing:\n{out}"));
+        assert!(line.contains("API Management"), "{line}");
     }
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("apim-subnet-size-recommended") && l.contains(" info ")),
+        "{out}"
+    );
+}
+
+#[test]
+fn explain_prints_the_documentation_and_unknown_ids_exit_2() {
+    let o = azaudit(Path::new(ROOT), &["explain", "apim-subnet-delegation"]);
+    assert_eq!(code(&o), 0);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    for section in [
+        "## What it checks",
+        "## Why it matters",
+        "## Example",
+        "## How to fix",
+        "## References",
+    ] {
+        assert!(out.contains(section), "{section} missing:\n{out}");
+    }
+    let o = azaudit(Path::new(ROOT), &["explain", "no-such-policy"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("no policy `no-such-policy`"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -1,6 +1,14 @@
 //! The resource graph of each fixture in fixtures/graph, as a compact text snapshot: resources
 //! with their ids and lines, edges, unresolved references and diagnostics.
 
+// Helpers of a test binary: a failure here is a failed test.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use azaudit::analysis::{check, Disk, Input, Options, Report};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};

@@ -134,6 +134,7 @@ fn run_case(case: &serde_yaml::Value, file_def: Option<&str>, aliases: &AliasTab
         .map(|j| Candidate {
             body: Value::from_json(&j),
             idx: None,
+            referrers: Value::array(Vec::new()),
         })
         .collect();
     let input = Input {

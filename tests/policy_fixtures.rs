@@ -2,6 +2,14 @@
 //! `pass.json` (no diagnostic of that policy) and `fail.bicep`, `fail.json` (the policy's
 //! diagnostic starts on each line marked `// expect: <id>`, and nowhere else).
 
+// Helpers of a test binary: a failure here is a failed test.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use azaudit::analysis::{check, Disk, Input, Options, Report};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

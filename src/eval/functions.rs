@@ -424,13 +424,13 @@ pub(super) fn call(
             let (Some(c), Some(x)) = (v.first(), v.get(1)) else {
                 return type_error("contains() needs two arguments");
             };
-            if let Some(u) = first_unknown_of(&[c.clone()]) {
+            if let Some(u) = first_unknown_of(std::slice::from_ref(c)) {
                 return u;
             }
             match &c.kind {
                 Kind::String(s) => match x.as_str() {
                     Some(needle) => Value::bool(s.contains(needle)),
-                    None => first_unknown_of(&[x.clone()])
+                    None => first_unknown_of(std::slice::from_ref(x))
                         .unwrap_or_else(|| Value::bool(s.contains(&value_text(x).0))),
                 },
                 Kind::Array(a) => {
@@ -441,7 +441,7 @@ pub(super) fn call(
                 }
                 Kind::Object(_) => match x.as_str() {
                     Some(k) => Value::bool(c.get(k).is_some()),
-                    None => first_unknown_of(&[x.clone()])
+                    None => first_unknown_of(std::slice::from_ref(x))
                         .unwrap_or_else(|| type_error("contains() on an object needs a key")),
                 },
                 _ => type_error("contains() needs a string, an array or an object"),
@@ -642,7 +642,7 @@ pub(super) fn call(
         "items" => match v.first().map(|x| &x.kind) {
             Some(Kind::Object(o)) => {
                 let mut entries: Vec<(String, Value)> = o.clone();
-                entries.sort_by(|a, b| a.0.to_lowercase().cmp(&b.0.to_lowercase()));
+                entries.sort_by_key(|a| a.0.to_lowercase());
                 Value::array(
                     entries
                         .into_iter()
@@ -727,7 +727,7 @@ pub(super) fn call(
                 let found = if lower == "indexof" {
                     pos.next()
                 } else {
-                    pos.last()
+                    pos.next_back()
                 };
                 Value::int(found.and_then(|i| i64::try_from(i).ok()).unwrap_or(-1))
             }

@@ -288,6 +288,14 @@ pub fn fingerprint(parts: &[&str]) -> String {
     format!("{hash:016x}")
 }
 
+/// Where a policy's documentation is published (its `docs/policies/<id>.md`).
+pub fn policy_doc_url(id: &str) -> String {
+    format!(
+        "{}/blob/main/docs/policies/{id}.md",
+        env!("CARGO_PKG_REPOSITORY")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,12 +340,4 @@ mod tests {
         assert_eq!(fingerprint(&["a", "b"]), fingerprint(&["a", "b"]));
         assert_ne!(fingerprint(&["ab", ""]), fingerprint(&["a", "b"]));
     }
-}
-
-/// Where a policy's documentation is published (its `docs/policies/<id>.md`).
-pub fn policy_doc_url(id: &str) -> String {
-    format!(
-        "{}/blob/main/docs/policies/{id}.md",
-        env!("CARGO_PKG_REPOSITORY")
-    )
 }

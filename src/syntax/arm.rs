@@ -113,7 +113,11 @@ fn root_schema(text: &str) -> Option<&str> {
             b'"' => {
                 let (start, end) = scan_string(bytes, i, limit)?;
                 i = end + 1;
-                if depth == 1 && text.get(start..end) == Some("$schema") {
+                if depth == 1
+                    && text
+                        .get(start..end)
+                        .is_some_and(|k| k.eq_ignore_ascii_case("$schema"))
+                {
                     // Skip blanks and the colon, then read the value string.
                     while bytes
                         .get(i)
