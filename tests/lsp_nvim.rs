@@ -142,7 +142,6 @@ fn azaudit_bin() -> String {
 
 /// The real binary in a real editor (any Neovim from 0.7): a Bicep syntax error shows and clears.
 #[test]
-#[ignore = "needs the Bicep pipeline (merged on main)"]
 fn nvim_bicep_syntax_error() {
     let Some((bin, _)) = nvim() else {
         return;
@@ -157,9 +156,8 @@ fn nvim_bicep_syntax_error() {
 }
 
 /// The real policy in a real editor: API Management on the Consumption tier with a virtual
-/// network. Run with `cargo test --test lsp_nvim -- --ignored` once the pipeline is merged.
+/// network.
 #[test]
-#[ignore = "needs the policy pipeline"]
 fn nvim_apim_consumption_vnet() {
     let Some((bin, _)) = nvim() else {
         return;
@@ -169,7 +167,7 @@ fn nvim_apim_consumption_vnet() {
         &azaudit_bin(),
         &format!("{ROOT}/fixtures/lsp/apim-consumption-vnet.bicep"),
         // At the `virtualNetworkType` line or the resource's head.
-        "apim-vnet-sku-support@15|5",
+        "apim-vnet-sku-support@14|4",
         "'Internal'=>'None'",
     );
 }
