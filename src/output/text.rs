@@ -101,8 +101,25 @@ fn frames<'a>(
             continue;
         };
         let path = display_path(&file.path, cwd);
-        let here: Vec<&Mark<'a>> = marks.iter().filter(|m| m.span.file == file_id).collect();
-        elements.push(frame(file, path, &here));
+        let mut here: Vec<&Mark<'a>> = marks.iter().filter(|m| m.span.file == file_id).collect();
+        here.sort_by_key(|m| m.span.start);
+        // Marks too far apart for one frame get frames of their own, so none is clipped.
+        let mut group: Vec<&Mark<'a>> = Vec::new();
+        let mut group_first_line = 0usize;
+        for m in here {
+            let line = file.line_index(m.span.start);
+            if !group.is_empty() && line >= group_first_line + MAX_FRAME_LINES {
+                elements.push(frame(file, path.clone(), &group));
+                group.clear();
+            }
+            if group.is_empty() {
+                group_first_line = line;
+            }
+            group.push(m);
+        }
+        if !group.is_empty() {
+            elements.push(frame(file, path, &group));
+        }
     }
     elements
 }
