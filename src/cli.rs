@@ -170,9 +170,14 @@ where
     let result = match cli.command {
         Command::Check(args) => check(&args, out, err, terminal),
         Command::Graph(args) => graph(&args, out, err),
-        Command::Lsp => crate::lsp::run_stdio()
-            .map(|()| EXIT_OK)
-            .map_err(|e| Failure(format!("{e:#}"))),
+        // The protocol says: exit code 0 after `shutdown`, 1 otherwise.
+        Command::Lsp => match crate::lsp::run_stdio() {
+            Ok(()) => Ok(EXIT_OK),
+            Err(e) => {
+                let _ = writeln!(err, "azaudit lsp: {e:#}");
+                Ok(EXIT_FINDINGS)
+            }
+        },
         Command::Policies { policy_dirs } => list_policies(&policy_dirs, out, err),
         Command::Explain { id, policy_dirs } => explain(&id, &policy_dirs, out, err),
     };
