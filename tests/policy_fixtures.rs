@@ -99,7 +99,20 @@ fn fixtures_give_the_expected_diagnostics() {
     let mut problems = Vec::new();
     for id in shipped_policies() {
         let options = options_for(&id);
-        for f in FILES {
+        // The four standard files, and any further `fail-*.bicep` / `fail-*.json` case.
+        let mut files: Vec<String> = FILES.iter().map(|f| f.to_string()).collect();
+        let mut extra: Vec<String> = std::fs::read_dir(root().join("fixtures/policies").join(&id))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.starts_with("fail-") && (n.ends_with(".bicep") || n.ends_with(".json")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        extra.sort();
+        files.extend(extra);
+        for f in &files {
+            let f = f.as_str();
             let path = root().join("fixtures/policies").join(&id).join(f);
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;

@@ -573,14 +573,64 @@ impl Definition {
             }
         }
         let as_text = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_string));
-        let id_span = id.as_ref().and_then(|v| v.span);
-        let query = LinkQuery {
-            type_name: as_text(type_name),
-            name: as_text(name),
-            resource_group: as_text(rg),
-            resource_id: id,
-            follow: ex.follow.clone(),
+        let type_name = as_text(type_name);
+        let name = as_text(name);
+        let rg = as_text(rg);
+        // azaudit extension: `details.resourceId` may give several ids (the main location's
+        // subnet and each additional location's): the first that fails is reported.
+        let ids: Vec<Option<Value>> = match id {
+            Some(Value {
+                kind: Kind::Array(items),
+                ..
+            }) => items
+                .into_iter()
+                .filter(|v| !matches!(v.kind, Kind::Null))
+                .map(Some)
+                .collect(),
+            other => vec![other],
         };
+        let mut undecided = None;
+        for id in ids {
+            let verdict = self.decide_link(
+                input,
+                lookup,
+                ex,
+                LinkQuery {
+                    type_name: type_name.clone(),
+                    name: name.clone(),
+                    resource_group: rg.clone(),
+                    resource_id: id,
+                    follow: ex.follow.clone(),
+                },
+                span,
+                &effect,
+                &details,
+            );
+            match verdict {
+                Verdict::Compliant => {}
+                Verdict::Unknown { .. } => {
+                    undecided.get_or_insert(verdict);
+                }
+                applies @ Verdict::Applies { .. } => return applies,
+            }
+        }
+        undecided.unwrap_or(Verdict::Compliant)
+    }
+
+    /// One existence check: the related resources `query` finds, and whether one satisfies the
+    /// existence condition.
+    #[expect(clippy::too_many_arguments, reason = "the parts of one decision")]
+    fn decide_link(
+        &self,
+        input: &Input<'_>,
+        lookup: &dyn Fn(&LinkQuery) -> LinkAnswer,
+        ex: &ExistenceDetails,
+        query: LinkQuery,
+        span: Option<Span>,
+        effect: &str,
+        details: &Option<Value>,
+    ) -> Verdict {
+        let id_span = query.resource_id.as_ref().and_then(|v| v.span);
         let primary = id_span.or(span);
         let candidates = match lookup(&query) {
             LinkAnswer::Found(c) => c,
@@ -624,11 +674,11 @@ impl Definition {
             };
         }
         Verdict::Applies {
-            effect,
+            effect: effect.to_string(),
             span: primary,
             linked: failed,
             linked_span: failed_span,
-            details,
+            details: details.clone(),
         }
     }
 }
