@@ -193,6 +193,13 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     let outcome = crate::policy::evaluate(&policy_set, &graph, &eval_options);
     diagnostics.extend(outcome.diagnostics);
     let mut not_evaluated = outcome.not_evaluated;
+    diagnostics.extend(crate::variants::resolve(
+        &templates,
+        &policy_set,
+        &eval_options,
+        &options.deployment,
+        &mut not_evaluated,
+    ));
     lap("policies evaluated");
     diagnostics.sort_by(|a, b| {
         (a.span.file, a.span.start, &a.code, &a.message).cmp(&(

@@ -20,3 +20,4 @@ pub mod source;
 pub mod suppress;
 pub mod syntax;
 pub mod value;
+pub mod variants;

@@ -105,7 +105,9 @@ fn fixtures_give_the_expected_diagnostics() {
             .map(|rd| {
                 rd.filter_map(|e| e.ok())
                     .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| n.starts_with("fail-") && (n.ends_with(".bicep") || n.ends_with(".json")))
+                    .filter(|n| {
+                        n.starts_with("fail-") && (n.ends_with(".bicep") || n.ends_with(".json"))
+                    })
                     .collect()
             })
             .unwrap_or_default();

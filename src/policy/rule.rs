@@ -915,6 +915,13 @@ fn unknown_reason(v: &Value) -> String {
     }
 }
 
+/// The parameter a "depends on parameter 'x', which has no value" reason names.
+pub fn parameter_of(reason: &str) -> Option<&str> {
+    reason
+        .strip_prefix("depends on parameter '")?
+        .strip_suffix("', which has no value")
+}
+
 /// "depends on …": why a condition can't be decided, from the reason a value is unknown.
 pub fn depends_on(r: &Reason) -> String {
     match r {
