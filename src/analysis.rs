@@ -159,22 +159,29 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     let graph = crate::build::build(&deploys);
     lap("graph built");
     let mut diagnostics = graph.diagnostics.clone();
+    // `subscription()` in a policy: the deployment's when known, else the same placeholder the
+    // templates' ids carry, so an id built from the deployment's own subscription compares equal.
     let mut env = HashMap::new();
-    if let Some(sub) = &options.deployment.subscription_id {
-        env.insert(
-            "subscription".to_string(),
-            crate::value::Value::object(vec![
-                (
-                    "id".into(),
-                    crate::value::Value::string(format!("/subscriptions/{sub}")),
-                ),
-                (
-                    "subscriptionId".into(),
-                    crate::value::Value::string(sub.clone()),
-                ),
-            ]),
-        );
-    }
+    let (sub_id, sub_value) = match &options.deployment.subscription_id {
+        Some(sub) => (
+            crate::value::Value::string(format!("/subscriptions/{sub}")),
+            crate::value::Value::string(sub.clone()),
+        ),
+        None => (
+            crate::value::Value::symbolic(format!(
+                "/subscriptions/{}",
+                crate::eval::SUBSCRIPTION_PLACEHOLDER
+            )),
+            crate::value::Value::symbolic(crate::eval::SUBSCRIPTION_PLACEHOLDER),
+        ),
+    };
+    env.insert(
+        "subscription".to_string(),
+        crate::value::Value::object(vec![
+            ("id".into(), sub_id),
+            ("subscriptionId".into(), sub_value),
+        ]),
+    );
     let eval_options = crate::policy::EvalOptions {
         levels: options.levels.clone(),
         parameters: options.parameters.clone(),

@@ -318,6 +318,13 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
         .iter()
         .enumerate()
         .filter(|(_, r)| r.type_name.eq_ignore_ascii_case(want_type))
+        // The same deployment: one file (or what it links to). Another template in the
+        // repository is another deployment, unless the graph linked the two.
+        .filter(|(i, r)| {
+            r.file == from_res.file
+                || graph.edges_from(*i).any(|e| e.to == from)
+                || graph.edges_from(from).any(|e| e.to == *i)
+        })
         .filter(|(_, r)| match &q.name {
             Some(n) => {
                 let last = r.name.rsplit('/').next().unwrap_or(&r.name);

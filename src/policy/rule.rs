@@ -956,6 +956,34 @@ pub fn apply(op: Op, lhs: Option<&Value>, rhs: &Value) -> Tri {
         let present = lhs.is_some_and(|l| !matches!(l.kind, Kind::Null));
         return Tri::from(present == want);
     }
+    // Two deployment-filled values with the same text (`{resourceGroup().location}` on both
+    // sides) or the same parameter without a value are equal, whatever they turn out to be.
+    if let (Some(l), Op::Equals | Op::NotEquals) = (lhs, op) {
+        let same = match (l.unknown_reason(), rhs.unknown_reason()) {
+            (Some(Reason::Symbolic { text: a }), Some(Reason::Symbolic { text: b })) => {
+                fold(a) == fold(b)
+            }
+            (Some(Reason::Parameter { name: a }), Some(Reason::Parameter { name: b })) => {
+                a.eq_ignore_ascii_case(b)
+            }
+            _ => false,
+        };
+        if same {
+            return Tri::from(op == Op::Equals);
+        }
+    }
+    // `like 'prefix*'` on a symbolic string is decided by its literal start.
+    if let (Some(l), Op::Like | Op::NotLike, Some(pattern)) = (lhs, op, rhs.as_str()) {
+        if let (Some(Reason::Symbolic { text }), Some(prefix)) =
+            (l.unknown_reason(), pattern.strip_suffix('*'))
+        {
+            let known = text.split('{').next().unwrap_or("");
+            if !prefix.contains(['*', '?', '{', '}']) && known.len() >= prefix.len() {
+                let starts = fold(known).starts_with(&fold(prefix));
+                return Tri::from(starts == (op == Op::Like));
+            }
+        }
+    }
     // `contains` on a symbolic string is decided when the needle appears in its literal text.
     if let (Some(l), Op::Contains | Op::NotContains, Some(needle)) = (lhs, op, rhs.as_str()) {
         if let Some(Reason::Symbolic { text }) = l.unknown_reason() {
