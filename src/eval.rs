@@ -531,14 +531,12 @@ impl<'t> Evaluator<'t> {
                 "null" => Value::null(),
                 "true" => Value::bool(true),
                 "false" => Value::bool(false),
+                // Imported symbols (`import {x} from`) and namespaces are not modelled: unknown,
+                // and not a diagnostic (undeclared names are the Bicep compiler's to report).
                 _ => {
-                    self.diagnose(
-                        span,
-                        "evaluation-error",
-                        format!("`{name}` is not declared"),
-                    );
+                    let _ = span;
                     Value::unknown(Reason::Error {
-                        message: format!("`{name}` is not declared"),
+                        message: format!("`{name}` is not evaluated"),
                     })
                 }
             },
