@@ -449,36 +449,36 @@ fn link_depends_on(
     index: &IdIndex,
     pending: Vec<(usize, Vec<DependsOn>)>,
 ) {
+    // ARM allows a bare name, `type/name` or (languageVersion 2.0) a symbolic name: one lookup
+    // table per file, first declaration wins.
+    let mut by_name: HashMap<(crate::source::FileId, String), usize> = HashMap::new();
+    for (i, r) in graph.resources.iter().enumerate() {
+        let mut keys = vec![
+            r.name.to_ascii_lowercase(),
+            format!("{}/{}", r.type_name, r.name).to_ascii_lowercase(),
+        ];
+        if let Some(s) = &r.symbol {
+            keys.push(s.to_ascii_lowercase());
+        }
+        for k in keys {
+            by_name.entry((r.file, k)).or_insert(i);
+        }
+    }
     for (from, deps) in pending {
+        let Some(file) = graph.resources.get(from).map(|r| r.file) else {
+            continue;
+        };
         for dep in deps {
             let targets: Vec<usize> = match dep {
                 DependsOn::Decl(idxs) => idxs,
-                DependsOn::Text(text) => {
-                    if text.starts_with('/') {
-                        index.find(from, &text).into_iter().collect()
-                    } else {
-                        // ARM allows a bare name or `type/name`.
-                        let wanted = text.to_ascii_lowercase();
-                        let file = graph.resources.get(from).map(|r| r.file);
-                        graph
-                            .resources
-                            .iter()
-                            .enumerate()
-                            .filter(|(i, r)| {
-                                *i != from
-                                    && Some(r.file) == file
-                                    && (r.name.eq_ignore_ascii_case(&wanted)
-                                        || r.symbol
-                                            .as_deref()
-                                            .is_some_and(|s| s.eq_ignore_ascii_case(&wanted))
-                                        || format!("{}/{}", r.type_name, r.name)
-                                            .eq_ignore_ascii_case(&wanted))
-                            })
-                            .map(|(i, _)| i)
-                            .take(1)
-                            .collect()
-                    }
+                DependsOn::Text(text) if text.starts_with('/') => {
+                    index.find(from, &text).into_iter().collect()
                 }
+                DependsOn::Text(text) => by_name
+                    .get(&(file, text.to_ascii_lowercase()))
+                    .copied()
+                    .into_iter()
+                    .collect(),
             };
             for to in targets {
                 if to != from {

@@ -9,3 +9,8 @@ fn main() -> ExitCode {
     let mut err = std::io::stderr();
     azaudit::cli::run(std::env::args_os(), &mut out, &mut err, terminal)
 }
+
+// The analysis allocates many small values; mimalloc is markedly faster at that than the system
+// allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
