@@ -566,6 +566,64 @@ fn only_trivia(s: &str) -> bool {
     true
 }
 
+/// A file rewritten by [`fixed_files`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixedFile {
+    pub path: std::path::PathBuf,
+    /// The text the analysis read.
+    pub before: std::sync::Arc<str>,
+    /// The text with the fixes applied.
+    pub after: String,
+    /// How many diagnostics the fixes resolve.
+    pub fixed: usize,
+}
+
+/// The files of `report` with the fixes of its diagnostics applied: for each diagnostic its only
+/// fix, skipped when it edits the same text as one taken before.
+pub fn fixed_files(report: &Report) -> Vec<FixedFile> {
+    let mut by_file: std::collections::BTreeMap<crate::source::FileId, (Vec<&Edit>, usize)> =
+        std::collections::BTreeMap::new();
+    for d in &report.diagnostics {
+        let [fix] = d.fixes.as_slice() else {
+            continue;
+        };
+        let Some(first) = fix.edits.first() else {
+            continue;
+        };
+        let file = first.span.file;
+        if fix.edits.iter().any(|e| e.span.file != file) {
+            continue;
+        }
+        let (taken, count) = by_file.entry(file).or_default();
+        // Edits that overlap, or insert at the same place, conflict.
+        let overlaps = fix.edits.iter().any(|e| {
+            taken.iter().any(|t| {
+                (e.span.start < t.span.end && t.span.start < e.span.end)
+                    || e.span.start == t.span.start
+            })
+        });
+        if overlaps {
+            continue;
+        }
+        taken.extend(fix.edits.iter());
+        *count += 1;
+    }
+    by_file
+        .into_iter()
+        .filter_map(|(id, (edits, fixed))| {
+            let file = report.sources.get(id)?;
+            let edits: Vec<Edit> = edits.into_iter().cloned().collect();
+            let after = apply(&file.text, &edits)?;
+            Some(FixedFile {
+                path: file.path.clone(),
+                before: file.text.clone(),
+                after,
+                fixed,
+            })
+        })
+        .collect()
+}
+
 /// `text` with `edits` applied (their spans in `text`'s file, not overlapping).
 pub fn apply(text: &str, edits: &[Edit]) -> Option<String> {
     let mut sorted: Vec<&Edit> = edits.iter().collect();
