@@ -1013,6 +1013,76 @@ resource apim 'Microsoft.ApiManagement/service@2024-05-01' = {{
     }
 
     #[test]
+    fn inline_subnets_are_fixed_and_loops_are_not() {
+        let template = |subnet: &str, apim_subnet: &str| {
+            format!(
+                "resource vnet 'Microsoft.Network/virtualNetworks@2023-09-01' = {{
+  name: 'vnet'
+  location: 'westeurope'
+  properties: {{
+    addressSpace: {{
+      addressPrefixes: [
+        '10.0.0.0/16'
+      ]
+    }}
+    subnets: [
+{subnet}
+    ]
+  }}
+}}
+
+resource apim 'Microsoft.ApiManagement/service@2024-05-01' = {{
+  name: 'apim'
+  location: 'westeurope'
+  sku: {{
+    name: 'StandardV2'
+    capacity: 1
+  }}
+  properties: {{
+    publisherEmail: 'api@contoso.com'
+    publisherName: 'Contoso'
+    virtualNetworkType: 'External'
+    virtualNetworkConfiguration: {{
+      subnetResourceId: {apim_subnet}
+    }}
+  }}
+}}
+"
+            )
+        };
+        let inline = |extra: &str| {
+            format!(
+                "      {{
+        name: 'snet-apim'
+        properties: {{
+          addressPrefix: '10.0.1.0/24'{extra}
+        }}
+      }}"
+            )
+        };
+        let farms = BICEP_FARMS
+            .lines()
+            .map(|l| format!("\n      {l}"))
+            .collect::<String>();
+        let id = "resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'snet-apim')";
+        let text = template(&inline(""), id);
+        let expected = template(&inline(&farms), id);
+        check_fix("main.bicep", &text, "apim-subnet-delegation", &expected);
+
+        // A subnet declared once for several loop elements: the text is shared, no fix.
+        let looped = "resource subnets 'Microsoft.Network/virtualNetworks/subnets@2023-09-01' = [for i in range(0, 2): {
+  parent: vnet
+  name: 'snet-${i}'
+  properties: {
+    addressPrefix: '10.0.${i}.0/24'
+  }
+}]
+";
+        let text = format!("{}{looped}", template("", "subnets[0].id"));
+        assert!(the_fix("main.bicep", &text, "apim-subnet-delegation").is_none());
+    }
+
+    #[test]
     fn apply_refuses_overlapping_edits() {
         let e = |s: usize, e: usize, t: &str| Edit {
             span: Span::new(crate::source::FileId(0), s, e),
