@@ -484,15 +484,21 @@ impl<'a> Target<'a> {
             return None;
         };
         let list_span = self.local(list)?;
-        let entry_span = self.local(entry).filter(|s| inside(*s, list_span))?;
         let text = self.text();
-        let open = text.get(list_span.start as usize..entry_span.start as usize)?;
-        let close = text.get(entry_span.end as usize..list_span.end as usize)?;
-        let open = open.strip_prefix('[')?;
-        let close = close.strip_suffix(']')?;
-        if !only_trivia(open) || !only_trivia(close) {
-            return None;
-        }
+        let alone = |entry: Span| {
+            let open = text.get(list_span.start as usize..entry.start as usize)?;
+            let close = text.get(entry.end as usize..list_span.end as usize)?;
+            let open = open.strip_prefix('[')?;
+            let close = close.strip_suffix(']')?;
+            (only_trivia(open) && only_trivia(close)).then_some(entry)
+        };
+        // The entry's own text, else (an ARM expression in a string, whose value span is the
+        // expression) the one string literal in the brackets.
+        let entry_span = self
+            .local(entry)
+            .filter(|s| inside(*s, list_span))
+            .and_then(alone)
+            .or_else(|| self.string_literal_in(list_span).and_then(alone))?;
         let key = self.key_start(list_span, "addressPrefixes")?;
         let entry_text = self.file.slice(entry_span);
         Some(Fix {
@@ -505,6 +511,44 @@ impl<'a> Target<'a> {
                 text: format!("{}: {entry_text}", self.key("addressPrefix")),
             }],
         })
+    }
+}
+
+impl Target<'_> {
+    /// The first string literal (without Bicep interpolation) after the opening bracket of
+    /// `list`, skipping whitespace and comments.
+    fn string_literal_in(&self, list: Span) -> Option<Span> {
+        let text = self.file.slice(list);
+        let mut at = 1usize;
+        loop {
+            let rest = text.get(at..)?;
+            let trimmed = rest.trim_start();
+            at += rest.len() - trimmed.len();
+            if let Some(comment) = trimmed.strip_prefix("//") {
+                at += 2 + comment.find('\n')?;
+            } else if let Some(comment) = trimmed.strip_prefix("/*") {
+                at += 2 + comment.find("*/")? + 2;
+            } else {
+                break;
+            }
+        }
+        let quote = match self.syntax {
+            Syntax::Bicep => '\'',
+            Syntax::Json => '"',
+        };
+        let body = text.get(at..)?.strip_prefix(quote)?;
+        let mut escaped = false;
+        let end = body.char_indices().find_map(|(i, c)| {
+            let closes = c == quote && !escaped;
+            escaped = c == '\\' && !escaped;
+            closes.then_some(i)
+        })?;
+        let literal = body.get(..end)?;
+        if self.syntax == Syntax::Bicep && literal.contains("${") {
+            return None;
+        }
+        let start = list.start as usize + at;
+        Some(Span::new(list.file, start, start + end + 2))
     }
 }
 
@@ -747,6 +791,27 @@ mod tests {
             &text,
             "\"addressPrefixes\": [ // expect: apim-subnet-address-prefix\n          \"10.20.1.0/24\"\n        ]",
             "\"addressPrefix\": \"10.20.1.0/24\"",
+        );
+        check_fix("fail.json", &text, "apim-subnet-address-prefix", &expected);
+    }
+
+    #[test]
+    fn an_address_prefix_expression_is_kept() {
+        let text = fixture("apim-subnet-address-prefix/fail.json");
+        let text = replace_once(
+            &text,
+            "\"addressPrefixes\": [ // expect: apim-subnet-address-prefix\n          \"10.20.1.0/24\"",
+            "\"addressPrefixes\": [ /* one */\n          \"[parameters('prefix')]\"",
+        );
+        let text = replace_once(
+            &text,
+            "\"apimName\": {",
+            "\"prefix\": {\"type\": \"string\", \"defaultValue\": \"10.20.1.0/24\"},\n    \"apimName\": {",
+        );
+        let expected = replace_once(
+            &text,
+            "\"addressPrefixes\": [ /* one */\n          \"[parameters('prefix')]\"\n        ]",
+            "\"addressPrefix\": \"[parameters('prefix')]\"",
         );
         check_fix("fail.json", &text, "apim-subnet-address-prefix", &expected);
     }
