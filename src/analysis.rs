@@ -226,6 +226,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         policy_set.policies().iter().map(|p| p.id.clone()).collect();
     let refs: Vec<&Template> = templates.iter().collect();
     crate::suppress::apply_to_report(&mut report, &refs, Some(&known));
+    crate::fix::attach(&mut report);
     lap("suppressions applied");
     report
 }

@@ -89,6 +89,9 @@ pub struct CheckArgs {
     /// Never colour the output (also: the NO_COLOR environment variable)
     #[arg(long)]
     pub no_color: bool,
+    /// Apply the unambiguous quick fixes to the files, then report what is left
+    #[arg(long)]
+    pub fix: bool,
 }
 
 /// `azaudit graph`.
@@ -197,7 +200,10 @@ fn check(
     terminal: Terminal,
 ) -> Result<u8, Failure> {
     let cwd = std::env::current_dir()?;
-    let (report, analysis_options) = audit(&args.input, err)?;
+    let (mut report, mut analysis_options) = audit(&args.input, err)?;
+    if args.fix && write_fixes(&report, err)? > 0 {
+        (report, analysis_options) = audit(&args.input, err)?;
+    }
     let color = args.format == Format::Text
         && !args.no_color
         && !terminal.no_color_env
@@ -215,6 +221,34 @@ fn check(
         output::render(args.format, &report, &options, out).and_then(|()| out.flush()),
     )?;
     Ok(code)
+}
+
+/// `check --fix`: writes the files the report's fixes change (unless they changed on disk since
+/// they were read) and says so on `err`; the number of files written.
+fn write_fixes(report: &Report, err: &mut dyn Write) -> Result<usize, Failure> {
+    let mut written = 0;
+    for f in crate::fix::fixed_files(report) {
+        let on_disk = std::fs::read_to_string(&f.path).ok();
+        if on_disk.as_deref() != Some(&*f.before) {
+            let _ = writeln!(
+                err,
+                "azaudit: warning: `{}` changed while it was checked; not fixed",
+                f.path.display()
+            );
+            continue;
+        }
+        std::fs::write(&f.path, &f.after)
+            .map_err(|e| Failure(format!("cannot write `{}`: {e}", f.path.display())))?;
+        let _ = writeln!(
+            err,
+            "azaudit: fixed {} diagnostic{} in `{}`",
+            f.fixed,
+            if f.fixed == 1 { "" } else { "s" },
+            f.path.display()
+        );
+        written += 1;
+    }
+    Ok(written)
 }
 
 /// The built-in policies and those of `dirs`; load errors go to `err`.

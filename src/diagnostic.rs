@@ -94,6 +94,24 @@ pub struct Diagnostic {
     pub related: Vec<Related>,
     /// What to change, one line.
     pub help: Option<String>,
+    /// Edits that resolve the diagnostic, when the change is unambiguous (see `crate::fix`).
+    pub fixes: Vec<Fix>,
+}
+
+/// A quick fix: a titled set of edits to the source files.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Fix {
+    /// What the fix does, for an editor's menu (`Delegate the subnet to Microsoft.Web/serverFarms`).
+    pub title: String,
+    /// Non-overlapping edits, in the order of their spans.
+    pub edits: Vec<Edit>,
+}
+
+/// Replaces the text of `span` (byte offsets in its file) with `text`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Edit {
+    pub span: Span,
+    pub text: String,
 }
 
 impl Diagnostic {
@@ -111,6 +129,7 @@ impl Diagnostic {
             resource: None,
             related: Vec::new(),
             help: None,
+            fixes: Vec::new(),
         }
     }
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {

@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod eval;
 pub mod expr;
+pub mod fix;
 pub mod graph;
 pub mod lsp;
 pub mod model;

@@ -110,9 +110,14 @@ struct Client {
 
 impl Client {
     fn start(init_options: Value) -> Client {
+        Client::start_with(init_options, Arc::new(fake_analysis))
+    }
+
+    /// A client whose server runs `analysis`.
+    fn start_with(init_options: Value, analysis: lsp::AnalysisFn) -> Client {
         let (server_conn, conn) = Connection::memory();
         let options = ServerOptions {
-            analysis: Arc::new(fake_analysis),
+            analysis,
             debounce: Duration::from_millis(50),
         };
         let server = std::thread::spawn(move || lsp::run(server_conn, options));
@@ -885,4 +890,94 @@ fn stdio_server_survives_bad_input_and_exits_cleanly() {
         ))
         .unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(1));
+}
+
+/// With the real analysis: the quick fix of `code` in the fixture `path`, applied through the
+/// protocol, clears the diagnostic.
+fn quick_fix_clears(path: &str, uri: &str, language: &str, code: &str) -> String {
+    let text = std::fs::read_to_string(format!(
+        "{}/fixtures/policies/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut client = Client::start_with(
+        json!({ "azaudit": { "debounceMs": 0 } }),
+        Arc::new(azaudit::analysis::check),
+    );
+    client.open(uri, language, 1, &text);
+    let p = client.diagnostics(uri);
+    let diag = p["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {p}"))
+        .clone();
+    let ask = |diagnostics: Value| {
+        json!({
+            "textDocument": { "uri": uri },
+            "range": diag["range"],
+            "context": { "diagnostics": diagnostics },
+        })
+    };
+    let r = client.request("textDocument/codeAction", ask(json!([diag])));
+    let actions = r.response_result.unwrap();
+    let fixes: Vec<&Value> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["isPreferred"] == true)
+        .collect();
+    assert_eq!(fixes.len(), 1, "one preferred quick fix: {actions:#}");
+    let fix = fixes[0];
+    assert_eq!(fix["kind"], "quickfix");
+    assert_eq!(fix["diagnostics"][0]["code"], code);
+    let fixed = apply_edit(&text, &fix["edit"], uri);
+    assert_ne!(fixed, text);
+
+    // A context naming another diagnostic at that range gets no quick fix.
+    let mut other = diag.clone();
+    other["code"] = json!("another-code");
+    let r = client.request("textDocument/codeAction", ask(json!([other])));
+    let actions = r.response_result.unwrap();
+    assert!(
+        actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["isPreferred"] != true),
+        "{actions:#}"
+    );
+
+    client.replace_all(uri, 2, &fixed);
+    let p = client.diagnostics(uri);
+    let codes: Vec<(String, u64)> = codes_and_lines(&p);
+    assert!(
+        codes.iter().all(|(c, _)| c != code),
+        "{code} still reported: {codes:?}"
+    );
+    client.shutdown_and_exit().unwrap();
+    fixed
+}
+
+#[test]
+fn quick_fix_delegates_the_subnet_to_the_service_the_mode_needs() {
+    let fixed = quick_fix_clears(
+        "apim-subnet-delegation/fail.bicep",
+        "file:///lsp-test/apim.bicep",
+        "bicep",
+        "apim-subnet-delegation",
+    );
+    assert!(fixed.contains("serviceName: 'Microsoft.Web/hostingEnvironments'"));
+}
+
+#[test]
+fn quick_fix_sets_the_singular_address_prefix_in_arm_json() {
+    let fixed = quick_fix_clears(
+        "apim-subnet-address-prefix/fail.json",
+        "file:///lsp-test/azuredeploy.json",
+        "json",
+        "apim-subnet-address-prefix",
+    );
+    assert!(fixed.contains("\"addressPrefix\": \"10.20.1.0/24\","));
 }

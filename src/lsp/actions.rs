@@ -1,7 +1,7 @@
 //! Code actions (suppressions, and quick fixes when a diagnostic carries one) and hover text.
 
 use super::documents::{Document, Lang};
-use super::{convert, docs_url, Published};
+use super::{convert, docs_url, Fix, Published};
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, Hover, HoverContents,
     MarkupContent, MarkupKind, Position, Range, TextEdit, Uri, WorkspaceEdit,
@@ -17,9 +17,14 @@ const MAX_SCAN_LINES: usize = 100_000;
 const MAX_CANDIDATES: usize = 64;
 
 /// The code actions for a range of a document, given its current diagnostics.
+///
+/// Quick fixes are offered only when `published` was computed for the document's current version
+/// (their edits are byte-exact), for the diagnostics of the request's context (matched by range
+/// and code) or, when the context names none, for those overlapping the range.
 pub fn code_actions(
     doc: &Document,
     published: &[Published],
+    published_version: Option<i32>,
     params: &CodeActionParams,
 ) -> Vec<CodeActionOrCommand> {
     if let Some(only) = &params.context.only {
@@ -44,14 +49,11 @@ pub fn code_actions(
         .iter()
         .filter(|p| convert::overlaps(p.lsp.range, params.range))
     {
-        if let Some(fix) = &p.fix {
-            actions.push(action(
-                fix.title.clone(),
-                &doc.uri,
-                fix.edits.clone(),
-                p,
-                true,
-            ));
+        if published_version == Some(doc.version) && asked_for(p, &params.context.diagnostics) {
+            let preferred = p.fixes.len() == 1;
+            for fix in &p.fixes {
+                actions.push(fix_action(fix, p, preferred));
+            }
         }
         let Some(code) = code_of(&p.lsp) else {
             continue;
@@ -118,6 +120,34 @@ fn code_of(d: &lsp_types::Diagnostic) -> Option<String> {
         Some(lsp_types::NumberOrString::String(s)) => Some(s.clone()),
         Some(lsp_types::NumberOrString::Number(n)) => Some(n.to_string()),
         None => None,
+    }
+}
+
+/// Whether the request's context names `p` (same range and code), or names no diagnostic at all.
+fn asked_for(p: &Published, context: &[lsp_types::Diagnostic]) -> bool {
+    context.is_empty()
+        || context
+            .iter()
+            .any(|d| d.range == p.lsp.range && d.code == p.lsp.code)
+}
+
+// `WorkspaceEdit.changes` is keyed by `Uri`, whose parsed form caches in cells; never mutated here.
+#[allow(clippy::mutable_key_type)]
+fn fix_action(fix: &Fix, p: &Published, preferred: bool) -> CodeAction {
+    let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+    for (uri, edit) in &fix.edits {
+        changes.entry(uri.clone()).or_default().push(edit.clone());
+    }
+    CodeAction {
+        title: fix.title.clone(),
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![p.lsp.clone()]),
+        edit: Some(WorkspaceEdit {
+            changes: Some(changes),
+            ..WorkspaceEdit::default()
+        }),
+        is_preferred: preferred.then_some(true),
+        ..CodeAction::default()
     }
 }
 

@@ -80,13 +80,14 @@ pub fn run(connection: lsp_server::Connection, options: ServerOptions) -> anyhow
 pub(crate) struct Published {
     pub lsp: lsp_types::Diagnostic,
     pub help: Option<String>,
-    /// A quick fix, when the diagnostic carries one.
-    pub fix: Option<Fix>,
+    /// The quick fixes the diagnostic carries.
+    pub fixes: Vec<Fix>,
 }
 
-/// A quick fix: edits to the document a diagnostic is in.
+/// A quick fix: edits to the document a diagnostic is in, or to the files it is about (a module).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Fix {
     pub title: String,
-    pub edits: Vec<lsp_types::TextEdit>,
+    /// Each edit with the document it applies to.
+    pub edits: Vec<(lsp_types::Uri, lsp_types::TextEdit)>,
 }

@@ -375,7 +375,8 @@ impl Server {
                             .map(|d| {
                                 let published =
                                     d.published.as_ref().map_or(&[][..], |(_, l)| l.as_slice());
-                                actions::code_actions(&d.doc, published, &params)
+                                let version = d.published.as_ref().map(|(v, _)| *v);
+                                actions::code_actions(&d.doc, published, version, &params)
                             })
                             .unwrap_or_default();
                         Response::new_ok(r.id, list)

@@ -129,9 +129,7 @@ pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn) -> Outcome {
                             message: "reported here".to_string(),
                         },
                     );
-                    let mut p = publish(&moved, at, &report, snapshot);
-                    p.fix = None;
-                    Some((i, p))
+                    Some((i, publish(&moved, at, &report, snapshot)))
                 }),
             };
             if let Some((i, p)) = published {
@@ -203,14 +201,30 @@ fn publish(d: &Diagnostic, file: &SourceFile, report: &Report, snapshot: &Snapsh
             data: None,
         },
         help: d.help.clone(),
-        fix: fix_for(d, file),
+        fixes: d
+            .fixes
+            .iter()
+            .filter_map(|f| fix_for(f, report, snapshot))
+            .collect(),
     }
 }
 
-/// Hook for quick fixes: the pipeline's diagnostics carry none yet.
-fn fix_for(d: &Diagnostic, file: &SourceFile) -> Option<Fix> {
-    let _ = (d, file);
-    None
+/// The LSP form of a quick fix; `None` when one of its files has no URI.
+fn fix_for(fix: &crate::diagnostic::Fix, report: &Report, snapshot: &Snapshot) -> Option<Fix> {
+    let edits = fix
+        .edits
+        .iter()
+        .map(|e| {
+            let file = report.sources.get(e.span.file)?;
+            let uri = uri_for(&file.path, snapshot)?;
+            let edit = lsp_types::TextEdit::new(convert::span_range(file, e.span), e.text.clone());
+            Some((uri, edit))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    (!edits.is_empty()).then(|| Fix {
+        title: fix.title.clone(),
+        edits,
+    })
 }
 
 fn severity(s: Severity) -> DiagnosticSeverity {

@@ -1,0 +1,1169 @@
+//! Quick fixes: edits that resolve a diagnostic, computed from the resource graph when the change
+//! is unambiguous.
+//!
+//! A fix only edits text the diagnostic's resource declares literally: every span it needs must be
+//! known, lie inside the declaration, and read as expected (a string literal, a property name).
+//! Values that come from parameters, variables, loops or modules that are instantiated more than
+//! once get no fix.
+
+use crate::analysis::Report;
+use crate::diagnostic::{Diagnostic, Edit, Fix};
+use crate::graph::{EdgeKind, Resource, ResourceGraph, ResourceIdx};
+use crate::model::Language;
+use crate::source::{SourceFile, Span};
+use crate::value::Value;
+
+const APIM: &str = "Microsoft.ApiManagement/service";
+const SUBNET: &str = "Microsoft.Network/virtualNetworks/subnets";
+const SERVER_FARMS: &str = "Microsoft.Web/serverFarms";
+const HOSTING_ENVIRONMENTS: &str = "Microsoft.Web/hostingEnvironments";
+
+/// Attaches fixes to the diagnostics of `report` that have an unambiguous one.
+pub fn attach(report: &mut Report) {
+    let found: Vec<Vec<Fix>> = report
+        .diagnostics
+        .iter()
+        .map(|d| fixes_for(report, d))
+        .collect();
+    for (d, fixes) in report.diagnostics.iter_mut().zip(found) {
+        d.fixes = fixes;
+    }
+}
+
+/// The fixes for one diagnostic (none when the fix would be a guess).
+pub fn fixes_for(report: &Report, d: &Diagnostic) -> Vec<Fix> {
+    let fix = match d.code.as_str() {
+        "apim-subnet-delegation" => Target::of(report, d).and_then(|t| t.delegation_fix()),
+        "apim-subnet-address-prefix" => Target::of(report, d).and_then(|t| t.address_prefix_fix()),
+        _ => None,
+    };
+    fix.into_iter().collect()
+}
+
+/// The subnet delegation an API Management networking mode needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delegation {
+    /// Classic injection (Developer, Premium): no delegation.
+    Nothing,
+    /// Exactly this service.
+    To(&'static str),
+}
+
+/// The delegation `apim`'s mode needs; `None` when its SKU or network type is not known or not
+/// one that injects or integrates into a subnet.
+fn needed_delegation(apim: &Resource) -> Option<Delegation> {
+    let sku = apim
+        .body
+        .pointer("sku.name")?
+        .as_str()?
+        .to_ascii_lowercase();
+    let network = apim
+        .body
+        .pointer("properties.virtualNetworkType")?
+        .as_str()?
+        .to_ascii_lowercase();
+    match (sku.as_str(), network.as_str()) {
+        ("developer" | "premium", "external" | "internal") => Some(Delegation::Nothing),
+        ("standardv2" | "premiumv2", "external") => Some(Delegation::To(SERVER_FARMS)),
+        ("premiumv2", "internal") => Some(Delegation::To(HOSTING_ENVIRONMENTS)),
+        _ => None,
+    }
+}
+
+/// The text syntax of the file a fix edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Syntax {
+    Bicep,
+    Json,
+}
+
+/// The subnet a diagnostic is about, the API Management instances using it, and its file.
+struct Target<'a> {
+    subnet: &'a Resource,
+    apims: Vec<&'a Resource>,
+    file: &'a SourceFile,
+    syntax: Syntax,
+}
+
+impl<'a> Target<'a> {
+    /// The subnet whose declaration holds the diagnostic, linked from the diagnostic's API
+    /// Management instance. `None` unless exactly one graph resource has that declaration (a loop
+    /// or a module used twice shares the text).
+    fn of(report: &'a Report, d: &Diagnostic) -> Option<Target<'a>> {
+        let named = d.resource.as_ref()?;
+        if !named.type_name.eq_ignore_ascii_case(APIM) {
+            return None;
+        }
+        let graph = &report.graph;
+        let mut subnets =
+            graph.resources.iter().enumerate().filter(|(_, r)| {
+                r.type_name.eq_ignore_ascii_case(SUBNET) && inside(d.span, r.span)
+            });
+        let (idx, subnet) = subnets.next()?;
+        if subnets.next().is_some()
+            || graph
+                .resources
+                .iter()
+                .filter(|r| r.span == subnet.span)
+                .count()
+                != 1
+        {
+            return None;
+        }
+        let apims = users(graph, idx);
+        let reported = apims.iter().any(|a| {
+            a.name == named.name && a.symbol == named.symbol && a.type_name == named.type_name
+        });
+        if !reported {
+            return None;
+        }
+        let file = report.sources.get(subnet.span.file)?;
+        let syntax = match crate::analysis::language_of(&file.path, &file.text)? {
+            Language::Bicep => Syntax::Bicep,
+            Language::ArmTemplate => Syntax::Json,
+            Language::BicepParams | Language::ArmParameters => return None,
+        };
+        Some(Target {
+            subnet,
+            apims,
+            file,
+            syntax,
+        })
+    }
+
+    /// The delegation every API Management instance using the subnet needs, if they agree.
+    fn needed(&self) -> Option<Delegation> {
+        let mut needs = self.apims.iter().map(|a| needed_delegation(a));
+        let first = needs.next()??;
+        needs.all(|n| n == Some(first)).then_some(first)
+    }
+
+    /// The subnet's `properties` object.
+    fn properties(&self) -> Option<&'a Value> {
+        let p = self.subnet.body.get("properties")?;
+        p.as_object().map(|_| p)
+    }
+
+    /// The span of `v` when it is in the subnet's declaration.
+    fn local(&self, v: &Value) -> Option<Span> {
+        v.span.filter(|s| inside(*s, self.subnet.span))
+    }
+
+    fn text(&self) -> &str {
+        &self.file.text
+    }
+
+    fn subnet_name(&self) -> &str {
+        self.subnet
+            .name
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.subnet.name)
+    }
+
+    /// A string literal in the file's syntax.
+    fn quote(&self, s: &str) -> String {
+        match self.syntax {
+            Syntax::Bicep => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+            Syntax::Json => serde_json::Value::String(s.to_string()).to_string(),
+        }
+    }
+
+    /// A property name in the file's syntax.
+    fn key(&self, name: &str) -> String {
+        match self.syntax {
+            Syntax::Bicep => name.to_string(),
+            Syntax::Json => format!("\"{name}\""),
+        }
+    }
+
+    fn eol(&self) -> &'static str {
+        if self.text().contains("\r\n") {
+            "\r\n"
+        } else {
+            "\n"
+        }
+    }
+
+    /// `apim-subnet-delegation`: replace a wrong service name, add the missing delegation, or
+    /// remove the delegations classic injection doesn't allow.
+    fn delegation_fix(&self) -> Option<Fix> {
+        let needed = self.needed()?;
+        let properties = self.properties()?;
+        let delegations = properties.get("delegations");
+        match (needed, delegations) {
+            (Delegation::To(service), Some(list)) => {
+                let items = list.as_array()?;
+                match items {
+                    [] => self.replace_empty_delegations(properties, list, service),
+                    [only] => self.replace_service_name(only, service),
+                    _ => None,
+                }
+            }
+            (Delegation::To(service), None) => self.add_delegations(properties, service),
+            (Delegation::Nothing, Some(list)) => {
+                if list.as_array()?.is_empty() {
+                    return None;
+                }
+                let edits = self.remove_property(list, "delegations")?;
+                Some(Fix {
+                    title: format!(
+                        "Remove the delegations of subnet '{}' (classic injection)",
+                        self.subnet_name()
+                    ),
+                    edits,
+                })
+            }
+            (Delegation::Nothing, None) => None,
+        }
+    }
+
+    fn delegate_title(&self, service: &str) -> String {
+        format!("Delegate subnet '{}' to {service}", self.subnet_name())
+    }
+
+    /// The one delegation names another service: name the right one.
+    fn replace_service_name(&self, delegation: &Value, service: &str) -> Option<Fix> {
+        let name = delegation.pointer("properties.serviceName")?;
+        let current = name.as_str()?;
+        if current.eq_ignore_ascii_case(service) {
+            return None;
+        }
+        let span = self.local(name)?;
+        if self.file.slice(span) != self.quote(current) {
+            return None;
+        }
+        Some(Fix {
+            title: self.delegate_title(service),
+            edits: vec![Edit {
+                span,
+                text: self.quote(service),
+            }],
+        })
+    }
+
+    /// `delegations: []`: fill it in.
+    fn replace_empty_delegations(
+        &self,
+        properties: &Value,
+        list: &Value,
+        service: &str,
+    ) -> Option<Fix> {
+        let span = self.local(list)?;
+        let literal = self.file.slice(span);
+        if !(literal.starts_with('[')
+            && literal.ends_with(']')
+            && only_trivia(literal.get(1..literal.len().checked_sub(1)?)?))
+        {
+            return None;
+        }
+        let line = self.file.line_index(span.start);
+        let indent = indentation(self.file.line_text(line));
+        let unit = self.layout(properties)?.unit;
+        Some(Fix {
+            title: self.delegate_title(service),
+            edits: vec![Edit {
+                span,
+                text: self.delegations_array(service, indent, unit),
+            }],
+        })
+    }
+
+    /// No `delegations`: add the property as the last one of `properties`.
+    fn add_delegations(&self, properties: &Value, service: &str) -> Option<Fix> {
+        let (_, last) = properties.as_object()?.last()?;
+        let Layout {
+            span,
+            close_line_start,
+            indent,
+            unit,
+        } = self.layout(properties)?;
+        let text = self.text();
+        let eol = self.eol();
+        let mut edits = Vec::new();
+        if self.syntax == Syntax::Json {
+            // The last member needs a comma unless it has one.
+            let trivia_after = |end: usize| {
+                text.get(end..close_line_start as usize)
+                    .is_some_and(only_trivia)
+            };
+            // Where its value ends; for a value from elsewhere or an expression inside a string
+            // (`"[parameters('p')]"`), where the text before the closing brace's line ends, if no
+            // comment is there.
+            let scanned = || {
+                let before = text.get(span.start as usize..close_line_start as usize)?;
+                let before = before.trim_end();
+                let last_line = before.rsplit('\n').next()?;
+                if last_line.contains("//") || last_line.contains("*/") {
+                    return None;
+                }
+                Some(span.start as usize + before.len())
+            };
+            let last_end = self
+                .local(last)
+                .map(|s| s.end as usize)
+                .filter(|end| trivia_after(*end))
+                .or_else(scanned)
+                .filter(|end| trivia_after(*end))?;
+            let rest = text.get(last_end..close_line_start as usize)?;
+            if !rest.trim_start().starts_with(',') {
+                edits.push(Edit {
+                    span: Span::new(span.file, last_end, last_end),
+                    text: ",".into(),
+                });
+            }
+        }
+        let insert = format!(
+            "{indent}{}: {}{eol}",
+            self.key("delegations"),
+            self.delegations_array(service, indent, unit)
+        );
+        let at = close_line_start as usize;
+        edits.push(Edit {
+            span: Span::new(span.file, at, at),
+            text: insert,
+        });
+        Some(Fix {
+            title: self.delegate_title(service),
+            edits,
+        })
+    }
+
+    /// How the object literal `object` (in the subnet's declaration) is laid out: members on
+    /// their own lines, the closing brace alone on its line.
+    fn layout(&self, object: &Value) -> Option<Layout<'a>> {
+        let span = self.local(object)?;
+        let text: &'a str = &self.file.text;
+        let literal = self.file.slice(span);
+        if !literal.starts_with('{') || !literal.ends_with('}') {
+            return None;
+        }
+        let close = span.end.checked_sub(1)?;
+        let close_line = self.file.line_index(close);
+        let close_line_start = self.file.line_start(close_line);
+        let before_close = text.get(close_line_start as usize..close as usize)?;
+        if !before_close.chars().all(|c| c == ' ' || c == '\t') {
+            return None;
+        }
+        // The members' indentation: that of the first line after the opening brace.
+        let open_line = self.file.line_index(span.start);
+        let after_open = text.get(span.start as usize + 1..)?;
+        let first_member =
+            span.start as usize + 1 + (after_open.len() - after_open.trim_start().len());
+        let member_line = self.file.line_index(u32::try_from(first_member).ok()?);
+        if member_line == open_line || member_line >= close_line {
+            return None;
+        }
+        let line_start = self.file.line_start(member_line) as usize;
+        let line = text.get(line_start..)?;
+        let indent = line.get(..line.len() - line.trim_start_matches([' ', '\t']).len())?;
+        let unit = indent
+            .strip_prefix(before_close)
+            .filter(|u| !u.is_empty())?;
+        Some(Layout {
+            span,
+            close_line_start,
+            indent,
+            unit,
+        })
+    }
+
+    /// A `delegations` array with one delegation to `service`, starting at `[`, its closing
+    /// bracket at `indent`.
+    fn delegations_array(&self, service: &str, indent: &str, unit: &str) -> String {
+        let eol = self.eol();
+        let i1 = format!("{indent}{unit}");
+        let i2 = format!("{i1}{unit}");
+        let i3 = format!("{i2}{unit}");
+        let name = self.quote(&service.replace('/', "."));
+        let service = self.quote(service);
+        match self.syntax {
+            Syntax::Bicep => format!(
+                "[{eol}{i1}{{{eol}{i2}name: {name}{eol}{i2}properties: {{{eol}{i3}serviceName: {service}{eol}{i2}}}{eol}{i1}}}{eol}{indent}]"
+            ),
+            Syntax::Json => format!(
+                "[{eol}{i1}{{{eol}{i2}\"name\": {name},{eol}{i2}\"properties\": {{{eol}{i3}\"serviceName\": {service}{eol}{i2}}}{eol}{i1}}}{eol}{indent}]"
+            ),
+        }
+    }
+
+    /// The start of the property name written before `value` (`name: value`, `"name": value`).
+    fn key_start(&self, value: Span, name: &str) -> Option<usize> {
+        let text = self.text();
+        let before = text
+            .get(..value.start as usize)?
+            .trim_end_matches([' ', '\t']);
+        let before = before.strip_suffix(':')?.trim_end_matches([' ', '\t']);
+        let key = match self.syntax {
+            Syntax::Bicep if before.ends_with('\'') => format!("'{name}'"),
+            Syntax::Bicep => name.to_string(),
+            Syntax::Json => format!("\"{name}\""),
+        };
+        let start = before.len().checked_sub(key.len())?;
+        let written = before.get(start..)?;
+        if !written.eq_ignore_ascii_case(&key) {
+            return None;
+        }
+        // A whole name, not the end of a longer one.
+        let previous = before.get(..start)?.chars().next_back();
+        if previous.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
+            return None;
+        }
+        (start >= self.subnet.span.start as usize).then_some(start)
+    }
+
+    /// Edits removing the property whose value is `value`, when it takes whole lines.
+    fn remove_property(&self, value: &Value, name: &str) -> Option<Vec<Edit>> {
+        let span = self.local(value)?;
+        let text = self.text();
+        let file = span.file;
+        let key = self.key_start(span, name)?;
+        let key_line = self.file.line_index(u32::try_from(key).ok()?);
+        let line_start = self.file.line_start(key_line) as usize;
+        if !text
+            .get(line_start..key)?
+            .chars()
+            .all(|c| c == ' ' || c == '\t')
+        {
+            return None;
+        }
+        // After the value: an optional comma (JSON), a comment, the end of the line.
+        let end_line = self.file.line_index(span.end);
+        let next_line_start = self.file.line_start(end_line + 1) as usize;
+        let rest = text.get(span.end as usize..next_line_start)?;
+        let mut after = rest.trim_start_matches([' ', '\t']);
+        let mut comma = false;
+        if self.syntax == Syntax::Json {
+            if let Some(r) = after.strip_prefix(',') {
+                comma = true;
+                after = r.trim_start_matches([' ', '\t']);
+            }
+        }
+        let line_ends = after.is_empty()
+            || after.starts_with('\n')
+            || after.starts_with("\r\n")
+            || after.starts_with("//");
+        if !line_ends {
+            return None;
+        }
+        let mut edits = Vec::new();
+        if self.syntax == Syntax::Json && !comma {
+            // The last member: the comma before it goes too, unless it is the only one.
+            let before = text.get(..line_start)?.trim_end();
+            if before.ends_with(',') {
+                let at = before.len() - 1;
+                if at < self.subnet.span.start as usize {
+                    return None;
+                }
+                edits.push(Edit {
+                    span: Span::new(file, at, at + 1),
+                    text: String::new(),
+                });
+            } else if !before.ends_with('{') {
+                return None;
+            }
+        }
+        edits.push(Edit {
+            span: Span::new(file, line_start, next_line_start),
+            text: String::new(),
+        });
+        Some(edits)
+    }
+
+    /// `apim-subnet-address-prefix`: `addressPrefixes` with one entry becomes `addressPrefix`.
+    fn address_prefix_fix(&self) -> Option<Fix> {
+        if self.needed()? != Delegation::To(HOSTING_ENVIRONMENTS) {
+            return None;
+        }
+        let properties = self.properties()?;
+        if properties.get("addressPrefix").is_some() {
+            return None;
+        }
+        let list = properties.get("addressPrefixes")?;
+        let [entry] = list.as_array()? else {
+            return None;
+        };
+        let list_span = self.local(list)?;
+        let text = self.text();
+        let alone = |entry: Span| {
+            let open = text.get(list_span.start as usize..entry.start as usize)?;
+            let close = text.get(entry.end as usize..list_span.end as usize)?;
+            let open = open.strip_prefix('[')?;
+            let close = close.strip_suffix(']')?;
+            (only_trivia(open) && only_trivia(close)).then_some(entry)
+        };
+        // The entry's own text, else (an ARM expression in a string, whose value span is the
+        // expression) the one string literal in the brackets.
+        let entry_span = self
+            .local(entry)
+            .filter(|s| inside(*s, list_span))
+            .and_then(alone)
+            .or_else(|| self.string_literal_in(list_span).and_then(alone))?;
+        let key = self.key_start(list_span, "addressPrefixes")?;
+        let entry_text = self.file.slice(entry_span);
+        Some(Fix {
+            title: format!(
+                "Replace addressPrefixes with addressPrefix {entry_text} on subnet '{}'",
+                self.subnet_name()
+            ),
+            edits: vec![Edit {
+                span: Span::new(list_span.file, key, list_span.end as usize),
+                text: format!("{}: {entry_text}", self.key("addressPrefix")),
+            }],
+        })
+    }
+}
+
+impl Target<'_> {
+    /// The first string literal (without Bicep interpolation) after the opening bracket of
+    /// `list`, skipping whitespace and comments.
+    fn string_literal_in(&self, list: Span) -> Option<Span> {
+        let text = self.file.slice(list);
+        let mut at = 1usize;
+        loop {
+            let rest = text.get(at..)?;
+            let trimmed = rest.trim_start();
+            at += rest.len() - trimmed.len();
+            if let Some(comment) = trimmed.strip_prefix("//") {
+                at += 2 + comment.find('\n')?;
+            } else if let Some(comment) = trimmed.strip_prefix("/*") {
+                at += 2 + comment.find("*/")? + 2;
+            } else {
+                break;
+            }
+        }
+        let quote = match self.syntax {
+            Syntax::Bicep => '\'',
+            Syntax::Json => '"',
+        };
+        let body = text.get(at..)?.strip_prefix(quote)?;
+        let mut escaped = false;
+        let end = body.char_indices().find_map(|(i, c)| {
+            let closes = c == quote && !escaped;
+            escaped = c == '\\' && !escaped;
+            closes.then_some(i)
+        })?;
+        let literal = body.get(..end)?;
+        if self.syntax == Syntax::Bicep && literal.contains("${") {
+            return None;
+        }
+        let start = list.start as usize + at;
+        Some(Span::new(list.file, start, start + end + 2))
+    }
+}
+
+/// Where an object literal's members go.
+struct Layout<'a> {
+    span: Span,
+    /// Where the line of the closing brace starts.
+    close_line_start: u32,
+    /// The members' indentation.
+    indent: &'a str,
+    /// One level of indentation.
+    unit: &'a str,
+}
+
+/// The API Management instances whose subnet reference links to `subnet`.
+fn users(graph: &ResourceGraph, subnet: ResourceIdx) -> Vec<&Resource> {
+    let mut out: Vec<(ResourceIdx, &Resource)> = graph
+        .edges_to(subnet)
+        .filter(|e| {
+            e.kind == EdgeKind::Reference
+                && e.path.to_ascii_lowercase().ends_with("subnetresourceid")
+        })
+        .filter_map(|e| Some((e.from, graph.resources.get(e.from)?)))
+        .filter(|(_, r)| r.type_name.eq_ignore_ascii_case(APIM))
+        .collect();
+    out.sort_by_key(|(i, _)| *i);
+    out.dedup_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Whether `inner` lies within `outer` (same file).
+fn inside(inner: Span, outer: Span) -> bool {
+    inner.file == outer.file && inner.start >= outer.start && inner.end <= outer.end
+}
+
+/// The leading spaces and tabs of a line.
+fn indentation(line: &str) -> &str {
+    let trimmed = line.trim_start_matches([' ', '\t']);
+    line.get(..line.len() - trimmed.len()).unwrap_or("")
+}
+
+/// Whether `s` holds only whitespace, commas and comments.
+fn only_trivia(s: &str) -> bool {
+    let mut rest = s;
+    // Each round removes at least one character.
+    while !rest.is_empty() {
+        let trimmed = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
+        if let Some(comment) = trimmed.strip_prefix("//") {
+            rest = comment.split_once('\n').map_or("", |(_, r)| r);
+        } else if let Some(comment) = trimmed.strip_prefix("/*") {
+            match comment.split_once("*/") {
+                Some((_, r)) => rest = r,
+                None => return false,
+            }
+        } else {
+            return trimmed.is_empty();
+        }
+    }
+    true
+}
+
+/// A file rewritten by [`fixed_files`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixedFile {
+    pub path: std::path::PathBuf,
+    /// The text the analysis read.
+    pub before: std::sync::Arc<str>,
+    /// The text with the fixes applied.
+    pub after: String,
+    /// How many diagnostics the fixes resolve.
+    pub fixed: usize,
+}
+
+/// The files of `report` with the fixes of its diagnostics applied: for each diagnostic its only
+/// fix, skipped when it edits the same text as one taken before.
+pub fn fixed_files(report: &Report) -> Vec<FixedFile> {
+    let mut by_file: std::collections::BTreeMap<crate::source::FileId, (Vec<&Edit>, usize)> =
+        std::collections::BTreeMap::new();
+    for d in &report.diagnostics {
+        let [fix] = d.fixes.as_slice() else {
+            continue;
+        };
+        let Some(first) = fix.edits.first() else {
+            continue;
+        };
+        let file = first.span.file;
+        if fix.edits.iter().any(|e| e.span.file != file) {
+            continue;
+        }
+        let (taken, count) = by_file.entry(file).or_default();
+        // Edits that overlap, or insert at the same place, conflict.
+        let overlaps = fix.edits.iter().any(|e| {
+            taken.iter().any(|t| {
+                (e.span.start < t.span.end && t.span.start < e.span.end)
+                    || e.span.start == t.span.start
+            })
+        });
+        if overlaps {
+            continue;
+        }
+        taken.extend(fix.edits.iter());
+        *count += 1;
+    }
+    by_file
+        .into_iter()
+        .filter_map(|(id, (edits, fixed))| {
+            let file = report.sources.get(id)?;
+            let edits: Vec<Edit> = edits.into_iter().cloned().collect();
+            let after = apply(&file.text, &edits)?;
+            Some(FixedFile {
+                path: file.path.clone(),
+                before: file.text.clone(),
+                after,
+                fixed,
+            })
+        })
+        .collect()
+}
+
+/// `text` with `edits` applied (their spans in `text`'s file, not overlapping).
+pub fn apply(text: &str, edits: &[Edit]) -> Option<String> {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.span.start, e.span.end));
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0usize;
+    for e in sorted {
+        let (start, end) = (e.span.start as usize, e.span.end as usize);
+        if start < at || end < start {
+            return None;
+        }
+        out.push_str(text.get(at..start)?);
+        out.push_str(&e.text);
+        at = end;
+    }
+    out.push_str(text.get(at..)?);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::analysis::{check, Disk, Input, Options};
+
+    fn analyse(path: &str, text: &str) -> Report {
+        let input = Input {
+            path: path.into(),
+            text: text.into(),
+        };
+        check(&[input], &Disk, &Options::default())
+    }
+
+    /// The one fix of the one `code` diagnostic of `text`.
+    fn the_fix(path: &str, text: &str, code: &str) -> Option<Fix> {
+        let report = analyse(path, text);
+        let found: Vec<&Diagnostic> = report
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == code)
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "one {code} expected in {path}: {:#?}",
+            report.diagnostics
+        );
+        let d = found.first().unwrap();
+        assert!(d.fixes.len() <= 1, "{:#?}", d.fixes);
+        d.fixes.first().cloned()
+    }
+
+    /// Applies the fix of the `code` diagnostic, checks the text it gives and that the analysis
+    /// of that text no longer reports `code`.
+    fn check_fix(path: &str, text: &str, code: &str, expected: &str) -> Fix {
+        let fix =
+            the_fix(path, text, code).unwrap_or_else(|| panic!("no fix for {code} in {path}"));
+        let fixed = apply(text, &fix.edits).expect("edits apply");
+        assert_eq!(fixed, expected, "fixed text of {path}");
+        let again = analyse(path, &fixed);
+        let left: Vec<&Diagnostic> = again
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == code)
+            .collect();
+        assert!(
+            left.is_empty(),
+            "{code} still reported after the fix: {left:#?}"
+        );
+        fix
+    }
+
+    fn fixture(path: &str) -> String {
+        std::fs::read_to_string(format!(
+            "{}/fixtures/policies/{path}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    fn replace_once(text: &str, from: &str, to: &str) -> String {
+        assert_eq!(text.matches(from).count(), 1, "`{from}` once in the text");
+        text.replacen(from, to, 1)
+    }
+
+    #[test]
+    fn wrong_service_name_is_replaced_in_bicep_and_json() {
+        let text = fixture("apim-subnet-delegation/fail.bicep");
+        let expected = replace_once(
+            &text,
+            "serviceName: 'Microsoft.Web/serverFarms'",
+            "serviceName: 'Microsoft.Web/hostingEnvironments'",
+        );
+        let fix = check_fix("fail.bicep", &text, "apim-subnet-delegation", &expected);
+        assert_eq!(
+            fix.title,
+            "Delegate subnet 'snet-apim' to Microsoft.Web/hostingEnvironments"
+        );
+
+        let text = fixture("apim-subnet-delegation/fail.json");
+        let expected = replace_once(
+            &text,
+            "\"serviceName\": \"Microsoft.Web/serverFarms\"",
+            "\"serviceName\": \"Microsoft.Web/hostingEnvironments\"",
+        );
+        check_fix("fail.json", &text, "apim-subnet-delegation", &expected);
+    }
+
+    #[test]
+    fn address_prefixes_with_one_entry_become_address_prefix() {
+        let text = fixture("apim-subnet-address-prefix/fail.bicep");
+        let expected = replace_once(
+            &text,
+            "addressPrefixes: [ // expect: apim-subnet-address-prefix\n      '10.20.1.0/24'\n    ]",
+            "addressPrefix: '10.20.1.0/24'",
+        );
+        check_fix("fail.bicep", &text, "apim-subnet-address-prefix", &expected);
+
+        let text = fixture("apim-subnet-address-prefix/fail.json");
+        let expected = replace_once(
+            &text,
+            "\"addressPrefixes\": [ // expect: apim-subnet-address-prefix\n          \"10.20.1.0/24\"\n        ]",
+            "\"addressPrefix\": \"10.20.1.0/24\"",
+        );
+        check_fix("fail.json", &text, "apim-subnet-address-prefix", &expected);
+    }
+
+    #[test]
+    fn an_address_prefix_expression_is_kept() {
+        let text = fixture("apim-subnet-address-prefix/fail.json");
+        let text = replace_once(
+            &text,
+            "\"addressPrefixes\": [ // expect: apim-subnet-address-prefix\n          \"10.20.1.0/24\"",
+            "\"addressPrefixes\": [ /* one */\n          \"[parameters('prefix')]\"",
+        );
+        let text = replace_once(
+            &text,
+            "\"apimName\": {",
+            "\"prefix\": {\"type\": \"string\", \"defaultValue\": \"10.20.1.0/24\"},\n    \"apimName\": {",
+        );
+        let expected = replace_once(
+            &text,
+            "\"addressPrefixes\": [ /* one */\n          \"[parameters('prefix')]\"\n        ]",
+            "\"addressPrefix\": \"[parameters('prefix')]\"",
+        );
+        check_fix("fail.json", &text, "apim-subnet-address-prefix", &expected);
+    }
+
+    #[test]
+    fn two_address_prefixes_get_no_fix() {
+        let text = fixture("apim-subnet-address-prefix/fail.bicep").replace(
+            "      '10.20.1.0/24'\n",
+            "      '10.20.1.0/24'\n      '10.20.2.0/24'\n",
+        );
+        assert!(the_fix("fail.bicep", &text, "apim-subnet-address-prefix").is_none());
+    }
+
+    /// A Bicep template: API Management `sku`/`network` in a subnet with `subnet` properties.
+    fn bicep(sku: &str, network: &str, subnet: &str) -> String {
+        format!(
+            "param location string = 'westeurope'
+
+var delegatedTo = 'Microsoft.Web/serverFarms'
+
+resource vnet 'Microsoft.Network/virtualNetworks@2023-09-01' = {{
+  name: 'vnet'
+  location: location
+  properties: {{
+    addressSpace: {{
+      addressPrefixes: [
+        '10.0.0.0/16'
+      ]
+    }}
+  }}
+}}
+
+resource subnet 'Microsoft.Network/virtualNetworks/subnets@2023-09-01' = {{
+  parent: vnet
+  name: 'snet-apim'
+  properties: {{
+{subnet}
+  }}
+}}
+
+resource apim 'Microsoft.ApiManagement/service@2024-05-01' = {{
+  name: 'apim'
+  location: location
+  sku: {{
+    name: '{sku}'
+    capacity: 1
+  }}
+  properties: {{
+    publisherEmail: 'api@contoso.com'
+    publisherName: 'Contoso'
+    virtualNetworkType: '{network}'
+    virtualNetworkConfiguration: {{
+      subnetResourceId: subnet.id
+    }}
+  }}
+}}
+"
+        )
+    }
+
+    /// An ARM template like [`bicep`], with `subnet` the JSON members of the subnet's properties.
+    fn json(sku: &str, network: &str, subnet: &str) -> String {
+        format!(
+            r#"{{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "resources": [
+    {{
+      "type": "Microsoft.Network/virtualNetworks",
+      "apiVersion": "2023-09-01",
+      "name": "vnet",
+      "location": "westeurope",
+      "properties": {{
+        "addressSpace": {{
+          "addressPrefixes": [
+            "10.0.0.0/16"
+          ]
+        }}
+      }}
+    }},
+    {{
+      "type": "Microsoft.Network/virtualNetworks/subnets",
+      "apiVersion": "2023-09-01",
+      "name": "vnet/snet-apim",
+      "dependsOn": [
+        "[resourceId('Microsoft.Network/virtualNetworks', 'vnet')]"
+      ],
+      "properties": {{
+{subnet}
+      }}
+    }},
+    {{
+      "type": "Microsoft.ApiManagement/service",
+      "apiVersion": "2024-05-01",
+      "name": "apim",
+      "location": "westeurope",
+      "sku": {{
+        "name": "{sku}",
+        "capacity": 1
+      }},
+      "properties": {{
+        "publisherEmail": "api@contoso.com",
+        "publisherName": "Contoso",
+        "virtualNetworkType": "{network}",
+        "virtualNetworkConfiguration": {{
+          "subnetResourceId": "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'snet-apim')]"
+        }}
+      }}
+    }}
+  ]
+}}
+"#
+        )
+    }
+
+    const BICEP_FARMS: &str = "    delegations: [
+      {
+        name: 'Microsoft.Web.serverFarms'
+        properties: {
+          serviceName: 'Microsoft.Web/serverFarms'
+        }
+      }
+    ]";
+
+    const JSON_FARMS: &str = r#"        "delegations": [
+          {
+            "name": "Microsoft.Web.serverFarms",
+            "properties": {
+              "serviceName": "Microsoft.Web/serverFarms"
+            }
+          }
+        ]"#;
+
+    #[test]
+    fn a_missing_delegation_is_added_in_bicep() {
+        let subnet = "    addressPrefix: '10.0.1.0/24' // the /24";
+        let text = bicep("StandardV2", "External", subnet);
+        let expected = bicep(
+            "StandardV2",
+            "External",
+            &format!("{subnet}\n{BICEP_FARMS}"),
+        );
+        let fix = check_fix("main.bicep", &text, "apim-subnet-delegation", &expected);
+        assert_eq!(
+            fix.title,
+            "Delegate subnet 'snet-apim' to Microsoft.Web/serverFarms"
+        );
+
+        // Tabs and CRLF are kept.
+        let text = text.replace("\n", "\r\n").replace("  ", "\t");
+        let expected = expected.replace("\n", "\r\n").replace("  ", "\t");
+        check_fix("main.bicep", &text, "apim-subnet-delegation", &expected);
+    }
+
+    #[test]
+    fn a_missing_delegation_is_added_in_json() {
+        let subnet = r#"        "addressPrefix": "10.0.1.0/24""#;
+        let text = json("PremiumV2", "External", subnet);
+        let expected = json("PremiumV2", "External", &format!("{subnet},\n{JSON_FARMS}"));
+        check_fix(
+            "azuredeploy.json",
+            &text,
+            "apim-subnet-delegation",
+            &expected,
+        );
+        // The last value is an expression: the comma goes after its string.
+        let param = r#"        "addressPrefix": "[parameters('prefix')]""#;
+        let with_param = |subnet: &str| {
+            json("PremiumV2", "External", subnet).replace(
+                "\"resources\": [",
+                "\"parameters\": {\"prefix\": {\"type\": \"string\", \"defaultValue\": \"10.0.1.0/24\"}},\n  \"resources\": [",
+            )
+        };
+        let expected = with_param(&format!("{param},\n{JSON_FARMS}"));
+        check_fix(
+            "azuredeploy.json",
+            &with_param(param),
+            "apim-subnet-delegation",
+            &expected,
+        );
+        // A trailing comma already there stays.
+        let text = json("PremiumV2", "External", &format!("{subnet}, // note"));
+        let expected = json(
+            "PremiumV2",
+            "External",
+            &format!("{subnet}, // note\n{JSON_FARMS}"),
+        );
+        check_fix(
+            "azuredeploy.json",
+            &text,
+            "apim-subnet-delegation",
+            &expected,
+        );
+    }
+
+    #[test]
+    fn an_empty_delegation_list_is_filled() {
+        let subnet = "    addressPrefix: '10.0.1.0/24'\n    delegations: []";
+        let text = bicep("StandardV2", "External", subnet);
+        let expected = bicep(
+            "StandardV2",
+            "External",
+            &format!("    addressPrefix: '10.0.1.0/24'\n{BICEP_FARMS}"),
+        );
+        check_fix("main.bicep", &text, "apim-subnet-delegation", &expected);
+    }
+
+    #[test]
+    fn classic_injection_loses_its_delegations() {
+        let prefix = "    addressPrefix: '10.0.1.0/24'";
+        let text = bicep("Premium", "External", &format!("{prefix}\n{BICEP_FARMS}"));
+        let expected = bicep("Premium", "External", prefix);
+        let fix = check_fix("main.bicep", &text, "apim-subnet-delegation", &expected);
+        assert_eq!(
+            fix.title,
+            "Remove the delegations of subnet 'snet-apim' (classic injection)"
+        );
+        // In the middle of the properties.
+        let text = bicep("Developer", "Internal", &format!("{BICEP_FARMS}\n{prefix}"));
+        check_fix(
+            "main.bicep",
+            &text,
+            "apim-subnet-delegation",
+            &bicep("Developer", "Internal", prefix),
+        );
+
+        // JSON, last member: the comma before it goes too.
+        let prefix = r#"        "addressPrefix": "10.0.1.0/24""#;
+        let text = json("Premium", "Internal", &format!("{prefix},\n{JSON_FARMS}"));
+        check_fix(
+            "azuredeploy.json",
+            &text,
+            "apim-subnet-delegation",
+            &json("Premium", "Internal", prefix),
+        );
+        // JSON, first member: its own comma goes.
+        let text = json("Premium", "Internal", &format!("{JSON_FARMS},\n{prefix}"));
+        check_fix(
+            "azuredeploy.json",
+            &text,
+            "apim-subnet-delegation",
+            &json("Premium", "Internal", prefix),
+        );
+    }
+
+    #[test]
+    fn values_not_written_in_the_subnet_get_no_fix() {
+        // The service name comes from a variable: changing the variable could change other uses.
+        let subnet = BICEP_FARMS.replace("'Microsoft.Web/serverFarms'", "delegatedTo");
+        let text = bicep(
+            "PremiumV2",
+            "Internal",
+            &format!("    addressPrefix: '10.0.1.0/24'\n{subnet}"),
+        );
+        assert!(the_fix("main.bicep", &text, "apim-subnet-delegation").is_none());
+        // Two delegations: which one to keep is a guess.
+        let two = BICEP_FARMS.replace("    ]", "      {\n        name: 'b'\n        properties: {\n          serviceName: 'Microsoft.Sql/managedInstances'\n        }\n      }\n    ]");
+        let text = bicep(
+            "StandardV2",
+            "External",
+            &format!("    addressPrefix: '10.0.1.0/24'\n{two}"),
+        );
+        assert!(the_fix("main.bicep", &text, "apim-subnet-delegation").is_none());
+    }
+
+    #[test]
+    fn inline_subnets_are_fixed_and_loops_are_not() {
+        let template = |subnet: &str, apim_subnet: &str| {
+            format!(
+                "resource vnet 'Microsoft.Network/virtualNetworks@2023-09-01' = {{
+  name: 'vnet'
+  location: 'westeurope'
+  properties: {{
+    addressSpace: {{
+      addressPrefixes: [
+        '10.0.0.0/16'
+      ]
+    }}
+    subnets: [
+{subnet}
+    ]
+  }}
+}}
+
+resource apim 'Microsoft.ApiManagement/service@2024-05-01' = {{
+  name: 'apim'
+  location: 'westeurope'
+  sku: {{
+    name: 'StandardV2'
+    capacity: 1
+  }}
+  properties: {{
+    publisherEmail: 'api@contoso.com'
+    publisherName: 'Contoso'
+    virtualNetworkType: 'External'
+    virtualNetworkConfiguration: {{
+      subnetResourceId: {apim_subnet}
+    }}
+  }}
+}}
+"
+            )
+        };
+        let inline = |extra: &str| {
+            format!(
+                "      {{
+        name: 'snet-apim'
+        properties: {{
+          addressPrefix: '10.0.1.0/24'{extra}
+        }}
+      }}"
+            )
+        };
+        let farms = BICEP_FARMS
+            .lines()
+            .map(|l| format!("\n      {l}"))
+            .collect::<String>();
+        let id = "resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'snet-apim')";
+        let text = template(&inline(""), id);
+        let expected = template(&inline(&farms), id);
+        check_fix("main.bicep", &text, "apim-subnet-delegation", &expected);
+
+        // A subnet declared once for several loop elements: the text is shared, no fix.
+        let looped = "resource subnets 'Microsoft.Network/virtualNetworks/subnets@2023-09-01' = [for i in range(0, 2): {
+  parent: vnet
+  name: 'snet-${i}'
+  properties: {
+    addressPrefix: '10.0.${i}.0/24'
+  }
+}]
+";
+        let text = format!("{}{looped}", template("", "subnets[0].id"));
+        assert!(the_fix("main.bicep", &text, "apim-subnet-delegation").is_none());
+    }
+
+    #[test]
+    fn apply_refuses_overlapping_edits() {
+        let e = |s: usize, e: usize, t: &str| Edit {
+            span: Span::new(crate::source::FileId(0), s, e),
+            text: t.into(),
+        };
+        assert_eq!(
+            apply("abcdef", &[e(4, 5, "E"), e(0, 1, "A")]).as_deref(),
+            Some("AbcdEf")
+        );
+        assert_eq!(apply("abcdef", &[e(0, 3, ""), e(2, 4, "")]), None);
+    }
+
+    #[test]
+    fn only_trivia_accepts_whitespace_commas_and_comments() {
+        assert!(only_trivia(" ,\n // x\n /* y */ "));
+        assert!(!only_trivia(" 'a' "));
+        assert!(!only_trivia("/* open"));
+    }
+}

@@ -1,0 +1,78 @@
+//! `azaudit check --fix`: the built binary applies the unambiguous quick fixes, and only when asked.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn azaudit(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_azaudit"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
+/// A fresh folder with the two fixtures, outside the repository.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("azaudit-cli-fix-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (from, to) in [
+        ("apim-subnet-delegation/fail.bicep", "delegation.bicep"),
+        ("apim-subnet-address-prefix/fail.json", "prefix.json"),
+    ] {
+        std::fs::copy(format!("{ROOT}/fixtures/policies/{from}"), dir.join(to)).unwrap();
+    }
+    dir
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn check_fix_writes_the_fixes_and_reports_what_is_left() {
+    let dir = scratch("apply");
+    let before = (read(&dir, "delegation.bicep"), read(&dir, "prefix.json"));
+
+    // Without --fix nothing is written.
+    let o = azaudit(&dir, &["check", "."]);
+    let out = text(&o);
+    assert!(out.contains("apim-subnet-delegation"), "{out}");
+    assert!(out.contains("apim-subnet-address-prefix"), "{out}");
+    assert_eq!(
+        (read(&dir, "delegation.bicep"), read(&dir, "prefix.json")),
+        before
+    );
+
+    let o = azaudit(&dir, &["check", "--fix", "."]);
+    let out = text(&o);
+    assert!(out.contains("fixed 1 diagnostic in"), "{out}");
+    assert!(!out.contains("apim-subnet-delegation"), "{out}");
+    assert!(!out.contains("apim-subnet-address-prefix"), "{out}");
+    assert!(read(&dir, "delegation.bicep")
+        .contains("serviceName: 'Microsoft.Web/hostingEnvironments' // expect"));
+    assert!(read(&dir, "prefix.json").contains("\"addressPrefix\": \"10.20.1.0/24\","));
+
+    // Nothing left to fix: a second run writes nothing.
+    let after = (read(&dir, "delegation.bicep"), read(&dir, "prefix.json"));
+    let o = azaudit(&dir, &["check", "--fix", "."]);
+    assert!(!text(&o).contains("fixed"), "{}", text(&o));
+    assert_eq!(
+        (read(&dir, "delegation.bicep"), read(&dir, "prefix.json")),
+        after
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
