@@ -946,8 +946,17 @@ pub fn depends_on(r: &Reason) -> String {
 
 /// Applies an operator to a field or value (`None` when missing or null) and the right side.
 pub fn apply(op: Op, lhs: Option<&Value>, rhs: &Value) -> Tri {
-    // A property the template sets exists, whatever its (possibly unknown) value.
-    if op == Op::Exists && !rhs.is_unknown() {
+    // A property the template sets exists, whatever its value: a parameter without a value or a
+    // deployment-filled string is still there. (Other unknowns may stand for a whole object, such
+    // as an `existing` resource's properties, where the property may or may not be.)
+    let set_by_template = lhs.is_none_or(|l| {
+        !l.is_unknown()
+            || matches!(
+                l.unknown_reason(),
+                Some(Reason::Symbolic { .. } | Reason::Parameter { .. })
+            )
+    });
+    if op == Op::Exists && !rhs.is_unknown() && set_by_template {
         let want = match &rhs.kind {
             Kind::Bool(b) => *b,
             Kind::String(s) => s.eq_ignore_ascii_case("true"),
