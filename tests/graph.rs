@@ -152,3 +152,123 @@ fn apim_links_to_its_subnet_and_the_subnet_to_its_nsg() {
         );
     }
 }
+
+fn shared() -> Option<std::path::PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("skipped: ../shared is absent");
+        None
+    }
+}
+
+fn analyse_dir(dir: &Path) -> Report {
+    let mut inputs = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(text) = std::fs::read_to_string(&p) {
+                if azaudit::analysis::language_of(&p, &text).is_some() {
+                    inputs.push(Input {
+                        path: p,
+                        text: text.into(),
+                    });
+                }
+            }
+        }
+    }
+    inputs.sort_by(|a, b| a.path.cmp(&b.path));
+    check(&inputs, &Disk, &Options::default())
+}
+
+/// Every API Management instance of the scenarios links to its subnet, and every subnet that
+/// declares a network security group links to it.
+#[test]
+fn scenarios_link_api_management_to_subnets_and_subnets_to_nsgs() {
+    let Some(shared) = shared() else {
+        return;
+    };
+    let cases = shared.join("scenarios/cases");
+    let mut instances = 0;
+    for case in std::fs::read_dir(&cases).unwrap().flatten() {
+        let report = analyse_dir(&case.path());
+        let g = &report.graph;
+        for (i, r) in g.resources.iter().enumerate() {
+            let has_subnet_id = r
+                .body
+                .pointer("properties.virtualNetworkConfiguration.subnetResourceId")
+                .is_some_and(|v| v.as_text().is_some());
+            if r.type_name == "Microsoft.ApiManagement/service" && has_subnet_id {
+                instances += 1;
+                let to_subnet = g.edges_from(i).any(|e| {
+                    e.path == "properties.virtualNetworkConfiguration.subnetResourceId"
+                        && g.resources[e.to].type_name
+                            == "Microsoft.Network/virtualNetworks/subnets"
+                });
+                assert!(
+                    to_subnet,
+                    "{}: '{}' is not linked to its subnet",
+                    case.path().display(),
+                    r.name
+                );
+            }
+            if r.type_name == "Microsoft.Network/virtualNetworks/subnets"
+                && r.body
+                    .pointer("properties.networkSecurityGroup.id")
+                    .is_some()
+            {
+                let to_nsg = g.edges_from(i).any(|e| {
+                    e.path == "properties.networkSecurityGroup.id"
+                        && g.resources[e.to].type_name == "Microsoft.Network/networkSecurityGroups"
+                });
+                assert!(
+                    to_nsg,
+                    "{}: subnet '{}' is not linked to its NSG",
+                    case.path().display(),
+                    r.name
+                );
+            }
+        }
+    }
+    assert!(
+        instances >= 4,
+        "only {instances} instances with a subnet in the scenarios"
+    );
+}
+
+/// The whole corpus goes through the graph builder: no panic, no hang; prints what it found.
+#[test]
+fn corpus_builds_graphs() {
+    let Some(shared) = shared() else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    let report = analyse_dir(&shared.join("corpus"));
+    let syntax = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "syntax-error")
+        .count();
+    let files_with_errors: std::collections::BTreeSet<_> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "syntax-error")
+        .map(|d| d.span.file)
+        .collect();
+    eprintln!(
+        "corpus: {} files, {} resources, {} edges, {} unresolved references, {} syntax errors in {} files, {:.1} s",
+        report.files,
+        report.graph.resources.len(),
+        report.graph.edges.len(),
+        report.graph.unresolved.len(),
+        syntax,
+        files_with_errors.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(report.files > 7000);
+    assert!(report.graph.resources.len() > 15000);
+}
