@@ -235,8 +235,9 @@ fn non_null_safe_access_coalesce_spread_from_end() {
 fn lambdas_and_user_defined_functions() {
     let (_text, t) = fixture("lambdas.bicep");
     let names: Vec<&str> = t.functions.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(names, ["greet", "subnetNameOf", "pair"]);
-    assert_eq!(t.functions[2].params, ["a", "b"]);
+    assert_eq!(names, ["greet", "subnetNameOf", "skuOf", "pair"]);
+    assert_eq!(t.functions[2].params, ["sku"]);
+    assert_eq!(t.functions[3].params, ["a", "b"]);
     assert!(matches!(
         &var(&t, "doubled").kind,
         ExprKind::Call { name, args, .. } if name == "map"
@@ -277,6 +278,7 @@ fn lambdas_and_user_defined_functions() {
     );
     known(&values, "teamSizes", json!({"red": 2, "blue": 1}));
     known(&values, "greeting", json!("hello world"));
+    known(&values, "skuName", json!("Standard_LRS"));
     known(&values, "subnetName", json!("snet-apim"));
     let ev = Evaluator::new(&t, HashMap::new(), Deployment::default());
     assert_eq!(
@@ -404,7 +406,7 @@ fn the_pre_pass_records_each_construct() {
                 Rewrite::NullableType,
             ],
         ),
-        ("lambdas.bicep", false, &[]),
+        ("lambdas.bicep", false, &[Rewrite::ResourceDerivedType]),
         (
             "strings.bicep",
             false,

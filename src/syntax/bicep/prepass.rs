@@ -225,6 +225,8 @@ pub fn prepare_with(src: &str, params_file: bool, skip: &[Rewrite]) -> Prepared 
     let mut in_string = false;
     let mut line_start = true;
     let mut pending = Pending::None;
+    // In a `func` statement (its parameter and return types are not rewritten as a whole).
+    let mut in_func = false;
     let len = bytes.len();
     let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
     // A byte order mark is not part of the first line.
@@ -407,9 +409,26 @@ pub fn prepare_with(src: &str, params_file: bool, skip: &[Rewrite]) -> Prepared 
                 }
                 let word = src.get(ws..i).unwrap_or("");
                 finish_pending(&mut pending, ws, bytes, &mut out, &mut p);
+                in_func = word == "func";
                 pending = start_statement(word, ws, i, bytes, params_file, &mut out, &mut p);
                 if let Pending::Type { start, .. } = pending {
                     i = start;
+                }
+            }
+            b'r' if in_func && (i == 0 || !is_ident_byte(at(i - 1))) => {
+                match resource_type_end(bytes, i) {
+                    Some(end) if out.allow(Rewrite::ResourceDerivedType) => {
+                        // `resourceInput<'t@v'>.a.b` as a parameter or return type → `object`.
+                        let start = if i >= 4 && bytes.get(i - 4..i) == Some(b"sys.") {
+                            i - 4
+                        } else {
+                            i
+                        };
+                        out.blank(start, end);
+                        out.put(start, b"object");
+                        i = end;
+                    }
+                    _ => i += 1,
                 }
             }
             _ => i += 1,
@@ -420,6 +439,60 @@ pub fn prepare_with(src: &str, params_file: bool, skip: &[Rewrite]) -> Prepared 
     p.text = String::from_utf8(out.bytes)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     p
+}
+
+/// The end of a resource-derived type starting at `i` (`resourceInput<'t@v'>`, `resourceOutput<…>`,
+/// with a `.name` / `[*]` path after it), or `None` if none starts there.
+fn resource_type_end(bytes: &[u8], i: usize) -> Option<usize> {
+    let at = |k: usize| bytes.get(k).copied().unwrap_or(0);
+    let word_end = [&b"resourceInput"[..], &b"resourceOutput"[..]]
+        .into_iter()
+        .find(|w| bytes.get(i..i + w.len()) == Some(*w))
+        .map(|w| i + w.len())?;
+    let mut j = word_end;
+    while matches!(at(j), b' ' | b'\t') {
+        j += 1;
+    }
+    if at(j) != b'<' {
+        return None;
+    }
+    // To the `>`, skipping strings, comments and line breaks; bounded by the text.
+    j += 1;
+    loop {
+        match at(j) {
+            0 => return None,
+            b'>' => break,
+            b'\'' => {
+                j += 1;
+                while !matches!(at(j), 0 | b'\'' | b'\n') {
+                    j += 1;
+                }
+            }
+            b'/' if at(j + 1) == b'*' => {
+                j += 2;
+                while at(j) != 0 && !(at(j) == b'*' && at(j + 1) == b'/') {
+                    j += 1;
+                }
+                j += 1;
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    j += 1;
+    // `.name`, `[*]` path.
+    loop {
+        if at(j) == b'.' && (at(j + 1).is_ascii_alphabetic() || at(j + 1) == b'_') {
+            j += 1;
+            while is_ident_byte(at(j)) {
+                j += 1;
+            }
+        } else if at(j) == b'[' && at(j + 1) == b'*' && at(j + 2) == b']' {
+            j += 3;
+        } else {
+            return Some(j);
+        }
+    }
 }
 
 /// Whether the line after the line break at `nl` continues the statement (it starts with `|`, `?`,
