@@ -3,7 +3,7 @@
 //! module call recovered, and the service's networking properties evaluate from the parameters a
 //! test passes. Skips when ../shared is absent.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a test binary
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)] // a test binary
 
 use azaudit::eval::{Deployment, Evaluator};
 use azaudit::expr::ExprKind;
