@@ -802,7 +802,13 @@ impl<'a> Lowerer<'a> {
             "boolean" => ExprKind::Bool(self.src(node) == "true"),
             "null" => ExprKind::Null,
             "string" => return self.string(node, d),
-            "array" => self.array(node, d),
+            "array" => {
+                let target = self.callees.borrow_mut().remove(&node.start_byte());
+                match target {
+                    Some(target) => return self.split_index(target, node, d),
+                    None => self.array(node, d),
+                }
+            }
             "object" => {
                 let mut ignored = Vec::new();
                 ExprKind::Object(self.object_members(node, d, &mut ignored))
@@ -874,14 +880,29 @@ impl<'a> Lowerer<'a> {
                 }
             };
             let next = kids.get(k).copied();
-            // `f(x)` read as two items `f` and `(x)` (the grammar allows items without commas).
+            // `f(x)` read as two items `f` and `(x)`, `a[0]` as `a` and `[0]` (the grammar allows
+            // items without commas): the second item, or its leftmost part, applies to the first.
             if let Some(n) = next {
-                if matches!(c.kind(), "identifier" | "member_expression")
-                    && n.start_byte() == c.end_byte()
-                    && self.text.get(n.start_byte()..n.start_byte() + 1) == Some("(")
-                {
-                    let callee = self.expr(c, d);
-                    self.callees.borrow_mut().insert(n.start_byte(), callee);
+                let opener = self.text.get(n.start_byte()..n.start_byte() + 1);
+                let callee =
+                    matches!(c.kind(), "identifier" | "member_expression") && opener == Some("(");
+                let indexed = matches!(
+                    c.kind(),
+                    "identifier"
+                        | "member_expression"
+                        | "subscript_expression"
+                        | "call_expression"
+                        | "resource_expression"
+                        | "parenthesized_expression"
+                ) && opener == Some("[")
+                    && leftmost(n).is_some_and(|l| {
+                        l.kind() == "array"
+                            && l.start_byte() == n.start_byte()
+                            && named_children(l).len() == 1
+                    });
+                if n.start_byte() == c.end_byte() && (callee || indexed) {
+                    let target = self.expr(c, d);
+                    self.callees.borrow_mut().insert(n.start_byte(), target);
                     let mut e = self.expr(n, d);
                     self.callees.borrow_mut().remove(&n.start_byte());
                     e.span = Span::new(self.file, c.start_byte(), n.end_byte());
@@ -916,6 +937,21 @@ impl<'a> Lowerer<'a> {
             items.push(wrap(self.expr(c, d)));
         }
         ExprKind::Array(items)
+    }
+
+    /// `target[i]` where the grammar read `[i]` as an array item of its own (see [`Self::array`]).
+    fn split_index(&self, target: Expr, node: Node, d: usize) -> Expr {
+        let span = Span::new(self.file, target.span.start as usize, node.end_byte());
+        let kind = match named_children(node).as_slice() {
+            [index] => ExprKind::Index {
+                target: Box::new(target),
+                index: Box::new(self.expr(*index, d)),
+                safe: self.prepared.safe_index.contains(&node.start_byte()),
+                from_end: self.prepared.from_end.contains(&node.start_byte()),
+            },
+            _ => ExprKind::Error("expected one index".to_string()),
+        };
+        Expr::new(kind, span)
     }
 
     fn parenthesized(&self, node: Node, d: usize) -> Expr {
@@ -1032,7 +1068,8 @@ impl<'a> Lowerer<'a> {
             .find(|c| c.kind() == "[" && !c.is_named())
             .map(|c| c.start_byte());
         let index = self.expr(index, d);
-        let safe = has_token(node, "?");
+        let safe =
+            has_token(node, "?") || lbracket.is_some_and(|b| self.prepared.safe_index.contains(&b));
         let from_end = lbracket.is_some_and(|b| self.prepared.from_end.contains(&b));
         self.postfix(self.expr(obj, d), node.end_byte(), 0, &mut |target| {
             ExprKind::Index {
@@ -1306,6 +1343,26 @@ fn call_from_callee(callee: Expr, mut args: Vec<Expr>) -> ExprKind {
         },
         _ => ExprKind::Error("expected a function name".to_string()),
     }
+}
+
+/// The leftmost innermost node of a postfix chain (`[0].a[1]` → `[0]`), bounded in depth.
+fn leftmost(node: Node) -> Option<Node> {
+    let mut n = node;
+    for _ in 0..MAX_DEPTH {
+        if !matches!(
+            n.kind(),
+            "member_expression"
+                | "subscript_expression"
+                | "call_expression"
+                | "resource_expression"
+        ) {
+            return Some(n);
+        }
+        n = n
+            .child_by_field_name("object")
+            .or_else(|| n.child_by_field_name("function"))?;
+    }
+    None
 }
 
 /// Binding strength of a binary operator (tree-sitter-bicep's table; higher binds tighter).

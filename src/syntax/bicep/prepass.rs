@@ -14,10 +14,14 @@ pub enum Rewrite {
     SlashInString,
     /// `/`, `#` inside a `'''...'''` string: → `x`.
     SlashInMultiline,
-    /// `$'''...'''` (interpolated multi-line string): `$` blanked.
+    /// `$'''...'''`, `$$'''...'''` (interpolated multi-line string): the `$`s blanked.
     InterpolatedMultiline,
+    /// `'` inside a `'''...'''` string (`''''abc''''`): → `x`.
+    QuoteInMultiline,
     /// `[^i]` (index from the end): `^` blanked.
     FromEnd,
+    /// `[?i]` (safe index; the grammar loses it in arrays written one item per line): `?` blanked.
+    SafeIndex,
     /// `...x` in an object: → `*: x`.
     ObjectSpread,
     /// `...x` in an array: `...` blanked.
@@ -53,11 +57,13 @@ pub enum Rewrite {
 
 impl Rewrite {
     /// Every kind, in declaration order.
-    pub const ALL: [Rewrite; 19] = [
+    pub const ALL: [Rewrite; 21] = [
         Rewrite::SlashInString,
         Rewrite::SlashInMultiline,
         Rewrite::InterpolatedMultiline,
+        Rewrite::QuoteInMultiline,
         Rewrite::FromEnd,
+        Rewrite::SafeIndex,
         Rewrite::ObjectSpread,
         Rewrite::ArraySpread,
         Rewrite::NonNull,
@@ -81,7 +87,9 @@ impl Rewrite {
             Rewrite::SlashInString => "`//` in string",
             Rewrite::SlashInMultiline => "`//`, `#` in '''string'''",
             Rewrite::InterpolatedMultiline => "$'''string'''",
+            Rewrite::QuoteInMultiline => "'''' quotes in '''string'''",
             Rewrite::FromEnd => "index from end [^i]",
+            Rewrite::SafeIndex => "safe index [?i]",
             Rewrite::ObjectSpread => "object spread ...",
             Rewrite::ArraySpread => "array spread ...",
             Rewrite::NonNull => "non-null x!",
@@ -126,6 +134,8 @@ pub struct Prepared {
     pub spreads: BTreeMap<usize, usize>,
     /// Offsets of `[` whose index is written `[^i]` / `[?^i]`.
     pub from_end: BTreeSet<usize>,
+    /// Offsets of `[` whose index is written `[?i]` (the `?` blanked).
+    pub safe_index: BTreeSet<usize>,
     /// Offsets of postfix non-null `!` that were blanked.
     pub bangs: BTreeSet<usize>,
     /// `#` directive lines in code.
@@ -291,20 +301,36 @@ pub fn prepare_with(src: &str, params_file: bool, skip: &[Rewrite]) -> Prepared 
             i += 2;
             continue;
         }
-        if c == b'$' && at(i + 1) == b'\'' && at(i + 2) == b'\'' && at(i + 3) == b'\'' {
-            // `$'''...'''` (interpolated multi-line string): parsed as a plain multi-line string.
-            if out.allow(Rewrite::InterpolatedMultiline) {
-                out.put(i, b" ");
+        if c == b'$' {
+            // `$'''...'''`, `$$'''...'''` (interpolated multi-line string): parsed as a plain
+            // multi-line string.
+            let mut j = i;
+            while at(j) == b'$' {
+                j += 1;
             }
-            i += 1;
-            continue;
+            if at(j) == b'\'' && at(j + 1) == b'\'' && at(j + 2) == b'\'' {
+                if out.allow(Rewrite::InterpolatedMultiline) {
+                    out.blank(i, j);
+                }
+                i = j;
+                continue;
+            }
         }
         if c == b'\'' && at(i + 1) == b'\'' && at(i + 2) == b'\'' {
             i += 3;
-            while i < len && !(at(i) == b'\'' && at(i + 1) == b'\'' && at(i + 2) == b'\'') {
+            // The string ends with the last three quotes of the first run of three or more.
+            while i < len
+                && !(at(i) == b'\''
+                    && at(i + 1) == b'\''
+                    && at(i + 2) == b'\''
+                    && at(i + 3) != b'\'')
+            {
                 // As in single-line strings: no comments inside (values come from the original).
                 let comment = at(i) == b'#' || (at(i) == b'/' && matches!(at(i + 1), b'/' | b'*'));
                 if comment && out.allow(Rewrite::SlashInMultiline) {
+                    out.put(i, b"x");
+                }
+                if at(i) == b'\'' && out.allow(Rewrite::QuoteInMultiline) {
                     out.put(i, b"x");
                 }
                 i += 1;
@@ -338,6 +364,10 @@ pub fn prepare_with(src: &str, params_file: bool, skip: &[Rewrite]) -> Prepared 
                         j += 1;
                     }
                     if at(j) == b'?' {
+                        if out.allow(Rewrite::SafeIndex) {
+                            out.put(j, b" ");
+                            p.safe_index.insert(i);
+                        }
                         j += 1;
                         while matches!(at(j), b' ' | b'\t') {
                             j += 1;
@@ -352,12 +382,27 @@ pub fn prepare_with(src: &str, params_file: bool, skip: &[Rewrite]) -> Prepared 
                 i += 1;
             }
             b'}' => {
+                if stack.last() == Some(&b'<') {
+                    stack.pop();
+                }
                 if stack.pop() == Some(b'$') {
                     in_string = true;
                 }
                 i += 1;
             }
             b']' | b')' => {
+                if stack.last() == Some(&b'<') {
+                    stack.pop();
+                }
+                stack.pop();
+                i += 1;
+            }
+            // `resourceInput<` … `>` may span lines: track it like a bracket.
+            b'<' if follows_resource_type(bytes, i) => {
+                stack.push(b'<');
+                i += 1;
+            }
+            b'>' if stack.last() == Some(&b'<') => {
                 stack.pop();
                 i += 1;
             }
@@ -439,6 +484,18 @@ pub fn prepare_with(src: &str, params_file: bool, skip: &[Rewrite]) -> Prepared 
     p.text = String::from_utf8(out.bytes)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     p
+}
+
+/// Whether the `<` at `lt` follows `resourceInput` or `resourceOutput` (blanks in between).
+fn follows_resource_type(bytes: &[u8], lt: usize) -> bool {
+    let mut end = lt;
+    while end > 0 && matches!(bytes.get(end - 1), Some(b' ' | b'\t')) {
+        end -= 1;
+    }
+    let before = bytes.get(..end).unwrap_or(&[]);
+    [&b"resourceInput"[..], &b"resourceOutput"[..]]
+        .iter()
+        .any(|w| before.ends_with(w))
 }
 
 /// The end of a resource-derived type starting at `i` (`resourceInput<'t@v'>`, `resourceOutput<…>`,

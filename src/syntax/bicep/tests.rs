@@ -585,6 +585,17 @@ fn shape(e: &Expr) -> String {
             otherwise,
         } => format!("({} ? {} : {})", shape(cond), shape(then), shape(otherwise)),
         ExprKind::Lambda { params, body } => format!("({} => {})", params.join(", "), shape(body)),
+        ExprKind::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|i| match i {
+                    ArrayItem::Item(e) => shape(e),
+                    ArrayItem::Spread(e) => format!("...{}", shape(e)),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         other => format!("{other:?}"),
     }
 }
@@ -621,4 +632,40 @@ fn postfix_operations_bind_tighter_than_operators() {
         assert_eq!(shape(v), want, "{src}");
         assert_eq!(at(&text, v.span), src, "{src}");
     }
+}
+
+#[test]
+fn indexes_in_arrays_written_one_item_per_line() {
+    let text = "var v = [\n  l[0]\n  l[?1].a\n  m.n[^1]\n  f(x)[0]\n  [0]\n]\n";
+    let t = bicep(text);
+    assert!(t.syntax_errors.is_empty(), "{:?}", t.syntax_errors);
+    let ExprKind::Array(items) = &var(&t, "v").kind else {
+        panic!("not an array");
+    };
+    let shapes: Vec<String> = items
+        .iter()
+        .map(|i| match i {
+            ArrayItem::Item(e) | ArrayItem::Spread(e) => shape(e),
+        })
+        .collect();
+    assert_eq!(shapes, ["l[0]", "l[1].a", "m.n[1]", "f(x)[0]", "[0]"]);
+    let flags: Vec<(bool, bool)> = items
+        .iter()
+        .filter_map(|i| match i {
+            ArrayItem::Item(e) => {
+                let mut found = None;
+                e.walk(&mut |x| {
+                    if let ExprKind::Index { safe, from_end, .. } = x.kind {
+                        found.get_or_insert((safe, from_end));
+                    }
+                });
+                found
+            }
+            ArrayItem::Spread(_) => None,
+        })
+        .collect();
+    assert_eq!(
+        flags,
+        [(false, false), (true, false), (false, true), (false, false)]
+    );
 }
