@@ -305,6 +305,7 @@ fn multi_line_strings_and_slashes_in_strings() {
     known(&values, "escaped", json!("it's ${literal}"));
     known(&values, "block", json!("a /* b */ c"));
     known(&values, "extraQuotes", json!("'abc'"));
+    known(&values, "emptyMulti", json!(""));
     let ev = Evaluator::new(&t, HashMap::new(), Deployment::default());
     let settings = t.resources[0].body.property("properties").unwrap();
     let v = ev.eval(settings, &Vec::new(), 0).to_json().unwrap();
@@ -423,6 +424,7 @@ fn the_pre_pass_records_each_construct() {
                 Rewrite::SlashInMultiline,
                 Rewrite::InterpolatedMultiline,
                 Rewrite::QuoteInMultiline,
+                Rewrite::EmptyMultiline,
             ],
         ),
         ("using.bicepparam", true, &[Rewrite::ParamAssignment]),

@@ -18,6 +18,8 @@ pub enum Rewrite {
     InterpolatedMultiline,
     /// `'` inside a `'''...'''` string (`''''abc''''`): → `x`.
     QuoteInMultiline,
+    /// `''''''` (empty multi-line string, a zero-width error for the grammar): → `''    `.
+    EmptyMultiline,
     /// `[^i]` (index from the end): `^` blanked.
     FromEnd,
     /// `[?i]` (safe index; the grammar loses it in arrays written one item per line): `?` blanked.
@@ -57,11 +59,12 @@ pub enum Rewrite {
 
 impl Rewrite {
     /// Every kind, in declaration order.
-    pub const ALL: [Rewrite; 21] = [
+    pub const ALL: [Rewrite; 22] = [
         Rewrite::SlashInString,
         Rewrite::SlashInMultiline,
         Rewrite::InterpolatedMultiline,
         Rewrite::QuoteInMultiline,
+        Rewrite::EmptyMultiline,
         Rewrite::FromEnd,
         Rewrite::SafeIndex,
         Rewrite::ObjectSpread,
@@ -88,6 +91,7 @@ impl Rewrite {
             Rewrite::SlashInMultiline => "`//`, `#` in '''string'''",
             Rewrite::InterpolatedMultiline => "$'''string'''",
             Rewrite::QuoteInMultiline => "'''' quotes in '''string'''",
+            Rewrite::EmptyMultiline => "empty ''''''",
             Rewrite::FromEnd => "index from end [^i]",
             Rewrite::SafeIndex => "safe index [?i]",
             Rewrite::ObjectSpread => "object spread ...",
@@ -317,6 +321,16 @@ pub fn prepare_with(src: &str, params_file: bool, skip: &[Rewrite]) -> Prepared 
             }
         }
         if c == b'\'' && at(i + 1) == b'\'' && at(i + 2) == b'\'' {
+            let empty = at(i + 3) == b'\''
+                && at(i + 4) == b'\''
+                && at(i + 5) == b'\''
+                && at(i + 6) != b'\'';
+            if empty && out.allow(Rewrite::EmptyMultiline) {
+                // An empty single-line string (values come from the original text).
+                out.put(i + 2, b"    ");
+                i += 6;
+                continue;
+            }
             i += 3;
             // The string ends with the last three quotes of the first run of three or more.
             while i < len
