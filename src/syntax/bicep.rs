@@ -3,7 +3,7 @@
 //! tree-sitter-bicep 1.1 lags the language: an offset-preserving pre-pass (module `prepass`) rewrites
 //! what it cannot parse (spreads, `[^i]`, `[?i]`, postfix `!`, rich types, `type`/`import`/
 //! `extension` statements, `$'''` and quote-heavy multi-line strings, `.bicepparam` assignments;
-//! [`Rewrite`] names each kind and [`prepass`] counts them) and the lowering (module `lower`) reads
+//! [`Rewrite`] names each kind and [`prepass()`] counts them) and the lowering (module `lower`) reads
 //! values from the original text. The lowering also undoes the grammar's precedence for postfix
 //! operations (`a && b.c` is read as `(a && b).c`) and rejoins `a` `[0]` split into two array items.
 //! Spans are byte offsets in the original text.
