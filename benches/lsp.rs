@@ -4,12 +4,7 @@
 //! `cargo build --release && cargo bench --bench lsp`. Skips when ../shared is absent.
 
 // A benchmark's report is its standard output; a failure is a failed run.
-#![allow(
-    clippy::print_stdout,
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -100,10 +95,7 @@ fn main() {
     }
     let bin = root.join("target/release/azaudit");
     if !bin.exists() {
-        eprintln!(
-            "lsp bench skipped: build {} first (cargo build --release)",
-            bin.display()
-        );
+        eprintln!("lsp bench skipped: build {} first (cargo build --release)", bin.display());
         return;
     }
     let mut child = Command::new(&bin)
@@ -118,20 +110,16 @@ fn main() {
         stdin: child.stdin.take().unwrap(),
         stdout: BufReader::new(child.stdout.take().unwrap()),
     };
-    s.send(
-        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "capabilities": {}, "initializationOptions": {"azaudit": {"debounceMs": 0}}}}),
-    );
+    s.send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "capabilities": {}, "initializationOptions": {"azaudit": {"debounceMs": 0}}}}));
     while s.recv()["id"] != 1 {}
     s.send(json!({"jsonrpc": "2.0", "method": "initialized", "params": {}}));
 
     // Latency: one-character edits at the end of the largest file (add a space, remove it).
     let text = std::fs::read_to_string(&big).unwrap();
     let uri = format!("file://{}", big.canonicalize().unwrap().display());
-    s.send(
-        json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
-        "uri": uri, "languageId": "bicep", "version": 1, "text": text}}}),
-    );
+    s.send(json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+        "uri": uri, "languageId": "bicep", "version": 1, "text": text}}}));
     s.wait_diagnostics(&uri, 1);
     let last_line = text.lines().count() as u64;
     let mut times = Vec::new();
@@ -142,10 +130,8 @@ fn main() {
             json!({"range": {"start": {"line": last_line, "character": 0}, "end": {"line": last_line, "character": 1}}, "text": ""})
         };
         let started = Instant::now();
-        s.send(
-            json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
-            "textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}}),
-        );
+        s.send(json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+            "textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}}));
         s.wait_diagnostics(&uri, version);
         times.push(started.elapsed().as_secs_f64() * 1000.0);
     }
@@ -170,16 +156,10 @@ fn main() {
         let Ok(text) = std::fs::read_to_string(f) else {
             continue;
         };
-        let language = if f.extension().is_some_and(|x| x == "bicep") {
-            "bicep"
-        } else {
-            "json"
-        };
+        let language = if f.extension().is_some_and(|x| x == "bicep") { "bicep" } else { "json" };
         let uri = format!("file://{}", f.canonicalize().unwrap().display());
-        s.send(
-            json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
-            "uri": uri, "languageId": language, "version": 1, "text": text}}}),
-        );
+        s.send(json!({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": uri, "languageId": language, "version": 1, "text": text}}}));
         opened += 1;
     }
     // Let the server catch up: a request is answered after the notifications before it.
