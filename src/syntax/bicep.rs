@@ -1,17 +1,23 @@
 //! Bicep and `.bicepparam` files, parsed with tree-sitter-bicep, lowered to the template model.
 //!
 //! tree-sitter-bicep 1.1 lags the language: an offset-preserving pre-pass (module `prepass`) rewrites
-//! what it cannot parse (spreads, `[^i]`, postfix `!`, rich types, `.bicepparam` assignments) and
-//! the lowering (module `lower`) reads values from the original text. Spans are byte offsets
-//! in the original text.
+//! what it cannot parse (spreads, `[^i]`, `[?i]`, postfix `!`, rich types, `type`/`import`/
+//! `extension` statements, `$'''` and quote-heavy multi-line strings, `.bicepparam` assignments;
+//! [`Rewrite`] names each kind and [`prepass()`] counts them) and the lowering (module `lower`) reads
+//! values from the original text. The lowering also undoes the grammar's precedence for postfix
+//! operations (`a && b.c` is read as `(a && b).c`) and rejoins `a` `[0]` split into two array items.
+//! Spans are byte offsets in the original text.
 
 mod lower;
 mod prepass;
 mod suppress;
 
+pub use prepass::Rewrite;
+
 use crate::model::{Language, SyntaxError, Template};
 use crate::source::{FileId, Span};
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tree_sitter::{Node, ParseOptions, ParseState, Parser, Tree};
 
@@ -43,6 +49,18 @@ pub fn lower(file: FileId, text: &str, language: Language) -> Template {
     let mut lowerer = lower::Lowerer::new(file, text, &prepared, &next_lines, params_file);
     lowerer.lower_root(tree.root_node(), &mut template);
     template
+}
+
+/// What the pre-pass does to `text`, with the kinds in `skip` switched off: the rewritten text
+/// (same length, byte offsets unchanged) and how many rewrites of each kind it made. For measuring
+/// and testing the pre-pass; [`lower`] runs it with every kind on.
+pub fn prepass(
+    text: &str,
+    params_file: bool,
+    skip: &[Rewrite],
+) -> (String, BTreeMap<Rewrite, usize>) {
+    let p = prepass::prepare_with(text, params_file, skip);
+    (p.text, p.rewrites)
 }
 
 /// Parses `text` with the thread's parser, giving up after `limit`.

@@ -9,7 +9,7 @@ use crate::model::{
 };
 use crate::source::{FileId, Span};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use tree_sitter::Node;
 
 /// Nesting limit for expressions and nested resources.
@@ -26,6 +26,9 @@ pub struct Lowerer<'a> {
     /// Array items the grammar split in two (`subscription().id` read as `subscription` and
     /// `().id`): offset of the `(` → the callee, lowered.
     callees: RefCell<BTreeMap<usize, Expr>>,
+    /// Spans of binary, unary, conditional and lambda expressions written without parentheses
+    /// (see [`Lowerer::postfix`]).
+    bare: RefCell<HashSet<(u32, u32)>>,
 }
 
 /// A resource's type and API version, for composing nested children.
@@ -129,6 +132,7 @@ impl<'a> Lowerer<'a> {
             next_lines,
             params_file,
             callees: RefCell::new(BTreeMap::new()),
+            bare: RefCell::new(HashSet::new()),
         }
     }
 
@@ -798,7 +802,13 @@ impl<'a> Lowerer<'a> {
             "boolean" => ExprKind::Bool(self.src(node) == "true"),
             "null" => ExprKind::Null,
             "string" => return self.string(node, d),
-            "array" => self.array(node, d),
+            "array" => {
+                let target = self.callees.borrow_mut().remove(&node.start_byte());
+                match target {
+                    Some(target) => return self.split_index(target, node, d),
+                    None => self.array(node, d),
+                }
+            }
             "object" => {
                 let mut ignored = Vec::new();
                 ExprKind::Object(self.object_members(node, d, &mut ignored))
@@ -817,10 +827,18 @@ impl<'a> Lowerer<'a> {
             "member_expression" => self.member(node, d),
             "subscript_expression" => self.subscript(node, d),
             "resource_expression" => self.child_access(node, d),
-            "ternary_expression" => self.ternary(node, d),
-            "binary_expression" => self.binary(node, d),
-            "unary_expression" => self.unary(node, d),
-            "lambda_expression" => self.lambda(node, d),
+            "ternary_expression" | "binary_expression" | "unary_expression"
+            | "lambda_expression" => {
+                let kind = match node.kind() {
+                    "ternary_expression" => self.ternary(node, d),
+                    "binary_expression" => self.binary(node, d),
+                    "unary_expression" => self.unary(node, d),
+                    _ => self.lambda(node, d),
+                };
+                let span = self.span(node);
+                self.bare.borrow_mut().insert((span.start, span.end));
+                kind
+            }
             "for_statement" => self.for_expr(node, d),
             "assignment_expression" => ExprKind::Error("unexpected `=`".to_string()),
             "ERROR" => ExprKind::Error(format!("syntax error in `{}`", first_line(self.src(node)))),
@@ -862,14 +880,29 @@ impl<'a> Lowerer<'a> {
                 }
             };
             let next = kids.get(k).copied();
-            // `f(x)` read as two items `f` and `(x)` (the grammar allows items without commas).
+            // `f(x)` read as two items `f` and `(x)`, `a[0]` as `a` and `[0]` (the grammar allows
+            // items without commas): the second item, or its leftmost part, applies to the first.
             if let Some(n) = next {
-                if matches!(c.kind(), "identifier" | "member_expression")
-                    && n.start_byte() == c.end_byte()
-                    && self.text.get(n.start_byte()..n.start_byte() + 1) == Some("(")
-                {
-                    let callee = self.expr(c, d);
-                    self.callees.borrow_mut().insert(n.start_byte(), callee);
+                let opener = self.text.get(n.start_byte()..n.start_byte() + 1);
+                let callee =
+                    matches!(c.kind(), "identifier" | "member_expression") && opener == Some("(");
+                let indexed = matches!(
+                    c.kind(),
+                    "identifier"
+                        | "member_expression"
+                        | "subscript_expression"
+                        | "call_expression"
+                        | "resource_expression"
+                        | "parenthesized_expression"
+                ) && opener == Some("[")
+                    && leftmost(n).is_some_and(|l| {
+                        l.kind() == "array"
+                            && l.start_byte() == n.start_byte()
+                            && named_children(l).len() == 1
+                    });
+                if n.start_byte() == c.end_byte() && (callee || indexed) {
+                    let target = self.expr(c, d);
+                    self.callees.borrow_mut().insert(n.start_byte(), target);
                     let mut e = self.expr(n, d);
                     self.callees.borrow_mut().remove(&n.start_byte());
                     e.span = Span::new(self.file, c.start_byte(), n.end_byte());
@@ -906,6 +939,21 @@ impl<'a> Lowerer<'a> {
         ExprKind::Array(items)
     }
 
+    /// `target[i]` where the grammar read `[i]` as an array item of its own (see [`Self::array`]).
+    fn split_index(&self, target: Expr, node: Node, d: usize) -> Expr {
+        let span = Span::new(self.file, target.span.start as usize, node.end_byte());
+        let kind = match named_children(node).as_slice() {
+            [index] => ExprKind::Index {
+                target: Box::new(target),
+                index: Box::new(self.expr(*index, d)),
+                safe: self.prepared.safe_index.contains(&node.start_byte()),
+                from_end: self.prepared.from_end.contains(&node.start_byte()),
+            },
+            _ => ExprKind::Error("expected one index".to_string()),
+        };
+        Expr::new(kind, span)
+    }
+
     fn parenthesized(&self, node: Node, d: usize) -> Expr {
         let kids = named_children(node);
         let callee = self.callees.borrow_mut().remove(&node.start_byte());
@@ -930,24 +978,82 @@ impl<'a> Lowerer<'a> {
         let Some(obj) = node.child_by_field_name("object") else {
             return ExprKind::Error("expected an expression before `.`".to_string());
         };
-        let mut target = self.expr(obj, d);
-        if has_token(node, "!") {
-            let s = Span::new(
-                self.file,
-                target.span.start as usize,
-                target.span.end as usize + 1,
-            );
-            target = Expr::new(ExprKind::NonNull(Box::new(target)), s);
-        }
+        let bang = has_token(node, "!");
         let name = node
             .child_by_field_name("property")
             .map(|p| self.src(p).to_string())
             .unwrap_or_default();
-        ExprKind::Member {
-            target: Box::new(target),
-            name,
-            safe: has_token(node, ".?"),
+        let safe = has_token(node, ".?");
+        let file = self.file;
+        self.postfix(self.expr(obj, d), node.end_byte(), 0, &mut |mut target| {
+            if bang {
+                let s = Span::new(
+                    file,
+                    target.span.start as usize,
+                    target.span.end as usize + 1,
+                );
+                target = Expr::new(ExprKind::NonNull(Box::new(target)), s);
+            }
+            ExprKind::Member {
+                target: Box::new(target),
+                name: name.clone(),
+                safe,
+            }
+        })
+    }
+
+    /// Applies a postfix operation (`.x`, `[i]`, `::c`, a method call) ending at `end` to `target`.
+    ///
+    /// tree-sitter-bicep 1.1 gives postfix operations the lowest precedence, so `a && b.c` parses
+    /// as `(a && b).c` and `x => x.name` as `(x => x).name`. In Bicep they bind tightest: when the
+    /// target is a binary, unary, conditional or lambda expression written without parentheses,
+    /// the operation moves to its last operand.
+    fn postfix(
+        &self,
+        target: Expr,
+        end: usize,
+        depth: usize,
+        apply: &mut dyn FnMut(Expr) -> ExprKind,
+    ) -> ExprKind {
+        let key = (target.span.start, target.span.end);
+        if depth > MAX_DEPTH || !self.bare.borrow().contains(&key) {
+            return apply(target);
         }
+        // The operation applied to the last operand, spanning from that operand to `end`.
+        let mut sink = |last: Box<Expr>| {
+            let from = last.span.start as usize;
+            let kind = self.postfix(*last, end, depth + 1, apply);
+            Box::new(Expr::new(kind, Span::new(self.file, from, end)))
+        };
+        let kind = match target.kind {
+            ExprKind::Binary { op, lhs, rhs } => ExprKind::Binary {
+                op,
+                lhs,
+                rhs: sink(rhs),
+            },
+            ExprKind::Unary { op, operand } => ExprKind::Unary {
+                op,
+                operand: sink(operand),
+            },
+            ExprKind::Ternary {
+                cond,
+                then,
+                otherwise,
+            } => ExprKind::Ternary {
+                cond,
+                then,
+                otherwise: sink(otherwise),
+            },
+            ExprKind::Lambda { params, body } => ExprKind::Lambda {
+                params,
+                body: sink(body),
+            },
+            other => return apply(Expr::new(other, target.span)),
+        };
+        // The moved expression is itself bare, for the next postfix operation in a chain.
+        let end = u32::try_from(end).unwrap_or(u32::MAX);
+        self.bare.borrow_mut().insert((key.0, end));
+        kind
     }
 
     fn subscript(&self, node: Node, d: usize) -> ExprKind {
@@ -961,12 +1067,18 @@ impl<'a> Lowerer<'a> {
             .into_iter()
             .find(|c| c.kind() == "[" && !c.is_named())
             .map(|c| c.start_byte());
-        ExprKind::Index {
-            target: Box::new(self.expr(obj, d)),
-            index: Box::new(self.expr(index, d)),
-            safe: has_token(node, "?"),
-            from_end: lbracket.is_some_and(|b| self.prepared.from_end.contains(&b)),
-        }
+        let index = self.expr(index, d);
+        let safe =
+            has_token(node, "?") || lbracket.is_some_and(|b| self.prepared.safe_index.contains(&b));
+        let from_end = lbracket.is_some_and(|b| self.prepared.from_end.contains(&b));
+        self.postfix(self.expr(obj, d), node.end_byte(), 0, &mut |target| {
+            ExprKind::Index {
+                target: Box::new(target),
+                index: Box::new(index.clone()),
+                safe,
+                from_end,
+            }
+        })
     }
 
     fn child_access(&self, node: Node, d: usize) -> ExprKind {
@@ -976,10 +1088,13 @@ impl<'a> Lowerer<'a> {
         ) else {
             return ExprKind::Error("expected a resource name after `::`".to_string());
         };
-        ExprKind::ChildAccess {
-            target: Box::new(self.expr(obj, d)),
-            name: self.src(res).to_string(),
-        }
+        let name = self.src(res).to_string();
+        self.postfix(self.expr(obj, d), node.end_byte(), 0, &mut |target| {
+            ExprKind::ChildAccess {
+                target: Box::new(target),
+                name: name.clone(),
+            }
+        })
     }
 
     fn ternary(&self, node: Node, d: usize) -> ExprKind {
@@ -1024,10 +1139,54 @@ impl<'a> Lowerer<'a> {
             "%" => BinaryOp::Mod,
             other => return ExprKind::Error(format!("unsupported operator `{other}`")),
         };
-        ExprKind::Binary {
+        let (lhs, rhs) = (self.expr(l, d), self.expr(r, d));
+        self.binary_of(lhs, op, rhs, node.end_byte(), 0)
+    }
+
+    /// `lhs op rhs` ending at `end`, where `lhs` may be an operator expression a postfix operation
+    /// was moved into (see [`Lowerer::postfix`]): `a && b.c == d` parses as `((a && b).c) == d`,
+    /// which after the move is `(a && b.c) == d`; the tighter `==` goes to the last operand of the
+    /// looser `&&` (and into the body of a lambda or the last branch of a conditional).
+    fn binary_of(&self, lhs: Expr, op: BinaryOp, rhs: Expr, end: usize, depth: usize) -> ExprKind {
+        let plain = |lhs: Expr, rhs: Expr| ExprKind::Binary {
             op,
-            lhs: Box::new(self.expr(l, d)),
-            rhs: Box::new(self.expr(r, d)),
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        };
+        if depth > MAX_DEPTH || !self.bare.borrow().contains(&(lhs.span.start, lhs.span.end)) {
+            return plain(lhs, rhs);
+        }
+        let sink = |last: Box<Expr>| {
+            let from = last.span.start as usize;
+            let kind = self.binary_of(*last, op, rhs.clone(), end, depth + 1);
+            let span = Span::new(self.file, from, end);
+            self.bare.borrow_mut().insert((span.start, span.end));
+            Box::new(Expr::new(kind, span))
+        };
+        match lhs.kind {
+            ExprKind::Binary {
+                op: inner,
+                lhs: a,
+                rhs: b,
+            } if precedence(inner) < precedence(op) => ExprKind::Binary {
+                op: inner,
+                lhs: a,
+                rhs: sink(b),
+            },
+            ExprKind::Ternary {
+                cond,
+                then,
+                otherwise,
+            } => ExprKind::Ternary {
+                cond,
+                then,
+                otherwise: sink(otherwise),
+            },
+            ExprKind::Lambda { params, body } => ExprKind::Lambda {
+                params,
+                body: sink(body),
+            },
+            other => plain(Expr::new(other, lhs.span), rhs),
         }
     }
 
@@ -1109,14 +1268,22 @@ impl<'a> Lowerer<'a> {
                     (Some(o), Some(p)) => {
                         // A method call on an expression (`a::b.listKeys()`): the target becomes
                         // the first argument, as in ARM's `listKeys(resourceId, ...)`.
-                        let target = self.expr(o, depth);
-                        let mut args = vec![target];
-                        args.extend(self.args(node, depth));
-                        return ExprKind::Call {
-                            namespace: None,
-                            name: self.src(p).to_string(),
-                            args,
-                        };
+                        let rest = self.args(node, depth);
+                        let name = self.src(p).to_string();
+                        return self.postfix(
+                            self.expr(o, depth),
+                            node.end_byte(),
+                            0,
+                            &mut |target| {
+                                let mut args = vec![target];
+                                args.extend(rest.iter().cloned());
+                                ExprKind::Call {
+                                    namespace: None,
+                                    name: name.clone(),
+                                    args,
+                                }
+                            },
+                        );
                     }
                     _ => return ExprKind::Error("expected a function name".to_string()),
                 }
@@ -1175,6 +1342,39 @@ fn call_from_callee(callee: Expr, mut args: Vec<Expr>) -> ExprKind {
             }
         },
         _ => ExprKind::Error("expected a function name".to_string()),
+    }
+}
+
+/// The leftmost innermost node of a postfix chain (`[0].a[1]` → `[0]`), bounded in depth.
+fn leftmost(node: Node) -> Option<Node> {
+    let mut n = node;
+    for _ in 0..MAX_DEPTH {
+        if !matches!(
+            n.kind(),
+            "member_expression"
+                | "subscript_expression"
+                | "call_expression"
+                | "resource_expression"
+        ) {
+            return Some(n);
+        }
+        n = n
+            .child_by_field_name("object")
+            .or_else(|| n.child_by_field_name("function"))?;
+    }
+    None
+}
+
+/// Binding strength of a binary operator (tree-sitter-bicep's table; higher binds tighter).
+fn precedence(op: BinaryOp) -> u8 {
+    match op {
+        BinaryOp::Coalesce => 0,
+        BinaryOp::Or => 1,
+        BinaryOp::And => 2,
+        BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::EqInsensitive | BinaryOp::NotEqInsensitive => 6,
+        BinaryOp::Less | BinaryOp::LessEq | BinaryOp::Greater | BinaryOp::GreaterEq => 7,
+        BinaryOp::Add | BinaryOp::Sub => 10,
+        BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => 11,
     }
 }
 

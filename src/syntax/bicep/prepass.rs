@@ -7,6 +7,112 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+/// One kind of rewrite the pre-pass makes, named after the construct it stands in for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rewrite {
+    /// `//` or `/*` inside a `'...'` string (the grammar lexes it as a comment): `/` → `x`.
+    SlashInString,
+    /// `/`, `#` inside a `'''...'''` string: → `x`.
+    SlashInMultiline,
+    /// `$'''...'''`, `$$'''...'''` (interpolated multi-line string): the `$`s blanked.
+    InterpolatedMultiline,
+    /// `'` inside a `'''...'''` string (`''''abc''''`): → `x`.
+    QuoteInMultiline,
+    /// `''''''` (empty multi-line string, a zero-width error for the grammar): → `''    `.
+    EmptyMultiline,
+    /// `[^i]` (index from the end): `^` blanked.
+    FromEnd,
+    /// `[?i]` (safe index; the grammar loses it in arrays written one item per line): `?` blanked.
+    SafeIndex,
+    /// `...x` in an object: → `*: x`.
+    ObjectSpread,
+    /// `...x` in an array: `...` blanked.
+    ArraySpread,
+    /// Postfix non-null `x!`: `!` blanked.
+    NonNull,
+    /// `param`/`output` type `T?` (nullable): → `int`.
+    NullableType,
+    /// `param`/`output` type `resourceInput<'...'>`, `resourceOutput<'...'>`, `resource<'...'>`.
+    ResourceDerivedType,
+    /// Any other `param`/`output` type the grammar lacks (user type names, unions, literals, object
+    /// and array types, `a.b` imported types): → `int`.
+    TypeExpression,
+    /// `var x T = ...` (typed variable): the type blanked.
+    VarType,
+    /// `type` statement blanked.
+    TypeStatement,
+    /// `import` statement blanked.
+    ImportStatement,
+    /// `extension` / `provider` statement blanked.
+    ExtensionStatement,
+    /// `extensionConfig` statement blanked.
+    ExtensionConfigStatement,
+    /// `.bicepparam` `extends` statement blanked.
+    ExtendsStatement,
+    /// `.bicepparam` `using none` blanked.
+    UsingNone,
+    /// `.bicepparam` `using '...' with { ... }`: the `with` part blanked.
+    UsingWith,
+    /// `.bicepparam` `param x = v` → `var   x = v`.
+    ParamAssignment,
+}
+
+impl Rewrite {
+    /// Every kind, in declaration order.
+    pub const ALL: [Rewrite; 22] = [
+        Rewrite::SlashInString,
+        Rewrite::SlashInMultiline,
+        Rewrite::InterpolatedMultiline,
+        Rewrite::QuoteInMultiline,
+        Rewrite::EmptyMultiline,
+        Rewrite::FromEnd,
+        Rewrite::SafeIndex,
+        Rewrite::ObjectSpread,
+        Rewrite::ArraySpread,
+        Rewrite::NonNull,
+        Rewrite::NullableType,
+        Rewrite::ResourceDerivedType,
+        Rewrite::TypeExpression,
+        Rewrite::VarType,
+        Rewrite::TypeStatement,
+        Rewrite::ImportStatement,
+        Rewrite::ExtensionStatement,
+        Rewrite::ExtensionConfigStatement,
+        Rewrite::ExtendsStatement,
+        Rewrite::UsingNone,
+        Rewrite::UsingWith,
+        Rewrite::ParamAssignment,
+    ];
+
+    /// A short name for tables (`object spread`, `nullable type`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Rewrite::SlashInString => "`//` in string",
+            Rewrite::SlashInMultiline => "`//`, `#` in '''string'''",
+            Rewrite::InterpolatedMultiline => "$'''string'''",
+            Rewrite::QuoteInMultiline => "'''' quotes in '''string'''",
+            Rewrite::EmptyMultiline => "empty ''''''",
+            Rewrite::FromEnd => "index from end [^i]",
+            Rewrite::SafeIndex => "safe index [?i]",
+            Rewrite::ObjectSpread => "object spread ...",
+            Rewrite::ArraySpread => "array spread ...",
+            Rewrite::NonNull => "non-null x!",
+            Rewrite::NullableType => "nullable type T?",
+            Rewrite::ResourceDerivedType => "resourceInput<>/resourceOutput<>",
+            Rewrite::TypeExpression => "other rich type",
+            Rewrite::VarType => "typed var",
+            Rewrite::TypeStatement => "type statement",
+            Rewrite::ImportStatement => "import statement",
+            Rewrite::ExtensionStatement => "extension statement",
+            Rewrite::ExtensionConfigStatement => "extensionConfig",
+            Rewrite::ExtendsStatement => "extends",
+            Rewrite::UsingNone => "using none",
+            Rewrite::UsingWith => "using ... with",
+            Rewrite::ParamAssignment => "param assignment",
+        }
+    }
+}
+
 /// A `#...` directive line found in code (not in strings or comments).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Directive {
@@ -32,6 +138,8 @@ pub struct Prepared {
     pub spreads: BTreeMap<usize, usize>,
     /// Offsets of `[` whose index is written `[^i]` / `[?^i]`.
     pub from_end: BTreeSet<usize>,
+    /// Offsets of `[` whose index is written `[?i]` (the `?` blanked).
+    pub safe_index: BTreeSet<usize>,
     /// Offsets of postfix non-null `!` that were blanked.
     pub bangs: BTreeSet<usize>,
     /// `#` directive lines in code.
@@ -44,14 +152,52 @@ pub struct Prepared {
     pub assignments: BTreeSet<usize>,
     /// `using none` was seen (and blanked), at this range.
     pub using_none: Option<(usize, usize)>,
+    /// How many rewrites of each kind were made.
+    pub rewrites: BTreeMap<Rewrite, usize>,
+}
+
+/// The output buffer, with the kinds of rewrite that are switched off and a count of those made.
+struct Out<'s> {
+    bytes: Vec<u8>,
+    skip: &'s [Rewrite],
+    counts: BTreeMap<Rewrite, usize>,
+}
+
+impl Out<'_> {
+    /// Whether `kind` is switched on; counts one rewrite of that kind when it is.
+    fn allow(&mut self, kind: Rewrite) -> bool {
+        if self.skip.contains(&kind) {
+            return false;
+        }
+        *self.counts.entry(kind).or_default() += 1;
+        true
+    }
+
+    /// Writes `with` at `at` (no check, no count).
+    fn put(&mut self, at: usize, with: &[u8]) {
+        for (k, r) in with.iter().enumerate() {
+            if let Some(o) = self.bytes.get_mut(at + k) {
+                *o = *r;
+            }
+        }
+    }
+
+    /// Replaces `start..end` with spaces, keeping line breaks (no check, no count).
+    fn blank(&mut self, start: usize, end: usize) {
+        for o in self.bytes.iter_mut().take(end).skip(start) {
+            if *o != b'\n' && *o != b'\r' {
+                *o = b' ';
+            }
+        }
+    }
 }
 
 /// What the current statement at depth 0 is collecting.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Pending {
     None,
-    /// Blank from this offset to the end of the statement.
-    Blank(usize),
+    /// Blank from this offset to the end of the statement (a rewrite of this kind).
+    Blank(usize, Rewrite),
     /// `param`/`output`/`var` type region starting here, for the declaration at `decl`.
     Type {
         decl: usize,
@@ -76,14 +222,25 @@ fn is_ident_byte(b: u8) -> bool {
 
 /// Rewrites `src` (see the module docs). `params_file` turns `param x = v` into `var   x = v`.
 pub fn prepare(src: &str, params_file: bool) -> Prepared {
+    prepare_with(src, params_file, &[])
+}
+
+/// [`prepare`] with the rewrites of the kinds in `skip` left out (to measure what each one fixes).
+pub fn prepare_with(src: &str, params_file: bool, skip: &[Rewrite]) -> Prepared {
     let bytes = src.as_bytes();
-    let mut out: Vec<u8> = bytes.to_vec();
+    let mut out = Out {
+        bytes: bytes.to_vec(),
+        skip,
+        counts: BTreeMap::new(),
+    };
     let mut p = Prepared::default();
     // Open brackets in code: b'{', b'[', b'(' or b'$' for `${` inside a string.
     let mut stack: Vec<u8> = Vec::new();
     let mut in_string = false;
     let mut line_start = true;
     let mut pending = Pending::None;
+    // In a `func` statement (its parameter and return types are not rewritten as a whole).
+    let mut in_func = false;
     let len = bytes.len();
     let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
     // A byte order mark is not part of the first line.
@@ -105,8 +262,8 @@ pub fn prepare(src: &str, params_file: bool) -> Prepared {
                 b'/' => {
                     // tree-sitter-bicep lexes `//` inside a string as a comment; string values
                     // are read from the original text, so the rewrite is harmless.
-                    if let Some(o) = out.get_mut(i) {
-                        *o = b'x';
+                    if matches!(at(i + 1), b'/' | b'*') && out.allow(Rewrite::SlashInString) {
+                        out.put(i, b"x");
                     }
                     i += 1;
                 }
@@ -148,22 +305,47 @@ pub fn prepare(src: &str, params_file: bool) -> Prepared {
             i += 2;
             continue;
         }
-        if c == b'$' && at(i + 1) == b'\'' && at(i + 2) == b'\'' && at(i + 3) == b'\'' {
-            // `$'''...'''` (interpolated multi-line string): parsed as a plain multi-line string.
-            if let Some(o) = out.get_mut(i) {
-                *o = b' ';
+        if c == b'$' {
+            // `$'''...'''`, `$$'''...'''` (interpolated multi-line string): parsed as a plain
+            // multi-line string.
+            let mut j = i;
+            while at(j) == b'$' {
+                j += 1;
             }
-            i += 1;
-            continue;
+            if at(j) == b'\'' && at(j + 1) == b'\'' && at(j + 2) == b'\'' {
+                if out.allow(Rewrite::InterpolatedMultiline) {
+                    out.blank(i, j);
+                }
+                i = j;
+                continue;
+            }
         }
         if c == b'\'' && at(i + 1) == b'\'' && at(i + 2) == b'\'' {
+            let empty = at(i + 3) == b'\''
+                && at(i + 4) == b'\''
+                && at(i + 5) == b'\''
+                && at(i + 6) != b'\'';
+            if empty && out.allow(Rewrite::EmptyMultiline) {
+                // An empty single-line string (values come from the original text).
+                out.put(i + 2, b"    ");
+                i += 6;
+                continue;
+            }
             i += 3;
-            while i < len && !(at(i) == b'\'' && at(i + 1) == b'\'' && at(i + 2) == b'\'') {
+            // The string ends with the last three quotes of the first run of three or more.
+            while i < len
+                && !(at(i) == b'\''
+                    && at(i + 1) == b'\''
+                    && at(i + 2) == b'\''
+                    && at(i + 3) != b'\'')
+            {
                 // As in single-line strings: no comments inside (values come from the original).
-                if matches!(at(i), b'/' | b'#') {
-                    if let Some(o) = out.get_mut(i) {
-                        *o = b'x';
-                    }
+                let comment = at(i) == b'#' || (at(i) == b'/' && matches!(at(i + 1), b'/' | b'*'));
+                if comment && out.allow(Rewrite::SlashInMultiline) {
+                    out.put(i, b"x");
+                }
+                if at(i) == b'\'' && out.allow(Rewrite::QuoteInMultiline) {
+                    out.put(i, b"x");
                 }
                 i += 1;
             }
@@ -196,15 +378,17 @@ pub fn prepare(src: &str, params_file: bool) -> Prepared {
                         j += 1;
                     }
                     if at(j) == b'?' {
+                        if out.allow(Rewrite::SafeIndex) {
+                            out.put(j, b" ");
+                            p.safe_index.insert(i);
+                        }
                         j += 1;
                         while matches!(at(j), b' ' | b'\t') {
                             j += 1;
                         }
                     }
-                    if at(j) == b'^' {
-                        if let Some(o) = out.get_mut(j) {
-                            *o = b' ';
-                        }
+                    if at(j) == b'^' && out.allow(Rewrite::FromEnd) {
+                        out.put(j, b" ");
                         p.from_end.insert(i);
                     }
                 }
@@ -212,12 +396,27 @@ pub fn prepare(src: &str, params_file: bool) -> Prepared {
                 i += 1;
             }
             b'}' => {
+                if stack.last() == Some(&b'<') {
+                    stack.pop();
+                }
                 if stack.pop() == Some(b'$') {
                     in_string = true;
                 }
                 i += 1;
             }
             b']' | b')' => {
+                if stack.last() == Some(&b'<') {
+                    stack.pop();
+                }
+                stack.pop();
+                i += 1;
+            }
+            // `resourceInput<` … `>` may span lines: track it like a bracket.
+            b'<' if follows_resource_type(bytes, i) => {
+                stack.push(b'<');
+                i += 1;
+            }
+            b'>' if stack.last() == Some(&b'<') => {
                 stack.pop();
                 i += 1;
             }
@@ -227,20 +426,12 @@ pub fn prepare(src: &str, params_file: bool) -> Prepared {
                     j += 1;
                 }
                 match stack.last() {
-                    Some(b'{') => {
-                        for (k, r) in [b'*', b':', b' '].into_iter().enumerate() {
-                            if let Some(o) = out.get_mut(i + k) {
-                                *o = r;
-                            }
-                        }
+                    Some(b'{') if out.allow(Rewrite::ObjectSpread) => {
+                        out.put(i, b"*: ");
                         p.spreads.insert(j, i);
                     }
-                    Some(b'[') => {
-                        for k in 0..3 {
-                            if let Some(o) = out.get_mut(i + k) {
-                                *o = b' ';
-                            }
-                        }
+                    Some(b'[') if out.allow(Rewrite::ArraySpread) => {
+                        out.put(i, b"   ");
                         p.spreads.insert(j, i);
                     }
                     _ => {}
@@ -253,10 +444,9 @@ pub fn prepare(src: &str, params_file: bool) -> Prepared {
                 if (is_ident_byte(prev) || prev == b')' || prev == b']')
                     && next != b'='
                     && next != b'~'
+                    && out.allow(Rewrite::NonNull)
                 {
-                    if let Some(o) = out.get_mut(i) {
-                        *o = b' ';
-                    }
+                    out.put(i, b" ");
                     p.bangs.insert(i);
                 }
                 i += 1;
@@ -278,18 +468,102 @@ pub fn prepare(src: &str, params_file: bool) -> Prepared {
                 }
                 let word = src.get(ws..i).unwrap_or("");
                 finish_pending(&mut pending, ws, bytes, &mut out, &mut p);
+                in_func = word == "func";
                 pending = start_statement(word, ws, i, bytes, params_file, &mut out, &mut p);
                 if let Pending::Type { start, .. } = pending {
                     i = start;
+                }
+            }
+            b'r' if in_func && (i == 0 || !is_ident_byte(at(i - 1))) => {
+                match resource_type_end(bytes, i) {
+                    Some(end) if out.allow(Rewrite::ResourceDerivedType) => {
+                        // `resourceInput<'t@v'>.a.b` as a parameter or return type → `object`.
+                        let start = if i >= 4 && bytes.get(i - 4..i) == Some(b"sys.") {
+                            i - 4
+                        } else {
+                            i
+                        };
+                        out.blank(start, end);
+                        out.put(start, b"object");
+                        i = end;
+                    }
+                    _ => i += 1,
                 }
             }
             _ => i += 1,
         }
     }
     finish_pending(&mut pending, len, bytes, &mut out, &mut p);
-    p.text = String::from_utf8(out)
+    p.rewrites = out.counts;
+    p.text = String::from_utf8(out.bytes)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     p
+}
+
+/// Whether the `<` at `lt` follows `resourceInput` or `resourceOutput` (blanks in between).
+fn follows_resource_type(bytes: &[u8], lt: usize) -> bool {
+    let mut end = lt;
+    while end > 0 && matches!(bytes.get(end - 1), Some(b' ' | b'\t')) {
+        end -= 1;
+    }
+    let before = bytes.get(..end).unwrap_or(&[]);
+    [&b"resourceInput"[..], &b"resourceOutput"[..]]
+        .iter()
+        .any(|w| before.ends_with(w))
+}
+
+/// The end of a resource-derived type starting at `i` (`resourceInput<'t@v'>`, `resourceOutput<…>`,
+/// with a `.name` / `[*]` path after it), or `None` if none starts there.
+fn resource_type_end(bytes: &[u8], i: usize) -> Option<usize> {
+    let at = |k: usize| bytes.get(k).copied().unwrap_or(0);
+    let word_end = [&b"resourceInput"[..], &b"resourceOutput"[..]]
+        .into_iter()
+        .find(|w| bytes.get(i..i + w.len()) == Some(*w))
+        .map(|w| i + w.len())?;
+    let mut j = word_end;
+    while matches!(at(j), b' ' | b'\t') {
+        j += 1;
+    }
+    if at(j) != b'<' {
+        return None;
+    }
+    // To the `>`, skipping strings, comments and line breaks; bounded by the text.
+    j += 1;
+    loop {
+        match at(j) {
+            0 => return None,
+            b'>' => break,
+            b'\'' => {
+                j += 1;
+                while !matches!(at(j), 0 | b'\'' | b'\n') {
+                    j += 1;
+                }
+            }
+            b'/' if at(j + 1) == b'*' => {
+                j += 2;
+                while at(j) != 0 && !(at(j) == b'*' && at(j + 1) == b'/') {
+                    j += 1;
+                }
+                j += 1;
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    j += 1;
+    // `.name`, `[*]` path.
+    loop {
+        if at(j) == b'.' && (at(j + 1).is_ascii_alphabetic() || at(j + 1) == b'_') {
+            j += 1;
+            while is_ident_byte(at(j)) {
+                j += 1;
+            }
+        } else if at(j) == b'[' && at(j + 1) == b'*' && at(j + 2) == b']' {
+            j += 3;
+        } else {
+            return Some(j);
+        }
+    }
 }
 
 /// Whether the line after the line break at `nl` continues the statement (it starts with `|`, `?`,
@@ -310,14 +584,16 @@ fn start_statement(
     we: usize,
     bytes: &[u8],
     params_file: bool,
-    out: &mut [u8],
+    out: &mut Out,
     p: &mut Prepared,
 ) -> Pending {
     let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
     match word {
-        "extension" | "import" | "provider" | "type" | "extends" | "extensionConfig" => {
-            Pending::Blank(ws)
-        }
+        "extension" | "provider" => Pending::Blank(ws, Rewrite::ExtensionStatement),
+        "import" => Pending::Blank(ws, Rewrite::ImportStatement),
+        "type" => Pending::Blank(ws, Rewrite::TypeStatement),
+        "extends" => Pending::Blank(ws, Rewrite::ExtendsStatement),
+        "extensionConfig" => Pending::Blank(ws, Rewrite::ExtensionConfigStatement),
         "using" => {
             let mut j = we;
             while matches!(at(j), b' ' | b'\t') {
@@ -325,7 +601,7 @@ fn start_statement(
             }
             if bytes.get(j..j + 4) == Some(b"none") && !is_ident_byte(at(j + 4)) {
                 p.using_none = Some((ws, j + 4));
-                return Pending::Blank(ws);
+                return Pending::Blank(ws, Rewrite::UsingNone);
             }
             // `using 'x' with { ... }`: keep `using 'x'`, blank the rest.
             if at(j) == b'\'' {
@@ -338,7 +614,7 @@ fn start_statement(
                     j += 1;
                 }
                 if bytes.get(j..j + 4) == Some(b"with") && !is_ident_byte(at(j + 4)) {
-                    return Pending::Blank(j);
+                    return Pending::Blank(j, Rewrite::UsingWith);
                 }
             }
             Pending::None
@@ -361,12 +637,10 @@ fn start_statement(
             }
             if word == "param" && params_file && at(k) == b'=' && at(k + 1) != b'=' {
                 // `param x = v` → `var   x = v`
-                for (n, r) in b"var  ".iter().enumerate() {
-                    if let Some(o) = out.get_mut(ws + n) {
-                        *o = *r;
-                    }
+                if out.allow(Rewrite::ParamAssignment) {
+                    out.put(ws, b"var  ");
+                    p.assignments.insert(ws);
                 }
-                p.assignments.insert(ws);
                 return Pending::None;
             }
             Pending::Type {
@@ -384,14 +658,16 @@ fn finish_pending(
     pending: &mut Pending,
     end: usize,
     bytes: &[u8],
-    out: &mut [u8],
+    out: &mut Out,
     p: &mut Prepared,
 ) {
     match *pending {
         Pending::None => {}
-        Pending::Blank(start) => {
-            blank(out, start, end);
-            p.blanked.push((start, end));
+        Pending::Blank(start, kind) => {
+            if out.allow(kind) {
+                out.blank(start, end);
+                p.blanked.push((start, end));
+            }
         }
         Pending::Type { decl, start, var } => close_type(decl, start, end, var, bytes, out, p),
     }
@@ -406,7 +682,7 @@ fn close_type(
     end: usize,
     var: bool,
     bytes: &[u8],
-    out: &mut [u8],
+    out: &mut Out,
     p: &mut Prepared,
 ) {
     let region = bytes.get(start..end).unwrap_or(&[]);
@@ -419,7 +695,9 @@ fn close_type(
         .unwrap_or(first);
     let (ts, te) = (start + first, start + last + 1);
     if var {
-        blank(out, ts, te);
+        if out.allow(Rewrite::VarType) {
+            out.blank(ts, te);
+        }
         return;
     }
     p.types.insert(decl, TypeRegion { start: ts, end: te });
@@ -427,20 +705,16 @@ fn close_type(
     if PRIMITIVES.contains(&text) || te - ts < 3 {
         return;
     }
-    blank(out, ts, te);
-    for (n, r) in b"int".iter().enumerate() {
-        if let Some(o) = out.get_mut(ts + n) {
-            *o = *r;
-        }
-    }
-}
-
-/// Replaces `start..end` with spaces, keeping line breaks.
-fn blank(out: &mut [u8], start: usize, end: usize) {
-    for o in out.iter_mut().take(end).skip(start) {
-        if *o != b'\n' && *o != b'\r' {
-            *o = b' ';
-        }
+    let kind = if text.starts_with("resource") && text.contains('<') {
+        Rewrite::ResourceDerivedType
+    } else if text.ends_with('?') {
+        Rewrite::NullableType
+    } else {
+        Rewrite::TypeExpression
+    };
+    if out.allow(kind) {
+        out.blank(ts, te);
+        out.put(ts, b"int");
     }
 }
 

@@ -560,3 +560,112 @@ fn byte_order_mark_and_crlf() {
     assert_eq!(at(text, t.suppressions[0].span), "#disable-next-line a");
     assert_eq!(at(text, t.suppressions[0].covers), "var x = '''");
 }
+
+/// A compact, fully parenthesized rendering of an expression's structure.
+fn shape(e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::Ident(n) => n.clone(),
+        ExprKind::Int(i) => i.to_string(),
+        ExprKind::String(s) => format!("'{s}'"),
+        ExprKind::Member { target, name, safe } => {
+            format!("{}{}{name}", shape(target), if *safe { ".?" } else { "." })
+        }
+        ExprKind::Index { target, index, .. } => format!("{}[{}]", shape(target), shape(index)),
+        ExprKind::ChildAccess { target, name } => format!("{}::{name}", shape(target)),
+        ExprKind::NonNull(t) => format!("{}!", shape(t)),
+        ExprKind::Call { name, args, .. } => format!(
+            "{name}({})",
+            args.iter().map(shape).collect::<Vec<_>>().join(", ")
+        ),
+        ExprKind::Binary { op, lhs, rhs } => format!("({} {op:?} {})", shape(lhs), shape(rhs)),
+        ExprKind::Unary { op, operand } => format!("({op:?} {})", shape(operand)),
+        ExprKind::Ternary {
+            cond,
+            then,
+            otherwise,
+        } => format!("({} ? {} : {})", shape(cond), shape(then), shape(otherwise)),
+        ExprKind::Lambda { params, body } => format!("({} => {})", params.join(", "), shape(body)),
+        ExprKind::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|i| match i {
+                    ArrayItem::Item(e) => shape(e),
+                    ArrayItem::Spread(e) => format!("...{}", shape(e)),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn postfix_operations_bind_tighter_than_operators() {
+    let cases = [
+        ("a && b.c", "(a And b.c)"),
+        (
+            "!empty(l) && l.?kind != 'None'",
+            "((Not empty(l)) And (l.?kind NotEq 'None'))",
+        ),
+        ("a || b && c.d == e", "(a Or (b And (c.d Eq e)))"),
+        ("x => x.name", "(x => x.name)"),
+        ("(x, i) => x.a && x.b[i]", "(x, i => (x.a And x.b[i]))"),
+        ("c ? a : b.x == 1", "(c ? a : (b.x Eq 1))"),
+        ("!a.b", "(Not a.b)"),
+        ("-a.b + 1", "((Neg a.b) Add 1)"),
+        ("a ?? b.c.d", "(a Coalesce b.c.d)"),
+        ("a == b[0]", "(a Eq b[0])"),
+        ("a && s::c.id", "(a And s::c.id)"),
+        ("a && b.f(1)", "(a And f(b, 1))"),
+        ("a && b!.c", "(a And b!.c)"),
+        ("(a && b).c", "(a And b).c"),
+        ("a - b.c - d", "((a Sub b.c) Sub d)"),
+        ("a * b.c + d", "((a Mul b.c) Add d)"),
+        ("a + b.c * d", "(a Add (b.c Mul d))"),
+    ];
+    for (src, want) in cases {
+        let text = format!("var v = {src}\n");
+        let t = bicep(&text);
+        assert!(t.syntax_errors.is_empty(), "{src}: {:?}", t.syntax_errors);
+        let v = var(&t, "v");
+        assert_eq!(shape(v), want, "{src}");
+        assert_eq!(at(&text, v.span), src, "{src}");
+    }
+}
+
+#[test]
+fn indexes_in_arrays_written_one_item_per_line() {
+    let text = "var v = [\n  l[0]\n  l[?1].a\n  m.n[^1]\n  f(x)[0]\n  [0]\n]\n";
+    let t = bicep(text);
+    assert!(t.syntax_errors.is_empty(), "{:?}", t.syntax_errors);
+    let ExprKind::Array(items) = &var(&t, "v").kind else {
+        panic!("not an array");
+    };
+    let shapes: Vec<String> = items
+        .iter()
+        .map(|i| match i {
+            ArrayItem::Item(e) | ArrayItem::Spread(e) => shape(e),
+        })
+        .collect();
+    assert_eq!(shapes, ["l[0]", "l[1].a", "m.n[1]", "f(x)[0]", "[0]"]);
+    let flags: Vec<(bool, bool)> = items
+        .iter()
+        .filter_map(|i| match i {
+            ArrayItem::Item(e) => {
+                let mut found = None;
+                e.walk(&mut |x| {
+                    if let ExprKind::Index { safe, from_end, .. } = x.kind {
+                        found.get_or_insert((safe, from_end));
+                    }
+                });
+                found
+            }
+            ArrayItem::Spread(_) => None,
+        })
+        .collect();
+    assert_eq!(
+        flags,
+        [(false, false), (true, false), (false, true), (false, false)]
+    );
+}
