@@ -345,6 +345,7 @@ fn instantiate_modules(
             .with_module_values(values.clone());
         let instances = ev.expand_loop(m.loop_.as_ref(), Vec::new(), None);
         let mut results = Vec::new();
+        let mut names = Vec::new();
         for inst in instances.iter() {
             let maybe = match m.condition.as_ref().map(|c| ev.eval(c, &inst.locals, 0)) {
                 Some(c) => match &c.kind {
@@ -362,6 +363,9 @@ fn instantiate_modules(
                 None => Value::string(m.symbol.clone().unwrap_or_default()),
             };
             let outputs = instantiate(part, t, m, &ev, &inst.locals, params, deployment, cx, maybe);
+            if let (Kind::String(n), None) = (&name.kind, &m.loop_) {
+                names.push(n.to_ascii_lowercase());
+            }
             results.push(Value::object(vec![
                 ("name".into(), name),
                 ("outputs".into(), outputs),
@@ -373,6 +377,10 @@ fn instantiate_modules(
         } else {
             results.into_iter().next().unwrap_or_else(Value::null)
         };
+        // ARM reads a nested deployment by name: `reference('name').outputs.x.value`.
+        for n in names {
+            values.insert(format!("deployment:{n}"), value.clone());
+        }
         if let Some(sym) = &m.symbol {
             values.insert(sym.to_ascii_lowercase(), value);
         }

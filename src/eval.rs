@@ -557,6 +557,28 @@ impl<'t> Evaluator<'t> {
         }
     }
 
+    /// `reference('name')` / `reference(resourceId('Microsoft.Resources/deployments', 'name'))` of a
+    /// nested deployment the caller instantiated (keyed `deployment:<name>`): its value.
+    fn deployment_reference(&self, arg: &Expr, locals: &Locals, d: usize) -> Option<Value> {
+        if self.module_values.is_empty() {
+            return None;
+        }
+        let v = self.eval(arg, locals, d + 1);
+        let (text, _) = value_text(&v);
+        let lower = text.to_ascii_lowercase();
+        let name = if lower.contains("/") {
+            if !lower.contains("microsoft.resources/deployments/") {
+                return None;
+            }
+            lower.rsplit('/').next()?.to_string()
+        } else {
+            lower
+        };
+        self.module_values
+            .get(&format!("deployment:{name}"))
+            .cloned()
+    }
+
     fn module_value(&self, name: &str) -> Value {
         if let Some(v) = self.module_values.get(&name.to_ascii_lowercase()) {
             return v.clone();
