@@ -381,17 +381,79 @@ fn quickstart_apim_instances_link_to_their_subnets() {
     for l in &lines {
         println!("{l}");
     }
-    let fd = lines
-        .iter()
-        .find(|l| l.contains("front-door-standard-premium-api-management-external"))
-        .expect("front door apim");
-    assert!(!fd.contains(" -> -"), "{fd}");
-    let agw: Vec<_> = lines
-        .iter()
-        .filter(|l| l.contains("internal-vnet-application-gateway"))
-        .collect();
-    assert!(!agw.is_empty());
-    for l in agw {
+    // Every instance the templates put in a subnet links to it; through a module output too.
+    let expected = [
+        "front-door-standard-premium-api-management-external/modules/api-management.bicep apim-",
+        "api-management-create-with-external-vnet-publicip/azuredeploy.json",
+        "api-management-create-with-external-vnet-publicip/main.bicep",
+        "api-management-create-with-internal-vnet-application-gateway/azuredeploy.json",
+        "api-management-create-with-internal-vnet-publicip/azuredeploy.json",
+        "api-management-create-with-internal-vnet-publicip/main.bicep",
+        "front-door-standard-premium-api-management-external/azuredeploy.json",
+    ];
+    for e in expected {
+        let l = lines
+            .iter()
+            .find(|l| l.contains(e))
+            .unwrap_or_else(|| panic!("no API Management in {e}"));
         assert!(!l.contains(" -> -"), "{l}");
     }
+    let fd = lines
+        .iter()
+        .find(|l| l.contains("modules/api-management.bicep apim-"))
+        .unwrap();
+    assert!(
+        fd.contains("VNet/apim") && fd.contains("modules/network.bicep"),
+        "{fd}"
+    );
+}
+
+/// Serves one edited buffer, the disk for the rest (what the language server does).
+struct Edited {
+    path: PathBuf,
+    text: std::sync::Arc<str>,
+}
+
+impl azaudit::analysis::FileProvider for Edited {
+    fn read(&self, path: &Path) -> Option<std::sync::Arc<str>> {
+        if path == self.path {
+            return Some(self.text.clone());
+        }
+        azaudit::analysis::Disk.read(path)
+    }
+}
+
+#[test]
+fn module_files_are_read_through_the_provider() {
+    let main = fixture("outputs/main.bicep");
+    let input = azaudit::analysis::Input {
+        path: main.clone(),
+        text: std::fs::read_to_string(&main).unwrap().into(),
+    };
+    let on_disk = check(std::slice::from_ref(&input), &Disk, &Options::default());
+    assert_eq!(codes_at(&on_disk, "apim-subnet-nsg").len(), 1);
+    // The module file is part of the report's sources, so its diagnostics render.
+    assert!(on_disk
+        .sources
+        .iter()
+        .any(|(_, f)| f.path.ends_with("outputs/network.bicep")));
+    // An unsaved edit of network.bicep that adds an NSG clears the finding in main.bicep's run.
+    let network = fixture("outputs/network.bicep");
+    let edited = std::fs::read_to_string(&network)
+        .unwrap()
+        .replace(
+            "    addressPrefix: '10.0.1.0/24'\n",
+            "    addressPrefix: '10.0.1.0/24'\n    networkSecurityGroup: {\n      id: nsg.id\n    }\n",
+        )
+        + "\nresource nsg 'Microsoft.Network/networkSecurityGroups@2023-09-01' = {\n  name: 'nsg'\n  location: location\n}\n";
+    let provider = Edited {
+        path: network,
+        text: edited.into(),
+    };
+    let report = check(&[input], &provider, &Options::default());
+    assert!(
+        codes_at(&report, "apim-subnet-nsg").is_empty(),
+        "{:?}",
+        report.diagnostics
+    );
 }
