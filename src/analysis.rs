@@ -101,17 +101,23 @@ pub fn lower(file: FileId, text: &str, language: Language) -> Template {
 fn label_parameter_files(
     diagnostics: &mut [Diagnostic],
     parameter_files: &HashMap<FileId, String>,
+    loaded: &crate::deployments::Loaded,
+    sources: &SourceMap,
 ) {
     if parameter_files.is_empty() {
         return;
     }
     for d in diagnostics.iter_mut() {
         let mut with = None;
+        let mut with_file = None;
         for r in d.related.iter_mut() {
             if let Some(name) = parameter_files.get(&r.span.file) {
                 if r.message == "deployed through this module" {
                     r.message = "deployed with this parameter file".into();
                     with = Some(name.clone());
+                    with_file = Some(r.span.file);
+                } else if r.message == "the deciding value is set here" {
+                    r.message = "the value comes from the parameter file here".into();
                 }
             }
         }
@@ -129,6 +135,23 @@ fn label_parameter_files(
         }
         if let Some(name) = with {
             d.message = format!("{} (with {name})", d.message);
+        }
+        // The deciding value is a parameter the file assigns: point at the assignment.
+        if let Some(assignment) = with_file.and_then(|f| loaded.get(f)).and_then(|p| {
+            let text = sources.get(d.span.file).map(|f| f.slice(d.span).trim())?;
+            p.assignments
+                .iter()
+                .find(|a| a.name.eq_ignore_ascii_case(text))
+        }) {
+            let span = assignment
+                .value
+                .as_ref()
+                .map(|v| v.span)
+                .unwrap_or(assignment.span);
+            d.related.push(crate::diagnostic::Related {
+                span,
+                message: "the value comes from the parameter file here".into(),
+            });
         }
     }
 }
@@ -278,7 +301,12 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         &mut not_evaluated,
     ));
     lap("policies evaluated");
-    label_parameter_files(&mut diagnostics, &loaded.parameter_files);
+    label_parameter_files(
+        &mut diagnostics,
+        &loaded.parameter_files,
+        &loaded,
+        &report.sources,
+    );
     diagnostics.sort_by(|a, b| {
         (
             a.span.file,

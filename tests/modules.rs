@@ -457,3 +457,22 @@ fn module_files_are_read_through_the_provider() {
         report.diagnostics
     );
 }
+
+#[test]
+fn a_finding_decided_by_a_parameter_file_points_at_its_value() {
+    let report = analyse("paramvalue");
+    let d = report
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "apim-subnet-size")
+        .expect("too small with the parameter file");
+    assert_eq!(file_name(&report, d.span.file), "main.bicep");
+    assert!(d.message.ends_with(" (with main.bicepparam)"));
+    let value = d
+        .related
+        .iter()
+        .find(|r| r.message == "the value comes from the parameter file here")
+        .expect("points at the value");
+    let f = report.sources.get(value.span.file).unwrap();
+    assert_eq!(f.slice(value.span), "'10.0.1.0/30'");
+}
