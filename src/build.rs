@@ -30,7 +30,8 @@ pub fn build(deploys: &[Deploy<'_>]) -> ResourceGraph {
 /// Finds the templates that module declarations deploy.
 pub trait Modules: Sync {
     /// The template that the module declaration `source` of file `caller` deploys, or why it
-    /// can't be read (registry module not restored, file missing).
+    /// can't be read (a file missing); an empty reason when it is not read and that is no
+    /// problem worth a diagnostic (a remote URI, an ARM expression).
     fn template(&self, caller: FileId, source: &str) -> Result<&Template, String>;
 
     /// The name a cycle diagnostic gives the file.
@@ -43,8 +44,8 @@ pub trait Modules: Sync {
 pub struct NoModules;
 
 impl Modules for NoModules {
-    fn template(&self, _caller: FileId, source: &str) -> Result<&Template, String> {
-        Err(format!("module '{source}' is not read"))
+    fn template(&self, _caller: FileId, _source: &str) -> Result<&Template, String> {
+        Err(String::new())
     }
 }
 
@@ -471,6 +472,9 @@ fn instantiate(
                         return unknown("is not evaluated: it is part of a module cycle");
                     }
                     (target, module_params(m, ev, locals))
+                }
+                Err(message) if message.is_empty() => {
+                    return unknown("is not evaluated: its template is not read");
                 }
                 Err(message) => {
                     part.graph.diagnostics.push(Diagnostic::new(

@@ -37,7 +37,7 @@ impl Modules for Loaded {
                 .get(*i)
                 .ok_or_else(|| format!("module '{source}' is not read")),
             Some(Err(e)) => Err(e.clone()),
-            None => Err(format!("module '{source}' is not read")),
+            None => Err(String::new()),
         }
     }
 
@@ -92,12 +92,21 @@ pub fn local_path(source: &str) -> Option<String> {
         return None;
     }
     if s.starts_with('[') {
+        // Only relative to the template's own location: `deployment().properties.templateLink`
+        // or the `_artifactsLocation` convention.
+        let lower = s.to_ascii_lowercase();
+        if !lower.contains("templatelink.uri") && !lower.contains("_artifactslocation") {
+            return None;
+        }
         let literal = s
             .split('\'')
             .enumerate()
             .filter(|(i, _)| i % 2 == 1)
             .map(|(_, x)| x)
-            .filter(|x| x.to_ascii_lowercase().ends_with(".json"))
+            .filter(|x| {
+                let x = x.trim_start_matches('/');
+                x.to_ascii_lowercase().ends_with(".json") && !x.starts_with('.')
+            })
             .last()?;
         return Some(literal.trim_start_matches('/').to_string());
     }
@@ -152,6 +161,8 @@ pub fn resolve_modules(loaded: &mut Loaded, sources: &mut SourceMap, provider: &
             let path = normalize(&base.parent().unwrap_or(Path::new("")).join(&rel));
             let result = match open(loaded, sources, provider, &path, &mut extra) {
                 Some(i) => Ok(i),
+                // A path guessed from an ARM expression: silent when wrong.
+                None if source.trim_start().starts_with('[') => Err(String::new()),
                 None => Err(format!("module file '{rel}' is not found")),
             };
             loaded.resolved.insert((file, source), result);
