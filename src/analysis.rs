@@ -139,6 +139,14 @@ fn label_parameter_files(
         // The deciding value is a parameter the file assigns: point at the assignment.
         if let Some(assignment) = with_file.and_then(|f| loaded.get(f)).and_then(|p| {
             let text = sources.get(d.span.file).map(|f| f.slice(d.span).trim())?;
+            // Bicep `name`, ARM `"[parameters('name')]"`.
+            let arm = text
+                .trim_matches('"')
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .strip_prefix("parameters('")
+                .and_then(|x| x.strip_suffix("')"));
+            let text = arm.unwrap_or(text);
             p.assignments
                 .iter()
                 .find(|a| a.name.eq_ignore_ascii_case(text))

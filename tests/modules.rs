@@ -476,3 +476,46 @@ fn a_finding_decided_by_a_parameter_file_points_at_its_value() {
     let f = report.sources.get(value.span.file).unwrap();
     assert_eq!(f.slice(value.span), "'10.0.1.0/30'");
 }
+
+#[test]
+fn arm_parameter_files_by_metadata_and_by_convention() {
+    let report = analyse("arm-params");
+    // small.json (linked by `metadata.template`) makes the subnet too small; the conventional
+    // template.parameters.json doesn't.
+    let size = codes_at(&report, "apim-subnet-size");
+    assert_eq!(size.len(), 1, "{size:?}");
+    assert!(size[0].2.ends_with(" (with small.json)"), "{size:?}");
+    let d = report
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "apim-subnet-size")
+        .unwrap();
+    let value = d
+        .related
+        .iter()
+        .find(|r| r.message == "the value comes from the parameter file here")
+        .expect("points at the value");
+    assert_eq!(
+        report
+            .sources
+            .get(value.span.file)
+            .unwrap()
+            .slice(value.span),
+        "\"10.0.1.0/30\""
+    );
+    // Each parameter file is a deployment of its own.
+    let rules = codes_at(&report, "apim-nsg-rules");
+    assert_eq!(rules.len(), 2, "{rules:?}");
+}
+
+#[test]
+fn using_none_deploys_nothing() {
+    let path = fixture("paramfile/none.bicepparam");
+    let input = azaudit::analysis::Input {
+        path: path.clone(),
+        text: std::fs::read_to_string(&path).unwrap().into(),
+    };
+    let report = check(&[input], &Disk, &Options::default());
+    assert!(report.graph.resources.is_empty());
+    assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
+}
