@@ -52,6 +52,9 @@ impl Modules for NoModules {
 /// Greatest depth of module calls.
 pub const MAX_MODULE_DEPTH: usize = 16;
 
+/// Most module instances one deployment deploys (module loops multiply).
+pub const MAX_MODULE_INSTANCES: usize = 2000;
+
 /// Builds one graph from several deployments, instantiating their modules through `modules`.
 /// `chains[i]` is prepended to the module chain of every resource of `deploys[i]` (the parameter
 /// file it is deployed with).
@@ -117,6 +120,8 @@ struct Part {
     graph: ResourceGraph,
     known_ids: Vec<bool>,
     pending: Vec<(usize, Vec<DependsOn>)>,
+    /// Module instances deployed so far (bounded by [`MAX_MODULE_INSTANCES`]).
+    instances: usize,
 }
 
 fn evaluate_template(d: &Deploy<'_>, chain: &[Span], modules: &dyn Modules) -> Part {
@@ -432,6 +437,20 @@ fn instantiate(
             format!("modules nested deeper than {MAX_MODULE_DEPTH} levels are not evaluated"),
         ));
         return unknown("is not evaluated: modules nested too deeply");
+    }
+    part.instances += 1;
+    if part.instances > MAX_MODULE_INSTANCES {
+        if part.instances == MAX_MODULE_INSTANCES + 1 {
+            part.graph.diagnostics.push(Diagnostic::new(
+                "module-error",
+                Severity::Warning,
+                m.source_span,
+                format!(
+                    "more than {MAX_MODULE_INSTANCES} module instances: the rest are not evaluated"
+                ),
+            ));
+        }
+        return unknown("is not evaluated: too many module instances");
     }
     let owned: Template;
     let (target, params): (&Template, HashMap<String, Value>) =

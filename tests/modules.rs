@@ -519,3 +519,18 @@ fn using_none_deploys_nothing() {
     assert!(report.graph.resources.is_empty());
     assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
 }
+
+#[test]
+fn module_fan_out_is_bounded() {
+    let path = fixture("fanout/m1.bicep");
+    let input = azaudit::analysis::Input {
+        path: path.clone(),
+        text: std::fs::read_to_string(&path).unwrap().into(),
+    };
+    let report = check(&[input], &Disk, &Options::default());
+    assert!(report
+        .diagnostics
+        .iter()
+        .any(|d| d.code == "module-error" && d.message.starts_with("more than 2000")));
+    assert!(report.graph.resources.len() <= 2100);
+}
