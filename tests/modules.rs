@@ -534,3 +534,32 @@ fn module_fan_out_is_bounded() {
         .any(|d| d.code == "module-error" && d.message.starts_with("more than 2000")));
     assert!(report.graph.resources.len() <= 2100);
 }
+
+#[test]
+fn a_module_scope_places_its_resources() {
+    let path = fixture("scope/main.bicep");
+    let input = azaudit::analysis::Input {
+        path: path.clone(),
+        text: std::fs::read_to_string(&path).unwrap().into(),
+    };
+    let report = check(&[input], &Disk, &Options::default());
+    let subnet = report
+        .graph
+        .resources
+        .iter()
+        .find(|r| r.name == "vnet-hub/snet-apim")
+        .expect("subnet");
+    assert!(
+        subnet.id.contains("/resourceGroups/rg-network/"),
+        "{}",
+        subnet.id
+    );
+    assert_eq!(
+        apim_subnets(&report),
+        vec![(
+            "main.bicep".into(),
+            "apim-scope".into(),
+            Some("vnet-hub/snet-apim".into())
+        )]
+    );
+}
