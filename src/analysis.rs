@@ -95,6 +95,75 @@ pub fn lower(file: FileId, text: &str, language: Language) -> Template {
     }
 }
 
+/// Diagnostics of a deployment made with a parameter file name it: " (with main.bicepparam)" and a
+/// related location at the file; a diagnostic that a parameter file's value decided is reported
+/// at the resource, with the value as a related location.
+fn label_parameter_files(
+    diagnostics: &mut [Diagnostic],
+    parameter_files: &HashMap<FileId, String>,
+    loaded: &crate::deployments::Loaded,
+    sources: &SourceMap,
+) {
+    if parameter_files.is_empty() {
+        return;
+    }
+    for d in diagnostics.iter_mut() {
+        let mut with = None;
+        let mut with_file = None;
+        for r in d.related.iter_mut() {
+            if let Some(name) = parameter_files.get(&r.span.file) {
+                if r.message == "deployed through this module" {
+                    r.message = "deployed with this parameter file".into();
+                    with = Some(name.clone());
+                    with_file = Some(r.span.file);
+                } else if r.message == "the deciding value is set here" {
+                    r.message = "the value comes from the parameter file here".into();
+                }
+            }
+        }
+        if parameter_files.contains_key(&d.span.file) && d.code != "syntax-error" {
+            let at = d
+                .related
+                .iter()
+                .position(|r| !parameter_files.contains_key(&r.span.file));
+            if let Some(i) = at {
+                if let Some(r) = d.related.get_mut(i) {
+                    std::mem::swap(&mut d.span, &mut r.span);
+                    r.message = "the value comes from the parameter file here".into();
+                }
+            }
+        }
+        if let Some(name) = with {
+            d.message = format!("{} (with {name})", d.message);
+        }
+        // The deciding value is a parameter the file assigns: point at the assignment.
+        if let Some(assignment) = with_file.and_then(|f| loaded.get(f)).and_then(|p| {
+            let text = sources.get(d.span.file).map(|f| f.slice(d.span).trim())?;
+            // Bicep `name`, ARM `"[parameters('name')]"`.
+            let arm = text
+                .trim_matches('"')
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .strip_prefix("parameters('")
+                .and_then(|x| x.strip_suffix("')"));
+            let text = arm.unwrap_or(text);
+            p.assignments
+                .iter()
+                .find(|a| a.name.eq_ignore_ascii_case(text))
+        }) {
+            let span = assignment
+                .value
+                .as_ref()
+                .map(|v| v.span)
+                .unwrap_or(assignment.span);
+            d.related.push(crate::diagnostic::Related {
+                span,
+                message: "the value comes from the parameter file here".into(),
+            });
+        }
+    }
+}
+
 /// The thread pool analyses run on: threads with room for deep templates.
 fn pool() -> Option<&'static rayon::ThreadPool> {
     static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
@@ -138,7 +207,6 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
             files.push((id, language));
         }
     }
-    report.files = files.len();
     let sources = &report.sources;
     let templates: Vec<Template> = files
         .par_iter()
@@ -148,15 +216,54 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         })
         .collect();
     lap("lowered");
-    let deploys: Vec<crate::build::Deploy<'_>> = templates
+    let mut entry_diagnostics = Vec::new();
+    let mut loaded = crate::deployments::inputs(templates, &report.sources);
+    let entries = crate::deployments::entries(
+        &mut loaded,
+        &mut report.sources,
+        provider,
+        &options.deployment,
+        &mut entry_diagnostics,
+    );
+    crate::deployments::resolve_modules(&mut loaded, &mut report.sources, provider);
+    report.files = files.len() + loaded.templates.len().saturating_sub(loaded.inputs);
+    lap("modules and parameter files read");
+    let deploys: Vec<crate::build::Deploy<'_>> = entries
         .iter()
-        .map(|t| crate::build::Deploy {
-            template: t,
-            params: HashMap::new(),
-            deployment: options.deployment.clone(),
+        .filter_map(|e| {
+            Some(crate::build::Deploy {
+                template: loaded.templates.get(e.template)?,
+                params: e.params.clone(),
+                deployment: options.deployment.clone(),
+            })
         })
         .collect();
-    let graph = crate::build::build(&deploys);
+    let chains: Vec<Vec<Span>> = entries
+        .iter()
+        .filter(|e| loaded.templates.get(e.template).is_some())
+        .map(|e| {
+            e.parameter_file
+                .map(|p| vec![Span::new(p, 0, 0)])
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut graph = crate::build::build_with(&deploys, &chains, &loaded);
+    // Syntax errors of parameter files and of files no deployment reaches.
+    let reached: std::collections::HashSet<FileId> =
+        deploys.iter().map(|d| d.template.file).collect();
+    for t in &loaded.templates {
+        if !reached.contains(&t.file) {
+            for e in &t.syntax_errors {
+                graph.diagnostics.push(Diagnostic::new(
+                    "syntax-error",
+                    crate::diagnostic::Severity::Error,
+                    e.span,
+                    e.message.clone(),
+                ));
+            }
+        }
+    }
+    graph.diagnostics.extend(entry_diagnostics);
     lap("graph built");
     let mut diagnostics = graph.diagnostics.clone();
     // `subscription()` in a policy: the deployment's when known, else the same placeholder the
@@ -200,23 +307,40 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     let outcome = crate::policy::evaluate(&policy_set, &graph, &eval_options);
     diagnostics.extend(outcome.diagnostics);
     let mut not_evaluated = outcome.not_evaluated;
+    let input_templates = loaded.templates.get(..loaded.inputs).unwrap_or(&[]);
     diagnostics.extend(crate::variants::resolve(
-        &templates,
+        input_templates,
         &policy_set,
         &eval_options,
         &options.deployment,
         &mut not_evaluated,
     ));
     lap("policies evaluated");
+    label_parameter_files(
+        &mut diagnostics,
+        &loaded.parameter_files,
+        &loaded,
+        &report.sources,
+    );
     diagnostics.sort_by(|a, b| {
-        (a.span.file, a.span.start, &a.code, &a.message).cmp(&(
-            b.span.file,
-            b.span.start,
-            &b.code,
-            &b.message,
-        ))
+        (
+            a.span.file,
+            a.span.start,
+            &a.code,
+            &a.message,
+            std::cmp::Reverse(a.related.len()),
+        )
+            .cmp(&(
+                b.span.file,
+                b.span.start,
+                &b.code,
+                &b.message,
+                std::cmp::Reverse(b.related.len()),
+            ))
     });
-    diagnostics.dedup();
+    // The same place reached by several deployments (a module audited on its own and through
+    // the file that deploys it) is reported once.
+    diagnostics.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.message == b.message);
     not_evaluated.sort();
     not_evaluated.dedup();
     report.graph = graph;
@@ -224,7 +348,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     report.not_evaluated = not_evaluated;
     let known: std::collections::HashSet<String> =
         policy_set.policies().iter().map(|p| p.id.clone()).collect();
-    let refs: Vec<&Template> = templates.iter().collect();
+    let refs: Vec<&Template> = loaded.templates.iter().collect();
     crate::suppress::apply_to_report(&mut report, &refs, Some(&known));
     crate::fix::attach(&mut report);
     lap("suppressions applied");

@@ -8,6 +8,7 @@ use crate::graph::{
     normalize_id, Deployed, Edge, EdgeKind, Origin, Resource, ResourceGraph, Unresolved,
 };
 use crate::model::{Language, Template};
+use crate::source::{FileId, Span};
 use crate::value::{Kind, Reason, Value};
 use std::collections::HashMap;
 
@@ -19,17 +20,66 @@ pub struct Deploy<'a> {
 }
 
 /// Builds one graph from several deployments. Ids with placeholders (the usual case: the
-/// subscription and resource group are not known) link only within their own file; fully known
-/// ids, and `existing` declarations, link across files.
+/// subscription and resource group are not known) link only within their own deployment (a file
+/// and the modules it deploys); fully known ids, and `existing` declarations, link across files.
 pub fn build(deploys: &[Deploy<'_>]) -> ResourceGraph {
+    let chains = vec![Vec::new(); deploys.len()];
+    build_with(deploys, &chains, &NoModules)
+}
+
+/// Finds the templates that module declarations deploy.
+pub trait Modules: Sync {
+    /// The template that the module declaration `source` of file `caller` deploys, or why it
+    /// can't be read (a file missing); an empty reason when it is not read and that is no
+    /// problem worth a diagnostic (a remote URI, an ARM expression).
+    fn template(&self, caller: FileId, source: &str) -> Result<&Template, String>;
+
+    /// The name a cycle diagnostic gives the file.
+    fn file_name(&self, file: FileId) -> String {
+        format!("file {}", file.0)
+    }
+}
+
+/// No module files: every local module reads as missing.
+pub struct NoModules;
+
+impl Modules for NoModules {
+    fn template(&self, _caller: FileId, _source: &str) -> Result<&Template, String> {
+        Err(String::new())
+    }
+}
+
+/// Greatest depth of module calls.
+pub const MAX_MODULE_DEPTH: usize = 16;
+
+/// Most module instances one deployment deploys (module loops multiply).
+pub const MAX_MODULE_INSTANCES: usize = 2000;
+
+/// Builds one graph from several deployments, instantiating their modules through `modules`.
+/// `chains[i]` is prepended to the module chain of every resource of `deploys[i]` (the parameter
+/// file it is deployed with).
+pub fn build_with(
+    deploys: &[Deploy<'_>],
+    chains: &[Vec<Span>],
+    modules: &dyn Modules,
+) -> ResourceGraph {
     use rayon::prelude::*;
     // Each template is evaluated on its own (in parallel); linking needs them all.
-    let parts: Vec<Part> = deploys.par_iter().map(evaluate_template).collect();
+    let parts: Vec<Part> = deploys
+        .par_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let chain = chains.get(i).cloned().unwrap_or_default();
+            evaluate_template(d, &chain, modules)
+        })
+        .collect();
     let mut graph = ResourceGraph::default();
     let mut known_ids: Vec<bool> = Vec::new();
     let mut pending_depends: Vec<(usize, Vec<DependsOn>)> = Vec::new();
-    for part in parts {
+    let mut groups: Vec<usize> = Vec::new();
+    for (group, part) in parts.into_iter().enumerate() {
         let offset = graph.resources.len();
+        groups.extend(std::iter::repeat_n(group, part.graph.resources.len()));
         for mut r in part.graph.resources {
             r.parent = r.parent.map(|p| p + offset);
             if let Origin::InlineSubnet { vnet, index } = r.origin {
@@ -55,7 +105,7 @@ pub fn build(deploys: &[Deploy<'_>]) -> ResourceGraph {
         }
         graph.diagnostics.extend(part.graph.diagnostics);
     }
-    let index = IdIndex::new(&graph, &known_ids);
+    let index = IdIndex::new(&graph, &known_ids, &groups);
     link_parents(&mut graph, &index);
     link_depends_on(&mut graph, &index, pending_depends);
     link_references(&mut graph, &index);
@@ -70,12 +120,37 @@ struct Part {
     graph: ResourceGraph,
     known_ids: Vec<bool>,
     pending: Vec<(usize, Vec<DependsOn>)>,
+    /// Module instances deployed so far (bounded by [`MAX_MODULE_INSTANCES`]).
+    instances: usize,
 }
 
-fn evaluate_template(d: &Deploy<'_>) -> Part {
+fn evaluate_template(d: &Deploy<'_>, chain: &[Span], modules: &dyn Modules) -> Part {
     let mut part = Part::default();
-    add_template(&mut part.graph, d, &mut part.known_ids, &mut part.pending);
+    let mut cx = Instantiation {
+        modules,
+        stack: vec![(d.template.file, modules.file_name(d.template.file))],
+        chain: chain.to_vec(),
+        maybe: None,
+    };
+    let _ = add_template(
+        &mut part,
+        d.template,
+        d.params.clone(),
+        &d.deployment,
+        &mut cx,
+    );
     part
+}
+
+/// Where a template instance sits: the module calls that lead to it.
+struct Instantiation<'m> {
+    modules: &'m dyn Modules,
+    /// Files of the module calls under way with their references (cycle detection).
+    stack: Vec<(FileId, String)>,
+    /// Module declarations leading here, outermost first.
+    chain: Vec<Span>,
+    /// The module call's condition could not be evaluated.
+    maybe: Option<Reason>,
 }
 
 enum DependsOn {
@@ -86,14 +161,14 @@ enum DependsOn {
 }
 
 fn add_template(
-    graph: &mut ResourceGraph,
-    d: &Deploy<'_>,
-    known_ids: &mut Vec<bool>,
-    pending: &mut Vec<(usize, Vec<DependsOn>)>,
-) {
-    let t = d.template;
+    part: &mut Part,
+    t: &Template,
+    params: HashMap<String, Value>,
+    deployment: &Deployment,
+    cx: &mut Instantiation<'_>,
+) -> Value {
     for e in &t.syntax_errors {
-        graph.diagnostics.push(Diagnostic::new(
+        part.graph.diagnostics.push(Diagnostic::new(
             "syntax-error",
             Severity::Error,
             e.span,
@@ -101,9 +176,14 @@ fn add_template(
         ));
     }
     if matches!(t.language, Language::BicepParams | Language::ArmParameters) {
-        return;
+        return Value::object(Vec::new());
     }
-    let ev = Evaluator::new(t, d.params.clone(), d.deployment.clone());
+    let module_values = instantiate_modules(part, t, &params, deployment, cx);
+    let graph = &mut part.graph;
+    let known_ids = &mut part.known_ids;
+    let pending = &mut part.pending;
+    let pending_start = pending.len();
+    let ev = Evaluator::new(t, params, deployment.clone()).with_module_values(module_values);
     // (decl, instance) → graph index
     let mut placed: HashMap<(usize, usize), usize> = HashMap::new();
     for (di, decl) in t.resources.iter().enumerate() {
@@ -117,6 +197,10 @@ fn add_template(
                     Kind::Unknown(r) => Deployed::Maybe(r.as_ref().clone()),
                     _ => Deployed::Yes,
                 },
+            };
+            let deployed = match (&deployed, &cx.maybe) {
+                (Deployed::Yes, Some(r)) => Deployed::Maybe(r.clone()),
+                _ => deployed,
             };
             // A nested child of a parent instance that is not deployed is not deployed either.
             if let (Some(p), Some(pi)) = (decl.parent_index, inst.parent_instance) {
@@ -206,7 +290,7 @@ fn add_template(
                 origin: Origin::Declared,
                 deployed,
                 suppress: decl.suppress.clone(),
-                module_chain: Vec::new(),
+                module_chain: cx.chain.clone(),
             });
             known_ids.push(ident.id_known || decl.existing);
             pending.push((idx, depends_of(&ev, t, di, inst)));
@@ -217,12 +301,20 @@ fn add_template(
     for v in &t.vars {
         let _ = ev.var(&v.name);
     }
+    let mut outputs = Vec::new();
     for o in &t.outputs {
-        let _ = ev.eval(&o.value, &Vec::new(), 0);
+        let v = ev.eval(&o.value, &Vec::new(), 0);
+        // ARM callers read `outputs.x.value`.
+        let v = if t.language == Language::ArmTemplate {
+            Value::object(vec![("value".into(), v)])
+        } else {
+            v
+        };
+        outputs.push((o.name.clone(), v));
     }
     graph.diagnostics.extend(ev.take_diagnostics());
     // Bicep dependsOn names declarations: map them to graph indices now that all are placed.
-    for (_, deps) in pending.iter_mut() {
+    for (_, deps) in pending.iter_mut().skip(pending_start) {
         for dep in deps.iter_mut() {
             if let DependsOn::Decl(decls) = dep {
                 let mut idxs: Vec<usize> = Vec::new();
@@ -238,6 +330,312 @@ fn add_template(
             }
         }
     }
+    Value::object(outputs)
+}
+
+/// Instantiates the module declarations of `t` (in dependency order) and returns the value each
+/// module symbol stands for: `{ name, outputs }`, an array of them for a loop.
+fn instantiate_modules(
+    part: &mut Part,
+    t: &Template,
+    params: &HashMap<String, Value>,
+    deployment: &Deployment,
+    cx: &mut Instantiation<'_>,
+) -> HashMap<String, Value> {
+    let mut values: HashMap<String, Value> = HashMap::new();
+    for mi in module_order(t) {
+        let Some(m) = t.modules.get(mi) else {
+            continue;
+        };
+        let ev = Evaluator::new(t, params.clone(), deployment.clone())
+            .with_module_values(values.clone());
+        let instances = ev.expand_loop(m.loop_.as_ref(), Vec::new(), None);
+        let mut results = Vec::new();
+        let mut names = Vec::new();
+        for inst in instances.iter() {
+            let maybe = match m.condition.as_ref().map(|c| ev.eval(c, &inst.locals, 0)) {
+                Some(c) => match &c.kind {
+                    Kind::Bool(false) => {
+                        results.push(Value::null());
+                        continue;
+                    }
+                    Kind::Unknown(r) => Some(r.as_ref().clone()),
+                    _ => None,
+                },
+                None => None,
+            };
+            let name = match &m.name {
+                Some(n) => ev.eval(n, &inst.locals, 0),
+                None => Value::string(m.symbol.clone().unwrap_or_default()),
+            };
+            let outputs = instantiate(part, t, m, &ev, &inst.locals, params, deployment, cx, maybe);
+            if let (Kind::String(n), None) = (&name.kind, &m.loop_) {
+                names.push(n.to_ascii_lowercase());
+            }
+            results.push(Value::object(vec![
+                ("name".into(), name),
+                ("outputs".into(), outputs),
+            ]));
+        }
+        part.graph.diagnostics.extend(ev.take_diagnostics());
+        let value = if m.loop_.is_some() {
+            Value::array(results)
+        } else {
+            results.into_iter().next().unwrap_or_else(Value::null)
+        };
+        // ARM reads a nested deployment by name: `reference('name').outputs.x.value`.
+        for n in names {
+            values.insert(format!("deployment:{n}"), value.clone());
+        }
+        if let Some(sym) = &m.symbol {
+            values.insert(sym.to_ascii_lowercase(), value);
+        }
+    }
+    values
+}
+
+/// Whether a module reference names a registry or template spec (`br:`, `br/alias:`, `ts:`).
+pub fn is_registry_reference(source: &str) -> bool {
+    let lower = source.trim().to_ascii_lowercase();
+    lower.starts_with("br:")
+        || lower.starts_with("br/")
+        || lower.starts_with("ts:")
+        || lower.starts_with("ts/")
+}
+
+/// Deploys one module instance: its template with the evaluated `params`, under its scope.
+/// Returns its outputs (an object by output name).
+#[allow(clippy::too_many_arguments)]
+fn instantiate(
+    part: &mut Part,
+    caller: &Template,
+    m: &crate::model::ModuleDecl,
+    ev: &Evaluator<'_>,
+    locals: &crate::eval::Locals,
+    caller_params: &HashMap<String, Value>,
+    deployment: &Deployment,
+    cx: &mut Instantiation<'_>,
+    maybe: Option<Reason>,
+) -> Value {
+    let label = m
+        .source
+        .clone()
+        .or_else(|| m.symbol.clone())
+        .unwrap_or_else(|| "nested deployment".into());
+    let unknown = |why: &str| {
+        Value::unknown(Reason::Module {
+            reference: label.clone(),
+            why: why.to_string(),
+        })
+        .with_span(m.source_span)
+    };
+    if cx.stack.len() >= MAX_MODULE_DEPTH {
+        part.graph.diagnostics.push(Diagnostic::new(
+            "module-error",
+            Severity::Warning,
+            m.source_span,
+            format!("modules nested deeper than {MAX_MODULE_DEPTH} levels are not evaluated"),
+        ));
+        return unknown("is not evaluated: modules nested too deeply");
+    }
+    part.instances += 1;
+    if part.instances > MAX_MODULE_INSTANCES {
+        if part.instances == MAX_MODULE_INSTANCES + 1 {
+            part.graph.diagnostics.push(Diagnostic::new(
+                "module-error",
+                Severity::Warning,
+                m.source_span,
+                format!(
+                    "more than {MAX_MODULE_INSTANCES} module instances: the rest are not evaluated"
+                ),
+            ));
+        }
+        return unknown("is not evaluated: too many module instances");
+    }
+    let owned: Template;
+    let (target, params): (&Template, HashMap<String, Value>) =
+        if let Some(inline) = &m.inline_template {
+            if m.inner_scope {
+                (inline.as_ref(), module_params(m, ev, locals))
+            } else {
+                // Outer scope: the nested template's expressions read the caller's parameters and
+                // variables.
+                let mut t = inline.as_ref().clone();
+                t.params = caller.params.clone();
+                let mut vars = caller.vars.clone();
+                vars.extend(t.vars);
+                t.vars = vars;
+                let mut functions = caller.functions.clone();
+                functions.extend(t.functions);
+                t.functions = functions;
+                owned = t;
+                (&owned, caller_params.clone())
+            }
+        } else if let Some(source) = &m.source {
+            if is_registry_reference(source) {
+                return unknown("is not evaluated: module not restored");
+            }
+            let modules = cx.modules;
+            match modules.template(caller.file, source) {
+                Ok(target) => {
+                    if let Some(pos) = cx.stack.iter().position(|(f, _)| *f == target.file) {
+                        let mut names: Vec<String> =
+                            cx.stack.iter().skip(pos).map(|(_, s)| s.clone()).collect();
+                        names.push(modules.file_name(target.file));
+                        part.graph.diagnostics.push(Diagnostic::new(
+                            "module-cycle",
+                            Severity::Error,
+                            m.source_span,
+                            format!("module cycle: {}", names.join(" → ")),
+                        ));
+                        return unknown("is not evaluated: it is part of a module cycle");
+                    }
+                    (target, module_params(m, ev, locals))
+                }
+                Err(message) if message.is_empty() => {
+                    return unknown("is not evaluated: its template is not read");
+                }
+                Err(message) => {
+                    part.graph.diagnostics.push(Diagnostic::new(
+                        "module-error",
+                        Severity::Warning,
+                        m.source_span,
+                        message.clone(),
+                    ));
+                    return unknown(&format!("is not evaluated: {message}"));
+                }
+            }
+        } else {
+            return unknown("is not evaluated: it has no template");
+        };
+    let deployment = match &m.scope {
+        Some(scope) => scope_deployment(&ev.eval(scope, locals, 0), deployment),
+        None => deployment.clone(),
+    };
+    let saved_maybe = cx.maybe.clone();
+    if maybe.is_some() {
+        cx.maybe = maybe;
+    }
+    let inline = m.inline_template.is_some();
+    if !inline {
+        cx.stack
+            .push((target.file, cx.modules.file_name(target.file)));
+    }
+    cx.chain.push(m.head_span);
+    let outputs = add_template(part, target, params, &deployment, cx);
+    cx.chain.pop();
+    if !inline {
+        cx.stack.pop();
+    }
+    cx.maybe = saved_maybe;
+    outputs
+}
+
+/// The parameter values a module call passes.
+fn module_params(
+    m: &crate::model::ModuleDecl,
+    ev: &Evaluator<'_>,
+    locals: &crate::eval::Locals,
+) -> HashMap<String, Value> {
+    let mut out = HashMap::new();
+    if let Some(p) = &m.params {
+        let v = ev.eval(p, locals, 0);
+        if let Some(obj) = v.as_object() {
+            for (k, v) in obj {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The deployment a module's `scope` (a resource group or subscription value) stands for.
+fn scope_deployment(scope: &Value, caller: &Deployment) -> Deployment {
+    let id = scope.get("id").unwrap_or(scope);
+    let (text, _) = value_text(id);
+    let mut out = caller.clone();
+    let segments: Vec<&str> = text.split('/').filter(|s| !s.is_empty()).collect();
+    for pair in segments.chunks(2) {
+        let [key, value] = pair else {
+            continue;
+        };
+        let known = !value.contains('{');
+        if key.eq_ignore_ascii_case("subscriptions") {
+            out.subscription_id = known.then(|| value.to_string());
+        } else if key.eq_ignore_ascii_case("resourceGroups") && known {
+            out.resource_group = Some(value.to_string());
+        }
+    }
+    out
+}
+
+/// Module declarations in an order where each comes after the modules it reads.
+fn module_order(t: &Template) -> Vec<usize> {
+    let symbols: HashMap<String, usize> = t
+        .modules
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| m.symbol.as_ref().map(|s| (s.to_ascii_lowercase(), i)))
+        .collect();
+    let deps: Vec<Vec<usize>> = t
+        .modules
+        .iter()
+        .map(|m| {
+            let mut found = Vec::new();
+            let loop_expr = match &m.loop_ {
+                Some(crate::model::Loop::ForIn { iterable, .. }) => Some(iterable),
+                Some(crate::model::Loop::Copy { count, .. }) => Some(count),
+                None => None,
+            };
+            let exprs = m
+                .params
+                .iter()
+                .chain(m.scope.iter())
+                .chain(m.name.iter())
+                .chain(m.condition.iter())
+                .chain(loop_expr)
+                .chain(m.depends_on.iter());
+            for e in exprs {
+                e.walk(&mut |x| {
+                    if let ExprKind::Ident(name) = &x.kind {
+                        if let Some(i) = symbols.get(&name.to_ascii_lowercase()) {
+                            found.push(*i);
+                        }
+                    }
+                });
+            }
+            found
+        })
+        .collect();
+    let mut order = Vec::new();
+    let mut done = vec![false; t.modules.len()];
+    for _ in 0..t.modules.len() {
+        let mut progressed = false;
+        for (i, d) in deps.iter().enumerate() {
+            if done.get(i).copied().unwrap_or(true) {
+                continue;
+            }
+            if d.iter()
+                .all(|j| *j == i || done.get(*j).copied().unwrap_or(true))
+            {
+                order.push(i);
+                if let Some(x) = done.get_mut(i) {
+                    *x = true;
+                }
+                progressed = true;
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    // Modules that read each other: declaration order.
+    for (i, d) in done.iter().enumerate() {
+        if !d {
+            order.push(i);
+        }
+    }
+    order
 }
 
 /// The `dependsOn` entries of a declaration instance.
@@ -364,17 +762,19 @@ fn add_inline_children(graph: &mut ResourceGraph, vnet: usize, known_ids: &mut V
     }
 }
 
-/// Looks resources up by id with the linking rule: same file always, other files only when both
-/// ids are fully known or the target is an `existing` declaration's counterpart.
+/// Looks resources up by id with the linking rule: within one deployment (an audited file with
+/// the modules it deploys) always; across deployments when both ids are fully known, or when an
+/// `existing` declaration names what another deployment declares.
 struct IdIndex {
     by_id: HashMap<String, Vec<usize>>,
     known: Vec<bool>,
-    files: Vec<crate::source::FileId>,
+    groups: Vec<usize>,
     existing: Vec<bool>,
+    ids: Vec<String>,
 }
 
 impl IdIndex {
-    fn new(graph: &ResourceGraph, known: &[bool]) -> IdIndex {
+    fn new(graph: &ResourceGraph, known: &[bool], groups: &[usize]) -> IdIndex {
         let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, r) in graph.resources.iter().enumerate() {
             by_id.entry(normalize_id(&r.id)).or_default().push(i);
@@ -382,24 +782,49 @@ impl IdIndex {
         IdIndex {
             by_id,
             known: known.to_vec(),
-            files: graph.resources.iter().map(|r| r.file).collect(),
+            groups: groups.to_vec(),
             existing: graph.resources.iter().map(|r| r.existing).collect(),
+            ids: graph
+                .resources
+                .iter()
+                .map(|r| normalize_id(&r.id))
+                .collect(),
         }
     }
 
-    /// The resource `from` links to with `id`: a declaration (not an `existing` one) wins.
+    fn is_existing(&self, i: usize) -> bool {
+        self.existing.get(i).copied().unwrap_or(true)
+    }
+
+    /// The resource `from` links to with `id`: a declaration (not an `existing` one) wins; an
+    /// `existing` one stands for the declaration another deployment makes of it, if any.
     fn find(&self, from: usize, id: &str) -> Option<usize> {
         let candidates = self.by_id.get(&normalize_id(id))?;
-        let file = self.files.get(from)?;
+        let group = self.groups.get(from)?;
         let usable = |c: &&usize| -> bool {
             **c != from
-                && (self.files.get(**c) == Some(file)
+                && (self.groups.get(**c) == Some(group)
                     || (self.known.get(**c).copied().unwrap_or(false)
                         && self.known.get(from).copied().unwrap_or(false)))
         };
         let mut found: Vec<usize> = candidates.iter().filter(usable).copied().collect();
-        found.sort_by_key(|c| self.existing.get(*c).copied().unwrap_or(true));
-        found.first().copied()
+        found.sort_by_key(|c| self.is_existing(*c));
+        let first = found.first().copied();
+        match first {
+            Some(c) if self.is_existing(c) => Some(self.declared_elsewhere(c).unwrap_or(c)),
+            None if self.is_existing(from) => self.declared_elsewhere(from),
+            other => other,
+        }
+    }
+
+    /// The declaration, in another deployment, of the resource the `existing` declaration
+    /// `existing` names (same id, placeholders included).
+    fn declared_elsewhere(&self, existing: usize) -> Option<usize> {
+        let group = self.groups.get(existing)?;
+        let ids = self.by_id.get(self.ids.get(existing)?)?;
+        ids.iter()
+            .copied()
+            .find(|c| !self.is_existing(*c) && self.groups.get(*c) != Some(group))
     }
 }
 

@@ -106,6 +106,7 @@ pub struct Evaluator<'t> {
     instances: RefCell<HashMap<usize, std::rc::Rc<Vec<Instance>>>>,
     identities: RefCell<HashMap<(usize, usize), Identity>>,
     module_outputs: HashMap<String, Value>,
+    module_values: HashMap<String, Value>,
     steps: Cell<u64>,
     /// Evaluations under way (the real recursion depth, across variables and resources).
     nesting: Cell<usize>,
@@ -159,6 +160,7 @@ impl<'t> Evaluator<'t> {
             instances: RefCell::default(),
             identities: RefCell::default(),
             module_outputs: HashMap::new(),
+            module_values: HashMap::new(),
             steps: Cell::new(0),
             nesting: Cell::new(0),
             diagnostics: RefCell::default(),
@@ -174,6 +176,16 @@ impl<'t> Evaluator<'t> {
     /// Outputs of module declarations evaluated by the caller, by module symbol.
     pub fn with_module_outputs(mut self, outputs: HashMap<String, Value>) -> Self {
         self.module_outputs = outputs
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+        self
+    }
+
+    /// Whole values of module declarations instantiated by the caller, by module symbol: an object
+    /// with `name` and `outputs`, or an array of them for a module loop.
+    pub fn with_module_values(mut self, values: HashMap<String, Value>) -> Self {
+        self.module_values = values
             .into_iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), v))
             .collect();
@@ -543,7 +555,32 @@ impl<'t> Evaluator<'t> {
         }
     }
 
+    /// `reference('name')` / `reference(resourceId('Microsoft.Resources/deployments', 'name'))` of a
+    /// nested deployment the caller instantiated (keyed `deployment:<name>`): its value.
+    fn deployment_reference(&self, arg: &Expr, locals: &Locals, d: usize) -> Option<Value> {
+        if self.module_values.is_empty() {
+            return None;
+        }
+        let v = self.eval(arg, locals, d + 1);
+        let (text, _) = value_text(&v);
+        let lower = text.to_ascii_lowercase();
+        let name = if lower.contains("/") {
+            if !lower.contains("microsoft.resources/deployments/") {
+                return None;
+            }
+            lower.rsplit('/').next()?.to_string()
+        } else {
+            lower
+        };
+        self.module_values
+            .get(&format!("deployment:{name}"))
+            .cloned()
+    }
+
     fn module_value(&self, name: &str) -> Value {
+        if let Some(v) = self.module_values.get(&name.to_ascii_lowercase()) {
+            return v.clone();
+        }
         match self.module_outputs.get(&name.to_ascii_lowercase()) {
             Some(outputs) => Value::object(vec![
                 ("name".into(), Value::string(name)),

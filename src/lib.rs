@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod build;
 pub mod cli;
 pub mod config;
+pub mod deployments;
 pub mod diagnostic;
 pub mod discover;
 pub mod eval;

@@ -305,6 +305,14 @@ pub(super) fn call(
         }
         _ => {}
     }
+    if lower == "reference" {
+        if let Some(v) = args
+            .first()
+            .and_then(|a| ev.deployment_reference(a, locals, d))
+        {
+            return v;
+        }
+    }
     if RUNTIME.contains(&lower) || lower.starts_with("list") {
         return Value::unknown(Reason::Runtime {
             function: name.to_string(),

@@ -100,6 +100,20 @@ impl RuleInfo {
                 Severity::Info,
             ),
             rule(
+                "module-error",
+                "Module not read",
+                "A module file or the template of a parameter file could not be found or read.",
+                "Check the path; it is relative to the file that names it.",
+                Severity::Warning,
+            ),
+            rule(
+                "module-cycle",
+                "Module cycle",
+                "Module files deploy each other in a cycle.",
+                "Break the cycle; Bicep and ARM refuse such a deployment.",
+                Severity::Error,
+            ),
+            rule(
                 "read-error",
                 "Unreadable file",
                 "A file could not be read, or is not UTF-8.",

@@ -152,6 +152,14 @@ fn report(
             } else if span.is_some() && span != Some(resource.head_span) {
                 d = d.with_related(resource.head_span, format!("in '{}'", resource.name));
             }
+            // A deciding value set elsewhere (a parameter file, a module call): shown too.
+            if let (Some(l), Some(ls)) = (linked_res, linked_span) {
+                let inside =
+                    ls.file == l.span.file && ls.start >= l.span.start && ls.end <= l.span.end;
+                if !inside && ls != location {
+                    d = d.with_related(ls, "the deciding value is set here");
+                }
+            }
             for m in &resource.module_chain {
                 d = d.with_related(*m, "deployed through this module");
             }

@@ -1,0 +1,395 @@
+//! A deployment, not a file, is the unit of analysis: this module reads the module files and
+//! parameter files that the audited files pull in (through a [`FileProvider`]) and decides which
+//! deployments to build: each template once per parameter file that uses it, else once on its own.
+
+use crate::analysis::{language_of, lower, FileProvider};
+use crate::build::{is_registry_reference, Modules};
+use crate::eval::{Deployment, Evaluator};
+use crate::model::{Language, Template};
+use crate::source::{FileId, SourceMap, Span};
+use crate::value::{Reason, Value};
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+/// At most this many files are read beyond the inputs.
+const MAX_EXTRA_FILES: usize = 2000;
+
+/// Every template of an analysis (inputs first, then files they pulled in), with the resolution of
+/// each module reference.
+#[derive(Default)]
+pub struct Loaded {
+    /// Lowered files; the first `inputs` are the audited inputs (those azaudit reads).
+    pub templates: Vec<Template>,
+    /// How many of `templates` are inputs.
+    pub inputs: usize,
+    by_file: HashMap<FileId, usize>,
+    resolved: HashMap<(FileId, String), Result<usize, String>>,
+    names: HashMap<FileId, String>,
+    /// Parameter files, by file id.
+    pub parameter_files: HashMap<FileId, String>,
+}
+
+impl Modules for Loaded {
+    fn template(&self, caller: FileId, source: &str) -> Result<&Template, String> {
+        match self.resolved.get(&(caller, source.to_string())) {
+            Some(Ok(i)) => self
+                .templates
+                .get(*i)
+                .ok_or_else(|| format!("module '{source}' is not read")),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err(String::new()),
+        }
+    }
+
+    fn file_name(&self, file: FileId) -> String {
+        self.names
+            .get(&file)
+            .cloned()
+            .unwrap_or_else(|| format!("file {}", file.0))
+    }
+}
+
+impl Loaded {
+    /// The template of `file`, if it was read.
+    pub fn get(&self, file: FileId) -> Option<&Template> {
+        self.by_file.get(&file).and_then(|i| self.templates.get(*i))
+    }
+}
+
+/// One deployment to build: a template, the parameter values it gets, and the parameter file they
+/// come from.
+pub struct Entry {
+    /// Index into [`Loaded::templates`].
+    pub template: usize,
+    pub params: HashMap<String, Value>,
+    /// The parameter file, when the values come from one.
+    pub parameter_file: Option<FileId>,
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The relative path a module reference names: the reference itself, or, for an ARM expression
+/// such as `[uri(deployment().properties.templateLink.uri, 'nested/vnet.json')]`, its quoted
+/// `.json` literal. `None` for registry references and remote URIs.
+pub fn local_path(source: &str) -> Option<String> {
+    let s = source.trim();
+    if is_registry_reference(s) {
+        return None;
+    }
+    if s.starts_with('[') {
+        // Only relative to the template's own location: `deployment().properties.templateLink`
+        // or the `_artifactsLocation` convention.
+        let lower = s.to_ascii_lowercase();
+        if !lower.contains("templatelink.uri") && !lower.contains("_artifactslocation") {
+            return None;
+        }
+        let literal = s
+            .split('\'')
+            .enumerate()
+            .filter(|(i, _)| i % 2 == 1)
+            .map(|(_, x)| x)
+            .filter(|x| {
+                let x = x.trim_start_matches('/');
+                x.to_ascii_lowercase().ends_with(".json") && !x.starts_with('.')
+            })
+            .last()?;
+        return Some(literal.trim_start_matches('/').to_string());
+    }
+    let lower = s.to_ascii_lowercase();
+    if lower.contains("://") {
+        return None;
+    }
+    Some(s.to_string())
+}
+
+/// The inputs' templates (already lowered, one per input), before anything is pulled in.
+pub fn inputs(templates: Vec<Template>, sources: &SourceMap) -> Loaded {
+    let mut loaded = Loaded {
+        inputs: templates.len(),
+        ..Loaded::default()
+    };
+    for (i, t) in templates.iter().enumerate() {
+        loaded.by_file.insert(t.file, i);
+        if matches!(t.language, Language::BicepParams | Language::ArmParameters) {
+            loaded
+                .parameter_files
+                .insert(t.file, file_name(sources, t.file));
+        }
+    }
+    loaded.templates = templates;
+    for (id, f) in sources.iter() {
+        loaded.names.insert(id, display_name(&f.path));
+    }
+    loaded
+}
+
+/// Reads the module files that the templates read so far pull in (and theirs), adding them to
+/// `sources`.
+pub fn resolve_modules(loaded: &mut Loaded, sources: &mut SourceMap, provider: &dyn FileProvider) {
+    let mut next = 0;
+    let mut extra = 0;
+    while let Some(t) = loaded.templates.get(next) {
+        let file = t.file;
+        let mut refs = Vec::new();
+        collect_sources(t, &mut refs, 0);
+        next += 1;
+        let Some(base) = sources.get(file).map(|f| f.path.clone()) else {
+            continue;
+        };
+        for source in refs {
+            if loaded.resolved.contains_key(&(file, source.clone())) {
+                continue;
+            }
+            let Some(rel) = local_path(&source) else {
+                continue;
+            };
+            let path = normalize(&base.parent().unwrap_or(Path::new("")).join(&rel));
+            let result = match open(loaded, sources, provider, &path, &mut extra) {
+                Some(i) => Ok(i),
+                // A path guessed from an ARM expression: silent when wrong.
+                None if source.trim_start().starts_with('[') => Err(String::new()),
+                None => Err(format!("module file '{rel}' is not found")),
+            };
+            loaded.resolved.insert((file, source), result);
+        }
+    }
+}
+
+/// The index of the template at `path`, reading and lowering it when new.
+fn open(
+    loaded: &mut Loaded,
+    sources: &mut SourceMap,
+    provider: &dyn FileProvider,
+    path: &Path,
+    extra: &mut usize,
+) -> Option<usize> {
+    if let Some(id) = sources.find(path) {
+        return loaded.by_file.get(&id).copied();
+    }
+    if *extra >= MAX_EXTRA_FILES {
+        return None;
+    }
+    let text = provider.read(path)?;
+    let language = language_of(path, &text)?;
+    *extra += 1;
+    let id = sources.add(path.to_path_buf(), text.clone());
+    loaded.names.insert(id, display_name(path));
+    let t = lower(id, &text, language);
+    let i = loaded.templates.len();
+    loaded.by_file.insert(id, i);
+    if matches!(language, Language::BicepParams | Language::ArmParameters) {
+        loaded.parameter_files.insert(id, display_name(path));
+    }
+    loaded.templates.push(t);
+    Some(i)
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn file_name(sources: &SourceMap, id: FileId) -> String {
+    sources
+        .get(id)
+        .map(|f| display_name(&f.path))
+        .unwrap_or_default()
+}
+
+/// Module references of `t` and of the templates nested in it.
+fn collect_sources(t: &Template, out: &mut Vec<String>, depth: usize) {
+    if depth > 16 {
+        return;
+    }
+    for m in &t.modules {
+        if let Some(s) = &m.source {
+            out.push(s.clone());
+        }
+        if let Some(inner) = &m.inline_template {
+            collect_sources(inner, out, depth + 1);
+        }
+    }
+}
+
+/// The deployments to build from the inputs: each parameter file with the template it uses; each
+/// template no parameter file uses, on its own (parameter files beside it found through
+/// `provider` by convention: `<name>.parameters.json`, `<name>.bicepparam`).
+pub fn entries(
+    loaded: &mut Loaded,
+    sources: &mut SourceMap,
+    provider: &dyn FileProvider,
+    deployment: &Deployment,
+    diagnostics: &mut Vec<crate::diagnostic::Diagnostic>,
+) -> Vec<Entry> {
+    let mut out = Vec::new();
+    let mut used: std::collections::HashSet<usize> = std::collections::HashSet::new();
+    let mut extra = 0;
+    // Parameter files among the inputs.
+    for pi in 0..loaded.inputs {
+        let Some(p) = loaded.templates.get(pi) else {
+            continue;
+        };
+        if !matches!(p.language, Language::BicepParams | Language::ArmParameters) {
+            continue;
+        }
+        let pfile = p.file;
+        let using = p.using.clone();
+        let plang = p.language;
+        let Some(path) = sources.get(pfile).map(|f| f.path.clone()) else {
+            continue;
+        };
+        let target = match (&using, plang) {
+            (Some(u), _) => {
+                local_path(u).map(|u| normalize(&path.parent().unwrap_or(Path::new("")).join(u)))
+            }
+            (None, Language::ArmParameters) => template_by_convention(&path),
+            (None, _) => None,
+        };
+        let Some(target) = target else {
+            continue;
+        };
+        match open(loaded, sources, provider, &target, &mut extra) {
+            Some(ti)
+                if loaded.templates.get(ti).is_some_and(|t| {
+                    matches!(t.language, Language::Bicep | Language::ArmTemplate)
+                }) =>
+            {
+                used.insert(ti);
+                out.push(entry(loaded, ti, pfile, deployment));
+            }
+            Some(_) => {}
+            None if using.is_some() => {
+                diagnostics.push(crate::diagnostic::Diagnostic::new(
+                    "module-error",
+                    crate::diagnostic::Severity::Warning,
+                    Span::new(pfile, 0, 0),
+                    format!(
+                        "the template '{}' this parameter file uses is not found",
+                        display_name(&target)
+                    ),
+                ));
+            }
+            None => {}
+        }
+    }
+    // Templates among the inputs.
+    for ti in 0..loaded.inputs {
+        if used.contains(&ti) {
+            continue;
+        }
+        let Some(t) = loaded.templates.get(ti) else {
+            continue;
+        };
+        let language = t.language;
+        if !matches!(language, Language::Bicep | Language::ArmTemplate) {
+            continue;
+        }
+        let file = t.file;
+        let Some(path) = sources.get(file).map(|f| f.path.clone()) else {
+            continue;
+        };
+        let mut found = false;
+        for candidate in parameter_files_beside(&path, language) {
+            if sources
+                .find(&candidate)
+                .is_some_and(|id| loaded.by_file.get(&id).is_some_and(|i| *i < loaded.inputs))
+            {
+                // An input parameter file: handled above when it named this template.
+                continue;
+            }
+            let Some(pi) = open(loaded, sources, provider, &candidate, &mut extra) else {
+                continue;
+            };
+            let Some(p) = loaded.templates.get(pi) else {
+                continue;
+            };
+            let pfile = p.file;
+            let fits = match (p.language, &p.using) {
+                (Language::ArmParameters, None) => true,
+                (Language::ArmParameters | Language::BicepParams, Some(u)) => local_path(u)
+                    .is_some_and(|u| {
+                        normalize(&candidate.parent().unwrap_or(Path::new("")).join(u)) == path
+                    }),
+                _ => false,
+            };
+            if fits {
+                found = true;
+                out.push(entry(loaded, ti, pfile, deployment));
+            }
+        }
+        if !found {
+            out.push(Entry {
+                template: ti,
+                params: HashMap::new(),
+                parameter_file: None,
+            });
+        }
+    }
+    out
+}
+
+/// `x.parameters.json` → `x.json`.
+fn template_by_convention(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let lower = name.to_ascii_lowercase();
+    let stem_len = lower.strip_suffix(".parameters.json")?.len();
+    let stem = name.get(..stem_len)?;
+    Some(path.with_file_name(format!("{stem}.json")))
+}
+
+/// Parameter files that by convention go with the template at `path`.
+fn parameter_files_beside(path: &Path, language: Language) -> Vec<PathBuf> {
+    let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+        return Vec::new();
+    };
+    match language {
+        Language::ArmTemplate => vec![path.with_file_name(format!("{stem}.parameters.json"))],
+        Language::Bicep => vec![path.with_file_name(format!("{stem}.bicepparam"))],
+        _ => Vec::new(),
+    }
+}
+
+/// The deployment of template `ti` with the values of parameter file `pfile`.
+fn entry(loaded: &Loaded, ti: usize, pfile: FileId, deployment: &Deployment) -> Entry {
+    Entry {
+        template: ti,
+        params: loaded
+            .get(pfile)
+            .map(|p| parameter_values(p, deployment))
+            .unwrap_or_default(),
+        parameter_file: Some(pfile),
+    }
+}
+
+/// The values a parameter file assigns, each with the span of its expression in that file.
+pub fn parameter_values(p: &Template, deployment: &Deployment) -> HashMap<String, Value> {
+    let ev = Evaluator::new(p, HashMap::new(), deployment.clone());
+    let mut out = HashMap::new();
+    for a in &p.assignments {
+        let v = match &a.value {
+            Some(e) => ev.eval(e, &Vec::new(), 0),
+            None => Value::unknown(Reason::Environment {
+                what: "the key vault secret".into(),
+            })
+            .with_span(a.span),
+        };
+        out.insert(a.name.clone(), v);
+    }
+    out
+}
