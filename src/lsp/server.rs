@@ -30,6 +30,8 @@ const REGISTER_ID: &str = "azaudit/register-watchers";
 
 struct OpenDoc {
     doc: Document,
+    /// The text as the analysis shares it, made once per version (snapshots clone the `Arc`).
+    shared: Option<Arc<str>>,
     opened: u64,
     /// What was last published for it (version, diagnostics).
     published: Option<(i32, Vec<Published>)>,
@@ -52,6 +54,9 @@ struct Server {
     generation: u64,
     /// The newest generation whose results arrived.
     analysed: u64,
+    /// The newest generation sent to the worker; one analysis runs at a time, and edits made
+    /// meanwhile are analysed together once it is done.
+    dispatched: u64,
     /// When to start the next analysis (debounce).
     deadline: Option<Instant>,
     pending: Vec<Pending>,
@@ -74,6 +79,7 @@ pub fn run(connection: Connection, options: ServerOptions) -> anyhow::Result<()>
         debounce: options.debounce,
         generation: 0,
         analysed: 0,
+        dispatched: 0,
         deadline: None,
         pending: Vec::new(),
         opened: 0,
@@ -210,13 +216,20 @@ impl Server {
 
     fn next_wake(&self) -> Option<Instant> {
         let waits = self.pending.iter().map(|p| p.since + MAX_WAIT);
-        self.deadline.into_iter().chain(waits).min()
+        // While an analysis runs, its result wakes the loop; a due deadline waits for it.
+        let deadline = self.deadline.filter(|_| !self.busy());
+        deadline.into_iter().chain(waits).min()
+    }
+
+    /// An analysis is running.
+    fn busy(&self) -> bool {
+        self.dispatched > self.analysed
     }
 
     /// Starts a due analysis and answers the requests that can be answered.
     fn tick(&mut self) {
         let now = Instant::now();
-        if self.deadline.is_some_and(|d| d <= now) {
+        if self.deadline.is_some_and(|d| d <= now) && !self.busy() {
             self.deadline = None;
             self.dispatch();
         }
@@ -244,15 +257,19 @@ impl Server {
     }
 
     fn dispatch(&mut self) {
+        self.dispatched = self.generation;
         let docs = self
             .docs
-            .values()
+            .values_mut()
             .map(|d| DocSnapshot {
                 uri: d.doc.uri.clone(),
                 path: d.doc.path.clone(),
                 version: d.doc.version,
                 opened: d.opened,
-                text: Arc::from(d.doc.text.as_str()),
+                text: d
+                    .shared
+                    .get_or_insert_with(|| Arc::from(d.doc.text.as_str()))
+                    .clone(),
                 audited: d.doc.is_audited(),
             })
             .collect();
@@ -280,7 +297,9 @@ impl Server {
             }
             let unchanged = match &open.published {
                 Some((version, list)) => *version == result.version && *list == result.diagnostics,
-                None => result.diagnostics.is_empty(),
+                // The first result of an audited document is published, empty or not: the client
+                // then knows it was analysed.
+                None => !open.doc.is_audited() && result.diagnostics.is_empty(),
             };
             if unchanged {
                 continue;
@@ -416,6 +435,7 @@ impl Server {
                     };
                     let open = OpenDoc {
                         doc,
+                        shared: None,
                         opened: self.opened,
                         published: None,
                     };
@@ -429,6 +449,7 @@ impl Server {
                     match self.docs.get_mut(uri.as_str()) {
                         Some(open) => {
                             open.doc.apply_changes(p.content_changes);
+                            open.shared = None;
                             open.doc.version = p.text_document.version;
                             self.schedule();
                         }
