@@ -427,15 +427,20 @@ fn follow(
 /// The resources that reference resource `to` (one entry per resource, the first path), for
 /// the `referencedBy()` extension.
 fn referrers(graph: &ResourceGraph, to: ResourceIdx) -> Value {
+    // One entry per resource id: the same resource declared twice (a module deployed twice, as
+    // AVM's idempotency tests do) is one user.
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for e in graph.edges_to(to) {
-        if e.kind != crate::graph::EdgeKind::Reference || !seen.insert(e.from) {
+        if e.kind != crate::graph::EdgeKind::Reference {
             continue;
         }
         let Some(r) = graph.resources.get(e.from) else {
             continue;
         };
+        if !seen.insert(crate::graph::normalize_id(&r.id)) {
+            continue;
+        }
         out.push(Value::object(vec![
             ("id".into(), Value::string(r.id.clone())),
             ("type".into(), Value::string(r.type_name.clone())),
