@@ -492,30 +492,21 @@ impl<'t> Evaluator<'t> {
     fn binary(&self, op: BinaryOp, lhs: &Expr, rhs: &Expr, locals: &Locals, d: usize) -> Value {
         let l = self.eval(lhs, locals, d);
         match op {
-            BinaryOp::And => {
-                if l.truthy() == Some(false) {
-                    return Value::bool(false);
+            // `&&` stops at the first false, `||` at the first true; an unknown operand decides
+            // nothing unless the other one does.
+            BinaryOp::And | BinaryOp::Or => {
+                let decisive = op == BinaryOp::Or;
+                if l.truthy() == Some(decisive) {
+                    return Value::bool(decisive);
                 }
                 let r = self.eval(rhs, locals, d);
                 return match (&l.kind, &r.kind) {
-                    (_, Kind::Bool(false)) => Value::bool(false),
-                    (Kind::Bool(true), Kind::Bool(true)) => Value::bool(true),
+                    (_, Kind::Bool(b)) if *b == decisive => Value::bool(decisive),
+                    (Kind::Bool(_), Kind::Bool(_)) => Value::bool(!decisive),
                     (Kind::Unknown(_), _) => l,
                     (_, Kind::Unknown(_)) => r,
+                    _ if decisive => type_error("`||` needs bools"),
                     _ => type_error("`&&` needs bools"),
-                };
-            }
-            BinaryOp::Or => {
-                if l.truthy() == Some(true) {
-                    return Value::bool(true);
-                }
-                let r = self.eval(rhs, locals, d);
-                return match (&l.kind, &r.kind) {
-                    (_, Kind::Bool(true)) => Value::bool(true),
-                    (Kind::Bool(false), Kind::Bool(false)) => Value::bool(false),
-                    (Kind::Unknown(_), _) => l,
-                    (_, Kind::Unknown(_)) => r,
-                    _ => type_error("`||` needs bools"),
                 };
             }
             BinaryOp::Coalesce => {
