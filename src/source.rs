@@ -152,6 +152,8 @@ impl SourceFile {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<Arc<SourceFile>>,
+    /// The first file added at each path.
+    by_path: std::collections::HashMap<PathBuf, FileId>,
 }
 
 impl SourceMap {
@@ -162,6 +164,7 @@ impl SourceMap {
     /// Adds a file and returns its id.
     pub fn add(&mut self, path: PathBuf, text: impl Into<Arc<str>>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        self.by_path.entry(path.clone()).or_insert(id);
         self.files.push(Arc::new(SourceFile::new(path, text)));
         id
     }
@@ -172,11 +175,7 @@ impl SourceMap {
 
     /// The id of the file at `path`, if it was added.
     pub fn find(&self, path: &Path) -> Option<FileId> {
-        self.files
-            .iter()
-            .position(|f| f.path == path)
-            .and_then(|i| u32::try_from(i).ok())
-            .map(FileId)
+        self.by_path.get(path).copied()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &Arc<SourceFile>)> {
