@@ -67,9 +67,11 @@ pub fn kind_of(path: &Path) -> FileKind {
     }
 }
 
-/// `path` made absolute against the current directory (not resolving symlinks).
+/// `path` made absolute against the current directory, `.` and `..` removed lexically (as module
+/// paths are resolved), symlinks not resolved: the one spelling every file of a run is known by.
 pub fn absolute(path: &Path) -> PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    crate::deployments::normalize(&path)
 }
 
 /// Walks `paths` (files or folders; `.gitignore` and `.ignore` rules apply inside folders, hidden
