@@ -191,13 +191,8 @@ pub fn check(inputs: &[Input], provider: &dyn FileProvider, options: &Options) -
 fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Options) -> Report {
     use rayon::prelude::*;
     let _ = provider;
-    let timing = std::env::var_os("AZAUDIT_TIMING").is_some();
-    let started = std::time::Instant::now();
-    let lap = |what: &str| {
-        if timing {
-            eprintln!("timing: {what} at {:.3} s", started.elapsed().as_secs_f64());
-        }
-    };
+    let lap = crate::timing::lap;
+    lap("analysis started");
     let mut report = Report::default();
     let mut files: Vec<(FileId, Language)> = Vec::new();
     for input in inputs {

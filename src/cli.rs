@@ -199,6 +199,7 @@ fn check(
     err: &mut dyn Write,
     terminal: Terminal,
 ) -> Result<u8, Failure> {
+    crate::timing::begin();
     let cwd = std::env::current_dir()?;
     let (mut report, mut analysis_options) = audit(&args.input, err)?;
     if args.fix && write_fixes(&report, err)? > 0 {
@@ -220,6 +221,7 @@ fn check(
     quiet_on_broken_pipe(
         output::render(args.format, &report, &options, out).and_then(|()| out.flush()),
     )?;
+    crate::timing::lap("report written");
     Ok(code)
 }
 
@@ -419,7 +421,9 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
             options.policy_dirs.push(dir);
         }
     }
+    crate::timing::lap("files found");
     let discovery = discover::read_all(&kept);
+    crate::timing::lap("files read");
     Ok(Plan {
         inputs: discovery.inputs,
         unreadable: discovery.unreadable,

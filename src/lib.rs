@@ -21,5 +21,6 @@ pub mod policy;
 pub mod source;
 pub mod suppress;
 pub mod syntax;
+pub mod timing;
 pub mod value;
 pub mod variants;

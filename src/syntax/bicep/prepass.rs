@@ -154,7 +154,31 @@ pub struct Prepared {
     pub using_none: Option<(usize, usize)>,
     /// How many rewrites of each kind were made.
     pub rewrites: BTreeMap<Rewrite, usize>,
+    /// Where top-level statements start (their first decorator, else their keyword), in order;
+    /// the parser reads each stretch between two of them on its own.
+    pub statements: Vec<usize>,
 }
+
+/// Keywords that start a top-level statement.
+const STATEMENT_KEYWORDS: [&str; 17] = [
+    "param",
+    "var",
+    "resource",
+    "module",
+    "output",
+    "type",
+    "func",
+    "import",
+    "targetScope",
+    "metadata",
+    "extension",
+    "provider",
+    "using",
+    "extends",
+    "extensionConfig",
+    "assert",
+    "test",
+];
 
 /// The output buffer, with the kinds of rewrite that are switched off and a count of those made.
 struct Out<'s> {
@@ -241,6 +265,8 @@ pub fn prepare_with(src: &str, params_file: bool, skip: &[Rewrite]) -> Prepared 
     let mut pending = Pending::None;
     // In a `func` statement (its parameter and return types are not rewritten as a whole).
     let mut in_func = false;
+    // The first of the decorators read since the last statement keyword.
+    let mut decorator_start: Option<usize> = None;
     let len = bytes.len();
     let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
     // A byte order mark is not part of the first line.
@@ -467,12 +493,22 @@ pub fn prepare_with(src: &str, params_file: bool, skip: &[Rewrite]) -> Prepared 
                     i += 1;
                 }
                 let word = src.get(ws..i).unwrap_or("");
+                if STATEMENT_KEYWORDS.contains(&word) {
+                    let start = decorator_start.take().unwrap_or(ws);
+                    if p.statements.last().is_none_or(|last| *last < start) {
+                        p.statements.push(start);
+                    }
+                }
                 finish_pending(&mut pending, ws, bytes, &mut out, &mut p);
                 in_func = word == "func";
                 pending = start_statement(word, ws, i, bytes, params_file, &mut out, &mut p);
                 if let Pending::Type { start, .. } = pending {
                     i = start;
                 }
+            }
+            b'@' if was_line_start && stack.is_empty() => {
+                decorator_start.get_or_insert(i);
+                i += 1;
             }
             b'r' if in_func && (i == 0 || !is_ident_byte(at(i - 1))) => {
                 match resource_type_end(bytes, i) {

@@ -458,7 +458,13 @@ fn garbage_does_not_panic() {
 #[test]
 fn parse_time_limit_cancels_and_parser_recovers() {
     let big = "var a = [1, 2, 3]\n".repeat(20_000);
-    assert!(super::parse(&big, std::time::Duration::ZERO).is_none());
+    let prepared = super::prepass::prepare(&big, false);
+    assert!(super::parse_statements(
+        &prepared.text,
+        &prepared.statements,
+        std::time::Duration::ZERO
+    )
+    .is_none());
     let t = bicep("var a = 1\n");
     assert_eq!(t.vars.len(), 1);
     assert!(t.syntax_errors.is_empty());
@@ -668,4 +674,52 @@ fn indexes_in_arrays_written_one_item_per_line() {
         flags,
         [(false, false), (true, false), (false, true), (false, false)]
     );
+}
+
+#[test]
+fn statements_are_parsed_one_at_a_time_with_file_positions() {
+    let text = "@description('a')\n@minValue(1)\nparam p int = 1\n\nvar v = x.y.z\n// note\nresource r 'A.B/c@1' = {\n  name: 'r'\n}\noutput o int = p\n";
+    let prepared = super::prepass::prepare(text, false);
+    // The decorators start the first statement; a comment stays with the statement before it.
+    assert_eq!(
+        prepared.statements,
+        vec![
+            0,
+            text.find("var").unwrap(),
+            text.find("resource").unwrap(),
+            text.find("output").unwrap()
+        ]
+    );
+    let stretches = super::stretches(text.as_bytes(), &prepared.statements);
+    assert_eq!(stretches.first().map(|s| s.0), Some(0));
+    assert_eq!(stretches.last().map(|s| s.1), Some(text.len()));
+    for pair in stretches.windows(2) {
+        assert_eq!(pair[0].1, pair[1].0);
+        assert_eq!(pair[0].3, pair[1].2);
+    }
+    let resource = stretches
+        .iter()
+        .find(|s| s.0 == text.find("resource").unwrap())
+        .unwrap();
+    assert_eq!(resource.2, tree_sitter::Point::new(6, 0));
+    let t = bicep(text);
+    assert!(t.syntax_errors.is_empty(), "{:?}", t.syntax_errors);
+    assert_eq!(
+        (
+            t.params.len(),
+            t.vars.len(),
+            t.resources.len(),
+            t.outputs.len()
+        ),
+        (1, 1, 1, 1)
+    );
+    assert_eq!(t.params[0].description.as_deref(), Some("a"));
+}
+
+#[test]
+fn a_broken_statement_does_not_take_the_next_ones_with_it() {
+    let t = bicep("var a =\n\nvar b = 1\nresource r 'A.B/c@1' = {\n  name: 'r'\n}\n");
+    assert_eq!(t.syntax_errors.len(), 1, "{:?}", t.syntax_errors);
+    assert!(t.vars.iter().any(|v| v.name == "b"));
+    assert_eq!(t.resources.len(), 1);
 }
