@@ -73,6 +73,7 @@ pub fn build_with(
             evaluate_template(d, &chain, modules)
         })
         .collect();
+    crate::timing::lap("templates evaluated");
     let mut graph = ResourceGraph::default();
     let mut known_ids: Vec<bool> = Vec::new();
     let mut pending_depends: Vec<(usize, Vec<DependsOn>)> = Vec::new();
@@ -106,11 +107,14 @@ pub fn build_with(
         graph.diagnostics.extend(part.graph.diagnostics);
     }
     let index = IdIndex::new(&graph, &known_ids, &groups);
+    crate::timing::lap("resources indexed");
     link_parents(&mut graph, &index);
     link_depends_on(&mut graph, &index, pending_depends);
+    crate::timing::lap("parents and dependsOn linked");
     link_references(&mut graph, &index);
     graph.edges.sort();
     graph.edges.dedup();
+    crate::timing::lap("references linked");
     graph
 }
 

@@ -13,9 +13,22 @@ pub fn begin() {
     let _ = start();
 }
 
-/// Writes "timing: `what` at N s" on stderr when timing is on.
+/// Writes "timing: `what` at N s, M MB resident" on stderr when timing is on.
 pub fn lap(what: &str) {
     if let Some(t) = start() {
-        eprintln!("timing: {what} at {:.3} s", t.elapsed().as_secs_f64());
+        eprintln!(
+            "timing: {what} at {:.3} s, {} MB resident",
+            t.elapsed().as_secs_f64(),
+            resident_mb()
+        );
     }
+}
+
+/// Resident memory in MB (Linux; 0 elsewhere).
+fn resident_mb() -> u64 {
+    let pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .unwrap_or(0);
+    pages * 4096 / 1_000_000
 }
