@@ -347,7 +347,18 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     crate::suppress::apply_to_report(&mut report, &refs, Some(&known));
     crate::fix::attach(&mut report);
     lap("suppressions applied");
+    drop(refs);
+    drop_later(loaded);
     report
+}
+
+/// Frees `value` on a thread of the analysis pool, so the caller goes on (a bulk audit's templates
+/// take a tenth of a second to free; a command that exits meanwhile doesn't wait for it).
+pub fn drop_later<T: Send + 'static>(value: T) {
+    match pool() {
+        Some(p) => p.spawn(move || drop(value)),
+        None => drop(value),
+    }
 }
 
 /// What SARIF and the documentation links say about each code: the internal ones and every policy.

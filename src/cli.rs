@@ -222,6 +222,7 @@ fn check(
         output::render(args.format, &report, &options, out).and_then(|()| out.flush()),
     )?;
     crate::timing::lap("report written");
+    crate::analysis::drop_later(report);
     Ok(code)
 }
 

@@ -57,33 +57,41 @@ pub struct LineColRange {
     pub end: LineCol,
 }
 
-/// One file's text with the offsets at which its lines start.
+/// One file's text with the offsets at which its lines start (found when first asked: most files
+/// of a bulk audit never need them).
 #[derive(Debug)]
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: Arc<str>,
-    line_starts: Vec<u32>,
+    line_starts: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl SourceFile {
     pub fn new(path: PathBuf, text: impl Into<Arc<str>>) -> SourceFile {
-        let text: Arc<str> = text.into();
-        let mut line_starts = vec![0u32];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
-            }
-        }
         SourceFile {
             path,
-            text,
-            line_starts,
+            text: text.into(),
+            line_starts: std::sync::OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(
+                    self.text
+                        .bytes()
+                        .enumerate()
+                        .filter(|(_, b)| *b == b'\n')
+                        .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+                )
+                .collect()
+        })
     }
 
     /// 0-based line index of a byte offset.
     pub fn line_index(&self, offset: u32) -> usize {
-        match self.line_starts.binary_search(&offset) {
+        match self.line_starts().binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         }
@@ -91,7 +99,7 @@ impl SourceFile {
 
     /// Byte offset at which 0-based `line` starts.
     pub fn line_start(&self, line: usize) -> u32 {
-        self.line_starts
+        self.line_starts()
             .get(line)
             .copied()
             .unwrap_or(u32::try_from(self.text.len()).unwrap_or(u32::MAX))
@@ -99,13 +107,13 @@ impl SourceFile {
 
     /// Number of lines.
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
     }
 
     /// The text of 0-based `line`, without its line break.
     pub fn line_text(&self, line: usize) -> &str {
         let start = self.line_start(line) as usize;
-        let end = if line + 1 < self.line_starts.len() {
+        let end = if line + 1 < self.line_starts().len() {
             self.line_start(line + 1) as usize
         } else {
             self.text.len()
