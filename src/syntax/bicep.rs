@@ -103,7 +103,13 @@ fn parse_statements(text: &str, statements: &[usize], limit: Duration) -> Option
                 // Not expected (one range, in order); read the statement as the whole text would.
                 let _ = parser.set_included_ranges(&[]);
             }
-            let mut progress = |_: &ParseState| started.elapsed() > limit;
+            let mut progress = |_: &ParseState| {
+                if started.elapsed() > limit {
+                    std::ops::ControlFlow::Break(())
+                } else {
+                    std::ops::ControlFlow::Continue(())
+                }
+            };
             let options = ParseOptions::new().progress_callback(&mut progress);
             let tree = parser.parse_with_options(
                 &mut |offset, _| bytes.get(offset..end).unwrap_or(&[]),
