@@ -175,7 +175,11 @@ pub fn read_all(candidates: &[Candidate]) -> Discovery {
                     })
                 }
             };
-            match decode(&bytes) {
+            let (text, bytes) = match decode_owned(bytes) {
+                Ok(text) => (Some(text), Vec::new()),
+                Err(bytes) => (None, bytes),
+            };
+            match text {
                 Some(text) => {
                     if kind == FileKind::Json && !is_arm_json(&text) {
                         return Outcome::Skip(c.explicit.then(|| c.path.clone()));
@@ -214,6 +218,15 @@ pub fn read_all(candidates: &[Candidate]) -> Discovery {
         }
     }
     discovery
+}
+
+/// [`decode`] without copying plain UTF-8; the bytes back when they are no text.
+pub fn decode_owned(bytes: Vec<u8>) -> Result<String, Vec<u8>> {
+    let marked = [&[0xEF, 0xBB, 0xBF][..], &[0xFF, 0xFE], &[0xFE, 0xFF]];
+    if marked.iter().any(|m| bytes.starts_with(m)) {
+        return decode(&bytes).ok_or(bytes);
+    }
+    String::from_utf8(bytes).map_err(|e| e.into_bytes())
 }
 
 /// The text of a file: UTF-8 (a byte-order mark dropped), or UTF-16 with a byte-order mark.

@@ -92,21 +92,25 @@ enum Symbol {
     Module(usize),
 }
 
+/// Hash maps keyed by names and indices the evaluator looks up many times per expression: FxHash,
+/// not SipHash (no untrusted keys to resist).
+type FxHashMap<K, V> = rustc_hash::FxHashMap<K, V>;
+
 /// Evaluates one template with one set of parameter values.
 pub struct Evaluator<'t> {
     template: &'t Template,
-    params: HashMap<String, Value>,
+    params: FxHashMap<String, Value>,
     deployment: Deployment,
     limits: Limits,
-    symbols: HashMap<String, Symbol>,
-    functions: HashMap<String, usize>,
-    params_cache: RefCell<HashMap<usize, Slot>>,
-    vars: RefCell<HashMap<usize, Slot>>,
-    resources: RefCell<HashMap<usize, Slot>>,
-    instances: RefCell<HashMap<usize, std::rc::Rc<Vec<Instance>>>>,
-    identities: RefCell<HashMap<(usize, usize), Identity>>,
-    module_outputs: HashMap<String, Value>,
-    module_values: HashMap<String, Value>,
+    symbols: FxHashMap<String, Symbol>,
+    functions: FxHashMap<String, usize>,
+    params_cache: RefCell<FxHashMap<usize, Slot>>,
+    vars: RefCell<FxHashMap<usize, Slot>>,
+    resources: RefCell<FxHashMap<usize, Slot>>,
+    instances: RefCell<FxHashMap<usize, std::rc::Rc<Vec<Instance>>>>,
+    identities: RefCell<FxHashMap<(usize, usize), Identity>>,
+    module_outputs: FxHashMap<String, Value>,
+    module_values: FxHashMap<String, Value>,
     steps: Cell<u64>,
     /// Evaluations under way (the real recursion depth, across variables and resources).
     nesting: Cell<usize>,
@@ -120,7 +124,7 @@ impl<'t> Evaluator<'t> {
         params: HashMap<String, Value>,
         deployment: Deployment,
     ) -> Self {
-        let mut symbols = HashMap::new();
+        let mut symbols = FxHashMap::default();
         for (i, r) in template.resources.iter().enumerate() {
             if let Some(s) = &r.symbol {
                 symbols.insert(s.to_ascii_lowercase(), Symbol::Resource(i));
@@ -159,8 +163,8 @@ impl<'t> Evaluator<'t> {
             resources: RefCell::default(),
             instances: RefCell::default(),
             identities: RefCell::default(),
-            module_outputs: HashMap::new(),
-            module_values: HashMap::new(),
+            module_outputs: FxHashMap::default(),
+            module_values: FxHashMap::default(),
             steps: Cell::new(0),
             nesting: Cell::new(0),
             diagnostics: RefCell::default(),
