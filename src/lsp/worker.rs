@@ -109,11 +109,17 @@ pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn) -> Outcome {
             })
         };
         let this = open_doc(&doc.path);
+        // The open document each file of the report is, looked up once per file.
+        let open_of: HashMap<crate::source::FileId, usize> = report
+            .sources
+            .iter()
+            .filter_map(|(id, f)| Some((id, open_doc(&f.path)?)))
+            .collect();
         for d in &report.diagnostics {
             let Some(file) = report.sources.get(d.span.file) else {
                 continue;
             };
-            let at = open_doc(&file.path);
+            let at = open_of.get(&d.span.file).copied();
             if let Some(i) = at {
                 if let Some(list) = found.get_mut(i) {
                     list.push(publish(d, file, &report, snapshot));
@@ -129,34 +135,21 @@ pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn) -> Outcome {
             let related = d
                 .related
                 .iter()
-                .find(|r| {
-                    this.is_some()
-                        && report
-                            .sources
-                            .get(r.span.file)
-                            .is_some_and(|f| open_doc(&f.path) == this)
-                })
+                .find(|r| this.is_some() && open_of.get(&r.span.file).copied() == this)
                 .or_else(|| {
                     if at.is_some() {
                         return None;
                     }
-                    d.related.iter().find(|r| {
-                        report
-                            .sources
-                            .get(r.span.file)
-                            .is_some_and(|f| open_doc(&f.path).is_some())
-                    })
+                    d.related
+                        .iter()
+                        .find(|r| open_of.contains_key(&r.span.file))
                 });
             let Some(r) = related else {
                 continue;
             };
-            let (Some(target), Some(i)) = (
-                report.sources.get(r.span.file),
-                report
-                    .sources
-                    .get(r.span.file)
-                    .and_then(|f| open_doc(&f.path)),
-            ) else {
+            let (Some(target), Some(&i)) =
+                (report.sources.get(r.span.file), open_of.get(&r.span.file))
+            else {
                 continue;
             };
             let mut moved = d.clone();
