@@ -614,12 +614,29 @@ fn registry_modules_come_from_the_module_cache() {
             .unwrap()
             .path
             .starts_with(cache_fixture())))));
-    // The template spec is read from the version resource Bicep caches.
-    assert!(report
-        .graph
-        .resources
-        .iter()
-        .any(|r| r.name == "vnet-spec/snet-apim"));
+    // Each instance links to the subnet its cached module deploys (the template spec is read from
+    // the version resource Bicep caches); the module not restored leaves its instance unlinked.
+    assert_eq!(
+        apim_subnets(&report),
+        vec![
+            (
+                "alias.bicep".into(),
+                "apim-alias".into(),
+                Some("vnet-registry/snet-apim".into())
+            ),
+            (
+                "main.bicep".into(),
+                "apim-registry".into(),
+                Some("vnet-registry/snet-apim".into())
+            ),
+            ("missing.bicep".into(), "apim-missing".into(), None),
+            (
+                "spec.bicep".into(),
+                "apim-spec".into(),
+                Some("vnet-spec/snet-apim".into())
+            ),
+        ]
+    );
     // A module the cache lacks is not evaluated, naming the reference.
     assert!(
         report.not_evaluated.iter().any(|n| n
