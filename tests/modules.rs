@@ -724,3 +724,30 @@ fn cli_reads_the_module_cache_its_configuration_names() {
     assert!(!text.contains("apim-subnet-delegation"), "{text}");
     let _ = std::fs::remove_dir_all(&home);
 }
+
+#[test]
+fn the_public_alias_reads_the_microsoft_registry_from_the_cache() {
+    // `br/public:` is mcr.microsoft.com with module path `bicep`, whatever the configuration.
+    let options = Options {
+        registry: azaudit::registry::Registry {
+            default_cache: Some(cache_fixture()),
+            fixed: None,
+        },
+        ..Options::default()
+    };
+    let walked = azaudit::discover::candidates(&[fixture("registry")]).expect("walk");
+    let found = azaudit::discover::read_all(&walked.candidates);
+    let report = check(&found.inputs, &Disk, &options);
+    assert_eq!(
+        apim_subnets(&report),
+        vec![(
+            "main.bicep".into(),
+            "apim-registry".into(),
+            Some("vnet/snet-default".into())
+        )]
+    );
+    assert!(!report
+        .not_evaluated
+        .iter()
+        .any(|n| n.reason.contains("module not restored")));
+}
