@@ -57,6 +57,8 @@ pub struct Options {
     pub policy_dirs: Vec<PathBuf>,
     /// Where the deployment goes, when known (`subscriptionId`, resource group).
     pub deployment: crate::eval::Deployment,
+    /// Where registry modules (`br:`, `ts:`) are cached; by default none are read.
+    pub registry: crate::registry::Registry,
 }
 
 /// The language of a file, by its extension and (for JSON) its `$schema`; `None` when azaudit
@@ -164,6 +166,38 @@ fn label_parameter_files(
     }
 }
 
+/// A diagnostic inside a cached registry module (a file the user doesn't edit) is reported at its
+/// first related location outside the cache (where the user's file links to it), pointing back.
+fn move_out_of_the_module_cache(
+    diagnostics: &mut [Diagnostic],
+    cached: &std::collections::HashSet<FileId>,
+) {
+    if cached.is_empty() {
+        return;
+    }
+    for d in diagnostics.iter_mut() {
+        if !cached.contains(&d.span.file) {
+            continue;
+        }
+        let Some(i) = d
+            .related
+            .iter()
+            .position(|r| !cached.contains(&r.span.file))
+        else {
+            continue;
+        };
+        let r = d.related.remove(i);
+        d.related.insert(
+            0,
+            crate::diagnostic::Related {
+                span: d.span,
+                message: "reported here, in a registry module from the Bicep module cache".into(),
+            },
+        );
+        d.span = r.span;
+    }
+}
+
 /// The thread pool analyses run on: threads with room for deep templates.
 fn pool() -> Option<&'static rayon::ThreadPool> {
     static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
@@ -220,7 +254,12 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         &options.deployment,
         &mut entry_diagnostics,
     );
-    crate::deployments::resolve_modules(&mut loaded, &mut report.sources, provider);
+    crate::deployments::resolve_modules(
+        &mut loaded,
+        &mut report.sources,
+        provider,
+        &options.registry,
+    );
     report.files = files.len() + loaded.templates.len().saturating_sub(loaded.inputs);
     lap("modules and parameter files read");
     let deploys: Vec<crate::build::Deploy<'_>> = entries
@@ -317,6 +356,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         &loaded,
         &report.sources,
     );
+    move_out_of_the_module_cache(&mut diagnostics, &loaded.cached);
     diagnostics.sort_by(|a, b| {
         (
             a.span.file,
@@ -346,6 +386,16 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     let refs: Vec<&Template> = loaded.templates.iter().collect();
     crate::suppress::apply_to_report(&mut report, &refs, Some(&known));
     crate::fix::attach(&mut report);
+    // The module cache belongs to Bicep: nothing there is edited.
+    if !loaded.cached.is_empty() {
+        for d in &mut report.diagnostics {
+            d.fixes.retain(|f| {
+                f.edits
+                    .iter()
+                    .all(|e| !loaded.cached.contains(&e.span.file))
+            });
+        }
+    }
     lap("suppressions applied");
     drop(refs);
     drop_later(loaded);

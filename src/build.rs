@@ -476,11 +476,19 @@ fn instantiate(
                 (&owned, caller_params.clone())
             }
         } else if let Some(source) = &m.source {
-            if is_registry_reference(source) {
-                return unknown("is not evaluated: module not restored");
-            }
             let modules = cx.modules;
-            match modules.template(caller.file, source) {
+            let found = modules.template(caller.file, source);
+            // A registry module is read from the Bicep module cache; when it isn't there (or
+            // the reference is wrong) it is not evaluated, without a diagnostic.
+            if let (true, Err(why)) = (is_registry_reference(source), &found) {
+                let why = if why.is_empty() {
+                    "module not restored"
+                } else {
+                    why.as_str()
+                };
+                return unknown(&format!("is not evaluated: {why}"));
+            }
+            match found {
                 Ok(target) => {
                     if let Some(pos) = cx.stack.iter().position(|(f, _)| *f == target.file) {
                         let mut names: Vec<String> =
@@ -526,8 +534,19 @@ fn instantiate(
             .push((target.file, cx.modules.file_name(target.file)));
     }
     cx.chain.push(m.head_span);
-    let outputs = add_template(part, target, params, &deployment, cx);
+    let mut outputs = add_template(part, target, params, &deployment, cx);
     cx.chain.pop();
+    // ARM callers read `outputs.x.value`; a Bicep caller of an ARM JSON module (a local `.json`
+    // file, a registry module) reads `outputs.x`.
+    if caller.language == Language::Bicep && target.language == Language::ArmTemplate {
+        if let Kind::Object(props) = &mut outputs.kind {
+            for (_, v) in props.iter_mut() {
+                if let Some(inner) = v.get("value").cloned() {
+                    *v = inner;
+                }
+            }
+        }
+    }
     if !inline {
         cx.stack.pop();
     }

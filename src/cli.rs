@@ -402,7 +402,13 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
     }
     // Shallow configurations first, so deeper ones override them.
     used.sort_by_key(|c| (c.path.components().count(), c.path.clone()));
-    let mut options = Options::default();
+    let mut options = Options {
+        registry: crate::registry::Registry::from_environment(),
+        ..Options::default()
+    };
+    // `--config` names the registry settings of every file too; otherwise each module's nearest
+    // `bicepconfig.json` does, as in Bicep.
+    options.registry.fixed = fixed.as_ref().map(|c| c.bicep.clone());
     for config in &used {
         if let Some(missing) = config.policy_dirs.iter().find(|d| !d.is_dir()) {
             anyhow::bail!(

@@ -65,6 +65,8 @@ pub struct Config {
     /// The `exclude` globs as written.
     pub exclude: Vec<String>,
     exclude_set: GlobSet,
+    /// Bicep's own `cacheRootDirectory` and `moduleAliases` (where registry modules are).
+    pub bicep: crate::registry::BicepSettings,
 }
 
 impl Config {
@@ -77,6 +79,7 @@ impl Config {
             policy_dirs: Vec::new(),
             exclude: Vec::new(),
             exclude_set: GlobSet::empty(),
+            bicep: crate::registry::BicepSettings::default(),
         }
     }
 
@@ -126,6 +129,7 @@ impl Config {
                 "expected an object at the top level".to_string(),
             ));
         };
+        config.bicep = bicep_settings_of(&root, path);
         let Some(analyzers) = root.get("analyzers") else {
             return Ok(config);
         };
@@ -318,6 +322,72 @@ fn rule_config(rule: &ObjectProp<'_>, text: &str, path: &Path) -> Result<RuleCon
         }
     }
     Ok(out)
+}
+
+/// Bicep's own settings in configuration text, leniently: what Bicep would reject is left out
+/// (Bicep reports it), and text that doesn't parse gives the defaults.
+pub fn bicep_settings(path: &Path, text: &str) -> crate::registry::BicepSettings {
+    match jsonc_parser::parse_to_ast(text, &Default::default(), &parse_options()) {
+        Ok(parsed) => match parsed.value {
+            Some(Ast::Object(root)) => bicep_settings_of(&root, path),
+            _ => Default::default(),
+        },
+        Err(_) => Default::default(),
+    }
+}
+
+/// `cacheRootDirectory` (relative to the configuration file's folder) and `moduleAliases`.
+fn bicep_settings_of(root: &Object<'_>, path: &Path) -> crate::registry::BicepSettings {
+    use crate::registry::{OciAlias, TemplateSpecAlias};
+    let mut out = crate::registry::BicepSettings::default();
+    let string = |o: &Object<'_>, key: &str| match o.get(key).map(|p| &p.value) {
+        Some(Ast::StringLit(s)) if !s.value.trim().is_empty() => Some(s.value.to_string()),
+        _ => None,
+    };
+    if let Some(dir) = string(root, "cacheRootDirectory") {
+        out.cache_root = Some(crate::deployments::normalize(
+            &path.parent().unwrap_or(Path::new("")).join(dir),
+        ));
+    }
+    let Some(Ast::Object(aliases)) = root.get("moduleAliases").map(|p| &p.value) else {
+        return out;
+    };
+    if let Some(Ast::Object(br)) = aliases.get("br").map(|p| &p.value) {
+        for alias in &br.properties {
+            let Ast::Object(o) = &alias.value else {
+                continue;
+            };
+            if let Some(registry) = string(o, "registry") {
+                let module_path = string(o, "modulePath");
+                out.br.insert(
+                    alias.name.as_str().to_string(),
+                    OciAlias {
+                        registry,
+                        module_path,
+                    },
+                );
+            }
+        }
+    }
+    if let Some(Ast::Object(ts)) = aliases.get("ts").map(|p| &p.value) {
+        for alias in &ts.properties {
+            let Ast::Object(o) = &alias.value else {
+                continue;
+            };
+            if let (Some(subscription), Some(resource_group)) =
+                (string(o, "subscription"), string(o, "resourceGroup"))
+            {
+                out.ts.insert(
+                    alias.name.as_str().to_string(),
+                    TemplateSpecAlias {
+                        subscription,
+                        resource_group,
+                    },
+                );
+            }
+        }
+    }
+    out
 }
 
 /// A property holding an array of strings.
@@ -534,5 +604,39 @@ mod tests {
 
         let e = parse(r#"{"analyzers": {"azaudit": {"exclude": ["a/[b"]}}}"#).unwrap_err();
         assert!(e.message.contains("invalid glob"), "{}", e.message);
+    }
+
+    #[test]
+    fn reads_bicep_cache_root_and_module_aliases() {
+        let config = parse(
+            r#"{
+  "cacheRootDirectory": "../cache",
+  "moduleAliases": {
+    "br": { "core": { "registry": "contoso.azurecr.io", "modulePath": "bicep/modules" },
+            "bare": { "registry": "fabrikam.azurecr.io" },
+            "broken": { "modulePath": "x" } },
+    "ts": { "specs": { "subscription": "sub", "resourceGroup": "rg" }, "half": { "subscription": "s" } }
+  }
+}"#,
+        )
+        .unwrap();
+        let b = &config.bicep;
+        assert_eq!(b.cache_root, Some(PathBuf::from("/cache")));
+        assert_eq!(b.br["core"].registry, "contoso.azurecr.io");
+        assert_eq!(b.br["core"].module_path.as_deref(), Some("bicep/modules"));
+        assert_eq!(b.br["bare"].module_path, None);
+        assert!(!b.br.contains_key("broken"));
+        assert_eq!(b.ts["specs"].resource_group, "rg");
+        assert!(!b.ts.contains_key("half"));
+        // Absolute paths stay; text that doesn't parse gives the defaults.
+        let b = bicep_settings(
+            Path::new("/repo/bicepconfig.json"),
+            r#"{"cacheRootDirectory": "/var/bicep"}"#,
+        );
+        assert_eq!(b.cache_root, Some(PathBuf::from("/var/bicep")));
+        assert_eq!(
+            bicep_settings(Path::new("/repo/bicepconfig.json"), "{"),
+            Default::default()
+        );
     }
 }

@@ -6,6 +6,7 @@ use crate::analysis::{language_of, lower, FileProvider};
 use crate::build::{is_registry_reference, Modules};
 use crate::eval::{Deployment, Evaluator};
 use crate::model::{Language, Template};
+use crate::registry::{BicepSettings, Registry};
 use crate::source::{FileId, SourceMap, Span};
 use crate::value::{Reason, Value};
 use std::collections::HashMap;
@@ -27,6 +28,8 @@ pub struct Loaded {
     names: HashMap<FileId, String>,
     /// Parameter files, by file id.
     pub parameter_files: HashMap<FileId, String>,
+    /// Files read from the Bicep module cache (registry modules).
+    pub cached: std::collections::HashSet<FileId>,
 }
 
 impl Modules for Loaded {
@@ -139,10 +142,17 @@ pub fn inputs(templates: Vec<Template>, sources: &SourceMap) -> Loaded {
 }
 
 /// Reads the module files that the templates read so far pull in (and theirs), adding them to
-/// `sources`.
-pub fn resolve_modules(loaded: &mut Loaded, sources: &mut SourceMap, provider: &dyn FileProvider) {
+/// `sources`. Registry modules are read from the Bicep module cache that `registry` and the
+/// `bicepconfig.json` nearest to the declaring file name.
+pub fn resolve_modules(
+    loaded: &mut Loaded,
+    sources: &mut SourceMap,
+    provider: &dyn FileProvider,
+    registry: &Registry,
+) {
     let mut next = 0;
     let mut extra = 0;
+    let mut settings = SettingsCache::default();
     while let Some(t) = loaded.templates.get(next) {
         let file = t.file;
         let mut refs = Vec::new();
@@ -153,6 +163,20 @@ pub fn resolve_modules(loaded: &mut Loaded, sources: &mut SourceMap, provider: &
         };
         for source in refs {
             if loaded.resolved.contains_key(&(file, source.clone())) {
+                continue;
+            }
+            if is_registry_reference(&source) {
+                let result = open_registry_module(
+                    loaded,
+                    sources,
+                    provider,
+                    registry,
+                    &mut settings,
+                    &base,
+                    &source,
+                    &mut extra,
+                );
+                loaded.resolved.insert((file, source), result);
                 continue;
             }
             let Some(rel) = local_path(&source) else {
@@ -168,6 +192,109 @@ pub fn resolve_modules(loaded: &mut Loaded, sources: &mut SourceMap, provider: &
             loaded.resolved.insert((file, source), result);
         }
     }
+}
+
+/// Most folders walked up from a file looking for its `bicepconfig.json`.
+const MAX_CONFIG_DEPTH: usize = 64;
+
+/// The Bicep settings of each folder's nearest `bicepconfig.json`, read once per analysis.
+#[derive(Default)]
+struct SettingsCache {
+    by_dir: HashMap<PathBuf, Option<std::sync::Arc<BicepSettings>>>,
+}
+
+impl SettingsCache {
+    /// The settings of the `bicepconfig.json` nearest to `file` (read through `provider`, so an
+    /// unsaved editor buffer counts), or `None` when there is none.
+    fn for_file(
+        &mut self,
+        file: &Path,
+        provider: &dyn FileProvider,
+    ) -> Option<std::sync::Arc<BicepSettings>> {
+        let dir = file.parent()?;
+        let mut walked = Vec::new();
+        let mut found = None;
+        for d in dir.ancestors().take(MAX_CONFIG_DEPTH) {
+            if let Some(known) = self.by_dir.get(d) {
+                found = known.clone();
+                break;
+            }
+            walked.push(d.to_path_buf());
+            let path = d.join(crate::config::FILE_NAME);
+            if let Some(text) = provider.read(&path) {
+                found = Some(std::sync::Arc::new(crate::config::bicep_settings(
+                    &path, &text,
+                )));
+                break;
+            }
+        }
+        for d in walked {
+            self.by_dir.insert(d, found.clone());
+        }
+        found
+    }
+}
+
+/// The cached template of the registry module `source` declared in `caller`, or why it is not
+/// evaluated (`module not restored` when the cache doesn't have it).
+#[allow(clippy::too_many_arguments)]
+fn open_registry_module(
+    loaded: &mut Loaded,
+    sources: &mut SourceMap,
+    provider: &dyn FileProvider,
+    registry: &Registry,
+    settings: &mut SettingsCache,
+    caller: &Path,
+    source: &str,
+    extra: &mut usize,
+) -> Result<usize, String> {
+    const NOT_RESTORED: &str = "module not restored";
+    let found;
+    let config: &BicepSettings = match &registry.fixed {
+        Some(fixed) => fixed,
+        None => {
+            found = settings.for_file(caller, provider).unwrap_or_default();
+            &found
+        }
+    };
+    let reference = crate::registry::parse(source, config)?;
+    let root = config
+        .cache_root
+        .as_ref()
+        .or(registry.default_cache.as_ref())
+        .ok_or_else(|| NOT_RESTORED.to_string())?;
+    let path = crate::registry::cache_path(&reference, root);
+    if let Some(id) = sources.find(&path) {
+        return loaded
+            .by_file
+            .get(&id)
+            .copied()
+            .ok_or_else(|| NOT_RESTORED.to_string());
+    }
+    if *extra >= MAX_EXTRA_FILES {
+        return Err(NOT_RESTORED.into());
+    }
+    let text = provider
+        .read(&path)
+        .ok_or_else(|| NOT_RESTORED.to_string())?;
+    let text = match reference {
+        crate::registry::Reference::TemplateSpec { .. } => {
+            match crate::registry::template_spec_template(&text) {
+                Some(t) => std::sync::Arc::from(t),
+                None => text,
+            }
+        }
+        crate::registry::Reference::Oci { .. } => text,
+    };
+    // A cached module is a compiled ARM template.
+    if crate::syntax::arm::classify(&text) != Some(Language::ArmTemplate) {
+        return Err(NOT_RESTORED.into());
+    }
+    let i = add(loaded, sources, &path, text, Language::ArmTemplate, extra);
+    if let Some(t) = loaded.templates.get(i) {
+        loaded.cached.insert(t.file);
+    }
+    Ok(i)
 }
 
 /// The index of the template at `path`, reading and lowering it when new.
@@ -186,6 +313,18 @@ fn open(
     }
     let text = provider.read(path)?;
     let language = language_of(path, &text)?;
+    Some(add(loaded, sources, path, text, language, extra))
+}
+
+/// Adds the file at `path` with `text` to the sources and lowers it; returns its index.
+fn add(
+    loaded: &mut Loaded,
+    sources: &mut SourceMap,
+    path: &Path,
+    text: std::sync::Arc<str>,
+    language: Language,
+    extra: &mut usize,
+) -> usize {
     *extra += 1;
     let id = sources.add(path.to_path_buf(), text.clone());
     loaded.names.insert(id, display_name(path));
@@ -196,7 +335,7 @@ fn open(
         loaded.parameter_files.insert(id, display_name(path));
     }
     loaded.templates.push(t);
-    Some(i)
+    i
 }
 
 fn display_name(path: &Path) -> String {

@@ -981,3 +981,278 @@ fn quick_fix_sets_the_singular_address_prefix_in_arm_json() {
     );
     assert!(fixed.contains("\"addressPrefix\": \"10.20.1.0/24\","));
 }
+
+/// A client whose server runs the real analysis, right away.
+fn real_client() -> Client {
+    Client::start_with(
+        json!({ "azaudit": { "debounceMs": 0 } }),
+        Arc::new(azaudit::analysis::check),
+    )
+}
+
+fn module_fixture(rel: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/modules")
+        .join(rel)
+}
+
+fn file_uri(path: &Path) -> String {
+    url::Url::from_file_path(path).unwrap().to_string()
+}
+
+fn has(published: &Value, code: &str, line: u64) -> bool {
+    codes_and_lines(published).contains(&(code.to_string(), line))
+}
+
+/// The subnet delegation Standard v2 needs, inserted into network.bicep's subnet properties.
+const DELEGATION: &str = "    delegations: [\n      {\n        name: 'apim'\n        properties: {\n          serviceName: 'Microsoft.Web/serverFarms'\n        }\n      }\n    ]\n";
+
+/// The 0-based line after the subnet's `addressPrefix` in the delegation fixture's network.bicep.
+fn after_address_prefix(text: &str) -> u32 {
+    let i = text
+        .lines()
+        .position(|l| l.contains("addressPrefix: '10.1.1.0/24'"))
+        .unwrap();
+    u32::try_from(i + 1).unwrap()
+}
+
+#[test]
+fn editing_a_module_updates_the_file_that_deploys_through_it() {
+    let main = module_fixture("delegation/main.bicep");
+    let network = module_fixture("delegation/network.bicep");
+    let (main_uri, network_uri) = (file_uri(&main), file_uri(&network));
+    let network_text = std::fs::read_to_string(&network).unwrap();
+    let mut client = real_client();
+    // main.bicep deploys Standard v2 API Management into the subnet network.bicep declares, which
+    // lacks the delegation: shown where main.bicep links to it (line 24).
+    client.open(
+        &main_uri,
+        "bicep",
+        1,
+        &std::fs::read_to_string(&main).unwrap(),
+    );
+    let p = client.diagnostics(&main_uri);
+    assert!(has(&p, "apim-subnet-delegation", 23), "{p:#}");
+    // Opened, network.bicep shows it at the subnet too; main.bicep keeps it.
+    client.open(&network_uri, "bicep", 1, &network_text);
+    let p = client.diagnostics(&network_uri);
+    assert!(has(&p, "apim-subnet-delegation", 18), "{p:#}");
+    client.settle(&main_uri);
+    // An unsaved edit delegates the subnet: main.bicep's diagnostics are republished without it.
+    let line = after_address_prefix(&network_text);
+    client.change(
+        &network_uri,
+        2,
+        json!([{ "range": range(line, 0, 0), "text": DELEGATION }]),
+    );
+    let p = client.diagnostics(&main_uri);
+    assert!(
+        codes_and_lines(&p)
+            .iter()
+            .all(|(c, _)| c != "apim-subnet-delegation"),
+        "{p:#}"
+    );
+    // (network.bicep's own publication may come first or after: the order is not fixed.)
+    // Undoing the edit brings it back.
+    let lines = u32::try_from(DELEGATION.lines().count()).unwrap();
+    client.change(
+        &network_uri,
+        3,
+        json!([{
+            "range": { "start": { "line": line, "character": 0 },
+                       "end": { "line": line + lines, "character": 0 } },
+            "text": "",
+        }]),
+    );
+    let p = client.diagnostics(&main_uri);
+    assert!(has(&p, "apim-subnet-delegation", 23), "{p:#}");
+    client.shutdown_and_exit().unwrap();
+}
+
+#[test]
+fn a_module_changed_on_disk_updates_the_file_that_deploys_through_it() {
+    let dir = std::env::temp_dir().join(format!("azaudit-lsp-module-disk-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["main.bicep", "network.bicep"] {
+        std::fs::copy(module_fixture("delegation").join(name), dir.join(name)).unwrap();
+    }
+    let main_uri = file_uri(&dir.join("main.bicep"));
+    let network = dir.join("network.bicep");
+    let original = std::fs::read_to_string(&network).unwrap();
+    let mut client = real_client();
+    client.open(
+        &main_uri,
+        "bicep",
+        1,
+        &std::fs::read_to_string(dir.join("main.bicep")).unwrap(),
+    );
+    assert!(has(
+        &client.diagnostics(&main_uri),
+        "apim-subnet-delegation",
+        23
+    ));
+    // network.bicep is not open: a change on disk arrives as a watched-file change.
+    let mut lines: Vec<&str> = original.split_inclusive('\n').collect();
+    let at = usize::try_from(after_address_prefix(&original)).unwrap();
+    lines.insert(at, DELEGATION);
+    std::fs::write(&network, lines.concat()).unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": file_uri(&network), "type": 2 }] }),
+    );
+    let p = client.diagnostics(&main_uri);
+    assert!(
+        codes_and_lines(&p)
+            .iter()
+            .all(|(c, _)| c != "apim-subnet-delegation"),
+        "{p:#}"
+    );
+    std::fs::write(&network, &original).unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": file_uri(&network), "type": 2 }] }),
+    );
+    assert!(has(
+        &client.diagnostics(&main_uri),
+        "apim-subnet-delegation",
+        23
+    ));
+    client.shutdown_and_exit().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What the editor should show for `path` from a CLI report: the diagnostics located in it, and
+/// those located in other files at their first related location in it; `(code, 0-based line,
+/// message)`, sorted, without repeats.
+fn expected_in(report: &Report, path: &Path) -> Vec<(String, u64, String)> {
+    let in_file = |span: &Span| {
+        let f = report.sources.get(span.file)?;
+        (f.path == path).then(|| u64::from(f.line_col(span.start).line) - 1)
+    };
+    let mut out: Vec<(String, u64, String)> = report
+        .diagnostics
+        .iter()
+        .filter_map(|d| {
+            let line =
+                in_file(&d.span).or_else(|| d.related.iter().find_map(|r| in_file(&r.span)))?;
+            Some((d.code.clone(), line, d.message.clone()))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn the_server_shows_what_the_cli_finds_for_every_module_fixture() {
+    let root = module_fixture("");
+    let mut cases: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    let mut client = real_client();
+    let mut checked = 0;
+    let mut with_findings = 0;
+    for case in cases {
+        let files = azaudit::discover::candidates(std::slice::from_ref(&case))
+            .unwrap()
+            .candidates;
+        for file in files {
+            // What `azaudit check <file>` finds.
+            let plan = azaudit::cli::plan(&azaudit::cli::InputArgs {
+                paths: vec![file.path.clone()],
+                policy_dirs: Vec::new(),
+                config: None,
+            })
+            .unwrap();
+            let Some(input) = plan.inputs.first() else {
+                continue;
+            };
+            let report =
+                azaudit::analysis::check(&plan.inputs, &azaudit::analysis::Disk, &plan.options);
+            let expected = expected_in(&report, &input.path);
+            // What the server publishes for it, opened alone.
+            let uri = file_uri(&input.path);
+            let language = match input.path.extension().and_then(|e| e.to_str()) {
+                Some("bicep") => "bicep",
+                Some("bicepparam") => "bicep-params",
+                _ => "json",
+            };
+            client.open(&uri, language, 1, &input.text);
+            let p = client.diagnostics(&uri);
+            let mut got: Vec<(String, u64, String)> = p["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    (
+                        d["code"].as_str().unwrap().to_string(),
+                        d["range"]["start"]["line"].as_u64().unwrap(),
+                        d["message"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            got.sort();
+            got.dedup();
+            assert_eq!(got, expected, "{}", input.path.display());
+            checked += 1;
+            if !expected.is_empty() {
+                with_findings += 1;
+            }
+            client.notify(
+                "textDocument/didClose",
+                json!({ "textDocument": { "uri": uri } }),
+            );
+        }
+    }
+    println!("{checked} files, {with_findings} with findings");
+    assert!(checked >= 30, "{checked} files");
+    assert!(with_findings >= 10, "{with_findings} files with findings");
+    client.shutdown_and_exit().unwrap();
+}
+
+#[test]
+fn registry_modules_follow_the_open_bicepconfig() {
+    let main = module_fixture("registry-cache/main.bicep");
+    let config = module_fixture("registry-cache/bicepconfig.json");
+    let main_uri = file_uri(&main);
+    let config_uri = file_uri(&config);
+    let mut client = real_client();
+    client.open(
+        &main_uri,
+        "bicep",
+        1,
+        &std::fs::read_to_string(&main).unwrap(),
+    );
+    // The registry module comes from the cache bicepconfig.json names (line 23).
+    assert!(has(
+        &client.diagnostics(&main_uri),
+        "apim-subnet-delegation",
+        22
+    ));
+    // An unsaved edit of bicepconfig.json that points the cache elsewhere: not restored.
+    let config_text = std::fs::read_to_string(&config).unwrap();
+    client.open(&config_uri, "json", 1, &config_text);
+    client.replace_all(
+        &config_uri,
+        2,
+        &config_text.replace("../../bicep-cache", "./no-cache-here"),
+    );
+    let p = client.diagnostics(&main_uri);
+    assert!(
+        codes_and_lines(&p)
+            .iter()
+            .all(|(c, _)| c != "apim-subnet-delegation"),
+        "{p:#}"
+    );
+    client.replace_all(&config_uri, 3, &config_text);
+    assert!(has(
+        &client.diagnostics(&main_uri),
+        "apim-subnet-delegation",
+        22
+    ));
+    client.shutdown_and_exit().unwrap();
+}

@@ -563,3 +563,191 @@ fn a_module_scope_places_its_resources() {
         )]
     );
 }
+
+fn cache_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bicep-cache")
+}
+
+/// `(file, line)` of every `code` diagnostic.
+fn lines_of(report: &Report, code: &str) -> Vec<(String, u32)> {
+    let mut out: Vec<(String, u32)> = codes_at(report, code)
+        .into_iter()
+        .map(|(f, l, _)| (f, l))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn registry_modules_come_from_the_module_cache() {
+    // bicepconfig.json beside the files names the cache (`cacheRootDirectory`, relative to it) and
+    // the aliases; no default cache, so the real ~/.bicep plays no part.
+    let report = analyse("registry-cache");
+    // br:, br/<alias>: and ts/<alias>: all reach a subnet without the delegation Standard v2
+    // needs; the finding is reported where the user's file links to it.
+    assert_eq!(
+        lines_of(&report, "apim-subnet-delegation"),
+        vec![
+            ("alias.bicep".into(), 23),
+            ("main.bicep".into(), 23),
+            ("spec.bicep".into(), 23)
+        ]
+    );
+    let d = report
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "apim-subnet-delegation")
+        .unwrap();
+    let cached = &report.sources.get(d.related[0].span.file).unwrap().path;
+    assert!(
+        cached.ends_with("br/contoso.azurecr.io/bicep$modules$network$apim-vnet/v1$/main.json"),
+        "{}",
+        cached.display()
+    );
+    // Nothing proposes to edit the cache.
+    assert!(report
+        .diagnostics
+        .iter()
+        .all(|d| d.fixes.iter().all(|f| f.edits.iter().all(|e| !report
+            .sources
+            .get(e.span.file)
+            .unwrap()
+            .path
+            .starts_with(cache_fixture())))));
+    // Each instance links to the subnet its cached module deploys (the template spec is read from
+    // the version resource Bicep caches); the module not restored leaves its instance unlinked.
+    assert_eq!(
+        apim_subnets(&report),
+        vec![
+            (
+                "alias.bicep".into(),
+                "apim-alias".into(),
+                Some("vnet-registry/snet-apim".into())
+            ),
+            (
+                "main.bicep".into(),
+                "apim-registry".into(),
+                Some("vnet-registry/snet-apim".into())
+            ),
+            ("missing.bicep".into(), "apim-missing".into(), None),
+            (
+                "spec.bicep".into(),
+                "apim-spec".into(),
+                Some("vnet-spec/snet-apim".into())
+            ),
+        ]
+    );
+    // A module the cache lacks is not evaluated, naming the reference.
+    assert!(
+        report.not_evaluated.iter().any(|n| n
+            .reason
+            .contains("module 'br:contoso.azurecr.io/bicep/modules/network/other:v1'")
+            && n.reason.contains("module not restored")),
+        "{:?}",
+        report.not_evaluated
+    );
+    assert!(codes_at(&report, "apim-subnet-delegation")
+        .iter()
+        .all(|(f, _, _)| f != "missing.bicep"));
+}
+
+#[test]
+fn registry_modules_without_a_cache_are_not_restored() {
+    // The same file where no bicepconfig.json governs it, and no default cache.
+    let text = std::fs::read_to_string(fixture("registry-cache/main.bicep")).unwrap();
+    let input = azaudit::analysis::Input {
+        path: std::env::temp_dir().join("azaudit-registry-no-config/main.bicep"),
+        text: text.into(),
+    };
+    let report = check(std::slice::from_ref(&input), &Disk, &Options::default());
+    assert!(lines_of(&report, "apim-subnet-delegation").is_empty());
+    assert!(report.not_evaluated.iter().any(|n| n
+        .reason
+        .contains("module 'br:contoso.azurecr.io/bicep/modules/network/apim-vnet:v1'")
+        && n.reason.contains("module not restored")));
+    // The default cache (what `~/.bicep` is for the front ends) has it.
+    let options = Options {
+        registry: azaudit::registry::Registry {
+            default_cache: Some(cache_fixture()),
+            fixed: None,
+        },
+        ..Options::default()
+    };
+    let report = check(std::slice::from_ref(&input), &Disk, &options);
+    assert_eq!(
+        lines_of(&report, "apim-subnet-delegation"),
+        vec![("main.bicep".into(), 23)]
+    );
+    // An alias no configuration defines is not evaluated either, and says so.
+    let text = std::fs::read_to_string(fixture("registry-cache/alias.bicep")).unwrap();
+    let input = azaudit::analysis::Input {
+        path: std::env::temp_dir().join("azaudit-registry-no-config/alias.bicep"),
+        text: text.into(),
+    };
+    let report = check(&[input], &Disk, &options);
+    assert!(
+        report.not_evaluated.iter().any(|n| n
+            .reason
+            .contains("module alias 'br/contoso' is not configured")),
+        "{:?}",
+        report.not_evaluated
+    );
+}
+
+#[test]
+fn cli_reads_the_module_cache_its_configuration_names() {
+    let home = std::env::temp_dir().join(format!("azaudit-empty-home-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_azaudit"))
+            .env("HOME", &home)
+            .env("USERPROFILE", &home)
+            .args(["check", "--format", "json"])
+            .args(args)
+            .output()
+            .expect("run azaudit");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        json["diagnostics"].to_string()
+    };
+    let dir = fixture("registry-cache");
+    let text = run(&[dir.join("main.bicep").to_str().unwrap()]);
+    assert!(text.contains("apim-subnet-delegation"), "{text}");
+    // `--config` governs every file: with a configuration that names no cache, nothing is
+    // restored (the empty home has no ~/.bicep).
+    let config = home.join("bicepconfig.json");
+    std::fs::write(&config, "{}").unwrap();
+    let text = run(&[
+        "--config",
+        config.to_str().unwrap(),
+        dir.join("main.bicep").to_str().unwrap(),
+    ]);
+    assert!(!text.contains("apim-subnet-delegation"), "{text}");
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+#[test]
+fn the_public_alias_reads_the_microsoft_registry_from_the_cache() {
+    // `br/public:` is mcr.microsoft.com with module path `bicep`, whatever the configuration.
+    let options = Options {
+        registry: azaudit::registry::Registry {
+            default_cache: Some(cache_fixture()),
+            fixed: None,
+        },
+        ..Options::default()
+    };
+    let walked = azaudit::discover::candidates(&[fixture("registry")]).expect("walk");
+    let found = azaudit::discover::read_all(&walked.candidates);
+    let report = check(&found.inputs, &Disk, &options);
+    assert_eq!(
+        apim_subnets(&report),
+        vec![(
+            "main.bicep".into(),
+            "apim-registry".into(),
+            Some("vnet/snet-default".into())
+        )]
+    );
+    assert!(!report
+        .not_evaluated
+        .iter()
+        .any(|n| n.reason.contains("module not restored")));
+}

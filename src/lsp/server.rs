@@ -75,7 +75,10 @@ pub fn run(connection: Connection, options: ServerOptions) -> anyhow::Result<()>
         sender: connection.sender.clone(),
         jobs,
         docs: HashMap::new(),
-        options: Options::default(),
+        options: Options {
+            registry: crate::registry::Registry::from_environment(),
+            ..Options::default()
+        },
         debounce: options.debounce,
         generation: 0,
         analysed: 0,

@@ -108,34 +108,62 @@ pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn) -> Outcome {
                 by_path.get(&canonical).copied()
             })
         };
+        let this = open_doc(&doc.path);
+        // The open document each file of the report is, looked up once per file.
+        let open_of: HashMap<crate::source::FileId, usize> = report
+            .sources
+            .iter()
+            .filter_map(|(id, f)| Some((id, open_doc(&f.path)?)))
+            .collect();
         for d in &report.diagnostics {
             let Some(file) = report.sources.get(d.span.file) else {
                 continue;
             };
-            let published = match open_doc(&file.path) {
-                Some(i) => Some((i, publish(d, file, &report, snapshot))),
-                // In a file that isn't open (a module): show it at a related location in an
-                // open document (the module call), pointing back to where it is.
-                None => d.related.iter().find_map(|r| {
-                    let at = report.sources.get(r.span.file)?;
-                    let i = open_doc(&at.path)?;
-                    let mut moved = d.clone();
-                    moved.span = r.span;
-                    moved.related.retain(|x| x != r);
-                    moved.related.insert(
-                        0,
-                        crate::diagnostic::Related {
-                            span: d.span,
-                            message: "reported here".to_string(),
-                        },
-                    );
-                    Some((i, publish(&moved, at, &report, snapshot)))
-                }),
-            };
-            if let Some((i, p)) = published {
+            let at = open_of.get(&d.span.file).copied();
+            if let Some(i) = at {
                 if let Some(list) = found.get_mut(i) {
-                    list.push(p);
+                    list.push(publish(d, file, &report, snapshot));
                 }
+            }
+            if at.is_some() && at == this {
+                continue;
+            }
+            // In another file (a module): the document whose deployment has the problem shows it
+            // too, at its related location there (the module call, the property that links to
+            // the resource), pointing back; a file that isn't open shows it at a related
+            // location in any open document.
+            let related = d
+                .related
+                .iter()
+                .find(|r| this.is_some() && open_of.get(&r.span.file).copied() == this)
+                .or_else(|| {
+                    if at.is_some() {
+                        return None;
+                    }
+                    d.related
+                        .iter()
+                        .find(|r| open_of.contains_key(&r.span.file))
+                });
+            let Some(r) = related else {
+                continue;
+            };
+            let (Some(target), Some(&i)) =
+                (report.sources.get(r.span.file), open_of.get(&r.span.file))
+            else {
+                continue;
+            };
+            let mut moved = d.clone();
+            moved.span = r.span;
+            moved.related.retain(|x| x != r);
+            moved.related.insert(
+                0,
+                crate::diagnostic::Related {
+                    span: d.span,
+                    message: "reported here".to_string(),
+                },
+            );
+            if let Some(list) = found.get_mut(i) {
+                list.push(publish(&moved, target, &report, snapshot));
             }
         }
     }
