@@ -186,6 +186,17 @@ impl Client {
     }
 
     /// The next publishDiagnostics for `uri`.
+    /// The first publication for `uri` of `version` or later (earlier ones are skipped: a result
+    /// for an earlier version may be published before an edit made meanwhile arrives).
+    fn diagnostics_of_version(&mut self, uri: &str, version: i64) -> Value {
+        loop {
+            let p = self.diagnostics(uri);
+            if p["version"].as_i64().is_some_and(|v| v >= version) {
+                return p;
+            }
+        }
+    }
+
     fn diagnostics(&mut self, uri: &str) -> Value {
         let deadline = Instant::now() + TIMEOUT;
         loop {
@@ -695,7 +706,7 @@ fn bad_input_gets_errors_not_crashes() {
         2,
         json!([{ "range": range(99, 5, 7), "text": "BAD" }]),
     );
-    let p = client.diagnostics(MAIN);
+    let p = client.diagnostics_of_version(MAIN, 2);
     assert_eq!(p["version"], 2);
     let logs: Vec<String> = client
         .seen
