@@ -379,11 +379,14 @@ impl<'t> Evaluator<'t> {
                 obj
             }
             ExprKind::Ident(name) => self.ident(name, locals, expr.span),
-            ExprKind::Call {
-                namespace,
-                name,
-                args,
-            } => self.call(namespace.as_deref(), name, args, locals, d, expr.span),
+            ExprKind::Call(c) => self.call(
+                c.namespace.as_deref(),
+                &c.name,
+                &c.args,
+                locals,
+                d,
+                expr.span,
+            ),
             ExprKind::Member { target, name, safe } => {
                 if let Some(v) = self.resource_member(expr, locals, d) {
                     v
@@ -437,18 +440,12 @@ impl<'t> Evaluator<'t> {
             }
             ExprKind::NonNull(inner) => self.eval(inner, locals, d),
             ExprKind::Lambda { .. } => type_error("a lambda can only be passed to a function"),
-            ExprKind::For {
-                item,
-                index,
-                iterable,
-                filter,
-                body,
-            } => self.eval_for(
-                item.as_deref(),
-                index.as_deref(),
-                iterable,
-                filter.as_deref(),
-                body,
+            ExprKind::For(l) => self.eval_for(
+                l.item.as_deref(),
+                l.index.as_deref(),
+                &l.iterable,
+                l.filter.as_deref(),
+                &l.body,
                 locals,
                 d,
             ),

@@ -61,6 +61,36 @@ pub enum ObjectItem {
     Spread(Expr),
 }
 
+/// `name(args)`, or `ns.name(args)` with `namespace` (`sys`, `az`) or a Bicep import alias.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    pub namespace: Option<String>,
+    pub name: String,
+    pub args: Vec<Expr>,
+}
+
+/// `[for (item, index) in iterable: if (filter) body]`; ARM property `copy` loops lower to this
+/// with `item` named `copy:<name>` so that `copyIndex('<name>')` finds its index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct For {
+    pub item: Option<String>,
+    pub index: Option<String>,
+    pub iterable: Box<Expr>,
+    pub filter: Option<Box<Expr>>,
+    pub body: Box<Expr>,
+}
+
+impl ExprKind {
+    /// A call of `name` (in `namespace`, when given).
+    pub fn call(namespace: Option<String>, name: impl Into<String>, args: Vec<Expr>) -> ExprKind {
+        ExprKind::Call(Box::new(Call {
+            namespace,
+            name: name.into(),
+            args,
+        }))
+    }
+}
+
 /// An expression with the span of its source text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expr {
@@ -82,12 +112,9 @@ pub enum ExprKind {
     Object(Vec<ObjectItem>),
     /// A Bicep name: parameter, variable, resource, module, loop item, lambda parameter.
     Ident(String),
-    /// `name(args)`, or `ns.name(args)` with `namespace` (`sys`, `az`) or a Bicep import alias.
-    Call {
-        namespace: Option<String>,
-        name: String,
-        args: Vec<Expr>,
-    },
+    /// `name(args)`, or `ns.name(args)` (boxed: calls are many, and an unboxed call would make
+    /// every expression half again as large).
+    Call(Box<Call>),
     /// `target.name`, or `target.?name` when `safe`.
     Member {
         target: Box<Expr>,
@@ -128,15 +155,8 @@ pub enum ExprKind {
         params: Vec<String>,
         body: Box<Expr>,
     },
-    /// `[for (item, index) in iterable: if (filter) body]`; ARM property `copy` loops lower to this
-    /// with `item` named `copy:<name>` so that `copyIndex('<name>')` finds its index.
-    For {
-        item: Option<String>,
-        index: Option<String>,
-        iterable: Box<Expr>,
-        filter: Option<Box<Expr>>,
-        body: Box<Expr>,
-    },
+    /// A loop (boxed, as [`ExprKind::Call`]).
+    For(Box<For>),
     /// Text that did not parse; evaluates to an unknown value carrying `message`.
     Error(String),
 }
@@ -172,8 +192,8 @@ impl Expr {
                     }
                 }
             }
-            ExprKind::Call { args, .. } => {
-                for a in args {
+            ExprKind::Call(c) => {
+                for a in &c.args {
                     a.walk(f);
                 }
             }
@@ -199,17 +219,12 @@ impl Expr {
             }
             ExprKind::Unary { operand, .. } => operand.walk(f),
             ExprKind::Lambda { body, .. } => body.walk(f),
-            ExprKind::For {
-                iterable,
-                filter,
-                body,
-                ..
-            } => {
-                iterable.walk(f);
-                if let Some(c) = filter {
+            ExprKind::For(l) => {
+                l.iterable.walk(f);
+                if let Some(c) = &l.filter {
                     c.walk(f);
                 }
-                body.walk(f);
+                l.body.walk(f);
             }
             ExprKind::Null
             | ExprKind::Bool(_)

@@ -46,29 +46,20 @@ fn show(e: &Expr) -> String {
                 .collect();
             format!("{{{}}}", items.join(", "))
         }
-        ExprKind::Call {
-            namespace,
-            name,
-            args,
-        } => {
-            let args: Vec<String> = args.iter().map(show).collect();
-            match namespace {
-                Some(ns) => format!("{ns}.{name}({})", args.join(", ")),
-                None => format!("{name}({})", args.join(", ")),
+        ExprKind::Call(c) => {
+            let args: Vec<String> = c.args.iter().map(show).collect();
+            match &c.namespace {
+                Some(ns) => format!("{ns}.{}({})", c.name, args.join(", ")),
+                None => format!("{}({})", c.name, args.join(", ")),
             }
         }
         ExprKind::Member { target, name, .. } => format!("{}.{name}", show(target)),
         ExprKind::Index { target, index, .. } => format!("{}[{}]", show(target), show(index)),
-        ExprKind::For {
-            item,
-            iterable,
-            body,
-            ..
-        } => format!(
+        ExprKind::For(l) => format!(
             "[for {} in {}: {}]",
-            item.as_deref().unwrap_or("_"),
-            show(iterable),
-            show(body)
+            l.item.as_deref().unwrap_or("_"),
+            show(&l.iterable),
+            show(&l.body)
         ),
         ExprKind::Error(m) => format!("<error: {m}>"),
         other => format!("{other:?}"),

@@ -241,13 +241,13 @@ fn lambdas_and_user_defined_functions() {
     assert_eq!(t.functions[3].params, ["a", "b"]);
     assert!(matches!(
         &var(&t, "doubled").kind,
-        ExprKind::Call { name, args, .. } if name == "map"
-            && matches!(args.get(1).map(|a| &a.kind), Some(ExprKind::Lambda { params, .. }) if params == &["n"])
+        ExprKind::Call(c) if c.name == "map"
+            && matches!(c.args.get(1).map(|a| &a.kind), Some(ExprKind::Lambda { params, .. }) if params == &["n"])
     ));
     assert!(matches!(
         &var(&t, "indexed").kind,
-        ExprKind::Call { args, .. }
-            if matches!(args.get(1).map(|a| &a.kind), Some(ExprKind::Lambda { params, .. }) if params.len() == 2)
+        ExprKind::Call(c)
+            if matches!(c.args.get(1).map(|a| &a.kind), Some(ExprKind::Lambda { params, .. }) if params.len() == 2)
     ));
 
     let values = eval_vars(&t);

@@ -12,11 +12,7 @@ fn s(text: &str) -> Expr {
     e(ExprKind::String(text.into()))
 }
 fn call(name: &str, args: Vec<Expr>) -> Expr {
-    e(ExprKind::Call {
-        namespace: None,
-        name: name.into(),
-        args,
-    })
+    e(ExprKind::call(None, name, args))
 }
 fn ident(name: &str) -> Expr {
     e(ExprKind::Ident(name.into()))

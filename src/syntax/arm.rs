@@ -433,13 +433,13 @@ impl Lowerer<'_> {
         };
         let iterable = range_call(count);
         Expr::new(
-            ExprKind::For {
+            ExprKind::For(Box::new(crate::expr::For {
                 item: Some(format!("copy:{name}")),
                 index: None,
                 iterable: Box::new(iterable),
                 filter: None,
                 body: Box::new(body),
-            },
+            })),
             self.span(at),
         )
     }
@@ -1061,14 +1061,7 @@ struct DeploymentParts<'o, 'a> {
 }
 
 fn call(name: &str, args: Vec<Expr>, span: Span) -> Expr {
-    Expr::new(
-        ExprKind::Call {
-            namespace: None,
-            name: name.to_string(),
-            args,
-        },
-        span,
-    )
+    Expr::new(ExprKind::call(None, name, args), span)
 }
 
 /// `range(0, count)`.
@@ -1129,8 +1122,8 @@ fn remap(e: &mut Expr, f: &dyn Fn(u32) -> u32) {
     e.span.start = f(e.span.start);
     e.span.end = f(e.span.end);
     match &mut e.kind {
-        ExprKind::Call { args, .. } => {
-            for a in args {
+        ExprKind::Call(c) => {
+            for a in &mut c.args {
                 remap(a, f);
             }
         }
@@ -1176,11 +1169,12 @@ mod tests {
                     .collect();
                 format!("{{{}}}", items.join(", "))
             }
-            ExprKind::Call {
-                namespace,
-                name,
-                args,
-            } => {
+            ExprKind::Call(c) => {
+                let crate::expr::Call {
+                    namespace,
+                    name,
+                    args,
+                } = c.as_ref();
                 let args: Vec<String> = args.iter().map(show).collect();
                 match namespace {
                     Some(ns) => format!("{ns}.{name}({})", args.join(", ")),
@@ -1189,16 +1183,11 @@ mod tests {
             }
             ExprKind::Member { target, name, .. } => format!("{}.{name}", show(target)),
             ExprKind::Index { target, index, .. } => format!("{}[{}]", show(target), show(index)),
-            ExprKind::For {
-                item,
-                iterable,
-                body,
-                ..
-            } => format!(
+            ExprKind::For(l) => format!(
                 "for {} in {}: {}",
-                item.as_deref().unwrap_or("_"),
-                show(iterable),
-                show(body)
+                l.item.as_deref().unwrap_or("_"),
+                show(&l.iterable),
+                show(&l.body)
             ),
             ExprKind::Error(m) => format!("error({m})"),
             other => format!("{other:?}"),
@@ -1336,9 +1325,8 @@ mod tests {
         let t = lower(FileId(0), &text);
         let v = &t.vars[0].value;
         assert_eq!(text_of(&text, v.span), "concat('x', parameters('p'))");
-        let ExprKind::Call { args, .. } = &v.kind else {
-            panic!()
-        };
+        let ExprKind::Call(c) = &v.kind else { panic!() };
+        let args = &c.args;
         assert_eq!(text_of(&text, args[1].span), "parameters('p')");
 
         // With JSON escapes, offsets are mapped back through the escapes.
@@ -1346,9 +1334,8 @@ mod tests {
         let t = lower(FileId(0), &text);
         let v = &t.vars[0].value;
         assert_eq!(show(v), "concat('A\"', parameters('p'))");
-        let ExprKind::Call { args, .. } = &v.kind else {
-            panic!()
-        };
+        let ExprKind::Call(c) = &v.kind else { panic!() };
+        let args = &c.args;
         assert_eq!(text_of(&text, args[0].span), r#"'\u0041\"'"#);
         assert_eq!(text_of(&text, args[1].span), "parameters('p')");
     }

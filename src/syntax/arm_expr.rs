@@ -375,11 +375,7 @@ impl Parser {
                     args.push(self.expr(depth + 1)?);
                 };
                 Ok(Expr::new(
-                    ExprKind::Call {
-                        namespace,
-                        name,
-                        args,
-                    },
+                    ExprKind::call(namespace, name, args),
                     self.span(t.start, close.end),
                 ))
             }
@@ -408,11 +404,12 @@ mod tests {
             ExprKind::Int(i) => i.to_string(),
             ExprKind::Float(f) => f.to_string(),
             ExprKind::String(s) => format!("'{s}'"),
-            ExprKind::Call {
-                namespace,
-                name,
-                args,
-            } => {
+            ExprKind::Call(c) => {
+                let crate::expr::Call {
+                    namespace,
+                    name,
+                    args,
+                } = c.as_ref();
                 let args: Vec<String> = args.iter().map(show).collect();
                 match namespace {
                     Some(ns) => format!("{ns}.{name}({})", args.join(", ")),
@@ -442,14 +439,14 @@ mod tests {
     #[test]
     fn namespaced_user_functions() {
         let e = p("contoso.uniqueName('x')");
-        let ExprKind::Call {
+        let ExprKind::Call(c) = &e.kind else {
+            panic!("{e:?}")
+        };
+        let crate::expr::Call {
             namespace,
             name,
             args,
-        } = &e.kind
-        else {
-            panic!("{e:?}")
-        };
+        } = c.as_ref();
         assert_eq!(namespace.as_deref(), Some("contoso"));
         assert_eq!(name, "uniqueName");
         assert_eq!(args.len(), 1);
@@ -481,9 +478,8 @@ mod tests {
         // In the file: `"[concat('a', parameters('b'))]"` with the text starting at byte 10.
         let e = parse(FileId(3), "concat('a', parameters('b'))", 10);
         assert_eq!(e.span, Span::new(FileId(3), 10, 38));
-        let ExprKind::Call { args, .. } = &e.kind else {
-            panic!()
-        };
+        let ExprKind::Call(c) = &e.kind else { panic!() };
+        let args = &c.args;
         assert_eq!(args[0].span, Span::new(FileId(3), 17, 20));
         assert_eq!(args[1].span, Span::new(FileId(3), 22, 37));
         let m = parse(FileId(0), "a().b", 0);

@@ -1243,13 +1243,13 @@ impl<'a> Lowerer<'a> {
         } else {
             (None, self.expr(b, d))
         };
-        ExprKind::For {
+        ExprKind::For(Box::new(crate::expr::For {
             item,
             index,
             iterable: Box::new(iterable),
             filter,
             body: Box::new(body),
-        }
+        }))
     }
 
     fn call(&self, node: Node, depth: usize) -> ExprKind {
@@ -1277,11 +1277,7 @@ impl<'a> Lowerer<'a> {
                             &mut |target| {
                                 let mut args = vec![target];
                                 args.extend(rest.iter().cloned());
-                                ExprKind::Call {
-                                    namespace: None,
-                                    name: name.clone(),
-                                    args,
-                                }
+                                ExprKind::call(None, name.clone(), args)
                             },
                         );
                     }
@@ -1291,11 +1287,7 @@ impl<'a> Lowerer<'a> {
             _ => return ExprKind::Error(format!("cannot call `{}`", first_line(self.src(f)))),
         };
         let args = self.args(node, depth);
-        let call = ExprKind::Call {
-            namespace,
-            name,
-            args,
-        };
+        let call = ExprKind::call(namespace, name, args);
         if has_token(node, "!")
             || children(node)
                 .iter()
@@ -1321,24 +1313,12 @@ impl<'a> Lowerer<'a> {
 /// the first argument).
 fn call_from_callee(callee: Expr, mut args: Vec<Expr>) -> ExprKind {
     match callee.kind {
-        ExprKind::Ident(name) => ExprKind::Call {
-            namespace: None,
-            name,
-            args,
-        },
+        ExprKind::Ident(name) => ExprKind::call(None, name, args),
         ExprKind::Member { target, name, .. } => match target.kind {
-            ExprKind::Ident(ns) => ExprKind::Call {
-                namespace: Some(ns),
-                name,
-                args,
-            },
+            ExprKind::Ident(ns) => ExprKind::call(Some(ns), name, args),
             _ => {
                 args.insert(0, *target);
-                ExprKind::Call {
-                    namespace: None,
-                    name,
-                    args,
-                }
+                ExprKind::call(None, name, args)
             }
         },
         _ => ExprKind::Error("expected a function name".to_string()),

@@ -117,7 +117,7 @@ fn expressions() {
         ExprKind::Member { target, name, .. } => {
             assert_eq!(name, "location");
             assert!(
-                matches!(&target.kind, ExprKind::Call { namespace: Some(ns), name, .. } if ns == "az" && name == "resourceGroup")
+                matches!(&target.kind, ExprKind::Call(c) if c.namespace.as_deref() == Some("az") && c.name == "resourceGroup")
             );
         }
         other => panic!("{other:?}"),
@@ -167,15 +167,10 @@ fn expressions() {
     }
     assert!(matches!(&var(&t, "p").kind, ExprKind::Lambda { params, .. } if params == &["x"]));
     match &var(&t, "q").kind {
-        ExprKind::For {
-            item,
-            index,
-            filter,
-            ..
-        } => {
-            assert_eq!(item.as_deref(), Some("v"));
-            assert_eq!(index.as_deref(), Some("i"));
-            assert!(filter.is_some());
+        ExprKind::For(l) => {
+            assert_eq!(l.item.as_deref(), Some("v"));
+            assert_eq!(l.index.as_deref(), Some("i"));
+            assert!(l.filter.is_some());
         }
         other => panic!("{other:?}"),
     }
@@ -500,9 +495,9 @@ fn array_items_the_grammar_splits_are_rejoined() {
     var(&t, "a").walk(&mut |e| errors += usize::from(matches!(e.kind, ExprKind::Error(_))));
     assert_eq!(errors, 0);
     match &items[1] {
-        ArrayItem::Item(e) => assert!(
-            matches!(&e.kind, ExprKind::Call { name, args, .. } if name == "uri" && args.len() == 2)
-        ),
+        ArrayItem::Item(e) => {
+            assert!(matches!(&e.kind, ExprKind::Call(c) if c.name == "uri" && c.args.len() == 2))
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -579,9 +574,10 @@ fn shape(e: &Expr) -> String {
         ExprKind::Index { target, index, .. } => format!("{}[{}]", shape(target), shape(index)),
         ExprKind::ChildAccess { target, name } => format!("{}::{name}", shape(target)),
         ExprKind::NonNull(t) => format!("{}!", shape(t)),
-        ExprKind::Call { name, args, .. } => format!(
-            "{name}({})",
-            args.iter().map(shape).collect::<Vec<_>>().join(", ")
+        ExprKind::Call(c) => format!(
+            "{}({})",
+            c.name,
+            c.args.iter().map(shape).collect::<Vec<_>>().join(", ")
         ),
         ExprKind::Binary { op, lhs, rhs } => format!("({} {op:?} {})", shape(lhs), shape(rhs)),
         ExprKind::Unary { op, operand } => format!("({op:?} {})", shape(operand)),
