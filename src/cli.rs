@@ -202,6 +202,7 @@ fn check(
     crate::timing::begin();
     let cwd = std::env::current_dir()?;
     let (mut report, mut analysis_options) = audit(&args.input, err)?;
+    crate::timing::lap("analysis returned");
     if args.fix && write_fixes(&report, err)? > 0 {
         (report, analysis_options) = audit(&args.input, err)?;
     }
@@ -218,6 +219,7 @@ fn check(
         rules: &rules,
     };
     let code = exit_code(&report, args.fail_level);
+    crate::timing::lap("rules listed");
     quiet_on_broken_pipe(
         output::render(args.format, &report, &options, out).and_then(|()| out.flush()),
     )?;
