@@ -852,17 +852,19 @@ impl IdIndex {
 }
 
 fn parent_id(id: &str) -> Option<&str> {
-    // `…/providers/Ns/t1/n1/t2/n2` → `…/providers/Ns/t1/n1` when there are two or more pairs.
-    let providers = id.to_ascii_lowercase().rfind("/providers/")?;
-    let tail = id.get(providers + "/providers/".len()..)?;
-    let segments = tail.split('/').count();
+    // `…/providers/Ns/t1/n1/t2/n2` → `…/providers/Ns/t1/n1` when there are two or more pairs;
+    // a `/` inside a `{...}` placeholder (`{uniqueString(/subscriptions/…)}`) separates nothing.
+    let slashes = crate::eval::top_level_slashes(id);
+    let providers = slashes.iter().rposition(|i| {
+        id.get(*i..*i + "/providers/".len())
+            .is_some_and(|p| p.eq_ignore_ascii_case("/providers/"))
+    })?;
+    // Slashes after `/providers`: the one before the namespace, then one per type and name.
+    let segments = slashes.len().saturating_sub(providers + 1);
     if segments < 5 {
         return None;
     }
-    let mut cut = id.len();
-    for _ in 0..2 {
-        cut = id.get(..cut)?.rfind('/')?;
-    }
+    let cut = *slashes.get(slashes.len().checked_sub(2)?)?;
     id.get(..cut)
 }
 
@@ -1072,5 +1074,16 @@ mod tests {
             ),
             None
         );
+        // A `/` inside a placeholder separates nothing.
+        let rg = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}";
+        let vnet =
+            format!("{rg}/providers/Microsoft.Network/virtualNetworks/vnet-{{uniqueString({rg})}}");
+        assert_eq!(
+            parent_id(&format!(
+                "{vnet}/subnets/snet-{{uniqueString({rg}/providers/x)}}"
+            )),
+            Some(vnet.as_str())
+        );
+        assert_eq!(parent_id(&vnet), None);
     }
 }

@@ -1078,7 +1078,7 @@ pub fn compose_id(scope: &str, type_name: &str, full_name: &str) -> String {
     let mut parts = type_name.split('/');
     let namespace = parts.next().unwrap_or("");
     let types: Vec<&str> = parts.collect();
-    let names: Vec<&str> = full_name.split('/').collect();
+    let names = name_segments(full_name);
     let mut id = format!("{scope}/providers/{namespace}");
     if types.len() == names.len() {
         for (t, n) in types.iter().zip(&names) {
@@ -1096,6 +1096,34 @@ pub fn compose_id(scope: &str, type_name: &str, full_name: &str) -> String {
         id.push_str(full_name);
     }
     id
+}
+
+/// The `/`-separated segments of a full resource name, not splitting inside a `{...}` placeholder
+/// (`vnet-{uniqueString(/subscriptions/{subscriptionId}/…)}` is one segment).
+fn name_segments(full_name: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in top_level_slashes(full_name) {
+        out.push(full_name.get(start..i).unwrap_or(""));
+        start = i + 1;
+    }
+    out.push(full_name.get(start..).unwrap_or(""));
+    out
+}
+
+/// Byte offsets of the `/` in `text` that are not inside a `{...}` placeholder.
+pub fn top_level_slashes(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'{' => depth += 1,
+            b'}' => depth = depth.saturating_sub(1),
+            b'/' if depth == 0 => out.push(i),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Gives the inline subnets of a virtual network (and the like) the `id` Azure gives them.

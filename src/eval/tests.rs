@@ -65,6 +65,42 @@ fn resource_id_uses_placeholders_for_the_deployment_scope() {
 }
 
 #[test]
+fn resource_id_of_a_child_with_symbolic_names_interleaves_types_and_names() {
+    let t = Template::empty(FileId(0), Language::ArmTemplate);
+    let ev = Evaluator::new(&t, HashMap::new(), Deployment::default());
+    // `vnet-${uniqueString(resourceGroup().id)}`: a name whose placeholder holds slashes.
+    let rg_id = Expr::new(
+        ExprKind::Member {
+            target: Box::new(call("resourceGroup", vec![])),
+            name: "id".into(),
+            safe: false,
+        },
+        Span::new(FileId(0), 0, 0),
+    );
+    let unique = call("uniqueString", vec![rg_id]);
+    let vnet = call("concat", vec![s("vnet-"), unique]);
+    let v = ev.eval(
+        &call(
+            "resourceId",
+            vec![
+                s("Microsoft.Network/virtualNetworks/subnets"),
+                vnet,
+                s("apim"),
+            ],
+        ),
+        &Vec::new(),
+        0,
+    );
+    let text = v.as_text().unwrap_or_default().to_string();
+    assert!(text.contains("{uniqueString(/subscriptions/"), "{text}");
+    assert!(
+        text.contains("/providers/Microsoft.Network/virtualNetworks/vnet-{")
+            && text.ends_with("}/subnets/apim"),
+        "{text}"
+    );
+}
+
+#[test]
 fn variable_cycle_is_unknown_and_diagnosed() {
     let mut t = Template::empty(FileId(0), Language::Bicep);
     t.vars.push(var("a", ident("b")));
