@@ -110,25 +110,37 @@ pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
                 !(entry.file_type().is_some_and(|t| t.is_dir())
                     && vcs.iter().any(|n| entry.file_name() == *n))
             });
-        for entry in builder.build() {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(e) => {
-                    warnings.push(e.to_string());
-                    continue;
+        // Walked on several threads; the order is restored by the sort below.
+        let walked = std::sync::Mutex::new((Vec::new(), Vec::new()));
+        builder.build_parallel().run(|| {
+            Box::new(|entry| {
+                let outcome = match entry {
+                    Ok(entry) => {
+                        if !entry.file_type().is_some_and(|t| t.is_file())
+                            || kind_of(entry.path()) == FileKind::Other
+                        {
+                            return ignore::WalkState::Continue;
+                        }
+                        Ok(Candidate {
+                            path: absolute(entry.path()),
+                            explicit: false,
+                        })
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                if let Ok(mut w) = walked.lock() {
+                    match outcome {
+                        Ok(c) => w.0.push(c),
+                        Err(e) => w.1.push(e),
+                    }
                 }
-            };
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
-                continue;
-            }
-            if kind_of(entry.path()) == FileKind::Other {
-                continue;
-            }
-            found.push(Candidate {
-                path: absolute(entry.path()),
-                explicit: false,
-            });
-        }
+                ignore::WalkState::Continue
+            })
+        });
+        let (mut files, mut errors) = walked.into_inner().unwrap_or_default();
+        errors.sort();
+        found.append(&mut files);
+        warnings.append(&mut errors);
     }
     found.sort();
     // An explicit mention sorts after the walked one: keep the explicit flag on duplicates.
