@@ -75,9 +75,11 @@ pub fn build_with(
         .collect();
     crate::timing::lap("templates evaluated");
     let mut graph = ResourceGraph::default();
-    let mut known_ids: Vec<bool> = Vec::new();
+    let total: usize = parts.iter().map(|p| p.graph.resources.len()).sum();
+    graph.resources.reserve_exact(total);
+    let mut known_ids: Vec<bool> = Vec::with_capacity(total);
     let mut pending_depends: Vec<(usize, Vec<DependsOn>)> = Vec::new();
-    let mut groups: Vec<usize> = Vec::new();
+    let mut groups: Vec<usize> = Vec::with_capacity(total);
     for (group, part) in parts.into_iter().enumerate() {
         let offset = graph.resources.len();
         groups.extend(std::iter::repeat_n(group, part.graph.resources.len()));
@@ -106,6 +108,7 @@ pub fn build_with(
         }
         graph.diagnostics.extend(part.graph.diagnostics);
     }
+    crate::timing::lap("resources gathered");
     let index = IdIndex::new(&graph, &known_ids, &groups);
     crate::timing::lap("resources indexed");
     link_parents(&mut graph, &index);
@@ -798,20 +801,27 @@ struct IdIndex {
 
 impl IdIndex {
     fn new(graph: &ResourceGraph, known: &[bool], groups: &[usize]) -> IdIndex {
-        let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, r) in graph.resources.iter().enumerate() {
-            by_id.entry(normalize_id(&r.id)).or_default().push(i);
+        use rayon::prelude::*;
+        let ids: Vec<String> = graph
+            .resources
+            .par_iter()
+            .map(|r| normalize_id(&r.id))
+            .collect();
+        let mut by_id: HashMap<String, Vec<usize>> = HashMap::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            match by_id.get_mut(id) {
+                Some(v) => v.push(i),
+                None => {
+                    by_id.insert(id.clone(), vec![i]);
+                }
+            }
         }
         IdIndex {
             by_id,
             known: known.to_vec(),
             groups: groups.to_vec(),
             existing: graph.resources.iter().map(|r| r.existing).collect(),
-            ids: graph
-                .resources
-                .iter()
-                .map(|r| normalize_id(&r.id))
-                .collect(),
+            ids,
         }
     }
 
@@ -869,15 +879,18 @@ fn parent_id(id: &str) -> Option<&str> {
 }
 
 fn link_parents(graph: &mut ResourceGraph, index: &IdIndex) {
-    let mut edges = Vec::new();
-    for i in 0..graph.resources.len() {
-        let Some(r) = graph.resources.get(i) else {
-            continue;
-        };
-        let parent = match r.origin {
+    use rayon::prelude::*;
+    let parents: Vec<Option<usize>> = graph
+        .resources
+        .par_iter()
+        .enumerate()
+        .map(|(i, r)| match r.origin {
             Origin::InlineSubnet { vnet, .. } => Some(vnet),
             Origin::Declared => parent_id(&r.id).and_then(|p| index.find(i, p)),
-        };
+        })
+        .collect();
+    let mut edges = Vec::new();
+    for (i, parent) in parents.into_iter().enumerate() {
         if let Some(p) = parent {
             edges.push(Edge {
                 from: i,
@@ -953,52 +966,65 @@ fn looks_like_resource_id(text: &str) -> bool {
 }
 
 fn link_references(graph: &mut ResourceGraph, index: &IdIndex) {
+    use rayon::prelude::*;
+    // Each resource on its own (in parallel); edges and unresolved references keep resource order.
+    let per_resource: Vec<(Vec<Edge>, Vec<Unresolved>)> = graph
+        .resources
+        .par_iter()
+        .enumerate()
+        .map(|(i, r)| resource_references(i, r, index))
+        .collect();
+    for (edges, unresolved) in per_resource {
+        graph.edges.extend(edges);
+        graph.unresolved.extend(unresolved);
+    }
+}
+
+/// The reference edges of resource `i` and the references that resolve to no resource.
+fn resource_references(i: usize, r: &Resource, index: &IdIndex) -> (Vec<Edge>, Vec<Unresolved>) {
     let mut edges = Vec::new();
     let mut unresolved = Vec::new();
-    for (i, r) in graph.resources.iter().enumerate() {
-        let skip_subnets = r
-            .type_name
-            .eq_ignore_ascii_case("Microsoft.Network/virtualNetworks");
-        let mut found: Vec<(String, &Value)> = Vec::new();
-        collect_refs(&r.body, String::new(), &mut found, skip_subnets, 0);
-        for (path, v) in found {
-            let (text, _) = value_text(v);
-            match &v.kind {
-                Kind::Unknown(reason) if !matches!(reason.as_ref(), Reason::Symbolic { .. }) => {
-                    unresolved.push(Unresolved {
+    let skip_subnets = r
+        .type_name
+        .eq_ignore_ascii_case("Microsoft.Network/virtualNetworks");
+    let mut found: Vec<(String, &Value)> = Vec::new();
+    collect_refs(&r.body, String::new(), &mut found, skip_subnets, 0);
+    for (path, v) in found {
+        let (text, _) = value_text(v);
+        match &v.kind {
+            Kind::Unknown(reason) if !matches!(reason.as_ref(), Reason::Symbolic { .. }) => {
+                unresolved.push(Unresolved {
+                    from: i,
+                    path,
+                    value: text,
+                    reason: reason.to_string(),
+                    span: v.span,
+                });
+            }
+            _ => {
+                if text.eq_ignore_ascii_case(&r.id) {
+                    continue;
+                }
+                match index.find(i, &text) {
+                    Some(to) => edges.push(Edge {
+                        from: i,
+                        to,
+                        kind: EdgeKind::Reference,
+                        path,
+                        span: v.span,
+                    }),
+                    None => unresolved.push(Unresolved {
                         from: i,
                         path,
                         value: text,
-                        reason: reason.to_string(),
+                        reason: "no resource with this id in the audited templates".into(),
                         span: v.span,
-                    });
-                }
-                _ => {
-                    if text.eq_ignore_ascii_case(&r.id) {
-                        continue;
-                    }
-                    match index.find(i, &text) {
-                        Some(to) => edges.push(Edge {
-                            from: i,
-                            to,
-                            kind: EdgeKind::Reference,
-                            path,
-                            span: v.span,
-                        }),
-                        None => unresolved.push(Unresolved {
-                            from: i,
-                            path,
-                            value: text,
-                            reason: "no resource with this id in the audited templates".into(),
-                            span: v.span,
-                        }),
-                    }
+                    }),
                 }
             }
         }
     }
-    graph.edges.extend(edges);
-    graph.unresolved.extend(unresolved);
+    (edges, unresolved)
 }
 
 /// Collects values that are resource ids (or unknown values of `…Id` properties), with paths.
