@@ -247,7 +247,7 @@ pub fn decode(bytes: &[u8]) -> Option<String> {
         return String::from_utf8(rest.to_vec()).ok();
     }
     let utf16 = |rest: &[u8], little: bool| {
-        if rest.len() % 2 != 0 {
+        if !rest.len().is_multiple_of(2) {
             return None;
         }
         let units: Vec<u16> = rest
