@@ -80,6 +80,17 @@ pub struct For {
     pub body: Box<Expr>,
 }
 
+impl Call {
+    /// `ns.name(a, b)`, each argument rendered by `arg` (for tests and debugging output).
+    pub fn render(&self, arg: impl Fn(&Expr) -> String) -> String {
+        let args: Vec<String> = self.args.iter().map(arg).collect();
+        match &self.namespace {
+            Some(ns) => format!("{ns}.{}({})", self.name, args.join(", ")),
+            None => format!("{}({})", self.name, args.join(", ")),
+        }
+    }
+}
+
 impl ExprKind {
     /// A call of `name` (in `namespace`, when given).
     pub fn call(namespace: Option<String>, name: impl Into<String>, args: Vec<Expr>) -> ExprKind {

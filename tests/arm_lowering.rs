@@ -46,13 +46,7 @@ fn show(e: &Expr) -> String {
                 .collect();
             format!("{{{}}}", items.join(", "))
         }
-        ExprKind::Call(c) => {
-            let args: Vec<String> = c.args.iter().map(show).collect();
-            match &c.namespace {
-                Some(ns) => format!("{ns}.{}({})", c.name, args.join(", ")),
-                None => format!("{}({})", c.name, args.join(", ")),
-            }
-        }
+        ExprKind::Call(c) => c.render(show),
         ExprKind::Member { target, name, .. } => format!("{}.{name}", show(target)),
         ExprKind::Index { target, index, .. } => format!("{}[{}]", show(target), show(index)),
         ExprKind::For(l) => format!(

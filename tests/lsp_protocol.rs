@@ -267,6 +267,13 @@ fn range(line: u32, c1: u32, c2: u32) -> Value {
 }
 
 fn codes_and_lines(published: &Value) -> Vec<(String, u64)> {
+    codes_lines_and_messages(published)
+        .into_iter()
+        .map(|(code, line, _)| (code, line))
+        .collect()
+}
+
+fn codes_lines_and_messages(published: &Value) -> Vec<(String, u64, String)> {
     published["diagnostics"]
         .as_array()
         .unwrap()
@@ -275,6 +282,7 @@ fn codes_and_lines(published: &Value) -> Vec<(String, u64)> {
             (
                 d["code"].as_str().unwrap().to_string(),
                 d["range"]["start"]["line"].as_u64().unwrap(),
+                d["message"].as_str().unwrap().to_string(),
             )
         })
         .collect()
@@ -1194,18 +1202,7 @@ fn the_server_shows_what_the_cli_finds_for_every_module_fixture() {
             };
             client.open(&uri, language, 1, &input.text);
             let p = client.diagnostics(&uri);
-            let mut got: Vec<(String, u64, String)> = p["diagnostics"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|d| {
-                    (
-                        d["code"].as_str().unwrap().to_string(),
-                        d["range"]["start"]["line"].as_u64().unwrap(),
-                        d["message"].as_str().unwrap().to_string(),
-                    )
-                })
-                .collect();
+            let mut got = codes_lines_and_messages(&p);
             got.sort();
             got.dedup();
             assert_eq!(got, expected, "{}", input.path.display());

@@ -1169,18 +1169,7 @@ mod tests {
                     .collect();
                 format!("{{{}}}", items.join(", "))
             }
-            ExprKind::Call(c) => {
-                let crate::expr::Call {
-                    namespace,
-                    name,
-                    args,
-                } = c.as_ref();
-                let args: Vec<String> = args.iter().map(show).collect();
-                match namespace {
-                    Some(ns) => format!("{ns}.{name}({})", args.join(", ")),
-                    None => format!("{name}({})", args.join(", ")),
-                }
-            }
+            ExprKind::Call(c) => c.render(show),
             ExprKind::Member { target, name, .. } => format!("{}.{name}", show(target)),
             ExprKind::Index { target, index, .. } => format!("{}[{}]", show(target), show(index)),
             ExprKind::For(l) => format!(

@@ -404,18 +404,7 @@ mod tests {
             ExprKind::Int(i) => i.to_string(),
             ExprKind::Float(f) => f.to_string(),
             ExprKind::String(s) => format!("'{s}'"),
-            ExprKind::Call(c) => {
-                let crate::expr::Call {
-                    namespace,
-                    name,
-                    args,
-                } = c.as_ref();
-                let args: Vec<String> = args.iter().map(show).collect();
-                match namespace {
-                    Some(ns) => format!("{ns}.{name}({})", args.join(", ")),
-                    None => format!("{name}({})", args.join(", ")),
-                }
-            }
+            ExprKind::Call(c) => c.render(show),
             ExprKind::Member { target, name, .. } => format!("{}.{name}", show(target)),
             ExprKind::Index { target, index, .. } => format!("{}[{}]", show(target), show(index)),
             ExprKind::Error(m) => format!("error({m})"),
