@@ -63,6 +63,15 @@ fn apim_subnets(report: &Report) -> Vec<(String, String, Option<String>)> {
     out
 }
 
+/// The resource the `subnetResourceId` of the API Management instance `name` links to.
+fn subnet_of<'r>(report: &'r Report, name: &str) -> Option<&'r azaudit::graph::Resource> {
+    let g = &report.graph;
+    let apim = g.resources.iter().position(|r| r.name == name)?;
+    g.edges_from(apim)
+        .find(|e| e.path.ends_with("subnetResourceId"))
+        .and_then(|e| g.resources.get(e.to))
+}
+
 fn codes_at(report: &Report, code: &str) -> Vec<(String, u32, String)> {
     report
         .diagnostics
@@ -255,32 +264,12 @@ fn arm_nested_and_linked_deployments() {
 #[test]
 fn existing_links_to_a_declaration_in_another_folder() {
     let report = analyse("cross-folder");
-    let g = &report.graph;
-    let apim = g
-        .resources
-        .iter()
-        .position(|r| r.name == "apim-cross")
-        .unwrap();
-    let target = g
-        .edges_from(apim)
-        .find(|e| e.path.ends_with("subnetResourceId"))
-        .and_then(|e| g.resources.get(e.to))
-        .expect("linked");
+    let target = subnet_of(&report, "apim-cross").expect("linked");
     assert!(!target.existing);
     assert_eq!(file_name(&report, target.file), "network.bicep");
     // Unrelated: a template alone does not link to another folder's placeholder ids.
     let report = analyse_paths(&[fixture("cross-folder/apim")]);
-    let g = &report.graph;
-    let apim = g
-        .resources
-        .iter()
-        .position(|r| r.name == "apim-cross")
-        .unwrap();
-    let target = g
-        .edges_from(apim)
-        .find(|e| e.path.ends_with("subnetResourceId"))
-        .and_then(|e| g.resources.get(e.to))
-        .unwrap();
+    let target = subnet_of(&report, "apim-cross").unwrap();
     assert!(target.existing);
 }
 
