@@ -8,6 +8,7 @@
 // A benchmark's report is its standard output.
 #![allow(clippy::print_stdout)]
 
+use azaudit::discover::files_with_extension;
 use azaudit::model::Language;
 use azaudit::source::FileId;
 use azaudit::syntax::bicep::{lower, prepass, Rewrite};
@@ -18,24 +19,6 @@ use tree_sitter::Parser;
 
 /// Timing rounds; the best is reported.
 const ROUNDS: usize = 3;
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect(&p, out);
-        } else if matches!(
-            p.extension().and_then(|e| e.to_str()),
-            Some("bicep" | "bicepparam")
-        ) {
-            out.push(p);
-        }
-    }
-}
 
 struct File {
     set: &'static str,
@@ -64,7 +47,9 @@ fn best(files: &[&File], mut f: impl FnMut(&File)) -> f64 {
 }
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let root = azaudit::discover::absolute(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+    );
     if !root.exists() {
         eprintln!("bicep_prepass bench skipped: {} is absent", root.display());
         return;
@@ -72,7 +57,10 @@ fn main() {
     let mut files = Vec::new();
     for set in ["quickstart", "avm", "bicep-samples"] {
         let mut paths = Vec::new();
-        collect(&root.join(set), &mut paths);
+        paths.extend(files_with_extension(
+            &root.join(set),
+            &["bicep", "bicepparam"],
+        ));
         for path in paths {
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;

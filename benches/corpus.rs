@@ -6,23 +6,9 @@
 #![allow(clippy::print_stdout)]
 
 use azaudit::analysis::{check, language_of, Disk, Input, Options};
-use std::path::{Path, PathBuf};
+use azaudit::discover::files_with_extension;
+use std::path::Path;
 use std::time::Instant;
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
@@ -51,7 +37,10 @@ fn main() {
     );
     for set in sets {
         let mut paths = Vec::new();
-        collect(&root.join(&set), &mut paths);
+        paths.extend(files_with_extension(
+            &root.join(&set),
+            &["bicep", "bicepparam", "json", "jsonc"],
+        ));
         let inputs: Vec<Input> = paths
             .iter()
             .filter_map(|p| {

@@ -11,9 +11,10 @@
     clippy::indexing_slicing
 )]
 
+use azaudit::discover::files_with_extension;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -61,20 +62,6 @@ impl Server {
     }
 }
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().is_some_and(|x| x == "bicep" || x == "json") {
-            out.push(p);
-        }
-    }
-}
-
 fn rss_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -92,7 +79,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let corpus = root.join("../shared/corpus/quickstart");
+    let corpus = azaudit::discover::absolute(&root.join("../shared/corpus/quickstart"));
     let big = corpus.join("demos/aks-nat-agic/main.bicep");
     if !big.exists() {
         eprintln!("lsp bench skipped: {} is absent", big.display());
@@ -162,7 +149,7 @@ fn main() {
 
     // Memory: every Bicep and ARM file of the quickstart corpus open.
     let mut files = Vec::new();
-    collect(&corpus, &mut files);
+    files.extend(files_with_extension(&corpus, &["bicep", "json"]));
     files.sort();
     let started = Instant::now();
     let mut opened = 0;

@@ -158,6 +158,25 @@ pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
     })
 }
 
+/// The files below `dir`, walked as [`candidates`] walks them (sorted, normalized absolute paths),
+/// whose extension is one of `extensions` (lowercase); none when `dir` can't be read. For tests,
+/// benchmarks and tools that go over a corpus.
+pub fn files_with_extension(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
+    let Ok(walked) = candidates(&[dir.to_path_buf()]) else {
+        return Vec::new();
+    };
+    walked
+        .candidates
+        .into_iter()
+        .map(|c| c.path)
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| extensions.contains(&e.to_ascii_lowercase().as_str()))
+        })
+        .collect()
+}
+
 fn io_message(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or folder".to_string(),

@@ -2,30 +2,13 @@
 //! prints how many declarations and syntax errors it found. Skips when ../shared is absent.
 //! `BICEP_CORPUS_VERBOSE=1` lists the first syntax error of each file that has one.
 
+use azaudit::discover::files_with_extension;
 use azaudit::expr::{Expr, ExprKind};
 use azaudit::model::{Language, Template};
 use azaudit::source::FileId;
 use azaudit::syntax::bicep::lower;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect(&p, out);
-        } else if matches!(
-            p.extension().and_then(|e| e.to_str()),
-            Some("bicep" | "bicepparam")
-        ) {
-            out.push(p);
-        }
-    }
-}
 
 /// Every expression of a template.
 fn exprs(t: &Template) -> Vec<&Expr> {
@@ -69,7 +52,10 @@ fn lowers_the_whole_corpus() {
     let started = Instant::now();
     for part in ["quickstart", "avm", "bicep-samples"] {
         let mut files = Vec::new();
-        collect(&root.join(part), &mut files);
+        files.extend(files_with_extension(
+            &root.join(part),
+            &["bicep", "bicepparam"],
+        ));
         let t0 = Instant::now();
         let (mut bicep, mut params) = (0, 0);
         let (mut bicep_errors, mut params_errors) = (0, 0);

@@ -9,26 +9,12 @@
 //! `invalid` (case-insensitive). The corpus keeps only Bicep's valid samples and baselines (see its
 //! SOURCES.md), so today the rule excludes nothing: every declaration of every file is required.
 
+use azaudit::discover::files_with_extension;
 use azaudit::model::{Language, Template};
 use azaudit::source::FileId;
 use azaudit::syntax::bicep::lower;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().and_then(|e| e.to_str()) == Some("bicep") {
-            out.push(p);
-        }
-    }
-}
+use std::path::Path;
 
 /// Where the scanner is.
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -273,7 +259,10 @@ fn scanner_skips_comments_and_strings() {
 
 #[test]
 fn every_declaration_is_recovered() {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"));
+    let root = &azaudit::discover::absolute(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus"
+    )));
     if !root.is_dir() {
         println!("skipped: {} is absent", root.display());
         return;
@@ -284,7 +273,7 @@ fn every_declaration_is_recovered() {
     let mut failures = Vec::new();
     for part in ["avm", "bicep-samples"] {
         let mut paths = Vec::new();
-        collect(&root.join(part), &mut paths);
+        paths.extend(files_with_extension(&root.join(part), &["bicep"]));
         for path in &paths {
             let Ok(text) = std::fs::read_to_string(path) else {
                 continue;
