@@ -1035,20 +1035,10 @@ impl<'a> Lowerer<'a> {
                 op,
                 operand: sink(operand),
             },
-            ExprKind::Ternary {
-                cond,
-                then,
-                otherwise,
-            } => ExprKind::Ternary {
-                cond,
-                then,
-                otherwise: sink(otherwise),
+            other => match into_last_operand(other, &mut sink) {
+                Ok(kind) => kind,
+                Err(other) => return apply(Expr::new(other, target.span)),
             },
-            ExprKind::Lambda { params, body } => ExprKind::Lambda {
-                params,
-                body: sink(body),
-            },
-            other => return apply(Expr::new(other, target.span)),
         };
         // The moved expression is itself bare, for the next postfix operation in a chain.
         let end = u32::try_from(end).unwrap_or(u32::MAX);
@@ -1156,7 +1146,7 @@ impl<'a> Lowerer<'a> {
         if depth > MAX_DEPTH || !self.bare.borrow().contains(&(lhs.span.start, lhs.span.end)) {
             return plain(lhs, rhs);
         }
-        let sink = |last: Box<Expr>| {
+        let mut sink = |last: Box<Expr>| {
             let from = last.span.start as usize;
             let kind = self.binary_of(*last, op, rhs.clone(), end, depth + 1);
             let span = Span::new(self.file, from, end);
@@ -1173,20 +1163,10 @@ impl<'a> Lowerer<'a> {
                 lhs: a,
                 rhs: sink(b),
             },
-            ExprKind::Ternary {
-                cond,
-                then,
-                otherwise,
-            } => ExprKind::Ternary {
-                cond,
-                then,
-                otherwise: sink(otherwise),
+            other => match into_last_operand(other, &mut sink) {
+                Ok(kind) => kind,
+                Err(other) => plain(Expr::new(other, lhs.span), rhs),
             },
-            ExprKind::Lambda { params, body } => ExprKind::Lambda {
-                params,
-                body: sink(body),
-            },
-            other => plain(Expr::new(other, lhs.span), rhs),
         }
     }
 
@@ -1306,6 +1286,31 @@ impl<'a> Lowerer<'a> {
             .into_iter()
             .map(|a| self.expr(a, depth))
             .collect()
+    }
+}
+
+/// A conditional or a lambda rebuilt with `sink` applied to its last operand (the branch after `:`,
+/// the body), where an operation written after it without parentheses belongs; anything else
+/// back unchanged as `Err`.
+fn into_last_operand(
+    kind: ExprKind,
+    sink: &mut dyn FnMut(Box<Expr>) -> Box<Expr>,
+) -> Result<ExprKind, ExprKind> {
+    match kind {
+        ExprKind::Ternary {
+            cond,
+            then,
+            otherwise,
+        } => Ok(ExprKind::Ternary {
+            cond,
+            then,
+            otherwise: sink(otherwise),
+        }),
+        ExprKind::Lambda { params, body } => Ok(ExprKind::Lambda {
+            params,
+            body: sink(body),
+        }),
+        other => Err(other),
     }
 }
 
