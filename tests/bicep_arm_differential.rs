@@ -1,0 +1,466 @@
+//! Differential test: a Bicep file and the ARM JSON the Bicep compiler made of it are one
+//! deployment, so they must give the same resources, the same reference links and the same
+//! findings. The oracle is `../shared/corpus`: Azure Verified Modules `main.bicep` + `main.json`,
+//! and quickstart `main.bicep` + `azuredeploy.json` whose `metadata._generator.name` is `bicep`.
+//!
+//! Each side is audited on its own with its defaults: no parameter file beside a template is read
+//! (it would be applied to one side only). Registry modules (`br/public:…`) the Bicep side uses
+//! are rebuilt into a throwaway module cache from the templates the compiler inlined into the
+//! compiled JSON, so both sides see the same module code.
+//!
+//! Fails on any pair that differs in findings or in reference links, and on a resource
+//! difference not listed with its reason in `tests/differential-known-differences.txt` (a
+//! ratchet: a listed pair that no longer differs must be taken off the list). Prints counts by
+//! kind of difference and by the constructs the differing pairs use.
+//! `DIFFERENTIAL_VERBOSE=1` prints each difference; `DIFFERENTIAL_ONLY=<substring>` runs the
+//! pairs whose path contains it. Skips when ../shared is absent. In a debug build it runs every
+//! 8th pair (the crate's code is unoptimised there); `.ci/run` runs it whole in release.
+
+use azaudit::analysis::{check, FileProvider, Input, Options};
+use azaudit::discover::files_with_extension;
+use azaudit::graph::{EdgeKind, ResourceGraph};
+use azaudit::model::{Language, Template};
+use azaudit::registry::{self, BicepSettings, Registry};
+use azaudit::source::FileId;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const KNOWN: &str = include_str!("differential-known-differences.txt");
+
+/// Reads the disk, but no parameter file: each side is evaluated with its own defaults.
+struct NoParameterFiles;
+
+impl FileProvider for NoParameterFiles {
+    fn read(&self, path: &Path) -> Option<Arc<str>> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        if name.ends_with(".bicepparam") || name.ends_with(".parameters.json") {
+            return None;
+        }
+        std::fs::read_to_string(path).ok().map(Arc::from)
+    }
+}
+
+/// One (Bicep, compiled JSON) pair.
+struct Pair {
+    bicep: PathBuf,
+    json: PathBuf,
+}
+
+fn pairs(root: &Path) -> Vec<Pair> {
+    let mut out = Vec::new();
+    for bicep in files_with_extension(root, &["bicep"]) {
+        if bicep.file_name().and_then(|n| n.to_str()) != Some("main.bicep") {
+            continue;
+        }
+        let avm = bicep.with_file_name("main.json");
+        let quickstart = bicep.with_file_name("azuredeploy.json");
+        if avm.is_file() && bicep.starts_with(root.join("avm")) {
+            out.push(Pair { bicep, json: avm });
+        } else if quickstart.is_file() && bicep.starts_with(root.join("quickstart")) {
+            let generator = std::fs::read_to_string(&quickstart)
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|j| {
+                    j.pointer("/metadata/_generator/name")
+                        .and_then(|n| n.as_str())
+                        .map(str::to_string)
+                });
+            if generator.as_deref() == Some("bicep") {
+                out.push(Pair {
+                    bicep,
+                    json: quickstart,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.bicep.cmp(&b.bicep));
+    out
+}
+
+// ----- the throwaway module cache ------------------------------------------------------------
+
+/// The nested deployments of a compiled template that Bicep `module` declarations became, by
+/// symbol (`languageVersion` 2.0 keys resources by symbol); for the array form, in order (the
+/// compiler writes modules after resources, in declaration order).
+fn compiled_modules(template: &serde_json::Value) -> (BTreeMap<String, &serde_json::Value>, Vec<&serde_json::Value>) {
+    let is_deployment = |r: &serde_json::Value| {
+        r.get("type")
+            .and_then(|t| t.as_str())
+            .is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.Resources/deployments"))
+    };
+    let mut by_symbol = BTreeMap::new();
+    let mut ordered = Vec::new();
+    match template.get("resources") {
+        Some(serde_json::Value::Object(o)) => {
+            for (k, r) in o {
+                if is_deployment(r) {
+                    by_symbol.insert(k.to_ascii_lowercase(), r);
+                }
+            }
+        }
+        Some(serde_json::Value::Array(a)) => ordered.extend(a.iter().filter(|r| is_deployment(r))),
+        _ => {}
+    }
+    (by_symbol, ordered)
+}
+
+/// Writes the inlined template of each registry module `bicep` declares into `cache`, following
+/// local modules into their own inlined templates.
+fn rebuild_cache(bicep: &Path, compiled: &serde_json::Value, cache: &Path, depth: usize) {
+    if depth > 8 {
+        return;
+    }
+    let Ok(text) = std::fs::read_to_string(bicep) else {
+        return;
+    };
+    let t: Template = azaudit::syntax::bicep::lower(FileId(0), &text, Language::Bicep);
+    let (by_symbol, ordered) = compiled_modules(compiled);
+    let skip = ordered.len().saturating_sub(t.modules.len());
+    for (i, m) in t.modules.iter().enumerate() {
+        let Some(source) = &m.source else { continue };
+        let deployment = match &m.symbol {
+            Some(s) if !by_symbol.is_empty() => by_symbol.get(&s.to_ascii_lowercase()).copied(),
+            _ => ordered.get(skip + i).copied(),
+        };
+        let Some(inner) = deployment.and_then(|d| d.pointer("/properties/template")) else {
+            continue;
+        };
+        if source.starts_with("br:") || source.starts_with("br/") {
+            let Ok(reference) = registry::parse(source, &BicepSettings::default()) else {
+                continue;
+            };
+            let path = registry::cache_path(&reference, cache);
+            if !path.exists() {
+                if let Some(dir) = path.parent() {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                let _ = std::fs::write(&path, serde_json::to_string(inner).unwrap_or_default());
+            }
+        } else if let Some(local) = azaudit::deployments::local_path(source) {
+            let next = bicep.parent().unwrap_or(Path::new("")).join(local);
+            if next.extension().and_then(|e| e.to_str()) == Some("bicep") {
+                rebuild_cache(&next, inner, cache, depth + 1);
+            }
+        }
+    }
+}
+
+// ----- what is compared ------------------------------------------------------------------------
+
+#[derive(Debug, Default)]
+struct Side {
+    /// (type, id) → (name, location, existing)
+    resources: BTreeMap<(String, String), (String, String, bool)>,
+    /// Telemetry and other deployments that are resources on one side only.
+    deployments: usize,
+    links: BTreeSet<(String, String)>,
+    depends_on: BTreeSet<(String, String)>,
+    findings: BTreeSet<String>,
+}
+
+/// `location` as compared: known text, symbolic text, or `{?}` (the reason an unknown gives is
+/// no part of the deployment).
+fn location_text(v: Option<&azaudit::value::Value>) -> String {
+    match v {
+        None => String::new(),
+        Some(v) => match v.unknown_reason() {
+            None
+            | Some(azaudit::value::Reason::Symbolic { .. })
+            | Some(azaudit::value::Reason::Parameter { .. }) => {
+                azaudit::eval::value_text(v).0.to_ascii_lowercase()
+            }
+            Some(_) => "{?}".into(),
+        },
+    }
+}
+
+fn side(path: &Path, options: &Options, policy_ids: &BTreeSet<String>, existing: bool) -> Side {
+    let text: Arc<str> = Arc::from(std::fs::read_to_string(path).unwrap_or_default());
+    let input = Input {
+        path: path.to_path_buf(),
+        text,
+    };
+    let report = check(&[input], &NoParameterFiles, options);
+    summarize(&report.graph, &report.diagnostics, policy_ids, existing)
+}
+
+fn summarize(
+    graph: &ResourceGraph,
+    diagnostics: &[azaudit::diagnostic::Diagnostic],
+    policy_ids: &BTreeSet<String>,
+    existing: bool,
+) -> Side {
+    let mut s = Side::default();
+    let id_of = |i: usize| {
+        graph
+            .resources
+            .get(i)
+            .map(|r| azaudit::graph::normalize_id(&r.id))
+            .unwrap_or_default()
+    };
+    for r in &graph.resources {
+        let ty = r.type_name.to_ascii_lowercase();
+        if ty == "microsoft.resources/deployments" {
+            s.deployments += 1;
+            continue;
+        }
+        if r.existing && !existing {
+            continue;
+        }
+        s.resources.insert(
+            (ty, azaudit::graph::normalize_id(&r.id)),
+            (
+                r.name.to_ascii_lowercase(),
+                location_text(r.body.get("location")),
+                r.existing,
+            ),
+        );
+    }
+    for e in &graph.edges {
+        let pair = (id_of(e.from), id_of(e.to));
+        match e.kind {
+            EdgeKind::Reference => {
+                s.links.insert(pair);
+            }
+            EdgeKind::DependsOn => {
+                s.depends_on.insert(pair);
+            }
+            EdgeKind::Parent => {}
+        }
+    }
+    for d in diagnostics {
+        if !policy_ids.contains(&d.code) {
+            continue;
+        }
+        let resource = d
+            .resource
+            .as_ref()
+            .map(|r| format!("{} {}", r.type_name.to_ascii_lowercase(), r.name.to_ascii_lowercase()))
+            .unwrap_or_default();
+        s.findings.insert(format!("{} on {resource}: {}", d.code, d.message));
+    }
+    s
+}
+
+/// Elements of `a` not in `b`, and of `b` not in `a`, rendered.
+fn asymmetric<T: Ord + std::fmt::Debug>(a: &BTreeSet<T>, b: &BTreeSet<T>) -> Vec<String> {
+    let mut out: Vec<String> = a.difference(b).map(|x| format!("bicep only: {x:?}")).collect();
+    out.extend(b.difference(a).map(|x| format!("json only: {x:?}")));
+    out
+}
+
+/// Constructs of a compiled template that the issue names as causes of differences.
+fn constructs(json: &str, bicep: &str) -> Vec<&'static str> {
+    let lower = json.to_ascii_lowercase();
+    let mut out = Vec::new();
+    let checks: [(&str, bool); 8] = [
+        ("lambda", lower.contains("lambda(")),
+        ("parameters as one expression", lower.contains("createobject('value'")),
+        ("reference() in the template", lower.contains("reference(")),
+        ("resource-level subscriptionId/resourceGroup", {
+            lower.contains("\"existing\": true") && lower.contains("\"resourcegroup\":")
+        }),
+        ("split()", lower.contains("split(")),
+        ("explicit deployments resource in Bicep", bicep.contains("'Microsoft.Resources/deployments@")),
+        ("nested deployments", lower.contains("microsoft.resources/deployments")),
+        ("registry modules", bicep.contains("'br/") || bicep.contains("'br:")),
+    ];
+    for (name, present) in checks {
+        if present {
+            out.push(name);
+        }
+    }
+    out
+}
+
+#[test]
+fn bicep_and_its_compiled_json_agree() {
+    let shared = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"));
+    if !shared.is_dir() {
+        println!("skipped: {} is absent", shared.display());
+        return;
+    }
+    let shared = &azaudit::deployments::normalize(shared);
+    let verbose = std::env::var_os("DIFFERENTIAL_VERBOSE").is_some();
+    let only = std::env::var("DIFFERENTIAL_ONLY").ok();
+    let sample = if cfg!(debug_assertions) && only.is_none() { 8 } else { 1 };
+    let known: BTreeMap<String, String> = KNOWN
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let (k, reason) = l.split_once(char::is_whitespace)?;
+            Some((k.to_string(), reason.trim().to_string()))
+        })
+        .collect();
+
+    let all = pairs(shared);
+    let chosen: Vec<&Pair> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| match &only {
+            Some(s) => p.bicep.to_string_lossy().contains(s.as_str()),
+            None => i % sample == 0,
+        })
+        .map(|(_, p)| p)
+        .collect();
+
+    // The throwaway module cache, rebuilt from every pair (a module version is the same template
+    // wherever it is used).
+    let cache = std::env::temp_dir().join(format!("azaudit-differential-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    for p in &all {
+        let Some(json) = std::fs::read_to_string(&p.json)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        else {
+            continue;
+        };
+        rebuild_cache(&p.bicep, &json, &cache, 0);
+    }
+    let options = Options {
+        registry: Registry {
+            default_cache: Some(cache.clone()),
+            fixed: Some(BicepSettings {
+                cache_root: Some(cache.clone()),
+                ..BicepSettings::default()
+            }),
+        },
+        ..Options::default()
+    };
+    let policy_ids: BTreeSet<String> = azaudit::analysis::policies(&options)
+        .0
+        .policies()
+        .iter()
+        .map(|p| p.id.clone())
+        .collect();
+
+    let mut by_kind: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_construct: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut finding_pairs = Vec::new();
+    let mut link_pairs = Vec::new();
+    let mut resource_pairs = Vec::new();
+    let mut unlisted = Vec::new();
+    let mut depends_on_edges = 0usize;
+    for p in &chosen {
+        let key = p
+            .bicep
+            .strip_prefix(shared)
+            .unwrap_or(&p.bicep)
+            .to_string_lossy()
+            .replace('\\', "/");
+        // `languageVersion` 1.0 templates have no `existing` resources: the compiler leaves
+        // them out, so they are compared only against 2.0 templates.
+        let json_text = std::fs::read_to_string(&p.json).unwrap_or_default();
+        let symbolic = serde_json::from_str::<serde_json::Value>(&json_text)
+            .ok()
+            .and_then(|j| j.get("languageVersion").and_then(|v| v.as_str()).map(str::to_string))
+            .is_some_and(|v| v.starts_with('2'));
+        let b = side(&p.bicep, &options, &policy_ids, symbolic);
+        let j = side(&p.json, &options, &policy_ids, symbolic);
+        let b_keys: BTreeSet<_> = b.resources.keys().cloned().collect();
+        let j_keys: BTreeSet<_> = j.resources.keys().cloned().collect();
+        let mut resource_diffs = asymmetric(&b_keys, &j_keys);
+        for (k, bv) in &b.resources {
+            if let Some(jv) = j.resources.get(k) {
+                if bv != jv {
+                    resource_diffs.push(format!("{k:?}: bicep {bv:?}, json {jv:?}"));
+                }
+            }
+        }
+        let finding_diffs = asymmetric(&b.findings, &j.findings);
+        let link_diffs = asymmetric(&b.links, &j.links);
+        let depends_diffs = asymmetric(&b.depends_on, &j.depends_on);
+        depends_on_edges += depends_diffs.len();
+        let mut kinds = Vec::new();
+        if !finding_diffs.is_empty() {
+            kinds.push("findings");
+            finding_pairs.push(key.clone());
+        }
+        if !link_diffs.is_empty() {
+            kinds.push("reference links");
+            link_pairs.push(key.clone());
+        }
+        if !resource_diffs.is_empty() {
+            kinds.push("resources");
+            resource_pairs.push(key.clone());
+            if !known.contains_key(&key) {
+                unlisted.push(key.clone());
+            }
+        }
+        if !depends_diffs.is_empty() {
+            kinds.push("dependsOn edges");
+        }
+        if b.deployments != j.deployments {
+            kinds.push("deployments resources");
+        }
+        for k in &kinds {
+            *by_kind.entry(k).or_default() += 1;
+        }
+        if kinds.iter().any(|k| matches!(*k, "findings" | "reference links" | "resources")) {
+            let bicep_text = std::fs::read_to_string(&p.bicep).unwrap_or_default();
+            for c in constructs(&json_text, &bicep_text) {
+                *by_construct.entry(c).or_default() += 1;
+            }
+        }
+        if verbose && !kinds.is_empty() {
+            println!("== {key}: {}", kinds.join(", "));
+            for d in finding_diffs.iter().chain(&link_diffs).chain(&resource_diffs) {
+                println!("   {d}");
+            }
+            for d in depends_diffs.iter().take(5) {
+                println!("   dependsOn {d}");
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&cache);
+
+    let n = chosen.len();
+    println!(
+        "differential: {n} of {} pairs; {} differ in findings, {} in reference links, {} in resources ({} not listed); {depends_on_edges} dependsOn edges differ",
+        all.len(),
+        finding_pairs.len(),
+        link_pairs.len(),
+        resource_pairs.len(),
+        unlisted.len()
+    );
+    for (k, c) in &by_kind {
+        println!("  pairs differing in {k}: {c}");
+    }
+    for (k, c) in &by_construct {
+        println!("  differing pairs that use {k}: {c}");
+    }
+    // The ratchet: a listed pair that agrees now is taken off the list (whole runs only).
+    let stale: Vec<&String> = if n == all.len() {
+        known
+            .keys()
+            .filter(|k| !resource_pairs.contains(k))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    assert!(
+        finding_pairs.is_empty(),
+        "{} pairs differ in findings:\n{}",
+        finding_pairs.len(),
+        finding_pairs.join("\n")
+    );
+    assert!(
+        link_pairs.is_empty(),
+        "{} pairs differ in reference links:\n{}",
+        link_pairs.len(),
+        link_pairs.join("\n")
+    );
+    assert!(
+        unlisted.is_empty(),
+        "{} pairs differ in resources and are not in tests/differential-known-differences.txt:\n{}",
+        unlisted.len(),
+        unlisted.join("\n")
+    );
+    assert!(
+        stale.is_empty(),
+        "these pairs agree now; take them off tests/differential-known-differences.txt:\n{}",
+        stale.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
+    );
+}
