@@ -363,6 +363,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
             a.span.start,
             &a.code,
             &a.message,
+            &a.resource,
             std::cmp::Reverse(a.related.len()),
         )
             .cmp(&(
@@ -370,12 +371,16 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
                 b.span.start,
                 &b.code,
                 &b.message,
+                &b.resource,
                 std::cmp::Reverse(b.related.len()),
             ))
     });
-    // The same place reached by several deployments (a module audited on its own and through
-    // the file that deploys it) is reported once.
-    diagnostics.dedup_by(|a, b| a.code == b.code && a.span == b.span && a.message == b.message);
+    // The same finding on the same resource reached twice is reported once; findings on
+    // different resources declared at one place (loop instances, a module deployed several times,
+    // registry modules' findings moved to the `module` line) are each reported.
+    diagnostics.dedup_by(|a, b| {
+        a.code == b.code && a.span == b.span && a.message == b.message && a.resource == b.resource
+    });
     not_evaluated.sort();
     not_evaluated.dedup();
     report.graph = graph;

@@ -376,8 +376,11 @@ fn instantiate_modules(
                 None => Value::string(m.symbol.clone().unwrap_or_default()),
             };
             let outputs = instantiate(part, t, m, &ev, &inst.locals, params, deployment, cx, maybe);
-            if let (Kind::String(n), None) = (&name.kind, &m.loop_) {
-                names.push(n.to_ascii_lowercase());
+            // Known names, and names the deployment fills in (`{uniqueString(…)}` placeholders)
+            // that a `reference()` builds the same way.
+            let (text, _) = value_text(&name);
+            if m.loop_.is_none() && !text.contains("{?}") {
+                names.push(text.to_ascii_lowercase());
             }
             results.push(Value::object(vec![
                 ("name".into(), name),
@@ -567,8 +570,12 @@ fn module_params(
     if let Some(p) = &m.params {
         let v = ev.eval(p, locals, 0);
         if let Some(obj) = v.as_object() {
+            // A `null` argument is no argument: the parameter's default applies (ARM's rule, which
+            // the compiled `createObject('value', null())` of an absent Bicep argument relies on).
             for (k, v) in obj {
-                out.insert(k.clone(), v.clone());
+                if !matches!(v.kind, Kind::Null) {
+                    out.insert(k.clone(), v.clone());
+                }
             }
         }
     }
@@ -585,11 +592,18 @@ fn scope_deployment(scope: &Value, caller: &Deployment) -> Deployment {
         let [key, value] = pair else {
             continue;
         };
-        let known = !value.contains('{');
+        // An unknown subscription or resource group is not the caller's: its placeholder text
+        // (`{rgName}`) is kept, and ids built with it stay unknown. The caller's own placeholders
+        // mean the caller's scope.
+        let own = [
+            crate::eval::SUBSCRIPTION_PLACEHOLDER,
+            crate::eval::RESOURCE_GROUP_PLACEHOLDER,
+        ];
+        let value = (!own.contains(value)).then(|| value.to_string());
         if key.eq_ignore_ascii_case("subscriptions") {
-            out.subscription_id = known.then(|| value.to_string());
-        } else if key.eq_ignore_ascii_case("resourceGroups") && known {
-            out.resource_group = Some(value.to_string());
+            out.subscription_id = value;
+        } else if key.eq_ignore_ascii_case("resourceGroups") {
+            out.resource_group = value;
         }
     }
     out
@@ -707,6 +721,61 @@ fn depends_of(
             out.push(DependsOn::Text(text.to_string()));
         }
     }
+    if t.language == Language::Bicep {
+        let implicit = implicit_depends_on(t, di);
+        if !implicit.is_empty() {
+            out.push(DependsOn::Decl(implicit));
+        }
+    }
+    out
+}
+
+/// The declarations a Bicep resource depends on without saying so: each resource it names
+/// (its body, name, scope, condition, loop, `parent`) and its nested parent, as the compiler
+/// writes `dependsOn` for them. `existing` resources are not deployed, so nothing waits for them.
+fn implicit_depends_on(t: &Template, di: usize) -> Vec<usize> {
+    let Some(decl) = t.resources.get(di) else {
+        return Vec::new();
+    };
+    let mut locals: Vec<&str> = Vec::new();
+    let mut exprs: Vec<&crate::expr::Expr> = vec![&decl.body];
+    exprs.extend(decl.name.iter().chain(&decl.scope).chain(&decl.condition));
+    exprs.extend(&decl.parent);
+    if let Some(crate::model::Loop::ForIn {
+        item,
+        index,
+        iterable,
+        filter,
+    }) = &decl.loop_
+    {
+        locals.extend(item.as_deref().into_iter().chain(index.as_deref()));
+        exprs.push(iterable);
+        exprs.extend(filter);
+    }
+    let mut named: Vec<&str> = Vec::new();
+    for e in exprs {
+        e.walk(&mut |x| {
+            if let ExprKind::Ident(n) = &x.kind {
+                if !locals.contains(&n.as_str()) {
+                    named.push(n);
+                }
+            }
+        });
+    }
+    let mut out: Vec<usize> = decl.parent_index.into_iter().collect();
+    for (i, r) in t.resources.iter().enumerate() {
+        if i == di || r.existing || out.contains(&i) {
+            continue;
+        }
+        let Some(symbol) = r.symbol.as_deref() else {
+            continue;
+        };
+        // A nested declaration is named through its parent (`parent::child`): top-level only.
+        if r.parent_index.is_none() && named.iter().any(|n| n.eq_ignore_ascii_case(symbol)) {
+            out.push(i);
+        }
+    }
+    out.retain(|i| t.resources.get(*i).is_some_and(|r| !r.existing));
     out
 }
 

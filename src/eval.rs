@@ -114,6 +114,8 @@ pub struct Evaluator<'t> {
     steps: Cell<u64>,
     /// Evaluations under way (the real recursion depth, across variables and resources).
     nesting: Cell<usize>,
+    /// A `reference()` of a resource of this template is being resolved (not re-entered).
+    resolving_reference: Cell<bool>,
     diagnostics: RefCell<Vec<Diagnostic>>,
 }
 
@@ -167,6 +169,7 @@ impl<'t> Evaluator<'t> {
             module_values: FxHashMap::default(),
             steps: Cell::new(0),
             nesting: Cell::new(0),
+            resolving_reference: Cell::new(false),
             diagnostics: RefCell::default(),
         }
     }
@@ -548,7 +551,8 @@ impl<'t> Evaluator<'t> {
     }
 
     /// `reference('name')` / `reference(resourceId('Microsoft.Resources/deployments', 'name'))` of a
-    /// nested deployment the caller instantiated (keyed `deployment:<name>`): its value.
+    /// nested deployment the caller instantiated (keyed `deployment:<name>`, or by symbol in
+    /// `languageVersion` 2.0): its value.
     fn deployment_reference(&self, arg: &Expr, locals: &Locals, d: usize) -> Option<Value> {
         if self.module_values.is_empty() {
             return None;
@@ -556,17 +560,96 @@ impl<'t> Evaluator<'t> {
         let v = self.eval(arg, locals, d + 1);
         let (text, _) = value_text(&v);
         let lower = text.to_ascii_lowercase();
-        let name = if lower.contains("/") {
-            if !lower.contains("microsoft.resources/deployments/") {
-                return None;
+        let slashes = top_level_slashes(&lower);
+        let name = match slashes.last() {
+            Some(last) => {
+                if !lower.contains("microsoft.resources/deployments/") {
+                    return None;
+                }
+                lower.get(last + 1..)?.to_string()
             }
-            lower.rsplit('/').next()?.to_string()
-        } else {
-            lower
+            None => lower,
         };
         self.module_values
             .get(&format!("deployment:{name}"))
+            .or_else(|| {
+                // `reference('symbol')`: a module of a `languageVersion` 2.0 template.
+                match (&v.kind, self.symbols.get(&name)) {
+                    (Kind::String(_), Some(Symbol::Module(_))) => self.module_values.get(&name),
+                    _ => None,
+                }
+            })
             .cloned()
+    }
+
+    /// `reference(x)` / `reference(x, apiVersion, 'full')` of a resource this template declares,
+    /// by symbol (`languageVersion` 2.0) or by id: its properties (the whole resource with
+    /// `'full'`), as the symbolic `resource.properties` of Bicep gives them. `None` when `x` names
+    /// no resource of this template.
+    pub(crate) fn resource_reference(
+        &self,
+        args: &[Expr],
+        locals: &Locals,
+        d: usize,
+    ) -> Option<Value> {
+        if self.resolving_reference.get() {
+            return None;
+        }
+        let arg = args.first()?;
+        let v = self.eval(arg, locals, d + 1);
+        let full = args
+            .get(2)
+            .map(|a| self.eval(a, locals, d + 1))
+            .and_then(|m| m.as_str().map(|s| s.eq_ignore_ascii_case("full")))
+            .unwrap_or(false);
+        let (text, _) = value_text(&v);
+        if text.contains("{?}") {
+            return None;
+        }
+        self.resolving_reference.set(true);
+        let found = self.resource_by_reference(&text, matches!(v.kind, Kind::String(_)));
+        self.resolving_reference.set(false);
+        let (decl, instance) = found?;
+        let whole = self.resource_value(decl);
+        let object = match self.template.resources.get(decl)?.loop_ {
+            Some(_) => whole.as_array()?.get(instance)?.clone(),
+            None => whole,
+        };
+        if full {
+            return Some(object);
+        }
+        Some(match object.get("properties") {
+            Some(p) => p.clone(),
+            None => Value::object(Vec::new()),
+        })
+    }
+
+    /// The declaration and instance that `reference()`'s argument names: a symbol, or the id of
+    /// one of this template's resources (compared case-insensitively).
+    fn resource_by_reference(&self, text: &str, literal: bool) -> Option<(usize, usize)> {
+        if literal && !text.contains('/') {
+            return match self.symbols.get(&text.to_ascii_lowercase()) {
+                Some(Symbol::Resource(i)) => Some((*i, 0)),
+                _ => None,
+            };
+        }
+        if !text.contains("/providers/") {
+            return None;
+        }
+        let wanted = crate::graph::normalize_id(text);
+        for (di, r) in self.template.resources.iter().enumerate() {
+            let last_type = r.type_name.rsplit('/').next().unwrap_or("");
+            if !wanted.contains(&format!("/{}/", last_type.to_ascii_lowercase())) {
+                continue;
+            }
+            let n = self.instances(di).len();
+            for ii in 0..n {
+                if crate::graph::normalize_id(&self.identity(di, ii).id) == wanted {
+                    return Some((di, ii));
+                }
+            }
+        }
+        None
     }
 
     fn module_value(&self, name: &str) -> Value {
@@ -975,9 +1058,19 @@ impl<'t> Evaluator<'t> {
             let v = self.eval(scope, locals, 0);
             let id = match v.get("id") {
                 Some(id) => id.clone(),
+                // `tenant()` has no id: tenant-level ids start at `/providers`.
+                None if matches!(v.kind, Kind::Object(_)) => return (String::new(), true),
                 None => v,
             };
             let (text, known) = value_text(&id);
+            // ARM's tenant scope, `"scope": "/"`.
+            let text = text.trim_end_matches('/').to_string();
+            // ARM's relative scope, `Microsoft.KeyVault/vaults/kv1`: a resource at the
+            // deployment's own scope.
+            if is_relative_scope(&text) {
+                let (base, base_known) = self.default_scope();
+                return (format!("{base}/providers/{text}"), known && base_known);
+            }
             return (text, known);
         }
         self.default_scope()
@@ -987,6 +1080,8 @@ impl<'t> Evaluator<'t> {
     pub fn default_scope(&self) -> (String, bool) {
         let sub = self.deployment.subscription_id.as_deref();
         let rg = self.deployment.resource_group.as_deref();
+        // A module's scope may be another unknown subscription or group: `{rgName}`.
+        let known = |part: Option<&str>| part.is_some_and(|p| !p.contains('{'));
         match self.template.target_scope {
             TargetScope::ResourceGroup => (
                 format!(
@@ -994,11 +1089,11 @@ impl<'t> Evaluator<'t> {
                     sub.unwrap_or(SUBSCRIPTION_PLACEHOLDER),
                     rg.unwrap_or(RESOURCE_GROUP_PLACEHOLDER)
                 ),
-                sub.is_some() && rg.is_some(),
+                known(sub) && known(rg),
             ),
             TargetScope::Subscription => (
                 format!("/subscriptions/{}", sub.unwrap_or(SUBSCRIPTION_PLACEHOLDER)),
-                sub.is_some(),
+                known(sub),
             ),
             TargetScope::ManagementGroup => (
                 "/providers/Microsoft.Management/managementGroups/{managementGroupId}".into(),
@@ -1071,6 +1166,18 @@ pub fn value_text(v: &Value) -> (String, bool) {
         ),
         _ => (v.to_json_lossy().to_string(), true),
     }
+}
+
+/// Whether a scope is written relative to the deployment's scope: `Ns.Provider/type/name…`.
+fn is_relative_scope(text: &str) -> bool {
+    let Some((namespace, rest)) = text.split_once('/') else {
+        return false;
+    };
+    !rest.is_empty()
+        && namespace.contains('.')
+        && namespace
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.')
 }
 
 /// `/subscriptions/…/providers/Ns/t1/n1/t2/n2` from a scope id, a full type and a full name.
@@ -1231,7 +1338,7 @@ pub fn member(target: &Value, name: &str, safe: bool) -> Value {
             None if safe => Value::null(),
             None => type_error(&format!("the object has no property '{name}'")),
         },
-        Kind::Unknown(_) => target.clone(),
+        Kind::Unknown(_) => part_of(target),
         Kind::Null if safe => Value::null(),
         _ => type_error(&format!(
             "property '{name}' read from a value of type {}",
@@ -1263,9 +1370,20 @@ pub fn index_value(target: &Value, index: &Value, safe: bool, from_end: bool) ->
             Some(k) => member(target, k, safe),
             None => type_error("an object index must be a string"),
         },
-        Kind::Unknown(_) => target.clone(),
+        Kind::Unknown(_) => part_of(target),
         Kind::Null if safe => Value::null(),
         _ => type_error("indexing a value that is neither an array nor an object"),
+    }
+}
+
+/// A part of an unknown value: unknown for the same reason, except that a part of symbolic text
+/// is not that text (`split(id, '/')[0]` is not the whole id).
+pub(crate) fn part_of(target: &Value) -> Value {
+    match target.unknown_reason() {
+        Some(Reason::Symbolic { text }) => Value::unknown(Reason::Environment {
+            what: format!("a part of '{text}'"),
+        }),
+        _ => target.clone(),
     }
 }
 

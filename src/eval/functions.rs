@@ -81,6 +81,78 @@ pub(super) fn concat_text(values: &[Value], max_len: usize) -> Value {
     }
 }
 
+/// Placeholders whose text can't contain a separator a template splits on (`/`, `-`, `.`):
+/// the deployment's ids and names, and `uniqueString()` / `guid()` results.
+const ATOMIC_PLACEHOLDERS: &[&str] = &[
+    "{subscriptionid}",
+    "{resourcegroupname}",
+    "{managementgroupid}",
+    "{tenantid}",
+    "{uniquestring(",
+    "{guid(",
+];
+
+/// `split()` of a partly known string (`resourceId(…)` with the deployment's placeholders): the
+/// parts, each known or symbolic, when every placeholder is one that can't hold the separator;
+/// `None` otherwise. On `/` every placeholder is taken as one piece: in the ids and names that
+/// are split on `/` a placeholder stands for one segment, as ids are composed everywhere else.
+fn split_symbolic(text: &str, sep: &str) -> Option<Value> {
+    if sep.is_empty() || sep.contains(['{', '}']) {
+        return None;
+    }
+    let any_placeholder = sep == "/";
+    // Placeholders at depth 0, each checked and skipped; separators only outside them.
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        if rest.starts_with('{') {
+            let lower = rest.to_ascii_lowercase();
+            if !any_placeholder && !ATOMIC_PLACEHOLDERS.iter().any(|p| lower.starts_with(p)) {
+                return None;
+            }
+            let mut depth = 0usize;
+            let mut end = None;
+            for (i, c) in rest.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let end = end?;
+            current.push_str(rest.get(..end)?);
+            rest = rest.get(end..)?;
+        } else if let Some(after) = rest.strip_prefix(sep) {
+            parts.push(std::mem::take(&mut current));
+            rest = after;
+        } else {
+            let c = rest.chars().next()?;
+            current.push(c);
+            rest = rest.get(c.len_utf8()..)?;
+        }
+    }
+    parts.push(current);
+    Some(Value::array(
+        parts
+            .into_iter()
+            .map(|p| {
+                if p.contains('{') {
+                    Value::symbolic(p)
+                } else {
+                    Value::string(p)
+                }
+            })
+            .collect(),
+    ))
+}
+
 fn first_unknown_of(values: &[Value]) -> Option<Value> {
     values
         .iter()
@@ -312,6 +384,9 @@ pub(super) fn call(
         {
             return v;
         }
+        if let Some(v) = ev.resource_reference(args, locals, d) {
+            return v;
+        }
     }
     if RUNTIME.contains(&lower) || lower.starts_with("list") {
         return Value::unknown(Reason::Runtime {
@@ -321,13 +396,13 @@ pub(super) fn call(
     let v: Vec<Value> = args.iter().map(|a| ev.eval(a, locals, d)).collect();
     let sub_default = || -> (String, bool) {
         match &ev.deployment.subscription_id {
-            Some(s) => (s.clone(), true),
+            Some(s) => (s.clone(), !s.contains('{')),
             None => (SUBSCRIPTION_PLACEHOLDER.into(), false),
         }
     };
     let rg_default = || -> (String, bool) {
         match &ev.deployment.resource_group {
-            Some(s) => (s.clone(), true),
+            Some(s) => (s.clone(), !s.contains('{')),
             None => (RESOURCE_GROUP_PLACEHOLDER.into(), false),
         }
     };
@@ -475,7 +550,11 @@ pub(super) fn call(
                 }
                 Value::array(parts.into_iter().map(Value::string).collect())
             }
-            (Some(Kind::Unknown(r)), _) => Value::unknown(*r.clone()),
+            (Some(Kind::Unknown(r)), Some(sep)) => match (r.as_ref(), sep.as_str()) {
+                (Reason::Symbolic { text }, Some(sep)) => split_symbolic(text, sep)
+                    .unwrap_or_else(|| Value::unknown(*r.clone())),
+                _ => Value::unknown(*r.clone()),
+            },
             _ => type_error("split() needs a string and a separator"),
         },
         "join" => match (v.first().map(|x| &x.kind), str_arg(&v, 1)) {
@@ -509,7 +588,7 @@ pub(super) fn call(
                 };
                 Value::string(c.map(String::from).unwrap_or_default())
             }
-            Some(Kind::Unknown(r)) => Value::unknown(*r.clone()),
+            Some(Kind::Unknown(_)) => v.first().map(super::part_of).unwrap_or_else(Value::null),
             _ => type_error("first()/last() need an array or a string"),
         },
         "take" | "skip" => {

@@ -40,6 +40,8 @@ const NOT_BODY: &[&str] = &[
     "scope",
     "existing",
     "comments",
+    "subscriptionId",
+    "resourceGroup",
 ];
 
 /// What a JSON file is, by its `$schema` (deploymentTemplate.json, subscriptionDeploymentTemplate,
@@ -798,6 +800,10 @@ impl Lowerer<'_> {
         }
 
         let existing = matches!(get_value(o, "existing"), Some(Json::BooleanLit(b)) if b.value);
+        let scope = match scope {
+            Some(s) => Some(s),
+            None => self.scope_of_ids(o),
+        };
         let body = self.lower_object(o, NOT_BODY, 1);
         let index = t.resources.len();
         t.resources.push(ResourceDecl {
@@ -915,23 +921,8 @@ impl Lowerer<'_> {
             .and_then(|e| get_str(e, "scope"))
             .is_some_and(|s| s.value.eq_ignore_ascii_case("inner"));
 
-        // `resourceGroup` / `subscriptionId` on the deployment → `resourceGroup(...)` /
-        // `subscription(...)`, like Bicep's module `scope`.
-        let rg = get_value(o, "resourceGroup").map(|v| self.lower_value(v, 2));
-        let sub = get_value(o, "subscriptionId").map(|v| self.lower_value(v, 2));
-        let has_rg = rg.is_some();
-        let scope = d.scope.or_else(|| match (sub, rg) {
-            (sub, Some(rg)) => {
-                let span = rg.span;
-                let args = sub.into_iter().chain(Some(rg)).collect();
-                Some(call("resourceGroup", args, span))
-            }
-            (Some(sub), None) => {
-                let span = sub.span;
-                Some(call("subscription", vec![sub], span))
-            }
-            (None, None) => None,
-        });
+        let has_rg = get_value(o, "resourceGroup").is_some();
+        let scope = d.scope.or_else(|| self.scope_of_ids(o));
 
         let inline_template = match props.and_then(|p| get_value(p, "template")) {
             Some(Json::Object(tobj)) => {
@@ -975,6 +966,25 @@ impl Lowerer<'_> {
         }
     }
 
+    /// `resourceGroup` / `subscriptionId` on a deployment or an (`existing`) resource →
+    /// `resourceGroup(...)` / `subscription(...)`, like Bicep's `scope`.
+    fn scope_of_ids(&mut self, o: &Object) -> Option<Expr> {
+        let rg = get_value(o, "resourceGroup").map(|v| self.lower_value(v, 2));
+        let sub = get_value(o, "subscriptionId").map(|v| self.lower_value(v, 2));
+        match (sub, rg) {
+            (sub, Some(rg)) => {
+                let span = rg.span;
+                let args = sub.into_iter().chain(Some(rg)).collect();
+                Some(call("resourceGroup", args, span))
+            }
+            (Some(sub), None) => {
+                let span = sub.span;
+                Some(call("subscription", vec![sub], span))
+            }
+            (None, None) => None,
+        }
+    }
+
     /// `{ x: { value: e }, y: { reference: {...} } }` → `{ x: e, y: <error: key vault reference> }`.
     fn unwrap_parameters(&mut self, p: &Object) -> Expr {
         let mut items = Vec::with_capacity(p.properties.len());
@@ -988,6 +998,20 @@ impl Lowerer<'_> {
                     } else {
                         self.error_expr(prop.value.range(), "parameter has no `value`")
                     }
+                }
+                // `"[if(c, createObject('value', x), createObject('value', null()))]"`: the
+                // compiler's form of a parameter passed only sometimes; its `value` is the value.
+                Json::StringLit(_) => {
+                    let whole = self.lower_value(&prop.value, 4);
+                    let span = whole.span;
+                    Expr::new(
+                        ExprKind::Member {
+                            target: Box::new(whole),
+                            name: "value".into(),
+                            safe: true,
+                        },
+                        span,
+                    )
                 }
                 other => self.error_expr(other.range(), "parameter must be an object"),
             };
@@ -1132,6 +1156,7 @@ fn remap(e: &mut Expr, f: &dyn Fn(u32) -> u32) {
             remap(target, f);
             remap(index, f);
         }
+        ExprKind::Lambda { body, .. } => remap(body, f),
         _ => {}
     }
 }

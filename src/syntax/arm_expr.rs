@@ -374,10 +374,13 @@ impl Parser {
                     }
                     args.push(self.expr(depth + 1)?);
                 };
-                Ok(Expr::new(
-                    ExprKind::call(namespace, name, args),
-                    self.span(t.start, close.end),
-                ))
+                let span = self.span(t.start, close.end);
+                if namespace.is_none() {
+                    if let Some(kind) = lambda_form(&name, &mut args) {
+                        return Ok(Expr::new(kind, span));
+                    }
+                }
+                Ok(Expr::new(ExprKind::call(namespace, name, args), span))
             }
             other => Err(self.error(
                 t.start,
@@ -386,6 +389,32 @@ impl Parser {
             )),
         }
     }
+}
+
+/// ARM's `lambda('a', 'b', body)` is the tree of Bicep's `(a, b) => body`, and
+/// `lambdaVariables('a')` the name `a` bound by it: one evaluator reads both languages' lambdas.
+/// `None` when `name` is neither, or the parameter names are not string literals.
+fn lambda_form(name: &str, args: &mut Vec<Expr>) -> Option<ExprKind> {
+    if name.eq_ignore_ascii_case("lambdaVariables") {
+        return match args.as_slice() {
+            [Expr {
+                kind: ExprKind::String(v),
+                ..
+            }] => Some(ExprKind::Ident(v.clone())),
+            _ => None,
+        };
+    }
+    if !name.eq_ignore_ascii_case("lambda") || args.is_empty() {
+        return None;
+    }
+    let (body, names) = args.split_last()?;
+    let params = names
+        .iter()
+        .map(|a| a.as_str().map(str::to_string))
+        .collect::<Option<Vec<_>>>()?;
+    let body = Box::new(body.clone());
+    args.clear();
+    Some(ExprKind::Lambda { params, body })
 }
 
 #[cfg(test)]
