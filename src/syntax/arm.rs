@@ -388,10 +388,34 @@ impl Lowerer<'_> {
                     }
                 }
             }
+            let value = self.lower_value(&p.value, depth + 1);
+            // `"[format('{0}', resourceId(…))]": {}`: ARM evaluates a property name written as
+            // an expression; merged in as `...createObject(key, value)` would be.
+            if !self.literal_strings && key.len() > 2 && key.starts_with('[') && key.ends_with(']')
+            {
+                if let Some(inner) = key.strip_prefix("[[") {
+                    items.push(ObjectItem::Property {
+                        key: format!("[{inner}"),
+                        key_span: self.span(p.name.range()),
+                        value,
+                    });
+                    continue;
+                }
+                let range = p.name.range();
+                let computed = arm_expr::parse(
+                    self.file,
+                    key.get(1..key.len() - 1).unwrap_or(""),
+                    range.start + 2,
+                );
+                let span = Span::new(self.file, range.start, p.value.range().end);
+                let kind = ExprKind::call(None, "createObject", vec![computed, value]);
+                items.push(ObjectItem::Spread(Expr::new(kind, span)));
+                continue;
+            }
             items.push(ObjectItem::Property {
                 key: key.to_string(),
                 key_span: self.span(p.name.range()),
-                value: self.lower_value(&p.value, depth + 1),
+                value,
             });
         }
         Expr::new(ExprKind::Object(items), self.span(o.range))

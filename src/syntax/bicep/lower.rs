@@ -303,6 +303,7 @@ impl<'a> Lowerer<'a> {
                 .map(|ty| self.src(ty))
                 .unwrap_or(""),
         };
+        let type_text = without_comments(type_text);
         let type_text = type_text.trim();
         let nullable = type_text.ends_with('?');
         let core = type_text.trim_end_matches('?').trim();
@@ -751,9 +752,20 @@ impl<'a> Lowerer<'a> {
                 ),
             };
             let key = match key_node.kind() {
-                "string" => self
-                    .string_value(key_node)
-                    .unwrap_or_else(|| self.src(key_node).to_string()),
+                "string" => match self.string(key_node, depth + 1) {
+                    Expr {
+                        kind: ExprKind::String(s),
+                        ..
+                    } => s,
+                    // `'privatelink.blob.${environment().suffixes.storage}': …`: a key computed
+                    // at deployment, merged in as `...createObject(key, value)` would be.
+                    computed => {
+                        let span = Span::new(self.file, key_node.start_byte(), prop.end_byte());
+                        let kind = ExprKind::call(None, "createObject", vec![computed, value]);
+                        items.push(ObjectItem::Spread(Expr::new(kind, span)));
+                        continue;
+                    }
+                },
                 "compatible_identifier" => {
                     self.src(key_node).trim_end_matches('?').trim().to_string()
                 }
@@ -1374,6 +1386,49 @@ fn array_items(e: Expr) -> Vec<Expr> {
             .collect(),
         _ => vec![e],
     }
+}
+
+/// A type's text without its comments (`imageType[]? // the images` is nullable): `//` to the
+/// end of the line and `/* … */`, outside string literals.
+fn without_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_string = !in_string;
+                out.push(c);
+            }
+            '\\' if in_string => {
+                out.push(c);
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            '/' if !in_string && chars.peek() == Some(&'/') => {
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        out.push(n);
+                        break;
+                    }
+                }
+            }
+            '/' if !in_string && chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut last = ' ';
+                for n in chars.by_ref() {
+                    if last == '*' && n == '/' {
+                        break;
+                    }
+                    last = n;
+                }
+                out.push(' ');
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn first_line(s: &str) -> String {
