@@ -901,6 +901,11 @@ impl IdIndex {
     /// The resource `from` links to with `id`: a declaration (not an `existing` one) wins; an
     /// `existing` one stands for the declaration another deployment makes of it, if any.
     fn find(&self, from: usize, id: &str) -> Option<usize> {
+        // `{?}` stands for a value not known at all: two of them are not the same value, so an
+        // id with one names no resource in particular.
+        if id.contains("{?}") {
+            return None;
+        }
         let candidates = self.by_id.get(&normalize_id(id))?;
         let group = self.groups.get(from)?;
         let usable = |c: &&usize| -> bool {

@@ -464,3 +464,133 @@ fn bicep_and_its_compiled_json_agree() {
         stale.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
     );
 }
+
+// ----- the fixture pairs: one construct each, always run --------------------------------------
+
+fn fixture(case: &str) -> (Side, Side) {
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/differential"));
+    let options = Options {
+        policy_dirs: vec![dir.join("policies")],
+        ..Options::default()
+    };
+    let policy_ids: BTreeSet<String> = azaudit::analysis::policies(&options)
+        .0
+        .policies()
+        .iter()
+        .map(|p| p.id.clone())
+        .collect();
+    let json = dir.join(case).join("main.json");
+    let symbolic = std::fs::read_to_string(&json).unwrap().contains("\"languageVersion\": \"2.0\"");
+    let b = side(&dir.join(case).join("main.bicep"), &options, &policy_ids, symbolic);
+    let j = side(&json, &options, &policy_ids, symbolic);
+    (b, j)
+}
+
+/// Both sides agree in everything compared; returns the Bicep side for further checks.
+fn agreeing(case: &str) -> Side {
+    let (b, j) = fixture(case);
+    assert_eq!(b.resources, j.resources, "{case}: resources");
+    assert_eq!(b.links, j.links, "{case}: reference links");
+    assert_eq!(b.depends_on, j.depends_on, "{case}: dependsOn edges");
+    assert_eq!(b.findings, j.findings, "{case}: findings");
+    b
+}
+
+fn names(s: &Side) -> Vec<String> {
+    s.resources.values().map(|(name, _, _)| name.clone()).collect()
+}
+
+fn id_of<'s>(s: &'s Side, name: &str) -> &'s str {
+    s.resources
+        .iter()
+        .find(|(_, (n, _, _))| n == name)
+        .map(|((_, id), _)| id.as_str())
+        .unwrap_or_else(|| panic!("no resource named {name} in {:?}", names(s)))
+}
+
+#[test]
+fn arm_lambdas_evaluate_as_bicep_lambdas() {
+    let s = agreeing("lambda");
+    let mut n = names(&s);
+    n.sort();
+    assert_eq!(n, ["vnet-3", "vnet-3/aci", "vnet-3/peps", "vnet-3/web"]);
+}
+
+#[test]
+fn a_parameter_given_as_one_expression_and_a_null_argument_take_the_default() {
+    let s = agreeing("module-params");
+    assert_eq!(names(&s), ["vnet-plain"], "no NSG: the default '' applies");
+}
+
+#[test]
+fn reference_reads_resources_and_deployments_of_the_same_template() {
+    let s = agreeing("reference");
+    assert!(
+        s.links.iter().any(|(from, to)| from.ends_with("/networkinterfaces/nic")
+            && to.ends_with("/virtualnetworks/vnet/subnets/snet-app")),
+        "{:?}",
+        s.links
+    );
+    assert!(
+        s.links.iter().any(|(from, to)| from.ends_with("/networkinterfaces/nic-hub")
+            && to.ends_with("/virtualnetworks/vnet-hub/subnets/snet-hub")),
+        "{:?}",
+        s.links
+    );
+    assert!(
+        s.depends_on.iter().any(|(from, to)| from.ends_with("/networkinterfaces/nic")
+            && to.ends_with("/virtualnetworks/vnet")),
+        "Bicep's implicit dependency: {:?}",
+        s.depends_on
+    );
+}
+
+#[test]
+fn resource_level_scopes_relative_scopes_and_split_ids() {
+    let s = agreeing("scopes");
+    assert_eq!(
+        id_of(&s, "lock"),
+        "/subscriptions/{subscriptionid}/resourcegroups/{resourcegroupname}/providers/microsoft.keyvault/vaults/kv1/providers/microsoft.authorization/locks/lock"
+    );
+    assert_eq!(
+        id_of(&s, "vnet-hub"),
+        "/subscriptions/{subscriptionid}/resourcegroups/rg-hub/providers/microsoft.network/virtualnetworks/vnet-hub"
+    );
+    // An unknown resource group is not the deployment's own.
+    assert_eq!(
+        id_of(&s, "vnet-hub2"),
+        "/subscriptions/{subscriptionid}/resourcegroups/{hubresourcegroup}/providers/microsoft.network/virtualnetworks/vnet-hub2"
+    );
+    assert!(names(&s).contains(&"nsg-vnet-hub".to_string()), "{:?}", names(&s));
+}
+
+#[test]
+fn tenant_scope_ids_start_at_providers() {
+    let s = agreeing("tenant");
+    assert_eq!(
+        id_of(&s, "mg-apps"),
+        "/providers/microsoft.management/managementgroups/mg-apps"
+    );
+}
+
+#[test]
+fn expression_object_keys_are_evaluated() {
+    let s = agreeing("keys");
+    assert!(
+        s.links.iter().any(|(from, to)| from.ends_with("/deploymentscripts/script")
+            && to.ends_with("/userassignedidentities/id-app")),
+        "{:?}",
+        s.links
+    );
+}
+
+#[test]
+fn findings_on_different_resources_at_one_place_stay_apart() {
+    let s = agreeing("identity");
+    let seen = s
+        .findings
+        .iter()
+        .filter(|f| f.starts_with("differential-vnet-seen"))
+        .count();
+    assert_eq!(seen, 5, "three loop instances and a module deployed twice: {:?}", s.findings);
+}

@@ -540,6 +540,21 @@ mod tests {
     }
 
     #[test]
+    fn lambdas_become_lambda_trees() {
+        let e = p("map(parameters('xs'), lambda('x', 'i', concat(lambdaVariables('x'), 'a')))");
+        let ExprKind::Call(c) = &e.kind else {
+            panic!("{e:?}")
+        };
+        let Some(ExprKind::Lambda { params, body }) = c.args.get(1).map(|a| &a.kind) else {
+            panic!("{e:?}")
+        };
+        assert_eq!(params, &["x", "i"]);
+        assert_eq!(show(body), "concat(Ident(\"x\"), 'a')");
+        // Not a lambda: a parameter name that is not a literal stays a call.
+        assert_eq!(show(&p("lambda(f(), 1)")), "lambda(f(), 1)");
+    }
+
+    #[test]
     fn depth_is_limited() {
         let deep = format!("{}{}", "a(".repeat(10_000), ")".repeat(10_000));
         assert!(matches!(p(&deep).kind, ExprKind::Error(ref m) if m.contains("too deeply")));
