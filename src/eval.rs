@@ -991,7 +991,15 @@ impl<'t> Evaluator<'t> {
                 message: "the resource has no name".into(),
             }),
         };
-        let own = value_text(&name);
+        let mut own = value_text(&name);
+        // A name not known at all may still have known parts and a known number of segments
+        // (`format('{0}/{1}', zoneName, 'link')` with the zone name unknown): keep them, with
+        // `{?}` for the unknown parts, so that the id has its shape (it links to nothing).
+        if !own.1 && own.0 == "{?}" {
+            if let Some(e) = &r.name {
+                own.0 = self.name_text(e, &inst.locals);
+            }
+        }
         let bicep = matches!(
             self.template.language,
             Language::Bicep | Language::BicepParams
@@ -1031,6 +1039,54 @@ impl<'t> Evaluator<'t> {
             full_name,
             id,
             id_known: known,
+        }
+    }
+
+    /// The text of a name expression, part by part: `concat`, `format` and interpolations are
+    /// taken apart, each part rendered as [`value_text`] renders it.
+    fn name_text(&self, expr: &Expr, locals: &Locals) -> String {
+        let part = |e: &Expr| value_text(&self.eval(e, locals, 0)).0;
+        match &expr.kind {
+            ExprKind::Call(c) if c.namespace.is_none() && c.name.eq_ignore_ascii_case("concat") => {
+                c.args.iter().map(part).collect()
+            }
+            ExprKind::Call(c) if c.namespace.is_none() && c.name.eq_ignore_ascii_case("format") => {
+                let Some(pattern) = c.args.first().and_then(|a| self.eval(a, locals, 0).as_str().map(str::to_string)) else {
+                    return "{?}".into();
+                };
+                let args: Vec<String> = c.args.iter().skip(1).map(part).collect();
+                let mut out = String::new();
+                let mut rest = pattern.as_str();
+                while let Some(open) = rest.find('{') {
+                    out.push_str(rest.get(..open).unwrap_or(""));
+                    let after = rest.get(open + 1..).unwrap_or("");
+                    let close = after.find('}');
+                    let index = close
+                        .and_then(|c| after.get(..c))
+                        .and_then(|x| x.split(':').next())
+                        .and_then(|x| x.trim().parse::<usize>().ok());
+                    match (index, close) {
+                        (Some(i), Some(c)) => {
+                            out.push_str(args.get(i).map(String::as_str).unwrap_or("{?}"));
+                            rest = after.get(c + 1..).unwrap_or("");
+                        }
+                        _ => {
+                            out.push('{');
+                            rest = after;
+                        }
+                    }
+                }
+                out.push_str(rest);
+                out
+            }
+            ExprKind::Interpolation(parts) => parts
+                .iter()
+                .map(|p| match p {
+                    InterpPart::Text(t) => t.clone(),
+                    InterpPart::Expr(e) => part(e),
+                })
+                .collect(),
+            _ => part(expr),
         }
     }
 
