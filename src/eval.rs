@@ -1045,7 +1045,18 @@ impl<'t> Evaluator<'t> {
     /// The text of a name expression, part by part: `concat`, `format` and interpolations are
     /// taken apart, each part rendered as [`value_text`] renders it.
     fn name_text(&self, expr: &Expr, locals: &Locals) -> String {
-        let part = |e: &Expr| value_text(&self.eval(e, locals, 0)).0;
+        self.name_text_at(expr, locals, 0)
+    }
+
+    fn name_text_at(&self, expr: &Expr, locals: &Locals, depth: usize) -> String {
+        let part = |e: &Expr| {
+            let (text, known) = value_text(&self.eval(e, locals, 0));
+            if !known && text == "{?}" && depth < 8 {
+                self.name_text_at(e, locals, depth + 1)
+            } else {
+                text
+            }
+        };
         match &expr.kind {
             ExprKind::Call(c) if c.namespace.is_none() && c.name.eq_ignore_ascii_case("concat") => {
                 c.args.iter().map(part).collect()
@@ -1086,7 +1097,7 @@ impl<'t> Evaluator<'t> {
                     InterpPart::Expr(e) => part(e),
                 })
                 .collect(),
-            _ => part(expr),
+            _ => value_text(&self.eval(expr, locals, 0)).0,
         }
     }
 
