@@ -572,14 +572,26 @@ impl<'t> Evaluator<'t> {
         };
         self.module_values
             .get(&format!("deployment:{name}"))
+            .cloned()
             .or_else(|| {
-                // `reference('symbol')`: a module of a `languageVersion` 2.0 template.
-                match (&v.kind, self.symbols.get(&name)) {
-                    (Kind::String(_), Some(Symbol::Module(_))) => self.module_values.get(&name),
-                    _ => None,
+                // `reference('symbol')` / `reference('symbol[2]')`: a module (one of a module
+                // loop) of a `languageVersion` 2.0 template.
+                if !matches!(v.kind, Kind::String(_)) {
+                    return None;
+                }
+                let (symbol, index) = match name.strip_suffix(']').and_then(|n| n.split_once('[')) {
+                    Some((s, i)) => (s.to_string(), Some(i.trim().parse::<usize>().ok()?)),
+                    None => (name.clone(), None),
+                };
+                let Some(Symbol::Module(_)) = self.symbols.get(&symbol) else {
+                    return None;
+                };
+                let value = self.module_values.get(&symbol)?;
+                match index {
+                    Some(i) => value.as_array()?.get(i).cloned(),
+                    None => Some(value.clone()),
                 }
             })
-            .cloned()
     }
 
     /// `reference(x)` / `reference(x, apiVersion, 'full')` of a resource this template declares,

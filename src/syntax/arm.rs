@@ -1019,6 +1019,19 @@ impl Lowerer<'_> {
                         self.lower_value(v, 4)
                     } else if get(o, "reference").is_some() {
                         self.error_expr(prop.value.range(), "key vault reference")
+                    } else if get(o, "copy").is_some() {
+                        // `{"copy": [{"name": "value", "count": …, "input": …}]}`: the value
+                        // built by a property loop.
+                        let whole = self.lower_object(o, &[], 4);
+                        let span = whole.span;
+                        Expr::new(
+                            ExprKind::Member {
+                                target: Box::new(whole),
+                                name: "value".into(),
+                                safe: true,
+                            },
+                            span,
+                        )
                     } else {
                         self.error_expr(prop.value.range(), "parameter has no `value`")
                     }
