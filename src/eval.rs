@@ -1141,7 +1141,11 @@ impl<'t> Evaluator<'t> {
                 None if matches!(v.kind, Kind::Object(_)) => return (String::new(), true),
                 None => v,
             };
-            let (text, known) = value_text(&id);
+            let (mut text, known) = value_text(&id);
+            if !known && text == "{?}" {
+                // `format('Microsoft.X/y/{0}', unknownName)`: the shape of the scope is known.
+                text = self.name_text(scope, locals);
+            }
             // ARM's tenant scope, `"scope": "/"`.
             let text = text.trim_end_matches('/').to_string();
             // ARM's relative scope, `Microsoft.KeyVault/vaults/kv1`: a resource at the
@@ -1456,11 +1460,16 @@ pub fn index_value(target: &Value, index: &Value, safe: bool, from_end: bool) ->
 }
 
 /// A part of an unknown value: unknown for the same reason, except that a part of symbolic text
-/// is not that text (`split(id, '/')[0]` is not the whole id).
+/// or of a parameter is not that text (`split(id, '/')[0]` is not the whole id).
 pub(crate) fn part_of(target: &Value) -> Value {
     match target.unknown_reason() {
         Some(Reason::Symbolic { text }) => Value::unknown(Reason::Environment {
             what: format!("a part of '{text}'"),
+        }),
+        // A part of a parameter without a value is not that parameter: its reason stays, but not
+        // its name as placeholder text (which would read as the whole value in an id).
+        Some(Reason::Parameter { name }) => Value::unknown(Reason::Error {
+            message: format!("a part of parameter '{name}', which has no value"),
         }),
         _ => target.clone(),
     }

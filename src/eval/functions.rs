@@ -257,12 +257,9 @@ fn resource_id_from(scope: String, type_and_names: &[Value], known: bool) -> Val
     let (type_text, mut all_known) = value_text(type_name);
     all_known &= known;
     let mut names = Vec::new();
+    // A name not known at all is `{?}` in the id, as in a declared resource's id: the id keeps
+    // its shape (and links to nothing).
     for n in type_and_names.iter().skip(1) {
-        if let Some(r) = n.unknown_reason() {
-            if !matches!(r, Reason::Symbolic { .. } | Reason::Parameter { .. }) {
-                return Value::new(n.kind.clone(), None);
-            }
-        }
         let (t, k) = value_text(n);
         all_known &= k;
         names.push(t);
@@ -550,10 +547,12 @@ pub(super) fn call(
                 }
                 Value::array(parts.into_iter().map(Value::string).collect())
             }
+            // The parts of an unknown string are not the string: `split(param, '/')` is not
+            // `{param}`.
             (Some(Kind::Unknown(r)), Some(sep)) => match (r.as_ref(), sep.as_str()) {
                 (Reason::Symbolic { text }, Some(sep)) => split_symbolic(text, sep)
-                    .unwrap_or_else(|| Value::unknown(*r.clone())),
-                _ => Value::unknown(*r.clone()),
+                    .unwrap_or_else(|| v.first().map(super::part_of).unwrap_or_else(Value::null)),
+                _ => v.first().map(super::part_of).unwrap_or_else(Value::null),
             },
             _ => type_error("split() needs a string and a separator"),
         },
@@ -867,7 +866,12 @@ pub(super) fn call(
                 match &x.kind {
                     Kind::Bool(b) if *b == want => return Value::bool(want),
                     Kind::Bool(_) => {}
-                    Kind::Unknown(_) => unknown = Some(x.clone()),
+                    // The first unknown operand, as Bicep's `&&` / `||` give it.
+                    Kind::Unknown(_) => {
+                        if unknown.is_none() {
+                            unknown = Some(x.clone());
+                        }
+                    }
                     _ => return type_error("and()/or() need bools"),
                 }
             }

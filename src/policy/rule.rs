@@ -969,8 +969,9 @@ pub fn apply(op: Op, lhs: Option<&Value>, rhs: &Value) -> Tri {
     // sides) or the same parameter without a value are equal, whatever they turn out to be.
     if let (Some(l), Op::Equals | Op::NotEquals) = (lhs, op) {
         let same = match (l.unknown_reason(), rhs.unknown_reason()) {
+            // `{?}` is a value not known at all: two of them are not the same value.
             (Some(Reason::Symbolic { text: a }), Some(Reason::Symbolic { text: b })) => {
-                fold(a) == fold(b)
+                fold(a) == fold(b) && !a.contains("{?}")
             }
             (Some(Reason::Parameter { name: a }), Some(Reason::Parameter { name: b })) => {
                 a.eq_ignore_ascii_case(b)
