@@ -1074,7 +1074,11 @@ impl<'t> Evaluator<'t> {
                 c.args.iter().map(part).collect()
             }
             ExprKind::Call(c) if c.namespace.is_none() && c.name.eq_ignore_ascii_case("format") => {
-                let Some(pattern) = c.args.first().and_then(|a| self.eval(a, locals, 0).as_str().map(str::to_string)) else {
+                let Some(pattern) = c
+                    .args
+                    .first()
+                    .and_then(|a| self.eval(a, locals, 0).as_str().map(str::to_string))
+                else {
                     return "{?}".into();
                 };
                 let args: Vec<String> = c.args.iter().skip(1).map(part).collect();

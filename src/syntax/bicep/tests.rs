@@ -723,6 +723,13 @@ fn a_broken_statement_does_not_take_the_next_ones_with_it() {
 #[test]
 fn a_comment_after_the_question_mark_keeps_a_parameter_nullable() {
     let t = bicep("param images string[]? // the images\nparam tags object? /* tags */\nparam name string // a name\n");
-    let nullable: Vec<(&str, bool)> = t.params.iter().map(|p| (p.name.as_str(), p.nullable)).collect();
-    assert_eq!(nullable, [("images", true), ("tags", true), ("name", false)]);
+    let nullable: Vec<(&str, bool)> = t
+        .params
+        .iter()
+        .map(|p| (p.name.as_str(), p.nullable))
+        .collect();
+    assert_eq!(
+        nullable,
+        [("images", true), ("tags", true), ("name", false)]
+    );
 }
