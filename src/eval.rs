@@ -622,6 +622,11 @@ impl<'t> Evaluator<'t> {
         let found = self.resource_by_reference(&text, matches!(v.kind, Kind::String(_)));
         self.resolving_reference.set(false);
         let (decl, instance) = found?;
+        // A resource reading its own deployed state (`reference()` of its own id, as a nested
+        // template evaluated in its caller's scope may) reads what Azure has: unknown here.
+        if matches!(self.resources.borrow().get(&decl), Some(Slot::InProgress)) {
+            return None;
+        }
         let whole = self.resource_value(decl);
         let object = match self.template.resources.get(decl)?.loop_ {
             Some(_) => whole.as_array()?.get(instance)?.clone(),
