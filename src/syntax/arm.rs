@@ -1022,34 +1022,14 @@ impl Lowerer<'_> {
                     } else if get(o, "copy").is_some() {
                         // `{"copy": [{"name": "value", "count": …, "input": …}]}`: the value
                         // built by a property loop.
-                        let whole = self.lower_object(o, &[], 4);
-                        let span = whole.span;
-                        Expr::new(
-                            ExprKind::Member {
-                                target: Box::new(whole),
-                                name: "value".into(),
-                                safe: true,
-                            },
-                            span,
-                        )
+                        value_of(self.lower_object(o, &[], 4))
                     } else {
                         self.error_expr(prop.value.range(), "parameter has no `value`")
                     }
                 }
                 // `"[if(c, createObject('value', x), createObject('value', null()))]"`: the
                 // compiler's form of a parameter passed only sometimes; its `value` is the value.
-                Json::StringLit(_) => {
-                    let whole = self.lower_value(&prop.value, 4);
-                    let span = whole.span;
-                    Expr::new(
-                        ExprKind::Member {
-                            target: Box::new(whole),
-                            name: "value".into(),
-                            safe: true,
-                        },
-                        span,
-                    )
-                }
+                Json::StringLit(_) => value_of(self.lower_value(&prop.value, 4)),
                 other => self.error_expr(other.range(), "parameter must be an object"),
             };
             items.push(ObjectItem::Property {
@@ -1119,6 +1099,17 @@ struct DeploymentParts<'o, 'a> {
     head_span: Span,
     outer_scope: TargetScope,
     depth: usize,
+}
+
+/// `whole.value` (read safely): the value of a nested-deployment parameter built as a whole.
+fn value_of(whole: Expr) -> Expr {
+    let span = whole.span;
+    let kind = ExprKind::Member {
+        target: Box::new(whole),
+        name: "value".into(),
+        safe: true,
+    };
+    Expr::new(kind, span)
 }
 
 fn call(name: &str, args: Vec<Expr>, span: Span) -> Expr {
