@@ -74,6 +74,29 @@ pub fn absolute(path: &Path) -> PathBuf {
     crate::deployments::normalize(&path)
 }
 
+/// The project root of `path`: the git work tree that holds it (the nearest folder above it with a
+/// `.git` folder or file), else the given folder itself, or for a file the current directory when
+/// it holds the file (else the file's folder). Module and parameter-file paths may not leave it.
+pub fn project_root(path: &Path) -> PathBuf {
+    let path = absolute(path);
+    let is_dir = path.is_dir();
+    let start = if is_dir {
+        path.clone()
+    } else {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    if let Some(work_tree) = start.ancestors().find(|d| d.join(".git").exists()) {
+        return work_tree.to_path_buf();
+    }
+    if is_dir {
+        return path;
+    }
+    match std::env::current_dir() {
+        Ok(cwd) if path.starts_with(absolute(&cwd)) => absolute(&cwd),
+        _ => start,
+    }
+}
+
 /// Walks `paths` (files or folders; `.gitignore` and `.ignore` rules apply inside folders, hidden
 /// files are included, `.git` folders skipped) and returns the Bicep and JSON candidates, sorted and without duplicates.
 ///
@@ -320,6 +343,21 @@ mod tests {
         assert_eq!(decode(b"\xEF\xBB\xBFab").as_deref(), Some("ab"));
         assert_eq!(decode(b"\xFF\xFEa\x00b\x00").as_deref(), Some("ab"));
         assert_eq!(decode(b"\xFF\x00\x41"), None);
+    }
+
+    #[test]
+    fn the_project_root_is_the_git_work_tree_else_the_folder() {
+        let base = std::env::temp_dir().join(format!("azaudit-root-{}", std::process::id()));
+        let plain = base.join("plain/infra");
+        let repo = base.join("repo");
+        std::fs::create_dir_all(&plain).unwrap();
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join("infra/modules")).unwrap();
+        std::fs::write(repo.join("infra/main.bicep"), "").unwrap();
+        assert_eq!(project_root(&plain), absolute(&plain));
+        assert_eq!(project_root(&repo.join("infra/modules")), absolute(&repo));
+        assert_eq!(project_root(&repo.join("infra/main.bicep")), absolute(&repo));
+        let _ = std::fs::remove_dir_all(&base);
     }
 
     #[test]
