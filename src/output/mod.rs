@@ -4,6 +4,8 @@
 //! directory given in [`RenderOptions::cwd`]; lines and columns are 1-based (see
 //! [`crate::source::SourceFile::range`]).
 
+mod escape;
+pub use escape::escape_controls;
 pub mod github;
 pub mod graph;
 pub mod json;
