@@ -20,8 +20,10 @@ pub struct Candidate {
 pub struct Walked {
     /// Sorted, without duplicates.
     pub candidates: Vec<Candidate>,
-    /// Problems met on the way (an unreadable folder, a broken `.gitignore`), for stderr.
+    /// Problems met on the way (a broken `.gitignore`), for stderr.
     pub warnings: Vec<String>,
+    /// Paths given that do not exist, and folders that could not be read (`read-error`).
+    pub unreadable: Vec<Unreadable>,
 }
 
 /// A file that should have been audited but could not be read.
@@ -100,14 +102,24 @@ pub fn project_root(path: &Path) -> PathBuf {
 /// Walks `paths` (files or folders; `.gitignore` and `.ignore` rules apply inside folders, hidden
 /// files are included, `.git` folders skipped) and returns the Bicep and JSON candidates, sorted and without duplicates.
 ///
-/// A path that does not exist is an error.
+/// A path that does not exist, and a folder that can't be read, is reported in
+/// [`Walked::unreadable`]; the other paths are still walked.
 pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
     let mut found = Vec::new();
     let mut warnings = Vec::new();
+    let mut unreadable = Vec::new();
     let mut dirs = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| anyhow::anyhow!("cannot read `{}`: {}", path.display(), io_message(&e)))?;
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) => {
+                unreadable.push(Unreadable {
+                    path: absolute(path),
+                    message: io_message(&e),
+                });
+                continue;
+            }
+        };
         if meta.is_dir() {
             dirs.push(path.clone());
         } else {
@@ -149,7 +161,7 @@ pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
                             explicit: false,
                         })
                     }
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(walk_error(&e)),
                 };
                 if let Ok(mut w) = walked.lock() {
                     match outcome {
@@ -160,11 +172,18 @@ pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
                 ignore::WalkState::Continue
             })
         });
-        let (mut files, mut errors) = walked.into_inner().unwrap_or_default();
-        errors.sort();
+        let (mut files, errors) = walked.into_inner().unwrap_or_default();
         found.append(&mut files);
-        warnings.append(&mut errors);
+        for e in errors {
+            match e {
+                (Some(path), message) => unreadable.push(Unreadable { path, message }),
+                (None, message) => warnings.push(message),
+            }
+        }
+        warnings.sort();
     }
+    unreadable.sort_by(|a, b| a.path.cmp(&b.path));
+    unreadable.dedup_by(|a, b| a.path == b.path);
     found.sort();
     // An explicit mention sorts after the walked one: keep the explicit flag on duplicates.
     found.dedup_by(|later, earlier| {
@@ -178,6 +197,7 @@ pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
     Ok(Walked {
         candidates: found,
         warnings,
+        unreadable,
     })
 }
 
@@ -200,12 +220,86 @@ pub fn files_with_extension(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// A walk error: the path it concerns (a folder or file that can't be read) with the reason, or
+/// only a message (a broken ignore file).
+fn walk_error(e: &ignore::Error) -> (Option<PathBuf>, String) {
+    let mut at = None;
+    let mut inner = e;
+    loop {
+        match inner {
+            ignore::Error::WithPath { path, err } => {
+                at.get_or_insert_with(|| absolute(path));
+                inner = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                inner = err;
+            }
+            ignore::Error::Io(io) => return (at, io_message(io)),
+            other => return (None, other.to_string()),
+        }
+    }
+}
+
 fn io_message(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => e.to_string().to_lowercase(),
     }
+}
+
+/// Default for [`max_file_size`]: 64 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 << 20;
+
+static MAX_FILE_SIZE: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(DEFAULT_MAX_FILE_SIZE);
+
+/// The largest file azaudit reads, in bytes (`--max-file-size`); larger files are a `read-error`.
+pub fn max_file_size() -> u64 {
+    MAX_FILE_SIZE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets [`max_file_size`] for the rest of the process.
+pub fn set_max_file_size(bytes: u64) {
+    MAX_FILE_SIZE.store(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The bytes of `path` when it is a regular file (after following symbolic links) of at most
+/// [`max_file_size`] bytes; otherwise a one-line lowercase reason. Device files, FIFOs and
+/// sockets are never opened, so reading can neither block nor run without end.
+pub fn read_regular(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let cap = max_file_size();
+    let meta = std::fs::metadata(path).map_err(|e| io_message(&e))?;
+    if !meta.is_file() {
+        return Err(if meta.is_dir() {
+            "is a folder".to_string()
+        } else {
+            "not a regular file (a device, FIFO or socket)".to_string()
+        });
+    }
+    let too_large = || format!("larger than the {} byte limit (--max-file-size)", cap);
+    if meta.len() > cap {
+        return Err(too_large());
+    }
+    let file = std::fs::File::open(path).map_err(|e| io_message(&e))?;
+    // The file may have been swapped since: check what was opened too.
+    if !file.metadata().map_err(|e| io_message(&e))?.is_file() {
+        return Err("not a regular file (a device, FIFO or socket)".to_string());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_message(&e))?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > cap {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// The text of `path` as [`read_regular`] reads and [`decode_owned`] decodes it.
+pub fn read_text(path: &Path) -> Result<String, String> {
+    decode_owned(read_regular(path)?).map_err(|_| "not valid UTF-8".to_string())
 }
 
 /// Reads the candidates in parallel: Bicep files are taken, JSON files when they are ARM files
@@ -220,12 +314,12 @@ pub fn read_all(candidates: &[Candidate]) -> Discovery {
         .par_iter()
         .map(|c| {
             let kind = kind_of(&c.path);
-            let bytes = match std::fs::read(&c.path) {
+            let bytes = match read_regular(&c.path) {
                 Ok(bytes) => bytes,
-                Err(e) => {
+                Err(message) => {
                     return Outcome::Fail(Unreadable {
                         path: c.path.clone(),
-                        message: io_message(&e),
+                        message,
                     })
                 }
             };
@@ -356,7 +450,10 @@ mod tests {
         std::fs::write(repo.join("infra/main.bicep"), "").unwrap();
         assert_eq!(project_root(&plain), absolute(&plain));
         assert_eq!(project_root(&repo.join("infra/modules")), absolute(&repo));
-        assert_eq!(project_root(&repo.join("infra/main.bicep")), absolute(&repo));
+        assert_eq!(
+            project_root(&repo.join("infra/main.bicep")),
+            absolute(&repo)
+        );
         let _ = std::fs::remove_dir_all(&base);
     }
 

@@ -217,4 +217,16 @@ impl Template {
             suppressions: Vec::new(),
         }
     }
+
+    /// Declares nothing at all (text that is no template reads so, with syntax errors).
+    pub fn is_empty(&self) -> bool {
+        self.params.is_empty()
+            && self.vars.is_empty()
+            && self.resources.is_empty()
+            && self.modules.is_empty()
+            && self.outputs.is_empty()
+            && self.functions.is_empty()
+            && self.assignments.is_empty()
+            && self.using.is_none()
+    }
 }

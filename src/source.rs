@@ -177,6 +177,11 @@ impl SourceMap {
         id
     }
 
+    /// The id the next [`SourceMap::add`] returns.
+    pub fn next_id(&self) -> FileId {
+        FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX))
+    }
+
     pub fn get(&self, id: FileId) -> Option<&Arc<SourceFile>> {
         self.files.get(id.0 as usize)
     }

@@ -901,9 +901,12 @@ impl Lowerer<'_> {
         if let Some(link) = props.and_then(|p| get_object(p, "templateLink")) {
             let linked = get_str(link, "relativePath")
                 .or_else(|| get_str(link, "uri"))
-                .or_else(|| get_str(link, "id"));
-            if let Some(s) = linked {
-                source = Some(s.value.to_string());
+                .map(|s| (s, ""))
+                .or_else(|| {
+                    get_str(link, "id").map(|s| (s, crate::paths::TEMPLATE_SPEC_ID_PREFIX))
+                });
+            if let Some((s, prefix)) = linked {
+                source = Some(format!("{prefix}{}", s.value));
                 source_span = self.span(s.range);
             }
         }
