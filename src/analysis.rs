@@ -303,6 +303,9 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         deploys.iter().map(|d| d.template.file).collect();
     for t in &loaded.templates {
         if !reached.contains(&t.file) {
+            graph
+                .diagnostics
+                .extend(crate::model::duplicate_key_diagnostics(t));
             for e in &t.syntax_errors {
                 graph.diagnostics.push(Diagnostic::new(
                     "syntax-error",

@@ -192,6 +192,9 @@ fn add_template(
             e.message.clone(),
         ));
     }
+    part.graph
+        .diagnostics
+        .extend(crate::model::duplicate_key_diagnostics(t));
     if matches!(t.language, Language::BicepParams | Language::ArmParameters) {
         return Value::object(Vec::new());
     }

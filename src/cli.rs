@@ -79,6 +79,19 @@ pub struct InputArgs {
     pub max_file_size: u64,
 }
 
+impl Default for InputArgs {
+    /// What `azaudit check` with no options reads: the current folder, default limits.
+    fn default() -> InputArgs {
+        InputArgs {
+            paths: vec![PathBuf::from(".")],
+            policy_dirs: Vec::new(),
+            config: None,
+            allow_outside_project: false,
+            max_file_size: discover::DEFAULT_MAX_FILE_SIZE,
+        }
+    }
+}
+
 /// `azaudit check`.
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
@@ -245,11 +258,17 @@ fn check(
     crate::analysis::drop_later(report);
     // A path given that does not exist, or a file --fix could not write, is a failure of the
     // command, reported after everything else was audited.
-    let missing = args
-        .input
-        .paths
-        .iter()
-        .any(|p| std::fs::symlink_metadata(p).is_err());
+    let mut missing = false;
+    for p in &args.input.paths {
+        if std::fs::symlink_metadata(p).is_err() {
+            missing = true;
+            let _ = writeln!(
+                err,
+                "azaudit: error: `{}` does not exist (the other paths were audited)",
+                output::escape_controls(&p.display().to_string())
+            );
+        }
+    }
     Ok(if fix_failed || missing {
         EXIT_ERROR
     } else {

@@ -773,6 +773,30 @@ fn requests_before_initialize_and_after_shutdown_are_refused() {
 }
 
 #[test]
+fn nothing_is_published_after_shutdown() {
+    // The analysis is due 50 ms after the open; shutdown comes first.
+    let mut client = Client::start(json!({}));
+    client.open(
+        MAIN,
+        "bicep",
+        1,
+        "resource r 'Microsoft.Network/virtualNetworks@2023-09-01' = {\n  name: 'v'\n}\n",
+    );
+    let r = client.request("shutdown", Value::Null);
+    assert_eq!(r.response_result.ok(), Some(Value::Null));
+    let after = Instant::now() + Duration::from_millis(500);
+    while let Ok(m) = client.conn.receiver.recv_deadline(after) {
+        panic!("sent after shutdown: {m:?}");
+    }
+    assert!(client
+        .queue
+        .iter()
+        .all(|n| n.method != "textDocument/publishDiagnostics"));
+    client.notify("exit", Value::Null);
+    assert!(client.finish().is_ok());
+}
+
+#[test]
 fn exit_without_shutdown_is_an_error() {
     let client = Client::quick();
     client.notify("exit", Value::Null);
@@ -1177,8 +1201,7 @@ fn the_server_shows_what_the_cli_finds_for_every_module_fixture() {
             // What `azaudit check <file>` finds.
             let plan = azaudit::cli::plan(&azaudit::cli::InputArgs {
                 paths: vec![file.path.clone()],
-                policy_dirs: Vec::new(),
-                config: None,
+                ..Default::default()
             })
             .unwrap();
             let Some(input) = plan.inputs.first() else {
