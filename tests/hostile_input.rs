@@ -394,3 +394,73 @@ fn control_characters_never_reach_the_terminal_raw() {
         assert!(out.contains("\\u{1b}"), "{format}: {out}");
     }
 }
+
+// ---- JSON --------------------------------------------------------------------------------------
+
+#[test]
+fn duplicate_keys_warn_and_the_last_value_wins_everywhere() {
+    let dir = scratch("duplicates");
+    let t = r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "resources": [
+    {"type": "Microsoft.Storage/storageAccounts", "type": "Microsoft.Network/virtualNetworks",
+     "apiVersion": "2023-09-01", "name": "first", "name": "second", "location": "westeurope",
+     "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}}}
+  ]
+}"#;
+    std::fs::write(dir.join("dup.json"), t).unwrap();
+    let o = azaudit(&dir, &["check", "--format", "json", "dup.json"]);
+    let report = json(&o);
+    let warnings = codes(&report)
+        .into_iter()
+        .filter(|c| c == "duplicate-key")
+        .count();
+    assert_eq!(warnings, 2, "{}", text(&o));
+    let o = azaudit(&dir, &["graph", "dup.json"]);
+    let graph = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        graph.contains("second") && !graph.contains("\"first\""),
+        "{graph}"
+    );
+    assert!(
+        graph.contains("Microsoft.Network/virtualNetworks"),
+        "{graph}"
+    );
+    assert!(!graph.contains("Microsoft.Storage"), "{graph}");
+}
+
+#[test]
+fn a_number_out_of_range_is_an_error() {
+    let dir = scratch("number");
+    let t = r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "parameters": {"n": {"type": "int", "defaultValue": 1e400}},
+  "resources": []
+}"#;
+    std::fs::write(dir.join("n.json"), t).unwrap();
+    let o = azaudit(&dir, &["check", "--format", "json", "n.json"]);
+    let report = json(&o);
+    assert!(
+        codes(&report).contains(&"syntax-error".to_string()),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("out of range"), "{}", text(&o));
+}
+
+#[test]
+fn a_file_with_lone_carriage_returns_is_audited() {
+    let dir = scratch("cr");
+    let t = format!("// lone CR line endings\n{}", bad_apim())
+        .replace("\r\n", "\n")
+        .replace('\n', "\r");
+    std::fs::write(dir.join("main.bicep"), t).unwrap();
+    let o = azaudit(&dir, &["check", "--format", "json", "."]);
+    assert!(
+        codes(&json(&o)).contains(&"apim-subnet-delegation".to_string()),
+        "{}",
+        text(&o)
+    );
+}
