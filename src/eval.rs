@@ -223,6 +223,50 @@ impl<'t> Evaluator<'t> {
         Some(passed)
     }
 
+    /// `part` applied to the value of the variable `target` names (`x` not shadowed by a loop
+    /// variable, or `variables('x')`), read in place: `variables('big')[i]` copies one element,
+    /// not the whole variable. `None` when `target` is no variable reference.
+    fn in_variable(
+        &self,
+        target: &Expr,
+        locals: &Locals,
+        part: impl FnOnce(&Value) -> Value,
+    ) -> Option<Value> {
+        let name: &str = match &target.kind {
+            ExprKind::Ident(name) if !locals.iter().any(|(n, _)| n == name) => name,
+            ExprKind::Call(c)
+                if c.namespace.is_none() && c.name.eq_ignore_ascii_case("variables") =>
+            {
+                match c.args.as_slice() {
+                    [Expr {
+                        kind: ExprKind::String(name),
+                        ..
+                    }] => name,
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        let Some(Symbol::Var(i)) = self.symbols.get(&name.to_ascii_lowercase()).copied() else {
+            return None;
+        };
+        if !matches!(self.vars.borrow().get(&i), Some(Slot::Done(_))) {
+            // Evaluated (and cached) once; a cycle is diagnosed there.
+            let _ = self.var_at(i);
+        }
+        let vars = self.vars.borrow();
+        let Some(Slot::Done(v)) = vars.get(&i) else {
+            return None;
+        };
+        let out = part(v);
+        drop(vars);
+        let bytes = weight(&out);
+        Some(match self.spend(0, bytes) {
+            None => out,
+            Some(what) => Value::unknown(Reason::Limit { what }),
+        })
+    }
+
     /// Records that a limit (`what`) cut the construct under evaluation.
     pub(crate) fn cut_by(&self, what: &str) {
         let mut cut = self.cut.borrow_mut();
@@ -480,6 +524,9 @@ impl<'t> Evaluator<'t> {
             ExprKind::Member { target, name, safe } => {
                 if let Some(v) = self.resource_member(expr, locals, d) {
                     v
+                } else if let Some(v) = self.in_variable(target, locals, |t| member(t, name, *safe))
+                {
+                    v
                 } else {
                     let t = self.eval(target, locals, d);
                     member(&t, name, *safe)
@@ -491,9 +538,15 @@ impl<'t> Evaluator<'t> {
                 safe,
                 from_end,
             } => {
-                let t = self.eval(target, locals, d);
                 let i = self.eval(index, locals, d);
-                index_value(&t, &i, *safe, *from_end)
+                if let Some(v) =
+                    self.in_variable(target, locals, |t| index_value(t, &i, *safe, *from_end))
+                {
+                    v
+                } else {
+                    let t = self.eval(target, locals, d);
+                    index_value(&t, &i, *safe, *from_end)
+                }
             }
             ExprKind::ChildAccess { target, name } => self.child_access(target, name, locals, d),
             ExprKind::Ternary {
