@@ -458,6 +458,35 @@ mod tests {
     }
 
     #[test]
+    fn an_unreadable_folder_is_named_with_its_reason() {
+        // Built by hand: as root (CI) a folder's mode does not stop reading it.
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let e = ignore::Error::WithDepth {
+            depth: 1,
+            err: Box::new(ignore::Error::WithPath {
+                path: PathBuf::from("/p/locked"),
+                err: Box::new(ignore::Error::Io(denied)),
+            }),
+        };
+        assert_eq!(
+            walk_error(&e),
+            (Some(PathBuf::from("/p/locked")), "permission denied".to_string())
+        );
+    }
+
+    #[test]
+    fn a_missing_path_is_unreadable_and_the_rest_is_walked() {
+        let dir = std::env::temp_dir().join(format!("azaudit-walk-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.bicep"), "").unwrap();
+        let walked = candidates(&[dir.join("nope"), dir.clone()]).unwrap();
+        assert_eq!(walked.candidates.len(), 1);
+        assert_eq!(walked.unreadable.len(), 1);
+        assert_eq!(walked.unreadable[0].message, "no such file or folder");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn kinds_by_extension() {
         assert_eq!(kind_of(Path::new("a/Main.BICEP")), FileKind::Bicep);
         assert_eq!(kind_of(Path::new("a.bicepparam")), FileKind::Bicep);
