@@ -470,7 +470,10 @@ mod tests {
         };
         assert_eq!(
             walk_error(&e),
-            (Some(PathBuf::from("/p/locked")), "permission denied".to_string())
+            (
+                Some(PathBuf::from("/p/locked")),
+                "permission denied".to_string()
+            )
         );
     }
 

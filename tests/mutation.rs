@@ -3,7 +3,13 @@
 //! binary. Every run must end with exit code 0, 1 or 2 — no panic, no abort, no hang — and print a
 //! JSON report. Bounded by a count of cases (`AZAUDIT_MUTATION_CASES`, default 240), never by time.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
