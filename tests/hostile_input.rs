@@ -51,6 +51,15 @@ fn codes(report: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// Audits `text` written as `file` in a fresh folder `name` (JSON format): the run and its codes.
+fn audit_one(name: &str, file: &str, text: &str) -> (Output, Vec<String>) {
+    let dir = scratch(name);
+    std::fs::write(dir.join(file), text).unwrap();
+    let o = azaudit(&dir, &["check", "--format", "json", "."]);
+    let codes = codes(&json(&o));
+    (o, codes)
+}
+
 /// The misconfigured API Management deployment (`apim-subnet-delegation` fails), first line
 /// (a comment) dropped.
 fn bad_apim() -> String {
@@ -165,7 +174,6 @@ fn a_heavy_loop_is_cut_with_a_warning_and_hides_no_other_resource() {
 
 #[test]
 fn the_same_heavy_loop_in_arm_is_cut_and_reported() {
-    let dir = scratch("heavy-arm");
     let t = r#"{
   "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
   "contentVersion": "1.0.0.0",
@@ -184,11 +192,9 @@ fn the_same_heavy_loop_in_arm_is_cut_and_reported() {
     }
   ]
 }"#;
-    std::fs::write(dir.join("heavy.json"), t).unwrap();
-    let o = azaudit(&dir, &["check", "--format", "json", "."]);
-    let report = json(&o);
+    let (o, codes) = audit_one("heavy-arm", "heavy.json", t);
     assert!(
-        codes(&report).contains(&"evaluation-limit".to_string()),
+        codes.contains(&"evaluation-limit".to_string()),
         "{}",
         text(&o)
     );
@@ -196,17 +202,14 @@ fn the_same_heavy_loop_in_arm_is_cut_and_reported() {
 
 #[test]
 fn values_that_double_thirty_times_stop_at_the_memory_limit() {
-    let dir = scratch("doubling");
     let mut t = String::from("var v0 = [\n  'a'\n  'b'\n]\n");
     for i in 1..=30 {
         t.push_str(&format!("var v{i} = concat(v{}, v{})\n", i - 1, i - 1));
     }
     t.push_str("output n int = length(v30)\n");
-    std::fs::write(dir.join("main.bicep"), &t).unwrap();
-    let o = azaudit(&dir, &["check", "--format", "json", "."]);
-    let report = json(&o);
+    let (o, codes) = audit_one("doubling", "main.bicep", &t);
     assert!(
-        codes(&report).contains(&"evaluation-limit".to_string()),
+        codes.contains(&"evaluation-limit".to_string()),
         "{}",
         text(&o)
     );
@@ -217,7 +220,6 @@ fn values_that_double_thirty_times_stop_at_the_memory_limit() {
 #[test]
 fn copy_counts_outside_zero_to_800_are_errors_as_in_arm() {
     for count in ["1000000000", "-5", "801"] {
-        let dir = scratch(&format!("copy{count}"));
         let t = format!(
             r#"{{
   "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
@@ -229,24 +231,20 @@ fn copy_counts_outside_zero_to_800_are_errors_as_in_arm() {
   ]
 }}"#
         );
-        std::fs::write(dir.join("copy.json"), t).unwrap();
-        let o = azaudit(&dir, &["check", "--format", "json", "."]);
-        let report = json(&o);
+        let (o, codes) = audit_one(&format!("copy{count}"), "copy.json", &t);
         assert!(
-            codes(&report).contains(&"template-error".to_string()),
+            codes.contains(&"template-error".to_string()),
             "{count}: {}",
             text(&o)
         );
         assert_eq!(o.status.code(), Some(1), "{count}");
     }
-    let dir = scratch("loop900");
-    std::fs::write(
-        dir.join("main.bicep"),
+    let (_, codes) = audit_one(
+        "loop900",
+        "main.bicep",
         "resource n 'Microsoft.Network/networkSecurityGroups@2023-09-01' = [for i in range(0, 900): {\n  name: 'n${i}'\n  location: 'westeurope'\n}]\n",
-    )
-    .unwrap();
-    let o = azaudit(&dir, &["check", "--format", "json", "."]);
-    assert!(codes(&json(&o)).contains(&"template-error".to_string()));
+    );
+    assert!(codes.contains(&"template-error".to_string()));
 }
 
 // ---- files and paths ---------------------------------------------------------------------------
@@ -432,34 +430,25 @@ fn duplicate_keys_warn_and_the_last_value_wins_everywhere() {
 
 #[test]
 fn a_number_out_of_range_is_an_error() {
-    let dir = scratch("number");
     let t = r#"{
   "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
   "contentVersion": "1.0.0.0",
   "parameters": {"n": {"type": "int", "defaultValue": 1e400}},
   "resources": []
 }"#;
-    std::fs::write(dir.join("n.json"), t).unwrap();
-    let o = azaudit(&dir, &["check", "--format", "json", "n.json"]);
-    let report = json(&o);
-    assert!(
-        codes(&report).contains(&"syntax-error".to_string()),
-        "{}",
-        text(&o)
-    );
+    let (o, codes) = audit_one("number", "n.json", t);
+    assert!(codes.contains(&"syntax-error".to_string()), "{}", text(&o));
     assert!(text(&o).contains("out of range"), "{}", text(&o));
 }
 
 #[test]
 fn a_file_with_lone_carriage_returns_is_audited() {
-    let dir = scratch("cr");
     let t = format!("// lone CR line endings\n{}", bad_apim())
         .replace("\r\n", "\n")
         .replace('\n', "\r");
-    std::fs::write(dir.join("main.bicep"), t).unwrap();
-    let o = azaudit(&dir, &["check", "--format", "json", "."]);
+    let (o, codes) = audit_one("cr", "main.bicep", &t);
     assert!(
-        codes(&json(&o)).contains(&"apim-subnet-delegation".to_string()),
+        codes.contains(&"apim-subnet-delegation".to_string()),
         "{}",
         text(&o)
     );
