@@ -13,7 +13,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// Files audited by one run of the binary.
@@ -117,26 +117,26 @@ fn sources() -> Vec<PathBuf> {
 
 /// Runs the binary over `dir` and checks the outcome; the failure, if any.
 fn audit(dir: &Path) -> Option<String> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_azaudit"))
+    let child = Command::new(env!("CARGO_BIN_EXE_azaudit"))
         .args(["check", "--format", "json", "."])
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs");
-    let started = Instant::now();
-    loop {
-        match child.try_wait().unwrap() {
-            Some(_) => break,
-            None if started.elapsed() > HANG => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Some(format!("hang: no answer within {HANG:?}"));
-            }
-            None => std::thread::sleep(Duration::from_millis(20)),
+    let pid = child.id();
+    // Output is drained while the child runs (a large report would fill the pipe otherwise).
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = match rx.recv_timeout(HANG) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            return Some(format!("hang: no answer within {HANG:?}"));
         }
-    }
-    let out = child.wait_with_output().unwrap();
+    };
     let stderr = String::from_utf8_lossy(&out.stderr);
     match out.status.code() {
         Some(0..=2) => {}
