@@ -334,12 +334,18 @@ fn open(
         return Err(format!("more than {MAX_EXTRA_FILES} files are read"));
     }
     let text = provider.read_or_why(path)?;
-    let not_template = || "it is not a Bicep or ARM template".to_string();
-    let language = language_of(path, &text).ok_or_else(not_template)?;
+    let not_template = |extra: &mut usize| {
+        // Read all the same: it counts towards the files read.
+        *extra += 1;
+        "it is not a Bicep or ARM template".to_string()
+    };
+    let Some(language) = language_of(path, &text) else {
+        return Err(not_template(extra));
+    };
     let id = sources.next_id();
     let t = lower(id, &text, language);
     if !t.syntax_errors.is_empty() && t.is_empty() {
-        return Err(not_template());
+        return Err(not_template(extra));
     }
     Ok(add(loaded, sources, path, text, t, extra))
 }
