@@ -48,20 +48,7 @@ echo "| input | exit | time | peak memory | verdict |"
 echo "| --- | --- | --- | --- | --- |"
 
 new_case heavy-loop-before
-{
-  cat <<'EOF'
-resource heavy 'Microsoft.Network/networkSecurityGroups@2023-09-01' = [for i in range(0, 800): {
-  name: 'nsg-heavy-${i}'
-  location: 'westeurope'
-  properties: {
-    securityRules: [for j in range(0, 500): {
-      name: 'r${j}'
-      properties: { priority: 100 + j, direction: 'Inbound', access: 'Allow', protocol: 'Tcp', sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*', destinationPortRange: '443' }
-    }]
-  }
-}]
-EOF
-} > "$work/heavy-loop-before/a-heavy.bicep"
+cp fixtures/hostile/heavy-nsg-loop.bicep "$work/heavy-loop-before/a-heavy.bicep"
 cat "$work/heavy-loop-before/a-heavy.bicep" "$work/heavy-loop-before/apim.bicep" > "$work/heavy-loop-before/main.bicep"
 rm "$work/heavy-loop-before/a-heavy.bicep" "$work/heavy-loop-before/apim.bicep"
 run heavy-loop-before 1 .
