@@ -15,6 +15,13 @@ use std::sync::OnceLock;
 pub trait FileProvider: Sync {
     /// The text of `path`, or `None` when it can't be read.
     fn read(&self, path: &Path) -> Option<Arc<str>>;
+
+    /// The text of `path`, or why it can't be read ("no such file or folder", "not a regular
+    /// file", "larger than …").
+    fn read_or_why(&self, path: &Path) -> Result<Arc<str>, String> {
+        self.read(path)
+            .ok_or_else(|| "no such file or folder".to_string())
+    }
 }
 
 /// Reads from the file system.
@@ -22,7 +29,12 @@ pub struct Disk;
 
 impl FileProvider for Disk {
     fn read(&self, path: &Path) -> Option<Arc<str>> {
-        std::fs::read_to_string(path).ok().map(Arc::from)
+        self.read_or_why(path).ok()
+    }
+
+    /// Only regular files, up to the size limit (see [`crate::discover::read_regular`]).
+    fn read_or_why(&self, path: &Path) -> Result<Arc<str>, String> {
+        crate::discover::read_text(path).map(Arc::from)
     }
 }
 
@@ -59,6 +71,8 @@ pub struct Options {
     pub deployment: crate::eval::Deployment,
     /// Where registry modules (`br:`, `ts:`) are cached; by default none are read.
     pub registry: crate::registry::Registry,
+    /// Where module and parameter-file references may lead.
+    pub paths: crate::paths::PathRules,
 }
 
 /// The language of a file, by its extension and (for JSON) its `$schema`; `None` when azaudit
@@ -252,6 +266,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         &mut report.sources,
         provider,
         &options.deployment,
+        &options.paths,
         &mut entry_diagnostics,
     );
     crate::deployments::resolve_modules(
@@ -259,6 +274,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         &mut report.sources,
         provider,
         &options.registry,
+        &options.paths,
     );
     report.files = files.len() + loaded.templates.len().saturating_sub(loaded.inputs);
     lap("modules and parameter files read");
@@ -287,6 +303,9 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         deploys.iter().map(|d| d.template.file).collect();
     for t in &loaded.templates {
         if !reached.contains(&t.file) {
+            graph
+                .diagnostics
+                .extend(crate::model::duplicate_key_diagnostics(t));
             for e in &t.syntax_errors {
                 graph.diagnostics.push(Diagnostic::new(
                     "syntax-error",

@@ -2,7 +2,7 @@
 //! subnet), then parent, dependsOn and reference edges.
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::eval::{value_text, Deployment, Evaluator};
+use crate::eval::{value_text, Budget, BudgetLimits, Deployment, Evaluator, RunBudget};
 use crate::expr::ExprKind;
 use crate::graph::{
     normalize_id, Deployed, Edge, EdgeKind, Origin, Resource, ResourceGraph, Unresolved,
@@ -64,13 +64,15 @@ pub fn build_with(
     modules: &dyn Modules,
 ) -> ResourceGraph {
     use rayon::prelude::*;
+    // What the whole run keeps is capped across the deployments evaluated in parallel.
+    let run = std::sync::Arc::new(RunBudget::default());
     // Each template is evaluated on its own (in parallel); linking needs them all.
     let parts: Vec<Part> = deploys
         .par_iter()
         .enumerate()
         .map(|(i, d)| {
             let chain = chains.get(i).cloned().unwrap_or_default();
-            evaluate_template(d, &chain, modules)
+            evaluate_template(d, &chain, modules, &run)
         })
         .collect();
     crate::timing::lap("templates evaluated");
@@ -131,13 +133,19 @@ struct Part {
     instances: usize,
 }
 
-fn evaluate_template(d: &Deploy<'_>, chain: &[Span], modules: &dyn Modules) -> Part {
+fn evaluate_template(
+    d: &Deploy<'_>,
+    chain: &[Span],
+    modules: &dyn Modules,
+    run: &std::sync::Arc<RunBudget>,
+) -> Part {
     let mut part = Part::default();
     let mut cx = Instantiation {
         modules,
         stack: vec![(d.template.file, modules.file_name(d.template.file))],
         chain: chain.to_vec(),
         maybe: None,
+        budget: std::rc::Rc::new(Budget::new(BudgetLimits::default(), run.clone())),
     };
     let _ = add_template(
         &mut part,
@@ -158,6 +166,8 @@ struct Instantiation<'m> {
     chain: Vec<Span>,
     /// The module call's condition could not be evaluated.
     maybe: Option<Reason>,
+    /// The deployment's budget (and through it the run's).
+    budget: std::rc::Rc<Budget>,
 }
 
 enum DependsOn {
@@ -182,6 +192,9 @@ fn add_template(
             e.message.clone(),
         ));
     }
+    part.graph
+        .diagnostics
+        .extend(crate::model::duplicate_key_diagnostics(t));
     if matches!(t.language, Language::BicepParams | Language::ArmParameters) {
         return Value::object(Vec::new());
     }
@@ -190,10 +203,14 @@ fn add_template(
     let known_ids = &mut part.known_ids;
     let pending = &mut part.pending;
     let pending_start = pending.len();
-    let ev = Evaluator::new(t, params, deployment.clone()).with_module_values(module_values);
+    let ev = Evaluator::new(t, params, deployment.clone())
+        .with_module_values(module_values)
+        .with_budget(cx.budget.clone());
     // (decl, instance) → graph index
     let mut placed: HashMap<(usize, usize), usize> = HashMap::new();
     for (di, decl) in t.resources.iter().enumerate() {
+        ev.begin_construct();
+        let mut run_cut: Option<String> = None;
         let instances = ev.instances(di);
         for (ii, inst) in instances.iter().enumerate() {
             let deployed = match ev.condition(decl, inst) {
@@ -275,6 +292,14 @@ fn add_template(
                 }
             }
             body.span = Some(decl.span);
+            if let Err(what) = ev
+                .budget()
+                .run
+                .take_resource(crate::eval::weight(&body), &ev.budget().limits)
+            {
+                run_cut = Some(what);
+                break;
+            }
             let idx = graph.resources.len();
             placed.insert((di, ii), idx);
             let display_name = if ident.full_name.is_empty() {
@@ -303,14 +328,36 @@ fn add_template(
             pending.push((idx, depends_of(&ev, t, di, inst)));
             add_inline_children(graph, idx, known_ids);
         }
+        if let Some(what) = ev.end_construct() {
+            graph
+                .diagnostics
+                .push(limit_diagnostic(decl.head_span, &what, false));
+        }
+        if let Some(what) = run_cut {
+            graph
+                .diagnostics
+                .push(limit_diagnostic(decl.head_span, &what, true));
+        }
     }
     // Variables and outputs no resource reads still deserve their cycle diagnostics.
     for v in &t.vars {
+        ev.begin_construct();
         let _ = ev.var(&v.name);
+        if let Some(what) = ev.end_construct() {
+            graph
+                .diagnostics
+                .push(limit_diagnostic(v.span, &what, false));
+        }
     }
     let mut outputs = Vec::new();
     for o in &t.outputs {
+        ev.begin_construct();
         let v = ev.eval(&o.value, &Vec::new(), 0);
+        if let Some(what) = ev.end_construct() {
+            graph
+                .diagnostics
+                .push(limit_diagnostic(o.span, &what, false));
+        }
         // ARM callers read `outputs.x.value`.
         let v = if t.language == Language::ArmTemplate {
             Value::object(vec![("value".into(), v)])
@@ -355,7 +402,9 @@ fn instantiate_modules(
             continue;
         };
         let ev = Evaluator::new(t, params.clone(), deployment.clone())
-            .with_module_values(values.clone());
+            .with_module_values(values.clone())
+            .with_budget(cx.budget.clone());
+        ev.begin_construct();
         let instances = ev.expand_loop(m.loop_.as_ref(), Vec::new(), None);
         let mut results = Vec::new();
         let mut names = Vec::new();
@@ -387,6 +436,11 @@ fn instantiate_modules(
                 ("outputs".into(), outputs),
             ]));
         }
+        if let Some(what) = ev.end_construct() {
+            part.graph
+                .diagnostics
+                .push(limit_diagnostic(m.source_span, &what, false));
+        }
         part.graph.diagnostics.extend(ev.take_diagnostics());
         let value = if m.loop_.is_some() {
             Value::array(results)
@@ -402,6 +456,18 @@ fn instantiate_modules(
         }
     }
     values
+}
+
+/// The `evaluation-limit` warning at a construct that `what` (a limit) cut: what it set past that
+/// point is unknown (and the checks that need it are listed as not evaluated), or, for a run-wide
+/// limit (`dropped`), its remaining instances are not in the graph at all.
+fn limit_diagnostic(span: Span, what: &str, dropped: bool) -> Diagnostic {
+    let message = if dropped {
+        format!("{what} was reached here: the rest of this declaration's instances, and everything after it, are not audited")
+    } else {
+        format!("evaluation stopped at {what}: what this declaration sets past that point is unknown, and the checks that need it are listed as not evaluated")
+    };
+    Diagnostic::new("evaluation-limit", Severity::Warning, span, message)
 }
 
 /// Whether a module reference names a registry or template spec (`br:`, `br/alias:`, `ts:`).
@@ -449,6 +515,12 @@ fn instantiate(
         return unknown("is not evaluated: modules nested too deeply");
     }
     part.instances += 1;
+    if let Err(what) = cx.budget.run.take_module_instance(&cx.budget.limits) {
+        part.graph
+            .diagnostics
+            .push(limit_diagnostic(m.source_span, &what, true));
+        return unknown(&format!("is not evaluated: {what} was reached"));
+    }
     if part.instances > MAX_MODULE_INSTANCES {
         if part.instances == MAX_MODULE_INSTANCES + 1 {
             part.graph.diagnostics.push(Diagnostic::new(

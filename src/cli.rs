@@ -70,6 +70,26 @@ pub struct InputArgs {
     /// Use this configuration file instead of the nearest bicepconfig.json
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Also read modules and parameter files outside the project (the git work tree, else the
+    /// folder given)
+    #[arg(long)]
+    pub allow_outside_project: bool,
+    /// Largest file read, in bytes; larger files are a read-error
+    #[arg(long, value_name = "BYTES", default_value_t = discover::DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+}
+
+impl Default for InputArgs {
+    /// What `azaudit check` with no options reads: the current folder, default limits.
+    fn default() -> InputArgs {
+        InputArgs {
+            paths: vec![PathBuf::from(".")],
+            policy_dirs: Vec::new(),
+            config: None,
+            allow_outside_project: false,
+            max_file_size: discover::DEFAULT_MAX_FILE_SIZE,
+        }
+    }
 }
 
 /// `azaudit check`.
@@ -203,8 +223,19 @@ fn check(
     let cwd = std::env::current_dir()?;
     let (mut report, mut analysis_options) = audit(&args.input, err)?;
     crate::timing::lap("analysis returned");
-    if args.fix && write_fixes(&report, err)? > 0 {
-        (report, analysis_options) = audit(&args.input, err)?;
+    let mut fix_failed = false;
+    if args.fix {
+        let roots: Vec<PathBuf> = args
+            .input
+            .paths
+            .iter()
+            .map(|p| discover::project_root(p))
+            .collect();
+        let (written, failed) = write_fixes(&report, &roots, err);
+        fix_failed = failed;
+        if written > 0 {
+            (report, analysis_options) = audit(&args.input, err)?;
+        }
     }
     let color = args.format == Format::Text
         && !args.no_color
@@ -225,35 +256,73 @@ fn check(
     )?;
     crate::timing::lap("report written");
     crate::analysis::drop_later(report);
-    Ok(code)
+    // A path given that does not exist, or a file --fix could not write, is a failure of the
+    // command, reported after everything else was audited.
+    let mut missing = false;
+    for p in &args.input.paths {
+        if std::fs::symlink_metadata(p).is_err() {
+            missing = true;
+            let _ = writeln!(
+                err,
+                "azaudit: error: `{}` does not exist (the other paths were audited)",
+                output::escape_controls(&p.display().to_string())
+            );
+        }
+    }
+    Ok(if fix_failed || missing {
+        EXIT_ERROR
+    } else {
+        code
+    })
 }
 
 /// `check --fix`: writes the files the report's fixes change (unless they changed on disk since
-/// they were read) and says so on `err`; the number of files written.
-fn write_fixes(report: &Report, err: &mut dyn Write) -> Result<usize, Failure> {
+/// they were read, or lie outside `roots`), each atomically, and says so on `err`; the number of
+/// files written, and whether one could not be written (the others are still written).
+fn write_fixes(report: &Report, roots: &[PathBuf], err: &mut dyn Write) -> (usize, bool) {
     let mut written = 0;
+    let mut failed = false;
     for f in crate::fix::fixed_files(report) {
         let on_disk = std::fs::read_to_string(&f.path).ok();
         if on_disk.as_deref() != Some(&*f.before) {
             let _ = writeln!(
                 err,
                 "azaudit: warning: `{}` changed while it was checked; not fixed",
-                f.path.display()
+                output::escape_controls(&f.path.display().to_string())
             );
             continue;
         }
-        std::fs::write(&f.path, &f.after)
-            .map_err(|e| Failure(format!("cannot write `{}`: {e}", f.path.display())))?;
+        let w = match crate::fix::write::write_atomically(&f.path, f.after.as_bytes(), roots) {
+            Ok(w) => w,
+            Err(e) => {
+                let _ = writeln!(
+                    err,
+                    "azaudit: error: `{}` not fixed: {}",
+                    output::escape_controls(&f.path.display().to_string()),
+                    output::escape_controls(&e.0)
+                );
+                failed = true;
+                continue;
+            }
+        };
         let _ = writeln!(
             err,
-            "azaudit: fixed {} diagnostic{} in `{}`",
+            "azaudit: fixed {} diagnostic{} in `{}`{}",
             f.fixed,
             if f.fixed == 1 { "" } else { "s" },
-            f.path.display()
+            output::escape_controls(&f.path.display().to_string()),
+            if w.through_link {
+                format!(
+                    " (a symbolic link: its target `{}` was edited)",
+                    output::escape_controls(&w.target.display().to_string())
+                )
+            } else {
+                String::new()
+            }
         );
         written += 1;
     }
-    Ok(written)
+    (written, failed)
 }
 
 /// The built-in policies and those of `dirs`; load errors go to `err`.
@@ -377,8 +446,9 @@ pub struct Plan {
 /// the levels, parameters and policy folders of all configurations found are merged into one
 /// [`Options`] (the deeper configuration wins on conflicts).
 pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
-    let walked = discover::candidates(&args.paths)?;
-    let candidates = walked.candidates;
+    discover::set_max_file_size(args.max_file_size);
+    let mut walked = discover::candidates(&args.paths)?;
+    let candidates = std::mem::take(&mut walked.candidates);
     let mut cache = config::Cache::new();
     let fixed: Option<Arc<Config>> = match &args.config {
         Some(path) => Some(cache.load(&discover::absolute(path))?),
@@ -411,6 +481,14 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
     // `--config` names the registry settings of every file too; otherwise each module's nearest
     // `bicepconfig.json` does, as in Bicep.
     options.registry.fixed = fixed.as_ref().map(|c| c.bicep.clone());
+    options.paths = crate::paths::PathRules {
+        roots: args
+            .paths
+            .iter()
+            .map(|p| discover::project_root(p))
+            .collect(),
+        allow_outside: args.allow_outside_project,
+    };
     for config in &used {
         if let Some(missing) = config.policy_dirs.iter().find(|d| !d.is_dir()) {
             anyhow::bail!(
@@ -433,9 +511,11 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
     crate::timing::lap("files found");
     let discovery = discover::read_all(&kept);
     crate::timing::lap("files read");
+    let mut unreadable = walked.unreadable;
+    unreadable.extend(discovery.unreadable);
     Ok(Plan {
         inputs: discovery.inputs,
-        unreadable: discovery.unreadable,
+        unreadable,
         options,
         skipped: discovery.skipped,
         warnings: walked.warnings,

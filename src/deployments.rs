@@ -6,6 +6,7 @@ use crate::analysis::{language_of, lower, FileProvider};
 use crate::build::{is_registry_reference, Modules};
 use crate::eval::{Deployment, Evaluator};
 use crate::model::{Language, Template};
+use crate::paths::PathRules;
 use crate::registry::{BicepSettings, Registry};
 use crate::source::{FileId, SourceMap, Span};
 use crate::value::{Reason, Value};
@@ -91,7 +92,7 @@ pub fn normalize(path: &Path) -> PathBuf {
 /// `.json` literal. `None` for registry references and remote URIs.
 pub fn local_path(source: &str) -> Option<String> {
     let s = source.trim();
-    if is_registry_reference(s) {
+    if is_registry_reference(s) || s.starts_with(crate::paths::TEMPLATE_SPEC_ID_PREFIX) {
         return None;
     }
     if s.starts_with('[') {
@@ -149,6 +150,7 @@ pub fn resolve_modules(
     sources: &mut SourceMap,
     provider: &dyn FileProvider,
     registry: &Registry,
+    rules: &PathRules,
 ) {
     let mut next = 0;
     let mut extra = 0;
@@ -182,12 +184,21 @@ pub fn resolve_modules(
             let Some(rel) = local_path(&source) else {
                 continue;
             };
-            let path = normalize(&base.parent().unwrap_or(Path::new("")).join(&rel));
+            let path = match rules.resolve(&base, &rel) {
+                Ok(path) => path,
+                Err(why) => {
+                    loaded
+                        .resolved
+                        .insert((file, source), Err(format!("module {why}")));
+                    continue;
+                }
+            };
             let result = match open(loaded, sources, provider, &path, &mut extra) {
-                Some(i) => Ok(i),
+                Ok(i) => Ok(i),
                 // A path guessed from an ARM expression: silent when wrong.
-                None if source.trim_start().starts_with('[') => Err(String::new()),
-                None => Err(format!("module file '{rel}' is not found")),
+                Err(_) if source.trim_start().starts_with('[') => Err(String::new()),
+                Err(why) if why == NOT_FOUND => Err(format!("module file '{rel}' is not found")),
+                Err(why) => Err(format!("module file '{rel}' is not read: {why}")),
             };
             loaded.resolved.insert((file, source), result);
         }
@@ -290,45 +301,70 @@ fn open_registry_module(
     if crate::syntax::arm::classify(&text) != Some(Language::ArmTemplate) {
         return Err(NOT_RESTORED.into());
     }
-    let i = add(loaded, sources, &path, text, Language::ArmTemplate, extra);
+    let id = sources.next_id();
+    let t = lower(id, &text, Language::ArmTemplate);
+    let i = add(loaded, sources, &path, text, t, extra);
     if let Some(t) = loaded.templates.get(i) {
         loaded.cached.insert(t.file);
     }
     Ok(i)
 }
 
-/// The index of the template at `path`, reading and lowering it when new.
+/// Why [`open`] read nothing when the file is simply not there.
+const NOT_FOUND: &str = "no such file or folder";
+
+/// The index of the template at `path`, reading and lowering it when new; else why not. A file
+/// that is no template (not an ARM file, or Bicep text with nothing but syntax errors) is not
+/// kept, so no diagnostic ever quotes it.
 fn open(
     loaded: &mut Loaded,
     sources: &mut SourceMap,
     provider: &dyn FileProvider,
     path: &Path,
     extra: &mut usize,
-) -> Option<usize> {
+) -> Result<usize, String> {
     if let Some(id) = sources.find(path) {
-        return loaded.by_file.get(&id).copied();
+        return loaded
+            .by_file
+            .get(&id)
+            .copied()
+            .ok_or_else(|| NOT_FOUND.to_string());
     }
     if *extra >= MAX_EXTRA_FILES {
-        return None;
+        return Err(format!("more than {MAX_EXTRA_FILES} files are read"));
     }
-    let text = provider.read(path)?;
-    let language = language_of(path, &text)?;
-    Some(add(loaded, sources, path, text, language, extra))
+    let text = provider.read_or_why(path)?;
+    let not_template = |extra: &mut usize| {
+        // Read all the same: it counts towards the files read.
+        *extra += 1;
+        "it is not a Bicep or ARM template".to_string()
+    };
+    let Some(language) = language_of(path, &text) else {
+        return Err(not_template(extra));
+    };
+    let id = sources.next_id();
+    let t = lower(id, &text, language);
+    if !t.syntax_errors.is_empty() && t.is_empty() {
+        return Err(not_template(extra));
+    }
+    Ok(add(loaded, sources, path, text, t, extra))
 }
 
-/// Adds the file at `path` with `text` to the sources and lowers it; returns its index.
+/// Adds the file at `path` with `text`, lowered as `t` (whose file id is the next one of
+/// `sources`), to the sources; returns its index.
 fn add(
     loaded: &mut Loaded,
     sources: &mut SourceMap,
     path: &Path,
     text: std::sync::Arc<str>,
-    language: Language,
+    t: Template,
     extra: &mut usize,
 ) -> usize {
     *extra += 1;
-    let id = sources.add(path.to_path_buf(), text.clone());
+    let language = t.language;
+    let id = sources.add(path.to_path_buf(), text);
+    debug_assert_eq!(id, t.file);
     loaded.names.insert(id, display_name(path));
-    let t = lower(id, &text, language);
     let i = loaded.templates.len();
     loaded.by_file.insert(id, i);
     if matches!(language, Language::BicepParams | Language::ArmParameters) {
@@ -374,6 +410,7 @@ pub fn entries(
     sources: &mut SourceMap,
     provider: &dyn FileProvider,
     deployment: &Deployment,
+    rules: &PathRules,
     diagnostics: &mut Vec<crate::diagnostic::Diagnostic>,
 ) -> Vec<Entry> {
     let mut out = Vec::new();
@@ -393,18 +430,41 @@ pub fn entries(
         let Some(path) = sources.get(pfile).map(|f| f.path.clone()) else {
             continue;
         };
+        let warn = |diagnostics: &mut Vec<crate::diagnostic::Diagnostic>, message: String| {
+            diagnostics.push(crate::diagnostic::Diagnostic::new(
+                "module-error",
+                crate::diagnostic::Severity::Warning,
+                Span::new(pfile, 0, 0),
+                message,
+            ));
+        };
         let target = match (&using, plang) {
-            (Some(u), _) => {
-                local_path(u).map(|u| normalize(&path.parent().unwrap_or(Path::new("")).join(u)))
-            }
+            (Some(u), _) => match local_path(u).map(|u| rules.resolve(&path, &u)) {
+                Some(Ok(target)) => Some(target),
+                Some(Err(why)) => {
+                    warn(
+                        diagnostics,
+                        format!("the template this parameter file uses: {why}"),
+                    );
+                    continue;
+                }
+                None => None,
+            },
             (None, Language::ArmParameters) => template_by_convention(&path),
             (None, _) => None,
         };
         let Some(target) = target else {
             continue;
         };
+        if target == path {
+            warn(
+                diagnostics,
+                "this parameter file uses itself; `using` must name a Bicep or ARM template".into(),
+            );
+            continue;
+        }
         match open(loaded, sources, provider, &target, &mut extra) {
-            Some(ti)
+            Ok(ti)
                 if loaded.templates.get(ti).is_some_and(|t| {
                     matches!(t.language, Language::Bicep | Language::ArmTemplate)
                 }) =>
@@ -412,19 +472,29 @@ pub fn entries(
                 used.insert(ti);
                 out.push(entry(loaded, ti, pfile, deployment));
             }
-            Some(_) => {}
-            None if using.is_some() => {
-                diagnostics.push(crate::diagnostic::Diagnostic::new(
-                    "module-error",
-                    crate::diagnostic::Severity::Warning,
-                    Span::new(pfile, 0, 0),
+            Ok(_) if using.is_some() => warn(
+                diagnostics,
+                format!(
+                    "'{}', which this parameter file uses, is not a Bicep or ARM template",
+                    display_name(&target)
+                ),
+            ),
+            Ok(_) => {}
+            Err(why) if using.is_some() => {
+                let message = if why == NOT_FOUND {
                     format!(
                         "the template '{}' this parameter file uses is not found",
                         display_name(&target)
-                    ),
-                ));
+                    )
+                } else {
+                    format!(
+                        "the template '{}' this parameter file uses is not read: {why}",
+                        display_name(&target)
+                    )
+                };
+                warn(diagnostics, message);
             }
-            None => {}
+            Err(_) => {}
         }
     }
     // Templates among the inputs.
@@ -452,7 +522,7 @@ pub fn entries(
                 // An input parameter file: handled above when it named this template.
                 continue;
             }
-            let Some(pi) = open(loaded, sources, provider, &candidate, &mut extra) else {
+            let Ok(pi) = open(loaded, sources, provider, &candidate, &mut extra) else {
                 continue;
             };
             let Some(p) = loaded.templates.get(pi) else {

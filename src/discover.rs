@@ -20,8 +20,10 @@ pub struct Candidate {
 pub struct Walked {
     /// Sorted, without duplicates.
     pub candidates: Vec<Candidate>,
-    /// Problems met on the way (an unreadable folder, a broken `.gitignore`), for stderr.
+    /// Problems met on the way (a broken `.gitignore`), for stderr.
     pub warnings: Vec<String>,
+    /// Paths given that do not exist, and folders that could not be read (`read-error`).
+    pub unreadable: Vec<Unreadable>,
 }
 
 /// A file that should have been audited but could not be read.
@@ -74,17 +76,50 @@ pub fn absolute(path: &Path) -> PathBuf {
     crate::deployments::normalize(&path)
 }
 
+/// The project root of `path`: the git work tree that holds it (the nearest folder above it with a
+/// `.git` folder or file), else the given folder itself, or for a file the current directory when
+/// it holds the file (else the file's folder). Module and parameter-file paths may not leave it.
+pub fn project_root(path: &Path) -> PathBuf {
+    let path = absolute(path);
+    let is_dir = path.is_dir();
+    let start = if is_dir {
+        path.clone()
+    } else {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    if let Some(work_tree) = start.ancestors().find(|d| d.join(".git").exists()) {
+        return work_tree.to_path_buf();
+    }
+    if is_dir {
+        return path;
+    }
+    match std::env::current_dir() {
+        Ok(cwd) if path.starts_with(absolute(&cwd)) => absolute(&cwd),
+        _ => start,
+    }
+}
+
 /// Walks `paths` (files or folders; `.gitignore` and `.ignore` rules apply inside folders, hidden
 /// files are included, `.git` folders skipped) and returns the Bicep and JSON candidates, sorted and without duplicates.
 ///
-/// A path that does not exist is an error.
+/// A path that does not exist, and a folder that can't be read, is reported in
+/// [`Walked::unreadable`]; the other paths are still walked.
 pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
     let mut found = Vec::new();
     let mut warnings = Vec::new();
+    let mut unreadable = Vec::new();
     let mut dirs = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| anyhow::anyhow!("cannot read `{}`: {}", path.display(), io_message(&e)))?;
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) => {
+                unreadable.push(Unreadable {
+                    path: absolute(path),
+                    message: io_message(&e),
+                });
+                continue;
+            }
+        };
         if meta.is_dir() {
             dirs.push(path.clone());
         } else {
@@ -126,7 +161,7 @@ pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
                             explicit: false,
                         })
                     }
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(walk_error(&e)),
                 };
                 if let Ok(mut w) = walked.lock() {
                     match outcome {
@@ -137,11 +172,18 @@ pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
                 ignore::WalkState::Continue
             })
         });
-        let (mut files, mut errors) = walked.into_inner().unwrap_or_default();
-        errors.sort();
+        let (mut files, errors) = walked.into_inner().unwrap_or_default();
         found.append(&mut files);
-        warnings.append(&mut errors);
+        for e in errors {
+            match e {
+                (Some(path), message) => unreadable.push(Unreadable { path, message }),
+                (None, message) => warnings.push(message),
+            }
+        }
+        warnings.sort();
     }
+    unreadable.sort_by(|a, b| a.path.cmp(&b.path));
+    unreadable.dedup_by(|a, b| a.path == b.path);
     found.sort();
     // An explicit mention sorts after the walked one: keep the explicit flag on duplicates.
     found.dedup_by(|later, earlier| {
@@ -155,6 +197,7 @@ pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
     Ok(Walked {
         candidates: found,
         warnings,
+        unreadable,
     })
 }
 
@@ -177,12 +220,86 @@ pub fn files_with_extension(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// A walk error: the path it concerns (a folder or file that can't be read) with the reason, or
+/// only a message (a broken ignore file).
+fn walk_error(e: &ignore::Error) -> (Option<PathBuf>, String) {
+    let mut at = None;
+    let mut inner = e;
+    loop {
+        match inner {
+            ignore::Error::WithPath { path, err } => {
+                at.get_or_insert_with(|| absolute(path));
+                inner = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                inner = err;
+            }
+            ignore::Error::Io(io) => return (at, io_message(io)),
+            other => return (None, other.to_string()),
+        }
+    }
+}
+
 fn io_message(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => e.to_string().to_lowercase(),
     }
+}
+
+/// Default for [`max_file_size`]: 64 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 << 20;
+
+static MAX_FILE_SIZE: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(DEFAULT_MAX_FILE_SIZE);
+
+/// The largest file azaudit reads, in bytes (`--max-file-size`); larger files are a `read-error`.
+pub fn max_file_size() -> u64 {
+    MAX_FILE_SIZE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets [`max_file_size`] for the rest of the process.
+pub fn set_max_file_size(bytes: u64) {
+    MAX_FILE_SIZE.store(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The bytes of `path` when it is a regular file (after following symbolic links) of at most
+/// [`max_file_size`] bytes; otherwise a one-line lowercase reason. Device files, FIFOs and
+/// sockets are never opened, so reading can neither block nor run without end.
+pub fn read_regular(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let cap = max_file_size();
+    let meta = std::fs::metadata(path).map_err(|e| io_message(&e))?;
+    if !meta.is_file() {
+        return Err(if meta.is_dir() {
+            "is a folder".to_string()
+        } else {
+            "not a regular file (a device, FIFO or socket)".to_string()
+        });
+    }
+    let too_large = || format!("larger than the {} byte limit (--max-file-size)", cap);
+    if meta.len() > cap {
+        return Err(too_large());
+    }
+    let file = std::fs::File::open(path).map_err(|e| io_message(&e))?;
+    // The file may have been swapped since: check what was opened too.
+    if !file.metadata().map_err(|e| io_message(&e))?.is_file() {
+        return Err("not a regular file (a device, FIFO or socket)".to_string());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_message(&e))?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > cap {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// The text of `path` as [`read_regular`] reads and [`decode_owned`] decodes it.
+pub fn read_text(path: &Path) -> Result<String, String> {
+    decode_owned(read_regular(path)?).map_err(|_| "not valid UTF-8".to_string())
 }
 
 /// Reads the candidates in parallel: Bicep files are taken, JSON files when they are ARM files
@@ -197,12 +314,12 @@ pub fn read_all(candidates: &[Candidate]) -> Discovery {
         .par_iter()
         .map(|c| {
             let kind = kind_of(&c.path);
-            let bytes = match std::fs::read(&c.path) {
+            let bytes = match read_regular(&c.path) {
                 Ok(bytes) => bytes,
-                Err(e) => {
+                Err(message) => {
                     return Outcome::Fail(Unreadable {
                         path: c.path.clone(),
-                        message: io_message(&e),
+                        message,
                     })
                 }
             };
@@ -320,6 +437,56 @@ mod tests {
         assert_eq!(decode(b"\xEF\xBB\xBFab").as_deref(), Some("ab"));
         assert_eq!(decode(b"\xFF\xFEa\x00b\x00").as_deref(), Some("ab"));
         assert_eq!(decode(b"\xFF\x00\x41"), None);
+    }
+
+    #[test]
+    fn the_project_root_is_the_git_work_tree_else_the_folder() {
+        let base = std::env::temp_dir().join(format!("azaudit-root-{}", std::process::id()));
+        let plain = base.join("plain/infra");
+        let repo = base.join("repo");
+        std::fs::create_dir_all(&plain).unwrap();
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        std::fs::create_dir_all(repo.join("infra/modules")).unwrap();
+        std::fs::write(repo.join("infra/main.bicep"), "").unwrap();
+        assert_eq!(project_root(&plain), absolute(&plain));
+        assert_eq!(project_root(&repo.join("infra/modules")), absolute(&repo));
+        assert_eq!(
+            project_root(&repo.join("infra/main.bicep")),
+            absolute(&repo)
+        );
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
+    #[test]
+    fn an_unreadable_folder_is_named_with_its_reason() {
+        // Built by hand: as root (CI) a folder's mode does not stop reading it.
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let e = ignore::Error::WithDepth {
+            depth: 1,
+            err: Box::new(ignore::Error::WithPath {
+                path: PathBuf::from("/p/locked"),
+                err: Box::new(ignore::Error::Io(denied)),
+            }),
+        };
+        assert_eq!(
+            walk_error(&e),
+            (
+                Some(PathBuf::from("/p/locked")),
+                "permission denied".to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn a_missing_path_is_unreadable_and_the_rest_is_walked() {
+        let dir = std::env::temp_dir().join(format!("azaudit-walk-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.bicep"), "").unwrap();
+        let walked = candidates(&[dir.join("nope"), dir.clone()]).unwrap();
+        assert_eq!(walked.candidates.len(), 1);
+        assert_eq!(walked.unreadable.len(), 1);
+        assert_eq!(walked.unreadable[0].message, "no such file or folder");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -6,7 +6,10 @@
 //! of an `existing` resource — stay unknown with the reason; deployment-filled text such as
 //! `resourceGroup().id` becomes a *symbolic* string, so that ids built the same way still match.
 
+mod budget;
 mod functions;
+
+pub use budget::{weight, Budget, BudgetLimits, RunBudget};
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::expr::{ArrayItem, BinaryOp, Expr, ExprKind, InterpPart, ObjectItem, UnaryOp};
@@ -23,8 +26,6 @@ pub struct Limits {
     pub depth: usize,
     /// Elements of one loop or `range()`.
     pub loop_items: usize,
-    /// Evaluation steps for one template instance.
-    pub steps: u64,
     /// Length of one string, in bytes.
     pub string_len: usize,
 }
@@ -34,7 +35,6 @@ impl Default for Limits {
         Limits {
             depth: 48,
             loop_items: 800,
-            steps: 2_000_000,
             string_len: 1 << 20,
         }
     }
@@ -84,7 +84,7 @@ enum Slot {
     Done(Value),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Symbol {
     Param(usize),
     Var(usize),
@@ -111,7 +111,14 @@ pub struct Evaluator<'t> {
     identities: RefCell<FxHashMap<(usize, usize), Identity>>,
     module_outputs: FxHashMap<String, Value>,
     module_values: FxHashMap<String, Value>,
-    steps: Cell<u64>,
+    /// The deployment's budget, shared with the evaluators of its modules.
+    budget: std::rc::Rc<Budget>,
+    /// What the construct under evaluation has used.
+    construct: budget::Construct,
+    /// The first limit that cut the construct under evaluation.
+    cut: RefCell<Option<String>>,
+    /// Bytes of evaluated parameters, variables and resources (what copying one costs).
+    weights: RefCell<FxHashMap<(Symbol, usize), u64>>,
     /// Evaluations under way (the real recursion depth, across variables and resources).
     nesting: Cell<usize>,
     /// A `reference()` of a resource of this template is being resolved (not re-entered).
@@ -167,7 +174,10 @@ impl<'t> Evaluator<'t> {
             identities: RefCell::default(),
             module_outputs: FxHashMap::default(),
             module_values: FxHashMap::default(),
-            steps: Cell::new(0),
+            budget: std::rc::Rc::new(Budget::default()),
+            construct: budget::Construct::default(),
+            cut: RefCell::new(None),
+            weights: RefCell::default(),
             nesting: Cell::new(0),
             resolving_reference: Cell::new(false),
             diagnostics: RefCell::default(),
@@ -178,6 +188,112 @@ impl<'t> Evaluator<'t> {
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
+    }
+
+    /// Shares `budget` (the deployment's) with this evaluator.
+    pub fn with_budget(mut self, budget: std::rc::Rc<Budget>) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// The deployment's budget.
+    pub fn budget(&self) -> &std::rc::Rc<Budget> {
+        &self.budget
+    }
+
+    /// Starts a construct (a resource or module declaration, an output) with a budget of its own.
+    pub fn begin_construct(&self) {
+        self.construct.reset();
+        *self.cut.borrow_mut() = None;
+    }
+
+    /// Ends the construct: the limit that cut it, if one did.
+    pub fn end_construct(&self) -> Option<String> {
+        self.cut.borrow_mut().take()
+    }
+
+    /// Spends `work` units and `bytes` on the construct and the deployment; the limit passed, if
+    /// one is (also kept for [`Evaluator::end_construct`]).
+    fn spend(&self, work: u64, bytes: u64) -> Option<String> {
+        let passed = self
+            .construct
+            .spend(work, bytes, &self.budget.limits)
+            .or_else(|| self.budget.spend(work, bytes))?;
+        let mut cut = self.cut.borrow_mut();
+        if cut.is_none() {
+            *cut = Some(passed.clone());
+        }
+        Some(passed)
+    }
+
+    /// `part` applied to the value of the variable `target` names (`x` not shadowed by a loop
+    /// variable, or `variables('x')`), read in place: `variables('big')[i]` copies one element,
+    /// not the whole variable. `None` when `target` is no variable reference.
+    fn in_variable(
+        &self,
+        target: &Expr,
+        locals: &Locals,
+        part: impl FnOnce(&Value) -> Value,
+    ) -> Option<Value> {
+        let name: &str = match &target.kind {
+            ExprKind::Ident(name) if !locals.iter().any(|(n, _)| n == name) => name,
+            ExprKind::Call(c)
+                if c.namespace.is_none() && c.name.eq_ignore_ascii_case("variables") =>
+            {
+                match c.args.as_slice() {
+                    [Expr {
+                        kind: ExprKind::String(name),
+                        ..
+                    }] => name,
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        let Some(Symbol::Var(i)) = self.symbols.get(&name.to_ascii_lowercase()).copied() else {
+            return None;
+        };
+        if !matches!(self.vars.borrow().get(&i), Some(Slot::Done(_))) {
+            // Evaluated (and cached) once; a cycle is diagnosed there.
+            let _ = self.var_at(i);
+        }
+        let vars = self.vars.borrow();
+        let Some(Slot::Done(v)) = vars.get(&i) else {
+            return None;
+        };
+        let out = part(v);
+        drop(vars);
+        let bytes = weight(&out);
+        Some(match self.spend(0, bytes) {
+            None => out,
+            Some(what) => Value::unknown(Reason::Limit { what }),
+        })
+    }
+
+    /// Records that a limit (`what`) cut the construct under evaluation.
+    pub(crate) fn cut_by(&self, what: &str) {
+        let mut cut = self.cut.borrow_mut();
+        if cut.is_none() {
+            *cut = Some(what.to_string());
+        }
+    }
+
+    /// `v`, copied, when its `bytes` fit the budgets; else unknown, naming the limit.
+    fn copy_within_budget(&self, v: &Value, bytes: u64) -> Value {
+        match self.spend(0, bytes) {
+            None => v.clone(),
+            Some(what) => Value::unknown(Reason::Limit { what }),
+        }
+    }
+
+    /// The bytes of the evaluated symbol `key` (cached).
+    fn weight_of(&self, key: (Symbol, usize), v: &Value) -> u64 {
+        if let Some(w) = self.weights.borrow().get(&key) {
+            return *w;
+        }
+        let w = weight(v);
+        self.weights.borrow_mut().insert(key, w);
+        w
     }
 
     /// Outputs of module declarations evaluated by the caller, by module symbol.
@@ -209,10 +325,25 @@ impl<'t> Evaluator<'t> {
     }
 
     fn diagnose(&self, span: Span, code: &str, message: String) {
+        self.diagnose_at_level(span, code, Severity::Warning, message);
+    }
+
+    fn diagnose_at_level(&self, span: Span, code: &str, severity: Severity, message: String) {
         let mut d = self.diagnostics.borrow_mut();
         if !d.iter().any(|x| x.span == span && x.code == code) {
-            d.push(Diagnostic::new(code, Severity::Warning, span, message));
+            d.push(Diagnostic::new(code, severity, span, message));
         }
+    }
+
+    /// A loop or `copy` count ARM refuses (it must be 0 to 800): an error, as the deployment
+    /// would fail, and the loop's elements unknown.
+    fn count_out_of_range(&self, span: Span, count: i128) -> Value {
+        let limit = self.limits.loop_items;
+        let message = format!(
+            "a loop or copy count must be between 0 and {limit}; this one is {count}, so ARM rejects the deployment"
+        );
+        self.diagnose_at_level(span, "template-error", Severity::Error, message.clone());
+        Value::unknown(Reason::Error { message }).with_span(span)
     }
 
     /// The value of parameter `name` (provided, else its default, else unknown).
@@ -234,7 +365,8 @@ impl<'t> Evaluator<'t> {
             return Value::null();
         };
         if let Some(Slot::Done(v)) = self.params_cache.borrow().get(&i) {
-            return v.clone();
+            let bytes = self.weight_of((Symbol::Param(i), i), v);
+            return self.copy_within_budget(v, bytes);
         }
         if let Some(Slot::InProgress) = self.params_cache.borrow().get(&i) {
             return self.cycle(decl.span, "parameter", &decl.name);
@@ -272,7 +404,10 @@ impl<'t> Evaluator<'t> {
             return Value::null();
         };
         match self.vars.borrow().get(&i) {
-            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::Done(v)) => {
+                let bytes = self.weight_of((Symbol::Var(i), i), v);
+                return self.copy_within_budget(v, bytes);
+            }
             Some(Slot::InProgress) => return self.cycle(decl.span, "variable", &decl.name),
             None => {}
         }
@@ -288,10 +423,12 @@ impl<'t> Evaluator<'t> {
         Value::unknown(Reason::Error { message })
     }
 
-    fn step(&self) -> bool {
-        let n = self.steps.get() + 1;
-        self.steps.set(n);
-        n <= self.limits.steps
+    /// One work unit; `Err` naming the limit once a budget is spent.
+    fn step(&self) -> Result<(), String> {
+        match self.spend(1, 0) {
+            None => Ok(()),
+            Some(what) => Err(what),
+        }
     }
 
     /// Evaluates `expr` with `locals` bound. `depth` counts nested evaluations.
@@ -314,11 +451,8 @@ impl<'t> Evaluator<'t> {
             })
             .with_span(expr.span);
         }
-        if !self.step() {
-            return Value::unknown(Reason::Limit {
-                what: "evaluation steps".into(),
-            })
-            .with_span(expr.span);
+        if let Err(what) = self.step() {
+            return Value::unknown(Reason::Limit { what }).with_span(expr.span);
         }
         let d = depth + 1;
         let value = match &expr.kind {
@@ -393,6 +527,9 @@ impl<'t> Evaluator<'t> {
             ExprKind::Member { target, name, safe } => {
                 if let Some(v) = self.resource_member(expr, locals, d) {
                     v
+                } else if let Some(v) = self.in_variable(target, locals, |t| member(t, name, *safe))
+                {
+                    v
                 } else {
                     let t = self.eval(target, locals, d);
                     member(&t, name, *safe)
@@ -404,9 +541,15 @@ impl<'t> Evaluator<'t> {
                 safe,
                 from_end,
             } => {
-                let t = self.eval(target, locals, d);
                 let i = self.eval(index, locals, d);
-                index_value(&t, &i, *safe, *from_end)
+                if let Some(v) =
+                    self.in_variable(target, locals, |t| index_value(t, &i, *safe, *from_end))
+                {
+                    v
+                } else {
+                    let t = self.eval(target, locals, d);
+                    index_value(&t, &i, *safe, *from_end)
+                }
             }
             ExprKind::ChildAccess { target, name } => self.child_access(target, name, locals, d),
             ExprKind::Ternary {
@@ -456,6 +599,21 @@ impl<'t> Evaluator<'t> {
                 message: message.clone(),
             }),
         };
+        // What a function or a container built is paid for in bytes (shallowly: the parts paid
+        // for themselves), so that no expression can fill memory in few steps.
+        let built = match &value.kind {
+            Kind::String(s) if s.len() > 256 => s.len(),
+            Kind::Array(a) if a.len() > 16 => a.len() * std::mem::size_of::<Value>(),
+            Kind::Object(p) if p.len() > 16 => {
+                p.len() * (std::mem::size_of::<Value>() + std::mem::size_of::<String>())
+            }
+            _ => 0,
+        };
+        if built > 0 {
+            if let Some(what) = self.spend(0, u64::try_from(built).unwrap_or(u64::MAX)) {
+                return Value::unknown(Reason::Limit { what }).with_span(expr.span);
+            }
+        }
         // Literals and containers keep their own span; references take the span of their use.
         value.with_span(expr.span)
     }
@@ -472,12 +630,22 @@ impl<'t> Evaluator<'t> {
         d: usize,
     ) -> Value {
         let items = self.eval(iterable, locals, d);
+        if let Kind::Array(a) = &items.kind {
+            if a.len() > self.limits.loop_items {
+                return self.count_out_of_range(iterable.span, a.len() as i128);
+            }
+        }
         let elements = match iterable_elements(&items, self.limits.loop_items) {
             Ok(e) => e,
             Err(v) => return v,
         };
         let mut out = Vec::new();
+        // Each iteration copies the loop variables in scope.
+        let scope_bytes: u64 = locals.iter().map(|(_, v)| weight(v)).sum();
         for (i, element) in elements.into_iter().enumerate() {
+            if let Some(what) = self.spend(0, scope_bytes) {
+                return Value::unknown(Reason::Limit { what });
+            }
             let mut scope = locals.clone();
             bind_loop(&mut scope, item, index, element, i);
             if let Some(f) = filter {
@@ -527,7 +695,7 @@ impl<'t> Evaluator<'t> {
 
     fn ident(&self, name: &str, locals: &Locals, span: Span) -> Value {
         if let Some((_, v)) = locals.iter().rev().find(|(n, _)| n == name) {
-            return v.clone();
+            return self.copy_within_budget(v, weight(v));
         }
         match self.symbols.get(&name.to_ascii_lowercase()) {
             Some(Symbol::Param(i)) => self.param_at(*i),
@@ -671,7 +839,7 @@ impl<'t> Evaluator<'t> {
 
     fn module_value(&self, name: &str) -> Value {
         if let Some(v) = self.module_values.get(&name.to_ascii_lowercase()) {
-            return v.clone();
+            return self.copy_within_budget(v, weight(v));
         }
         match self.module_outputs.get(&name.to_ascii_lowercase()) {
             Some(outputs) => Value::object(vec![
@@ -689,7 +857,10 @@ impl<'t> Evaluator<'t> {
     /// and the declared body (an array of them for a loop).
     pub fn resource_value(&self, decl: usize) -> Value {
         match self.resources.borrow().get(&decl) {
-            Some(Slot::Done(v)) => return v.clone(),
+            Some(Slot::Done(v)) => {
+                let bytes = self.weight_of((Symbol::Resource(decl), decl), v);
+                return self.copy_within_budget(v, bytes);
+            }
             Some(Slot::InProgress) => {
                 let span = self
                     .template
@@ -909,7 +1080,12 @@ impl<'t> Evaluator<'t> {
                 iterable,
                 filter,
             }) => {
-                let items = self.eval(iterable, &locals, 0);
+                let mut items = self.eval(iterable, &locals, 0);
+                if let Kind::Array(a) = &items.kind {
+                    if a.len() > self.limits.loop_items {
+                        items = self.count_out_of_range(iterable.span, a.len() as i128);
+                    }
+                }
                 let elements = match iterable_elements(&items, self.limits.loop_items) {
                     Ok(e) => e,
                     Err(unknown) => {
@@ -937,7 +1113,12 @@ impl<'t> Evaluator<'t> {
                 out
             }
             Some(Loop::Copy { name, count }) => {
-                let n = self.eval(count, &locals, 0);
+                let mut n = self.eval(count, &locals, 0);
+                if let Some(c) = n.as_i64() {
+                    if c < 0 || c as i128 > self.limits.loop_items as i128 {
+                        n = self.count_out_of_range(count.span, c.into());
+                    }
+                }
                 match n.as_i64() {
                     Some(n) => {
                         let n = usize::try_from(n.max(0)).unwrap_or(0);

@@ -6,6 +6,8 @@
 //! Values that come from parameters, variables, loops or modules that are instantiated more than
 //! once get no fix.
 
+pub mod write;
+
 use crate::analysis::Report;
 use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::graph::{EdgeKind, Resource, ResourceGraph, ResourceIdx};

@@ -17,6 +17,7 @@ pub mod graph;
 pub mod lsp;
 pub mod model;
 pub mod output;
+pub mod paths;
 pub mod policy;
 pub mod registry;
 pub mod source;

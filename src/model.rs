@@ -177,6 +177,20 @@ pub struct ParamAssignment {
     pub value: Option<Expr>,
 }
 
+/// The `duplicate-key` warnings of `t`.
+pub fn duplicate_key_diagnostics(
+    t: &Template,
+) -> impl Iterator<Item = crate::diagnostic::Diagnostic> + '_ {
+    t.duplicate_keys.iter().map(|(span, name)| {
+        crate::diagnostic::Diagnostic::new(
+            "duplicate-key",
+            crate::diagnostic::Severity::Warning,
+            *span,
+            format!("the key `{name}` appears more than once in this object; the last value is used, as ARM does"),
+        )
+    })
+}
+
 /// Everything one file declares.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
@@ -194,6 +208,9 @@ pub struct Template {
     /// `.bicepparam` `using 'path'` (`None` for `using none`), or ARM parameter file's template link.
     pub using: Option<String>,
     pub syntax_errors: Vec<SyntaxError>,
+    /// JSON keys that repeat an earlier key of their object (the last value is used, as in ARM):
+    /// the key's span and name, for a `duplicate-key` warning.
+    pub duplicate_keys: Vec<(Span, String)>,
     /// Line and region suppressions (resource-wide ones also sit on their `ResourceDecl`).
     pub suppressions: Vec<Suppression>,
 }
@@ -214,7 +231,20 @@ impl Template {
             assignments: Vec::new(),
             using: None,
             syntax_errors: Vec::new(),
+            duplicate_keys: Vec::new(),
             suppressions: Vec::new(),
         }
+    }
+
+    /// Declares nothing at all (text that is no template reads so, with syntax errors).
+    pub fn is_empty(&self) -> bool {
+        self.params.is_empty()
+            && self.vars.is_empty()
+            && self.resources.is_empty()
+            && self.modules.is_empty()
+            && self.outputs.is_empty()
+            && self.functions.is_empty()
+            && self.assignments.is_empty()
+            && self.using.is_none()
     }
 }

@@ -77,12 +77,16 @@ impl SourceFile {
 
     fn line_starts(&self) -> &[u32] {
         self.line_starts.get_or_init(|| {
+            // `\n`, `\r\n` and a lone `\r` end a line (as in Bicep, LSP and editors).
+            let bytes = self.text.as_bytes();
             std::iter::once(0)
                 .chain(
-                    self.text
-                        .bytes()
+                    bytes
+                        .iter()
                         .enumerate()
-                        .filter(|(_, b)| *b == b'\n')
+                        .filter(|(i, b)| {
+                            **b == b'\n' || (**b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+                        })
                         .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
                 )
                 .collect()
@@ -175,6 +179,11 @@ impl SourceMap {
         self.by_path.entry(path.clone()).or_insert(id);
         self.files.push(Arc::new(SourceFile::new(path, text)));
         id
+    }
+
+    /// The id the next [`SourceMap::add`] returns.
+    pub fn next_id(&self) -> FileId {
+        FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX))
     }
 
     pub fn get(&self, id: FileId) -> Option<&Arc<SourceFile>> {

@@ -773,6 +773,30 @@ fn requests_before_initialize_and_after_shutdown_are_refused() {
 }
 
 #[test]
+fn nothing_is_published_after_shutdown() {
+    // The analysis is due 50 ms after the open; shutdown comes first.
+    let mut client = Client::start(json!({}));
+    client.open(
+        MAIN,
+        "bicep",
+        1,
+        "resource r 'Microsoft.Network/virtualNetworks@2023-09-01' = {\n  name: 'v'\n}\n",
+    );
+    let r = client.request("shutdown", Value::Null);
+    assert_eq!(r.response_result.ok(), Some(Value::Null));
+    let after = Instant::now() + Duration::from_millis(500);
+    if let Ok(m) = client.conn.receiver.recv_deadline(after) {
+        panic!("sent after shutdown: {m:?}");
+    }
+    assert!(client
+        .queue
+        .iter()
+        .all(|n| n.method != "textDocument/publishDiagnostics"));
+    client.notify("exit", Value::Null);
+    assert!(client.finish().is_ok());
+}
+
+#[test]
 fn exit_without_shutdown_is_an_error() {
     let client = Client::quick();
     client.notify("exit", Value::Null);
@@ -1005,6 +1029,47 @@ fn quick_fix_sets_the_singular_address_prefix_in_arm_json() {
     assert!(fixed.contains("\"addressPrefix\": \"10.20.1.0/24\","));
 }
 
+#[cfg(unix)]
+#[test]
+fn a_module_that_is_a_fifo_or_a_device_never_blocks_the_server() {
+    let dir = std::env::temp_dir().join(format!("azaudit-lsp-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    let fifo = dir.join("fifo.bicep");
+    if !std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        return;
+    }
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.bicep")).unwrap();
+    let main = dir.join("main.bicep");
+    let text =
+        "module a 'fifo.bicep' = {\n  name: 'a'\n}\nmodule b '/dev/zero' = {\n  name: 'b'\n}\n";
+    std::fs::write(&main, text).unwrap();
+    let uri = file_uri(&main);
+    let mut client = real_client();
+    client.open(&uri, "bicep", 1, text);
+    let published = client.diagnostics_of_version(&uri, 1);
+    let messages = codes_lines_and_messages(&published);
+    assert!(
+        messages
+            .iter()
+            .any(|(c, _, m)| c == "module-error" && m.contains("not a regular file")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|(_, _, m)| m.contains("absolute path")),
+        "{messages:?}"
+    );
+    // The server still answers.
+    client.replace_all(&uri, 2, "");
+    client.diagnostics_of_version(&uri, 2);
+    client.shutdown_and_exit().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A client whose server runs the real analysis, right away.
 fn real_client() -> Client {
     Client::start_with(
@@ -1177,8 +1242,7 @@ fn the_server_shows_what_the_cli_finds_for_every_module_fixture() {
             // What `azaudit check <file>` finds.
             let plan = azaudit::cli::plan(&azaudit::cli::InputArgs {
                 paths: vec![file.path.clone()],
-                policy_dirs: Vec::new(),
-                config: None,
+                ..Default::default()
             })
             .unwrap();
             let Some(input) = plan.inputs.first() else {

@@ -687,10 +687,13 @@ pub(super) fn call(
         "range" => match (int_arg(&v, 0), int_arg(&v, 1)) {
             (Some(start), Some(count)) => {
                 let limit = i64::try_from(ev.limits.loop_items * 16).unwrap_or(i64::MAX);
-                if count > limit || count < 0 {
-                    return Value::unknown(Reason::Limit {
-                        what: format!("range() of {count} items"),
-                    });
+                if count < 0 {
+                    return type_error("range() needs a count of 0 or more");
+                }
+                if count > limit {
+                    let what = format!("range() of {count} items (at most {limit})");
+                    ev.cut_by(&what);
+                    return Value::unknown(Reason::Limit { what });
                 }
                 Value::array(
                     (0..count)

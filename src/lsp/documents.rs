@@ -163,16 +163,22 @@ impl Overlay {
 
 impl FileProvider for Overlay {
     fn read(&self, path: &Path) -> Option<Arc<str>> {
+        self.read_or_why(path).ok()
+    }
+
+    /// An open buffer's text, else the file on disk as [`crate::analysis::Disk`] reads it (only
+    /// regular files, so a FIFO never blocks the server).
+    fn read_or_why(&self, path: &Path) -> Result<Arc<str>, String> {
         if let Some(text) = self.buffers.get(&normalize(path)) {
-            return Some(text.clone());
+            return Ok(text.clone());
         }
         if let Some(text) = std::fs::canonicalize(path)
             .ok()
             .and_then(|p| self.canonical.get(&p))
         {
-            return Some(text.clone());
+            return Ok(text.clone());
         }
-        crate::analysis::Disk.read(path)
+        crate::analysis::Disk.read_or_why(path)
     }
 }
 

@@ -232,6 +232,10 @@ impl Server {
     /// Starts a due analysis and answers the requests that can be answered.
     fn tick(&mut self) {
         let now = Instant::now();
+        if self.shutdown {
+            // No more analyses: the client is going away.
+            self.deadline = None;
+        }
         if self.deadline.is_some_and(|d| d <= now) && !self.busy() {
             self.deadline = None;
             self.dispatch();
@@ -566,7 +570,11 @@ impl Server {
         self.notify::<note::LogMessage>(params);
     }
 
+    /// Sends a notification; after `shutdown` nothing is sent but answers to requests.
     fn notify<N: note::Notification>(&mut self, params: N::Params) {
+        if self.shutdown {
+            return;
+        }
         self.send(Notification::new(N::METHOD.to_string(), params).into());
     }
 

@@ -96,6 +96,12 @@ pub fn read_loop(input: &mut impl BufRead, to_server: &Sender<Message>, raw_out:
                 continue;
             }
         };
+        if !value.is_object() {
+            let why = "a JSON-RPC message must be an object".to_string();
+            eprintln!("azaudit lsp: {why}");
+            let _ = raw_out.send(invalid_request(None, &why));
+            continue;
+        }
         let message: Message = match serde_json::from_value(value.clone()) {
             Ok(message) => message,
             Err(e) => {
@@ -268,6 +274,28 @@ mod tests {
         let errors: Vec<String> = raw_rx.try_iter().collect();
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(errors.iter().all(|e| e.contains("-32700")));
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_gets_an_invalid_request_error() {
+        let mut input = Vec::new();
+        for body in [
+            &b"[]"[..],
+            b"42",
+            b"\"x\"",
+            b"null",
+            b"[{\"jsonrpc\":\"2.0\"}]",
+        ] {
+            input.extend(frame(body));
+        }
+        input.extend(frame(br#"{"jsonrpc":"2.0","method":"exit"}"#));
+        let (tx, rx) = unbounded();
+        let (raw_tx, raw_rx) = unbounded();
+        read_loop(&mut io::Cursor::new(input), &tx, &raw_tx);
+        let errors: Vec<String> = raw_rx.try_iter().collect();
+        assert_eq!(errors.len(), 5, "{errors:?}");
+        assert!(errors.iter().all(|e| e.contains("-32600")), "{errors:?}");
+        assert_eq!(rx.try_iter().count(), 1);
     }
 
     #[test]

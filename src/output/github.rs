@@ -1,6 +1,6 @@
 //! `--format github`: GitHub Actions workflow commands, one annotation per diagnostic.
 
-use super::{locate, ordered, Located, RenderOptions};
+use super::{escape_controls, locate, ordered, Located, RenderOptions};
 use crate::analysis::Report;
 use crate::diagnostic::Severity;
 use std::io::{self, Write};
@@ -41,13 +41,13 @@ pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write)
 fn command_line(command: &str, at: &Located, title: &str, message: &str) -> String {
     format!(
         "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}",
-        escape_property(&at.file),
+        escape_property(&escape_controls(&at.file)),
         at.range.start.line,
         at.range.start.column,
         at.range.end.line,
         at.range.end.column,
         escape_property(title),
-        escape_data(message)
+        escape_data(&escape_controls(message))
     )
 }
 

@@ -4,6 +4,8 @@
 //! directory given in [`RenderOptions::cwd`]; lines and columns are 1-based (see
 //! [`crate::source::SourceFile::range`]).
 
+mod escape;
+pub use escape::escape_controls;
 pub mod github;
 pub mod graph;
 pub mod json;
@@ -116,9 +118,30 @@ impl RuleInfo {
             rule(
                 "read-error",
                 "Unreadable file",
-                "A file could not be read, or is not UTF-8.",
+                "A file or folder could not be read: missing, not a regular file, larger than --max-file-size, or not UTF-8.",
                 "Make the file readable and save it as UTF-8.",
                 Severity::Error,
+            ),
+            rule(
+                "evaluation-limit",
+                "Evaluation limit reached",
+                "Evaluating a declaration took more work or memory than its budget (per resource, per deployment or per run); what it sets past that point is unknown, and the checks that need it are listed as not evaluated.",
+                "Simplify the loop or expression; azaudit names the limit it reached.",
+                Severity::Warning,
+            ),
+            rule(
+                "template-error",
+                "Template ARM rejects",
+                "The deployment would fail in ARM: a loop or copy count outside 0 to 800.",
+                "Keep copy counts between 0 and 800; split larger loops.",
+                Severity::Error,
+            ),
+            rule(
+                "duplicate-key",
+                "Duplicate JSON key",
+                "A key appears more than once in one JSON object; the last value is used, as ARM does.",
+                "Remove the earlier occurrences.",
+                Severity::Warning,
             ),
         ]
     }

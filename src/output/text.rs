@@ -1,7 +1,7 @@
 //! `--format text` (the default): code frames with the offending lines underlined, the help line,
 //! related locations and a summary line. Rendered with `annotate-snippets`.
 
-use super::{display_path, ordered, RenderOptions, Summary};
+use super::{display_path, escape_controls, ordered, RenderOptions, Summary};
 use crate::analysis::Report;
 use crate::diagnostic::Severity;
 use crate::source::{SourceFile, Span};
@@ -36,31 +36,40 @@ pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write)
             Severity::Warning => Level::WARNING,
             Severity::Info => Level::INFO,
         };
+        // Template text reaches the terminal escaped (annotate-snippets cleans source lines).
+        let labels: Vec<_> = d
+            .related
+            .iter()
+            .map(|r| escape_controls(&r.message))
+            .collect();
         let mut marks = vec![Mark {
             span: d.span,
             label: "",
             primary: true,
         }];
-        marks.extend(d.related.iter().map(|r| Mark {
+        marks.extend(d.related.iter().zip(&labels).map(|(r, label)| Mark {
             span: r.span,
-            label: r.message.as_str(),
+            label: label.as_ref(),
             primary: false,
         }));
+        let title = escape_controls(&d.message);
+        let help = d.help.as_deref().map(escape_controls);
         let mut group = level
             .clone()
-            .primary_title(d.message.as_str())
+            .primary_title(title.as_ref())
             .id(d.code.as_str())
             .elements(frames(report, &marks, cwd));
-        if let Some(help) = &d.help {
-            group = group.element(Level::HELP.message(help.as_str()));
+        if let Some(help) = &help {
+            group = group.element(Level::HELP.message(help.as_ref()));
         }
         writeln!(out, "{}\n", renderer.render(&[group]))?;
     }
     if options.show_not_evaluated {
         for n in &report.not_evaluated {
+            let reason = escape_controls(&n.reason);
             let marks = [Mark {
                 span: n.span,
-                label: n.reason.as_str(),
+                label: reason.as_ref(),
                 primary: true,
             }];
             let title = format!("`{}` was not evaluated", n.code);
@@ -100,7 +109,7 @@ fn frames<'a>(
         let Some(file) = report.sources.get(file_id) else {
             continue;
         };
-        let path = display_path(&file.path, cwd);
+        let path = escape_controls(&display_path(&file.path, cwd)).into_owned();
         let mut here: Vec<&Mark<'a>> = marks.iter().filter(|m| m.span.file == file_id).collect();
         here.sort_by_key(|m| m.span.start);
         // Marks too far apart for one frame get frames of their own, so none is clipped.

@@ -216,6 +216,9 @@ pub fn lower(file: FileId, text: &str) -> Template {
     };
     t.syntax_errors.append(&mut l.errors);
     t.suppressions.append(&mut l.suppressions);
+    if let Some(root) = &parsed.value {
+        t.duplicate_keys = duplicate_keys(root, file);
+    }
     t
 }
 
@@ -237,11 +240,39 @@ fn looks_like_parameter_file(root: &Object) -> bool {
     }
 }
 
-/// A property by name, compared case-insensitively as ARM does.
+/// A property by name, compared case-insensitively as ARM does; of duplicates the last, as ARM
+/// reads them (and as object values are merged).
 fn get<'a, 'b>(obj: &'b Object<'a>, key: &str) -> Option<&'b ObjectProp<'a>> {
     obj.properties
         .iter()
+        .rev()
         .find(|p| p.name.as_str().eq_ignore_ascii_case(key))
+}
+
+/// Each key that repeats an earlier one of the same object (case-insensitively), anywhere in
+/// `root`: its span and name.
+fn duplicate_keys(root: &Json, file: FileId) -> Vec<(Span, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(v) = stack.pop() {
+        match v {
+            Json::Object(o) => {
+                let mut seen = rustc_hash::FxHashSet::default();
+                for p in &o.properties {
+                    let name = p.name.as_str();
+                    if !seen.insert(name.to_ascii_lowercase()) {
+                        let r = p.name.range();
+                        out.push((Span::new(file, r.start, r.end), name.to_string()));
+                    }
+                    stack.push(&p.value);
+                }
+            }
+            Json::Array(a) => stack.extend(a.elements.iter()),
+            _ => {}
+        }
+    }
+    out.sort_by_key(|(span, _)| span.start);
+    out
 }
 
 fn get_value<'a, 'b>(obj: &'b Object<'a>, key: &str) -> Option<&'b Json<'a>> {
@@ -338,8 +369,12 @@ impl Lowerer<'_> {
             Json::NumberLit(n) => {
                 let kind = if let Ok(i) = n.value.parse::<i64>() {
                     ExprKind::Int(i)
-                } else if let Ok(f) = n.value.parse::<f64>() {
+                } else if let Some(f) = n.value.parse::<f64>().ok().filter(|f| f.is_finite()) {
                     ExprKind::Float(f)
+                } else if n.value.parse::<f64>().is_ok() {
+                    let message = format!("the number `{}` is out of range", n.value);
+                    self.error(n.range, message.clone());
+                    ExprKind::Error(message)
                 } else {
                     ExprKind::Error(format!("invalid number `{}`", n.value))
                 };
@@ -931,9 +966,12 @@ impl Lowerer<'_> {
         if let Some(link) = props.and_then(|p| get_object(p, "templateLink")) {
             let linked = get_str(link, "relativePath")
                 .or_else(|| get_str(link, "uri"))
-                .or_else(|| get_str(link, "id"));
-            if let Some(s) = linked {
-                source = Some(s.value.to_string());
+                .map(|s| (s, ""))
+                .or_else(|| {
+                    get_str(link, "id").map(|s| (s, crate::paths::TEMPLATE_SPEC_ID_PREFIX))
+                });
+            if let Some((s, prefix)) = linked {
+                source = Some(format!("{prefix}{}", s.value));
                 source_span = self.span(s.range);
             }
         }

@@ -18,11 +18,14 @@ use crate::model::{Language, SyntaxError, Template};
 use crate::source::{FileId, Span};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 use tree_sitter::{Node, ParseOptions, ParseState, Parser, Tree};
 
-/// How long one file may take to parse.
-const PARSE_TIME_LIMIT: Duration = Duration::from_secs(2);
+/// Work one file may take to parse, in tree-sitter progress reports (one per 100 parser
+/// operations): a base plus one per 4 bytes — ordinary text needs a hundredth of that. Counted
+/// in work, never in time, so the result does not depend on machine load.
+fn parse_work_limit(text: &str) -> u64 {
+    10_000 + u64::try_from(text.len() / 4).unwrap_or(u64::MAX)
+}
 
 /// At most this many syntax errors are reported per file.
 const MAX_SYNTAX_ERRORS: usize = 100;
@@ -33,14 +36,18 @@ thread_local! {
 
 /// Lowers a Bicep (`Language::Bicep`) or .bicepparam (`Language::BicepParams`) file.
 pub fn lower(file: FileId, text: &str, language: Language) -> Template {
+    // A lone `\r` ends a line in Bicep; the grammar knows only `\n`. Same length: offsets hold.
+    let text = &*lone_cr_as_lf(text);
     let mut template = Template::empty(file, language);
     let params_file = language == Language::BicepParams;
     let prepared = prepass::prepare(text, params_file);
-    let Some(trees) = parse_statements(&prepared.text, &prepared.statements, PARSE_TIME_LIMIT)
-    else {
+    let limit = parse_work_limit(text);
+    let Some(trees) = parse_statements(&prepared.text, &prepared.statements, limit) else {
         template.syntax_errors.push(SyntaxError {
             span: Span::new(file, 0, 0),
-            message: "parsing stopped after 2 s".to_string(),
+            message: format!(
+                "parsing stopped at its work limit ({limit} units): the parser could not recover from the syntax errors here"
+            ),
         });
         return template;
     };
@@ -52,6 +59,25 @@ pub fn lower(file: FileId, text: &str, language: Language) -> Template {
         lowerer.lower_root(tree.root_node(), &mut template);
     }
     template
+}
+
+/// `text` with each `\r` not followed by `\n` replaced by `\n` (borrowed when there is none).
+pub fn lone_cr_as_lf(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let lone = |i: usize| bytes.get(i) == Some(&b'\r') && bytes.get(i + 1) != Some(&b'\n');
+    if !(0..bytes.len()).any(lone) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if c == '\r' && chars.peek().map(|(_, n)| *n) != Some('\n') {
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// What the pre-pass does to `text`, with the kinds in `skip` switched off: the rewritten text
@@ -67,14 +93,14 @@ pub fn prepass(
 }
 
 /// Parses `text` with the thread's parser, one top-level statement at a time (each starting at
-/// one of `statements`), giving up after `limit` in all.
+/// one of `statements`), giving up after `limit` units of work (progress reports) in all.
 ///
 /// One parse per statement, not per file, because tree-sitter-bicep's external scanner looks for
 /// the end of a multi-line string up to the end of its input each time the parser tries error
 /// recovery, which it does at every `.` of a member access: over a whole file that is quadratic
 /// (1 MB/s on a 116 kB file, 14 MB/s typical). Each statement is an included range of the whole
 /// text, so node offsets and positions stay those of the file.
-fn parse_statements(text: &str, statements: &[usize], limit: Duration) -> Option<Vec<Tree>> {
+fn parse_statements(text: &str, statements: &[usize], limit: u64) -> Option<Vec<Tree>> {
     PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -85,11 +111,11 @@ fn parse_statements(text: &str, statements: &[usize], limit: Duration) -> Option
             *slot = Some(parser);
         }
         let parser = slot.as_mut()?;
-        let started = Instant::now();
+        let mut work = 0u64;
         let bytes = text.as_bytes();
         let mut trees = Vec::new();
         for (start, end, start_point, end_point) in stretches(bytes, statements) {
-            if started.elapsed() > limit {
+            if work > limit {
                 let _ = parser.set_included_ranges(&[]);
                 return None;
             }
@@ -104,7 +130,8 @@ fn parse_statements(text: &str, statements: &[usize], limit: Duration) -> Option
                 let _ = parser.set_included_ranges(&[]);
             }
             let mut progress = |_: &ParseState| {
-                if started.elapsed() > limit {
+                work += 1;
+                if work > limit {
                     std::ops::ControlFlow::Break(())
                 } else {
                     std::ops::ControlFlow::Continue(())

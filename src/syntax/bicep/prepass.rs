@@ -421,6 +421,14 @@ pub fn prepare_with(src: &str, params_file: bool, skip: &[Rewrite]) -> Prepared 
                 stack.push(c);
                 i += 1;
             }
+            // A closer with nothing open: a statement of its own, so that error recovery over
+            // many of them stays linear (tree-sitter's recovery over one long stretch is not).
+            b'}' | b']' | b')' if stack.is_empty() => {
+                if p.statements.last().is_none_or(|last| *last < i) {
+                    p.statements.push(i);
+                }
+                i += 1;
+            }
             b'}' => {
                 if stack.last() == Some(&b'<') {
                     stack.pop();

@@ -451,18 +451,48 @@ fn garbage_does_not_panic() {
 }
 
 #[test]
-fn parse_time_limit_cancels_and_parser_recovers() {
-    let big = "var a = [1, 2, 3]\n".repeat(20_000);
+fn parse_work_limit_cancels_and_parser_recovers() {
+    let big = format!("var a = [\n{}]\n", "1\n".repeat(20_000));
     let prepared = super::prepass::prepare(&big, false);
+    assert!(super::parse_statements(&prepared.text, &prepared.statements, 0).is_none());
     assert!(super::parse_statements(
         &prepared.text,
         &prepared.statements,
-        std::time::Duration::ZERO
+        super::parse_work_limit(&big)
     )
-    .is_none());
+    .is_some());
     let t = bicep("var a = 1\n");
     assert_eq!(t.vars.len(), 1);
     assert!(t.syntax_errors.is_empty());
+}
+
+#[test]
+fn closers_with_nothing_open_are_statements_of_their_own() {
+    // Error recovery stays linear: each stray closer is parsed alone.
+    let text = "}\n".repeat(20_000);
+    let prepared = super::prepass::prepare(&text, false);
+    assert_eq!(prepared.statements.len(), 20_000);
+    let t = bicep(&text);
+    assert!(!t.syntax_errors.is_empty());
+    assert!(t
+        .syntax_errors
+        .iter()
+        .all(|e| !e.message.contains("work limit")));
+}
+
+#[test]
+fn a_lone_carriage_return_ends_a_line() {
+    for eol in ["\n", "\r\n", "\r"] {
+        let text = format!(
+            "// a comment{eol}resource r 'Microsoft.Network/virtualNetworks@2023-09-01' = {{{eol}  name: 'v'{eol}}}{eol}"
+        );
+        let t = bicep(&text);
+        assert_eq!(t.resources.len(), 1, "{eol:?}");
+        assert!(t.syntax_errors.is_empty(), "{eol:?}: {:?}", t.syntax_errors);
+        let file = crate::source::SourceFile::new("m.bicep".into(), text.as_str());
+        let at = u32::try_from(text.find("name").unwrap()).unwrap();
+        assert_eq!(file.line_col(at).line, 3, "{eol:?}");
+    }
 }
 
 #[test]

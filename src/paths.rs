@@ -1,0 +1,113 @@
+//! Where module and parameter-file references may lead, as Bicep resolves them: relative to the
+//! referring file, never absolute, and (unless configured) never out of the project root (the git
+//! work tree that holds the input, else the folder given).
+
+use std::path::{Path, PathBuf};
+
+/// An ARM `templateLink.id` (a template spec's resource id) is kept as a module source with this
+/// prefix: it names a resource in Azure, never a file.
+pub const TEMPLATE_SPEC_ID_PREFIX: &str = "template-spec-id:";
+
+/// The path rules of one analysis.
+#[derive(Debug, Clone, Default)]
+pub struct PathRules {
+    /// Project roots (absolute). Empty: each referring file's own [`crate::discover::project_root`].
+    pub roots: Vec<PathBuf>,
+    /// Paths out of the project root are read too (`--allow-outside-project`).
+    pub allow_outside: bool,
+}
+
+/// Whether `reference` is written as an absolute path (`/x`, `\x`, `C:\x`, `C:/x`, `\\server\x`).
+pub fn is_absolute_reference(reference: &str) -> bool {
+    let r = reference.trim();
+    let bytes = r.as_bytes();
+    r.starts_with('/')
+        || r.starts_with('\\')
+        || matches!(bytes, [d, b':', ..] if d.is_ascii_alphabetic())
+        || Path::new(r).is_absolute()
+}
+
+impl PathRules {
+    /// The file that `reference` (as written in the file at `referrer`) names, or why it is not
+    /// read.
+    pub fn resolve(&self, referrer: &Path, reference: &str) -> Result<PathBuf, String> {
+        if is_absolute_reference(reference) {
+            return Err(format!(
+                "'{reference}' is an absolute path; Bicep accepts only paths relative to the file that names them"
+            ));
+        }
+        let base = referrer.parent().unwrap_or(Path::new(""));
+        let path = crate::deployments::normalize(&base.join(reference));
+        if self.allow_outside {
+            return Ok(path);
+        }
+        let own;
+        let roots: &[PathBuf] = if self.roots.is_empty() {
+            own = [crate::discover::project_root(referrer)];
+            &own
+        } else {
+            &self.roots
+        };
+        // Lexically inside, and (when it exists) inside after following symbolic links too.
+        let lexical = roots.iter().any(|r| path.starts_with(r));
+        let real = match std::fs::canonicalize(&path) {
+            Ok(real) => roots.iter().any(|r| {
+                std::fs::canonicalize(r)
+                    .map(|r| real.starts_with(r))
+                    .unwrap_or(false)
+            }),
+            Err(_) => true,
+        };
+        if lexical && real {
+            Ok(path)
+        } else {
+            Err(format!(
+                "'{reference}' leads out of the project folder; it is not read (--allow-outside-project reads it)"
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absolute_references_are_refused() {
+        let rules = PathRules {
+            roots: vec![PathBuf::from("/p")],
+            allow_outside: true,
+        };
+        for r in [
+            "/etc/passwd",
+            "\\\\server\\share\\x.bicep",
+            "C:\\x.bicep",
+            "c:/x.json",
+        ] {
+            assert!(rules.resolve(Path::new("/p/main.bicep"), r).is_err(), "{r}");
+        }
+    }
+
+    #[test]
+    fn references_stay_in_the_project() {
+        let rules = PathRules {
+            roots: vec![PathBuf::from("/p")],
+            allow_outside: false,
+        };
+        let main = Path::new("/p/infra/main.bicep");
+        assert_eq!(
+            rules.resolve(main, "../modules/x.bicep").unwrap(),
+            PathBuf::from("/p/modules/x.bicep")
+        );
+        let e = rules.resolve(main, "../../../etc/passwd").unwrap_err();
+        assert!(e.contains("out of the project"), "{e}");
+        let open = PathRules {
+            allow_outside: true,
+            ..rules
+        };
+        assert_eq!(
+            open.resolve(main, "../../etc/x.json").unwrap(),
+            PathBuf::from("/etc/x.json")
+        );
+    }
+}
