@@ -48,18 +48,21 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
         .collect();
     let found: Vec<Found> = pairs
         .par_iter()
-        .filter_map(|(pi, params, ri)| {
-            let policy = set.policies().get(*pi)?;
-            let resource = graph.resources.get(*ri)?;
+        .flat_map_iter(|(pi, params, ri)| {
+            let (Some(policy), Some(resource)) =
+                (set.policies().get(*pi), graph.resources.get(*ri))
+            else {
+                return Vec::new();
+            };
             let params = match params {
                 Ok(p) => p,
                 Err(e) => {
-                    return Some(Found::NotEvaluated(NotEvaluated {
+                    return vec![Found::NotEvaluated(NotEvaluated {
                         code: policy.id.clone(),
                         span: resource.head_span,
                         resource: Some(resource.reference()),
                         reason: e.clone(),
-                    }))
+                    })]
                 }
             };
             let input = Input {
@@ -70,7 +73,13 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
             };
             let lookup = |q: &LinkQuery| link(graph, *ri, q);
             let verdict = policy.definition.decide(&input, &lookup);
-            report(policy, graph, resource, verdict, options)
+            match verdict {
+                Verdict::Several(all) => all
+                    .into_iter()
+                    .filter_map(|v| report(policy, graph, resource, v, options))
+                    .collect(),
+                v => report(policy, graph, resource, v, options).into_iter().collect(),
+            }
         })
         .collect();
     let mut out = Outcome::default();
@@ -99,7 +108,7 @@ fn report(
     options: &EvalOptions,
 ) -> Option<Found> {
     match verdict {
-        Verdict::Compliant => None,
+        Verdict::Compliant | Verdict::Several(_) => None,
         Verdict::Unknown { reason, span } => Some(Found::NotEvaluated(NotEvaluated {
             code: policy.id.clone(),
             span: span.unwrap_or(resource.head_span),
@@ -116,7 +125,7 @@ fn report(
             let level = configured_level(policy, options).unwrap_or_else(|| effect_level(&effect));
             let severity = level.severity()?;
             let linked_res = linked.and_then(|i| graph.resources.get(i));
-            let message = render_message(policy, resource, linked_res, &effect);
+            let message = render_message(policy, resource, linked_res, &effect, graph);
             // An existence check that failed on a linked resource points at what is wrong there:
             // the deciding value, else the linked resource's declaration. The property of the
             // evaluated resource that links to it becomes a related location.
@@ -194,6 +203,7 @@ pub fn render_message(
     resource: &Resource,
     linked: Option<&Resource>,
     effect: &str,
+    graph: &ResourceGraph,
 ) -> String {
     let Some(template) = &policy.message else {
         return if policy.title.is_empty() {
@@ -213,7 +223,7 @@ pub fn render_message(
             break;
         };
         let key = after.get(..close).unwrap_or("");
-        match placeholder(key, policy, resource, linked, effect) {
+        match placeholder(key, policy, resource, linked, effect, graph) {
             Some(v) => out.push_str(&v),
             None => {
                 out.push('{');
@@ -244,6 +254,7 @@ fn placeholder(
     resource: &Resource,
     linked: Option<&Resource>,
     effect: &str,
+    graph: &ResourceGraph,
 ) -> Option<String> {
     let read = |body: &Value, field: &str| -> String {
         let path = FieldPath::resolve(field.trim(), super::AliasTable::builtin());
@@ -261,6 +272,28 @@ fn placeholder(
     }
     if let Some(field) = key.strip_prefix("linked.field:") {
         return Some(read(&linked?.body, field));
+    }
+    if let Some(expr) = key.strip_prefix("linked.expr:") {
+        // A template expression in the scope of the existence condition: `relatedField()`,
+        // `relatedChildren()` and `referencedBy()` read the linked resource, `field()` the
+        // evaluated one.
+        let linked = linked?;
+        let idx = graph.resources.iter().position(|r| std::ptr::eq(r, linked))?;
+        let operand =
+            super::template::Operand::compile(&serde_json::Value::String(expr.trim().into()))
+                .ok()?;
+        let params = HashMap::new();
+        let env = HashMap::new();
+        let kids = children(graph, idx);
+        let refs = referrers(graph, idx);
+        let ctx = super::rule::Ctx::new(&linked.body, &params, super::AliasTable::builtin(), &env)
+            .with_expr_resource(&resource.body)
+            .with_referrers(&refs)
+            .with_children(&kids);
+        return operand.eval(&ctx).ok().map(|v| match v.kind {
+            Kind::String(s) => s,
+            _ => v.to_string(),
+        });
     }
     if let Some(expr) = key.strip_prefix("expr:") {
         // A template expression over the evaluated resource (`[if(…, 'a', 'b')]`).
@@ -363,6 +396,7 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
                 body: r.body.clone(),
                 idx: Some(i),
                 referrers: referrers(graph, i),
+                children: children(graph, i),
             })
             .collect(),
     )
@@ -419,6 +453,7 @@ fn follow(
             body: r.body.clone(),
             idx: Some(at),
             referrers: referrers(graph, at),
+            children: children(graph, at),
         }]),
         None => LinkAnswer::Found(Vec::new()),
     }
@@ -449,6 +484,18 @@ fn referrers(graph: &ResourceGraph, to: ResourceIdx) -> Value {
         ]));
     }
     Value::array(out)
+}
+
+/// The bodies of the child resources of `of` (for the `relatedChildren()` extension): resources
+/// with `of` as parent, declared anywhere in the audited templates.
+fn children(graph: &ResourceGraph, of: ResourceIdx) -> Value {
+    Value::array(
+        graph
+            .children(of)
+            .filter_map(|i| graph.resources.get(i))
+            .map(|r| r.body.clone())
+            .collect(),
+    )
 }
 
 /// `/subscriptions/…/virtualNetworks/v/subnets/s` → `subnet`.

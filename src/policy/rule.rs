@@ -392,6 +392,7 @@ pub struct Ctx<'a> {
     /// condition: the evaluated resource, while field conditions read the related one).
     expr_resource: Option<&'a Value>,
     referrers: Option<&'a Value>,
+    children: Option<&'a Value>,
 }
 
 impl<'a> Ctx<'a> {
@@ -410,6 +411,7 @@ impl<'a> Ctx<'a> {
             bindings: Vec::new(),
             expr_resource: None,
             referrers: None,
+            children: None,
         }
     }
 
@@ -422,6 +424,12 @@ impl<'a> Ctx<'a> {
     /// The same context, with `referencedBy()` answering `referrers`.
     pub fn with_referrers(mut self, referrers: &'a Value) -> Ctx<'a> {
         self.referrers = Some(referrers);
+        self
+    }
+
+    /// The same context, with `relatedChildren()` answering from `children`.
+    pub fn with_children(mut self, children: &'a Value) -> Ctx<'a> {
+        self.children = Some(children);
         self
     }
 
@@ -668,6 +676,9 @@ impl Scope for Ctx<'_> {
     }
     fn referrers(&self) -> Option<Value> {
         self.referrers.cloned()
+    }
+    fn children(&self) -> Option<Value> {
+        self.children.cloned()
     }
 }
 
