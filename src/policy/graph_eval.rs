@@ -276,8 +276,11 @@ fn placeholder(
     if let Some(expr) = key.strip_prefix("linked.expr:") {
         // A template expression in the scope of the existence condition: `relatedField()`,
         // `relatedChildren()` and `referencedBy()` read the linked resource, `field()` the
-        // evaluated one.
-        let linked = linked?;
+        // evaluated one. Without a linked resource (the effect applied on the resource itself),
+        // nothing.
+        let Some(linked) = linked else {
+            return Some(String::new());
+        };
         let idx = graph.resources.iter().position(|r| std::ptr::eq(r, linked))?;
         let operand =
             super::template::Operand::compile(&serde_json::Value::String(expr.trim().into()))

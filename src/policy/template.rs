@@ -644,6 +644,8 @@ const SYMBOLIC_TEXT_FUNCTIONS: &[&str] = &[
     "take",
     "format",
     "string",
+    // Filled-in text is never empty.
+    "empty",
 ];
 
 fn is_symbolic(v: &Value) -> bool {
