@@ -362,10 +362,11 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
         .iter()
         .enumerate()
         .filter(|(_, r)| r.type_name.eq_ignore_ascii_case(want_type))
-        // The same deployment: one file (or what it links to). Another template in the
-        // repository is another deployment, unless the graph linked the two.
+        // The same deployment: its entry file and the modules it deploys (or what it links to).
+        // Another template in the repository is another deployment, unless the graph linked the
+        // two.
         .filter(|(i, r)| {
-            r.file == from_res.file
+            deployment_root(r) == deployment_root(from_res)
                 || graph.edges_from(*i).any(|e| e.to == from)
                 || graph.edges_from(from).any(|e| e.to == *i)
         })
@@ -403,6 +404,11 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
             })
             .collect(),
     )
+}
+
+/// The file a resource's deployment starts from: the outermost module call's file, else its own.
+fn deployment_root(r: &Resource) -> crate::source::FileId {
+    r.module_chain.first().map_or(r.file, |s| s.file)
 }
 
 /// From linked resource `at`, follows each field in `hops` (a field holding the id of the next
