@@ -424,6 +424,21 @@ fn follow(
         let Some(r) = graph.resources.get(at) else {
             return LinkAnswer::Found(Vec::new());
         };
+        // `..`: the parent resource (a subnet's virtual network).
+        if hop.text == ".." {
+            match r.parent {
+                Some(p) => {
+                    at = p;
+                    continue;
+                }
+                None => {
+                    return LinkAnswer::Unknown(format!(
+                        "the parent of '{}' is not declared in the audited templates",
+                        r.name
+                    ))
+                }
+            }
+        }
         let ctx = super::rule::Ctx::new(&r.body, &params, super::AliasTable::builtin(), &env);
         let next = match ctx.read(hop) {
             super::rule::Read::One(Some(v)) => v,
