@@ -70,6 +70,22 @@ pub struct InputArgs {
     /// Use this configuration file instead of the nearest bicepconfig.json
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub deployment: DeploymentArgs,
+}
+
+/// Where the audited templates are deployed (overrides `analyzers.azaudit.deployment`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct DeploymentArgs {
+    /// The subscription the templates are deployed to (`subscription()` then evaluates)
+    #[arg(long, value_name = "ID")]
+    pub subscription_id: Option<String>,
+    /// The resource group the templates are deployed to (`resourceGroup()` then evaluates)
+    #[arg(long, value_name = "NAME")]
+    pub resource_group: Option<String>,
+    /// The deployment's location (`resourceGroup().location`, `deployment().location`)
+    #[arg(long, value_name = "REGION")]
+    pub location: Option<String>,
 }
 
 /// `azaudit check`.
@@ -430,6 +446,13 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
             options.policy_dirs.push(dir);
         }
     }
+    // The command line's deployment context wins over the configuration's.
+    options.deployment.merge(&crate::config::DeploymentContext {
+        subscription_id: args.deployment.subscription_id.clone(),
+        resource_group: args.deployment.resource_group.clone(),
+        location: args.deployment.location.clone(),
+        management_group: None,
+    });
     crate::timing::lap("files found");
     let discovery = discover::read_all(&kept);
     crate::timing::lap("files read");

@@ -261,7 +261,7 @@ impl Server {
 
     fn dispatch(&mut self) {
         self.dispatched = self.generation;
-        let docs = self
+        let docs: Vec<DocSnapshot> = self
             .docs
             .values_mut()
             .map(|d| DocSnapshot {
@@ -276,10 +276,12 @@ impl Server {
                 audited: d.doc.is_audited(),
             })
             .collect();
+        let mut options = self.options.clone();
+        options.deployment = deployment_context(&docs);
         let snapshot = Snapshot {
             generation: self.generation,
             docs,
-            options: self.options.clone(),
+            options,
         };
         if self.jobs.send(snapshot).is_err() {
             self.log(MessageType::ERROR, "the analysis thread stopped");
@@ -595,4 +597,15 @@ fn request_id(id: NumberOrString) -> RequestId {
         NumberOrString::Number(n) => RequestId::from(n),
         NumberOrString::String(s) => RequestId::from(s),
     }
+}
+
+/// The deployment context `bicepconfig.json` states (`analyzers.azaudit.deployment`) for the open
+/// documents: the nearest configuration of the first document that has one. A configuration that
+/// doesn't load states nothing (`check` reports its errors).
+fn deployment_context(docs: &[DocSnapshot]) -> crate::config::DeploymentContext {
+    docs.iter()
+        .filter_map(|d| crate::config::find_for(&d.path))
+        .find_map(|path| crate::config::Config::load(&path).ok())
+        .map(|c| c.deployment.clone())
+        .unwrap_or_default()
 }
