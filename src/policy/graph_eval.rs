@@ -388,17 +388,32 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
         })
         .copied()
         .collect();
-    let chosen = if child_type || !linked.is_empty() {
-        linked
-    } else {
-        of_type
-    };
+    // Resources of the type that are not related to this one are candidates, but not the place
+    // of a failure: a diagnostic then points at the evaluated resource.
+    let related = child_type || !linked.is_empty();
+    let chosen = if related { linked } else { of_type };
+    // Another deployment that references this resource as `existing` may deploy what it needs.
+    if chosen.is_empty() {
+        let elsewhere = graph.resources.iter().any(|r| {
+            r.existing
+                && r.type_name.eq_ignore_ascii_case(&from_res.type_name)
+                && r.name.eq_ignore_ascii_case(&from_res.name)
+                && deployment_root(r) != deployment_root(from_res)
+        });
+        if elsewhere {
+            return LinkAnswer::Unknown(format!(
+                "another deployment references '{}' as an existing resource and may deploy the {} it needs",
+                from_res.name,
+                type_noun(want_type)
+            ));
+        }
+    }
     LinkAnswer::Found(
         chosen
             .into_iter()
             .map(|(i, r)| Candidate {
                 body: r.body.clone(),
-                idx: Some(i),
+                idx: related.then_some(i),
                 referrers: referrers(graph, i),
                 children: children(graph, i),
             })
