@@ -407,6 +407,16 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
                 type_noun(want_type)
             ));
         }
+        // A module of the same deployment that was not evaluated may deploy it.
+        let root = deployment_root(from_res);
+        if let Some(m) = graph.opaque_modules.iter().find(|m| m.root == root) {
+            return LinkAnswer::Unknown(format!(
+                "module '{}' {}, and may deploy the {} it needs",
+                m.reference,
+                m.why,
+                type_noun(want_type)
+            ));
+        }
     }
     LinkAnswer::Found(
         chosen
