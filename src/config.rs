@@ -102,15 +102,19 @@ impl DeploymentContext {
     pub fn resource_group_value(&self) -> crate::value::Value {
         use crate::eval::{RESOURCE_GROUP_PLACEHOLDER, SUBSCRIPTION_PLACEHOLDER};
         use crate::value::Value;
-        let text = |known: Option<&String>, placeholder: &str, f: &dyn Fn(&str) -> String| match known
-        {
-            Some(k) => Value::string(f(k)),
-            None => Value::symbolic(f(placeholder)),
-        };
+        let text =
+            |known: Option<&String>, placeholder: &str, f: &dyn Fn(&str) -> String| match known {
+                Some(k) => Value::string(f(k)),
+                None => Value::symbolic(f(placeholder)),
+            };
         let id = format!(
             "/subscriptions/{}/resourceGroups/{}",
-            self.subscription_id.as_deref().unwrap_or(SUBSCRIPTION_PLACEHOLDER),
-            self.resource_group.as_deref().unwrap_or(RESOURCE_GROUP_PLACEHOLDER)
+            self.subscription_id
+                .as_deref()
+                .unwrap_or(SUBSCRIPTION_PLACEHOLDER),
+            self.resource_group
+                .as_deref()
+                .unwrap_or(RESOURCE_GROUP_PLACEHOLDER)
         );
         let id = if id.contains('{') {
             Value::symbolic(id)
@@ -121,11 +125,17 @@ impl DeploymentContext {
             ("id".into(), id),
             (
                 "name".into(),
-                text(self.resource_group.as_ref(), RESOURCE_GROUP_PLACEHOLDER, &|s| s.to_string()),
+                text(
+                    self.resource_group.as_ref(),
+                    RESOURCE_GROUP_PLACEHOLDER,
+                    &|s| s.to_string(),
+                ),
             ),
             (
                 "location".into(),
-                text(self.location.as_ref(), "{resourceGroup().location}", &|s| s.to_string()),
+                text(self.location.as_ref(), "{resourceGroup().location}", &|s| {
+                    s.to_string()
+                }),
             ),
         ])
     }

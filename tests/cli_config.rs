@@ -222,8 +222,7 @@ fn deployment_context_comes_from_the_config_and_the_command_line_wins() {
     );
     assert_eq!(d.resource_group.as_deref(), Some("rg-apim"));
     assert_eq!(d.location.as_deref(), Some("northeurope"));
-    let report =
-        azaudit::analysis::check(&flags.inputs, &azaudit::analysis::Disk, &flags.options);
+    let report = azaudit::analysis::check(&flags.inputs, &azaudit::analysis::Disk, &flags.options);
     assert!(!report
         .diagnostics
         .iter()

@@ -848,7 +848,11 @@ pub(super) fn call(
         }
         "resourcegroup" => match v.as_slice() {
             // The deployment's own resource group: its location when the user stated it.
-            [] => rg_object(sub_default(), rg_default(), ev.deployment.location.as_deref()),
+            [] => rg_object(
+                sub_default(),
+                rg_default(),
+                ev.deployment.location.as_deref(),
+            ),
             [rg] => rg_object(sub_default(), value_text(rg), None),
             [sub, rg, ..] => rg_object(value_text(sub), value_text(rg), None),
         },

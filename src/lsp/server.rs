@@ -616,7 +616,8 @@ mod tests {
 
     #[test]
     fn the_deployment_context_comes_from_the_nearest_bicepconfig() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/config/deployment");
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/config/deployment");
         let doc = |path: std::path::PathBuf| DocSnapshot {
             uri: "file:///x.bicep".parse().unwrap(),
             path,
@@ -626,9 +627,13 @@ mod tests {
             audited: true,
         };
         let d = deployment_context(&[doc(root.join("main.bicep"))]);
-        assert_eq!(d.subscription_id.as_deref(), Some("00000000-0000-0000-0000-000000000001"));
+        assert_eq!(
+            d.subscription_id.as_deref(),
+            Some("00000000-0000-0000-0000-000000000001")
+        );
         assert_eq!(d.location.as_deref(), Some("westeurope"));
-        let none = deployment_context(&[doc(std::path::PathBuf::from("/nonexistent/dir/main.bicep"))]);
+        let none =
+            deployment_context(&[doc(std::path::PathBuf::from("/nonexistent/dir/main.bicep"))]);
         assert!(none.is_empty());
     }
 }

@@ -78,7 +78,9 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
                     .into_iter()
                     .filter_map(|v| report(policy, graph, resource, v, options))
                     .collect(),
-                v => report(policy, graph, resource, v, options).into_iter().collect(),
+                v => report(policy, graph, resource, v, options)
+                    .into_iter()
+                    .collect(),
             }
         })
         .collect();
@@ -281,7 +283,10 @@ fn placeholder(
         let Some(linked) = linked else {
             return Some(String::new());
         };
-        let idx = graph.resources.iter().position(|r| std::ptr::eq(r, linked))?;
+        let idx = graph
+            .resources
+            .iter()
+            .position(|r| std::ptr::eq(r, linked))?;
         let operand =
             super::template::Operand::compile(&serde_json::Value::String(expr.trim().into()))
                 .ok()?;

@@ -215,13 +215,31 @@ fn default_rules(inbound: bool) -> Vec<Rule> {
     };
     if inbound {
         vec![
-            make("AllowVnetInBound", 65000, true, "VirtualNetwork", "VirtualNetwork"),
-            make("AllowAzureLoadBalancerInBound", 65001, true, "AzureLoadBalancer", "*"),
+            make(
+                "AllowVnetInBound",
+                65000,
+                true,
+                "VirtualNetwork",
+                "VirtualNetwork",
+            ),
+            make(
+                "AllowAzureLoadBalancerInBound",
+                65001,
+                true,
+                "AzureLoadBalancer",
+                "*",
+            ),
             make("DenyAllInBound", 65500, false, "*", "*"),
         ]
     } else {
         vec![
-            make("AllowVnetOutBound", 65000, true, "VirtualNetwork", "VirtualNetwork"),
+            make(
+                "AllowVnetOutBound",
+                65000,
+                true,
+                "VirtualNetwork",
+                "VirtualNetwork",
+            ),
             make("AllowInternetOutBound", 65001, true, "*", "Internet"),
             make("DenyAllOutBound", 65500, false, "*", "*"),
         ]
@@ -338,7 +356,9 @@ fn port_covers(range: &Text, port: i64) -> M {
     }
     let parse = |s: &str| s.trim().parse::<i64>().ok();
     let hit = match r.split_once('-') {
-        Some((a, b)) => matches!((parse(a), parse(b)), (Some(a), Some(b)) if a <= port && port <= b),
+        Some((a, b)) => {
+            matches!((parse(a), parse(b)), (Some(a), Some(b)) if a <= port && port <= b)
+        }
         None => parse(r) == Some(port),
     };
     if hit {
@@ -414,11 +434,7 @@ fn decide_one(rules: &[Rule], flow: &Flow) -> Decision {
             (M::Yes, Some(allow)) => {
                 if let Some(u) = uncertain.iter().find(|u| u.allow != Some(allow)) {
                     let reason = u.unknown.clone().unwrap_or(Reason::Error {
-                        message: format!(
-                            "{} may or may not match '{}'",
-                            describe(u),
-                            flow.label
-                        ),
+                        message: format!("{} may or may not match '{}'", describe(u), flow.label),
                     });
                     return Decision::Unknown(reason);
                 }
@@ -444,14 +460,17 @@ fn decide(rules: &[Value], flow: &Flow) -> Decision {
     }
     // Any source the user chose: allowed when one source the custom allow rules name is.
     let mut unknown = None;
-    for rule in parsed.iter().filter(|r| !r.default && r.allow == Some(true)) {
+    for rule in parsed
+        .iter()
+        .filter(|r| !r.default && r.allow == Some(true))
+    {
         for src in &rule.sources {
             let Text::Known(s) = src else {
-                unknown.get_or_insert(Decision::Unknown(
-                    rule.unknown.clone().unwrap_or(Reason::Error {
+                unknown.get_or_insert(Decision::Unknown(rule.unknown.clone().unwrap_or(
+                    Reason::Error {
                         message: "a rule's source".into(),
-                    }),
-                ));
+                    },
+                )));
                 continue;
             };
             let mut f = flow.clone();
@@ -554,7 +573,10 @@ fn rules_of(v: &Value) -> Result<&[Value], String> {
     match &v.kind {
         Kind::Array(items) => Ok(items),
         Kind::Null => Ok(&[]),
-        _ => Err(format!("security rules must be an array, not a {}", v.type_name())),
+        _ => Err(format!(
+            "security rules must be an array, not a {}",
+            v.type_name()
+        )),
     }
 }
 
@@ -649,12 +671,26 @@ mod tests {
         let mgmt = serde_json::json!({"direction": "Inbound", "source": "ApiManagement", "destination": "VirtualNetwork", "port": 3443});
         let rules = vec![
             deny_all(200, "Inbound"),
-            allow("mgmt", 100, "Inbound", "ApiManagement", "VirtualNetwork", "3443"),
+            allow(
+                "mgmt",
+                100,
+                "Inbound",
+                "ApiManagement",
+                "VirtualNetwork",
+                "3443",
+            ),
         ];
         assert_eq!(decide_text(rules, mgmt.clone()), "allowed");
         let rules = vec![
             deny_all(100, "Inbound"),
-            allow("mgmt", 200, "Inbound", "ApiManagement", "VirtualNetwork", "3443"),
+            allow(
+                "mgmt",
+                200,
+                "Inbound",
+                "ApiManagement",
+                "VirtualNetwork",
+                "3443",
+            ),
         ];
         assert_eq!(
             decide_text(rules, mgmt),
@@ -665,7 +701,13 @@ mod tests {
     #[test]
     fn tags_nest_and_ranges_compare() {
         let storage = serde_json::json!({"direction": "Outbound", "source": "VirtualNetwork", "destination": "Storage", "port": 443, "region": "westeurope"});
-        for dst in ["AzureCloud", "Internet", "*", "Storage.WestEurope", "AzureCloud.westeurope"] {
+        for dst in [
+            "AzureCloud",
+            "Internet",
+            "*",
+            "Storage.WestEurope",
+            "AzureCloud.westeurope",
+        ] {
             let rules = vec![
                 allow("a", 100, "Outbound", "VirtualNetwork", dst, "443"),
                 deny_all(200, "Outbound"),
@@ -706,7 +748,14 @@ mod tests {
         // An unknown allow rule before an allowing rule doesn't change the outcome.
         let rules = vec![
             unknown,
-            allow("mgmt", 200, "Inbound", "ApiManagement", "VirtualNetwork", "3443"),
+            allow(
+                "mgmt",
+                200,
+                "Inbound",
+                "ApiManagement",
+                "VirtualNetwork",
+                "3443",
+            ),
         ];
         assert_eq!(decide_text(rules, mgmt), "allowed");
     }
@@ -715,7 +764,14 @@ mod tests {
     fn any_source_counts_a_chosen_source() {
         let client = serde_json::json!({"direction": "Inbound", "anySource": true, "destination": "VirtualNetwork", "port": 443});
         let rules = vec![
-            allow("fd", 100, "Inbound", "AzureFrontDoor.Backend", "VirtualNetwork", "443"),
+            allow(
+                "fd",
+                100,
+                "Inbound",
+                "AzureFrontDoor.Backend",
+                "VirtualNetwork",
+                "443",
+            ),
             deny_all(4096, "Inbound"),
         ];
         assert_eq!(decide_text(rules, client.clone()), "allowed");
