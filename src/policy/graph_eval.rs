@@ -46,6 +46,7 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
                 .map(move |(ri, _)| (*pi, params, ri))
         })
         .collect();
+    let kids = child_index(graph);
     let found: Vec<Found> = pairs
         .par_iter()
         .flat_map_iter(|(pi, params, ri)| {
@@ -71,7 +72,7 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
                 aliases,
                 env,
             };
-            let lookup = |q: &LinkQuery| link(graph, *ri, q);
+            let lookup = |q: &LinkQuery| link(graph, &kids, *ri, q);
             let verdict = policy.definition.decide(&input, &lookup);
             match verdict {
                 Verdict::Several(all) => all
@@ -292,7 +293,7 @@ fn placeholder(
                 .ok()?;
         let params = HashMap::new();
         let env = HashMap::new();
-        let kids = children(graph, idx);
+        let kids = children(graph, &child_index(graph), idx);
         let refs = referrers(graph, idx);
         let ctx = super::rule::Ctx::new(&linked.body, &params, super::AliasTable::builtin(), &env)
             .with_expr_resource(&resource.body)
@@ -333,7 +334,7 @@ fn placeholder(
 }
 
 /// Answers an existence query from the graph.
-fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
+fn link(graph: &ResourceGraph, kids: &Kids, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
     if let Some(id) = &q.resource_id {
         let text = id.as_text().map(str::to_string);
         return match (&id.kind, text) {
@@ -343,7 +344,7 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
                 super::rule::depends_on(r)
             )),
             (_, Some(s)) => match graph.resolve_link(from, &s) {
-                Some(i) => follow(graph, i, &q.follow),
+                Some(i) => follow(graph, kids, i, &q.follow),
                 None => LinkAnswer::Unknown(format!(
                     "the {} '{}' is not declared in the audited templates",
                     id_noun(&s),
@@ -430,7 +431,7 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
                 body: r.body.clone(),
                 idx: related.then_some(i),
                 referrers: referrers(graph, i),
-                children: children(graph, i),
+                children: children(graph, kids, i),
             })
             .collect(),
     )
@@ -445,6 +446,7 @@ fn deployment_root(r: &Resource) -> crate::source::FileId {
 /// resource) and answers with the last resource reached.
 fn follow(
     graph: &ResourceGraph,
+    kids: &Kids,
     mut at: ResourceIdx,
     hops: &[super::rule::FieldPath],
 ) -> LinkAnswer {
@@ -507,7 +509,7 @@ fn follow(
             body: r.body.clone(),
             idx: Some(at),
             referrers: referrers(graph, at),
-            children: children(graph, at),
+            children: children(graph, kids, at),
         }]),
         None => LinkAnswer::Found(Vec::new()),
     }
@@ -540,13 +542,27 @@ fn referrers(graph: &ResourceGraph, to: ResourceIdx) -> Value {
     Value::array(out)
 }
 
+/// Child resources by parent, built once per evaluation.
+type Kids = HashMap<ResourceIdx, Vec<ResourceIdx>>;
+
+fn child_index(graph: &ResourceGraph) -> Kids {
+    let mut kids: Kids = HashMap::new();
+    for (i, r) in graph.resources.iter().enumerate() {
+        if let Some(p) = r.parent {
+            kids.entry(p).or_default().push(i);
+        }
+    }
+    kids
+}
+
 /// The bodies of the child resources of `of` (for the `relatedChildren()` extension): resources
 /// with `of` as parent, declared anywhere in the audited templates.
-fn children(graph: &ResourceGraph, of: ResourceIdx) -> Value {
+fn children(graph: &ResourceGraph, kids: &Kids, of: ResourceIdx) -> Value {
     Value::array(
-        graph
-            .children(of)
-            .filter_map(|i| graph.resources.get(i))
+        kids.get(&of)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| graph.resources.get(*i))
             .map(|r| r.body.clone())
             .collect(),
     )
