@@ -646,6 +646,10 @@ mod tests {
             "sourcePortRange": "*", "destinationPortRange": port}}))
     }
 
+    fn mgmt_rule(prio: i64) -> Value {
+        allow("mgmt", prio, "Inbound", "ApiManagement", "VirtualNetwork", "3443")
+    }
+
     fn deny_all(prio: i64, dir: &str) -> Value {
         rule(serde_json::json!({"name": "deny-all", "properties": {
             "priority": prio, "direction": dir, "access": "Deny", "protocol": "*",
@@ -671,26 +675,12 @@ mod tests {
         let mgmt = serde_json::json!({"direction": "Inbound", "source": "ApiManagement", "destination": "VirtualNetwork", "port": 3443});
         let rules = vec![
             deny_all(200, "Inbound"),
-            allow(
-                "mgmt",
-                100,
-                "Inbound",
-                "ApiManagement",
-                "VirtualNetwork",
-                "3443",
-            ),
+            mgmt_rule(100),
         ];
         assert_eq!(decide_text(rules, mgmt.clone()), "allowed");
         let rules = vec![
             deny_all(100, "Inbound"),
-            allow(
-                "mgmt",
-                200,
-                "Inbound",
-                "ApiManagement",
-                "VirtualNetwork",
-                "3443",
-            ),
+            mgmt_rule(200),
         ];
         assert_eq!(
             decide_text(rules, mgmt),
@@ -748,14 +738,7 @@ mod tests {
         // An unknown allow rule before an allowing rule doesn't change the outcome.
         let rules = vec![
             unknown,
-            allow(
-                "mgmt",
-                200,
-                "Inbound",
-                "ApiManagement",
-                "VirtualNetwork",
-                "3443",
-            ),
+            mgmt_rule(200),
         ];
         assert_eq!(decide_text(rules, mgmt), "allowed");
     }
