@@ -400,12 +400,15 @@ fn link(graph: &ResourceGraph, kids: &Kids, from: ResourceIdx, q: &LinkQuery) ->
     let chosen = if related { linked } else { of_type };
     // Another deployment that references this resource as `existing` may deploy what it needs.
     if chosen.is_empty() {
-        let elsewhere = graph.resources.iter().any(|r| {
-            r.existing
-                && r.type_name.eq_ignore_ascii_case(&from_res.type_name)
-                && r.name.eq_ignore_ascii_case(&from_res.name)
-                && deployment_root(r) != deployment_root(from_res)
-        });
+        let elsewhere = kids
+            .existing
+            .iter()
+            .filter_map(|i| graph.resources.get(*i))
+            .any(|r| {
+                r.type_name.eq_ignore_ascii_case(&from_res.type_name)
+                    && r.name.eq_ignore_ascii_case(&from_res.name)
+                    && deployment_root(r) != deployment_root(from_res)
+            });
         if elsewhere {
             return LinkAnswer::Unknown(format!(
                 "another deployment references '{}' as an existing resource and may deploy the {} it needs",
@@ -542,14 +545,28 @@ fn referrers(graph: &ResourceGraph, to: ResourceIdx) -> Value {
     Value::array(out)
 }
 
-/// Child resources by parent, built once per evaluation.
-type Kids = HashMap<ResourceIdx, Vec<ResourceIdx>>;
+/// What lookups need about the whole graph, built once per evaluation: child resources by parent,
+/// and the `existing` declarations.
+#[derive(Default)]
+struct Kids {
+    children: HashMap<ResourceIdx, Vec<ResourceIdx>>,
+    existing: Vec<ResourceIdx>,
+}
+
+impl Kids {
+    fn get(&self, of: &ResourceIdx) -> Option<&Vec<ResourceIdx>> {
+        self.children.get(of)
+    }
+}
 
 fn child_index(graph: &ResourceGraph) -> Kids {
-    let mut kids: Kids = HashMap::new();
+    let mut kids = Kids::default();
     for (i, r) in graph.resources.iter().enumerate() {
         if let Some(p) = r.parent {
-            kids.entry(p).or_default().push(i);
+            kids.children.entry(p).or_default().push(i);
+        }
+        if r.existing {
+            kids.existing.push(i);
         }
     }
     kids

@@ -647,7 +647,14 @@ mod tests {
     }
 
     fn mgmt_rule(prio: i64) -> Value {
-        allow("mgmt", prio, "Inbound", "ApiManagement", "VirtualNetwork", "3443")
+        allow(
+            "mgmt",
+            prio,
+            "Inbound",
+            "ApiManagement",
+            "VirtualNetwork",
+            "3443",
+        )
     }
 
     fn deny_all(prio: i64, dir: &str) -> Value {
@@ -673,15 +680,9 @@ mod tests {
     #[test]
     fn first_match_by_priority_wins() {
         let mgmt = serde_json::json!({"direction": "Inbound", "source": "ApiManagement", "destination": "VirtualNetwork", "port": 3443});
-        let rules = vec![
-            deny_all(200, "Inbound"),
-            mgmt_rule(100),
-        ];
+        let rules = vec![deny_all(200, "Inbound"), mgmt_rule(100)];
         assert_eq!(decide_text(rules, mgmt.clone()), "allowed");
-        let rules = vec![
-            deny_all(100, "Inbound"),
-            mgmt_rule(200),
-        ];
+        let rules = vec![deny_all(100, "Inbound"), mgmt_rule(200)];
         assert_eq!(
             decide_text(rules, mgmt),
             "denied by rule 'deny-all' (priority 100)"
@@ -736,10 +737,7 @@ mod tests {
         }
         assert_eq!(decide_text(vec![unknown.clone()], mgmt.clone()), "unknown");
         // An unknown allow rule before an allowing rule doesn't change the outcome.
-        let rules = vec![
-            unknown,
-            mgmt_rule(200),
-        ];
+        let rules = vec![unknown, mgmt_rule(200)];
         assert_eq!(decide_text(rules, mgmt), "allowed");
     }
 
