@@ -342,6 +342,10 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
             ("subscriptionId".into(), sub_value),
         ]),
     );
+    env.insert(
+        "resourcegroup".to_string(),
+        options.deployment.resource_group_value(),
+    );
     let eval_options = crate::policy::EvalOptions {
         levels: options.levels.clone(),
         parameters: options.parameters.clone(),

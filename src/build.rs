@@ -109,6 +109,7 @@ pub fn build_with(
             pending_depends.push((idx + offset, deps));
         }
         graph.diagnostics.extend(part.graph.diagnostics);
+        graph.opaque_modules.extend(part.graph.opaque_modules);
     }
     crate::timing::lap("resources gathered");
     let index = IdIndex::new(&graph, &known_ids, &groups);
@@ -425,6 +426,16 @@ fn instantiate_modules(
                 None => Value::string(m.symbol.clone().unwrap_or_default()),
             };
             let outputs = instantiate(part, t, m, &ev, &inst.locals, params, deployment, cx, maybe);
+            // A module that is not evaluated may deploy anything: existence checks of its
+            // deployment can't conclude that something is missing.
+            if let Some(Reason::Module { reference, why }) = outputs.unknown_reason() {
+                part.graph.opaque_modules.push(crate::graph::OpaqueModule {
+                    root: cx.chain.first().map_or(t.file, |s| s.file),
+                    span: m.source_span,
+                    reference: reference.clone(),
+                    why: why.clone(),
+                });
+            }
             // Known names, and names the deployment fills in (`{uniqueString(…)}` placeholders)
             // that a `reference()` builds the same way.
             let (text, _) = value_text(&name);

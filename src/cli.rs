@@ -77,6 +77,8 @@ pub struct InputArgs {
     /// Largest file read, in bytes; larger files are a read-error
     #[arg(long, value_name = "BYTES", default_value_t = discover::DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
+    #[command(flatten)]
+    pub deployment: DeploymentArgs,
 }
 
 impl Default for InputArgs {
@@ -88,8 +90,23 @@ impl Default for InputArgs {
             config: None,
             allow_outside_project: false,
             max_file_size: discover::DEFAULT_MAX_FILE_SIZE,
+            deployment: DeploymentArgs::default(),
         }
     }
+}
+
+/// Where the audited templates are deployed (overrides `analyzers.azaudit.deployment`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct DeploymentArgs {
+    /// The subscription the templates are deployed to (`subscription()` then evaluates)
+    #[arg(long, value_name = "ID")]
+    pub subscription_id: Option<String>,
+    /// The resource group the templates are deployed to (`resourceGroup()` then evaluates)
+    #[arg(long, value_name = "NAME")]
+    pub resource_group: Option<String>,
+    /// The deployment's location (`resourceGroup().location`, `deployment().location`)
+    #[arg(long, value_name = "REGION")]
+    pub location: Option<String>,
 }
 
 /// `azaudit check`.
@@ -508,6 +525,13 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
             options.policy_dirs.push(dir);
         }
     }
+    // The command line's deployment context wins over the configuration's.
+    options.deployment.merge(&crate::config::DeploymentContext {
+        subscription_id: args.deployment.subscription_id.clone(),
+        resource_group: args.deployment.resource_group.clone(),
+        location: args.deployment.location.clone(),
+        management_group: None,
+    });
     crate::timing::lap("files found");
     let discovery = discover::read_all(&kept);
     crate::timing::lap("files read");

@@ -67,6 +67,83 @@ pub struct Config {
     exclude_set: GlobSet,
     /// Bicep's own `cacheRootDirectory` and `moduleAliases` (where registry modules are).
     pub bicep: crate::registry::BicepSettings,
+    /// `deployment`: where the audited templates are deployed, when the user says so.
+    pub deployment: DeploymentContext,
+}
+
+/// Where the audited deployment goes: `--subscription-id`, `--resource-group`, `--location` on the
+/// command line, `analyzers.azaudit.deployment.{subscriptionId,resourceGroup,location}` in
+/// `bicepconfig.json`. What is set makes `subscription()`, `resourceGroup()` and friends
+/// evaluate; what isn't stays known only at deployment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeploymentContext {
+    pub subscription_id: Option<String>,
+    pub resource_group: Option<String>,
+    pub location: Option<String>,
+    pub management_group: Option<String>,
+}
+
+impl DeploymentContext {
+    /// `other`'s settings replace these where `other` sets them.
+    pub fn merge(&mut self, other: &DeploymentContext) {
+        let pick = |mine: &mut Option<String>, theirs: &Option<String>| {
+            if theirs.is_some() {
+                mine.clone_from(theirs);
+            }
+        };
+        pick(&mut self.subscription_id, &other.subscription_id);
+        pick(&mut self.resource_group, &other.resource_group);
+        pick(&mut self.location, &other.location);
+        pick(&mut self.management_group, &other.management_group);
+    }
+
+    /// What `resourceGroup()` answers in a policy: `id`, `name` and `location`, the parts not set
+    /// as the placeholders the templates' own values carry (so they compare equal).
+    pub fn resource_group_value(&self) -> crate::value::Value {
+        use crate::eval::{RESOURCE_GROUP_PLACEHOLDER, SUBSCRIPTION_PLACEHOLDER};
+        use crate::value::Value;
+        let text =
+            |known: Option<&String>, placeholder: &str, f: &dyn Fn(&str) -> String| match known {
+                Some(k) => Value::string(f(k)),
+                None => Value::symbolic(f(placeholder)),
+            };
+        let id = format!(
+            "/subscriptions/{}/resourceGroups/{}",
+            self.subscription_id
+                .as_deref()
+                .unwrap_or(SUBSCRIPTION_PLACEHOLDER),
+            self.resource_group
+                .as_deref()
+                .unwrap_or(RESOURCE_GROUP_PLACEHOLDER)
+        );
+        let id = if id.contains('{') {
+            Value::symbolic(id)
+        } else {
+            Value::string(id)
+        };
+        Value::object(vec![
+            ("id".into(), id),
+            (
+                "name".into(),
+                text(
+                    self.resource_group.as_ref(),
+                    RESOURCE_GROUP_PLACEHOLDER,
+                    &|s| s.to_string(),
+                ),
+            ),
+            (
+                "location".into(),
+                text(self.location.as_ref(), "{resourceGroup().location}", &|s| {
+                    s.to_string()
+                }),
+            ),
+        ])
+    }
+
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        *self == DeploymentContext::default()
+    }
 }
 
 impl Config {
@@ -80,6 +157,7 @@ impl Config {
             exclude: Vec::new(),
             exclude_set: GlobSet::empty(),
             bicep: crate::registry::BicepSettings::default(),
+            deployment: DeploymentContext::default(),
         }
     }
 
@@ -187,11 +265,33 @@ impl Config {
                         config.rules.insert(id, parsed);
                     }
                 }
+                "deployment" => {
+                    let Ast::Object(o) = &prop.value else {
+                        return Err(err(prop.value.start(), "`deployment` must be an object".into()));
+                    };
+                    for p in &o.properties {
+                        let slot = match p.name.as_str() {
+                            "subscriptionId" => &mut config.deployment.subscription_id,
+                            "resourceGroup" => &mut config.deployment.resource_group,
+                            "location" => &mut config.deployment.location,
+                            other => {
+                                return Err(err(
+                                    p.range.start,
+                                    format!("unknown setting `{other}` in `analyzers.azaudit.deployment`, expected `subscriptionId`, `resourceGroup` or `location`"),
+                                ))
+                            }
+                        };
+                        let Ast::StringLit(v) = &p.value else {
+                            return Err(err(p.value.start(), format!("`{}` must be a string", p.name.as_str())));
+                        };
+                        *slot = Some(v.value.to_string());
+                    }
+                }
                 other => {
                     return Err(err(
                         prop.range.start,
                         format!(
-                            "unknown setting `{other}` in `analyzers.azaudit`, expected `enabled`, `rules`, `policyDirs` or `exclude`"
+                            "unknown setting `{other}` in `analyzers.azaudit`, expected `enabled`, `rules`, `policyDirs`, `exclude` or `deployment`"
                         ),
                     ))
                 }
@@ -242,6 +342,7 @@ impl Config {
                 options.policy_dirs.push(dir.clone());
             }
         }
+        options.deployment.merge(&self.deployment);
     }
 
     /// The analysis options this configuration alone gives.
@@ -574,6 +675,20 @@ mod tests {
         assert!(config.is_excluded(Path::new("/repo/infra/a.test.bicep")));
         assert!(!config.is_excluded(Path::new("/repo/infra/main.bicep")));
         assert!(!config.is_excluded(Path::new("/other/vendor/main.bicep")));
+    }
+
+    #[test]
+    fn reads_the_deployment_context() {
+        let c = parse(
+            r#"{ "analyzers": { "azaudit": { "deployment": { "subscriptionId": "s", "resourceGroup": "rg", "location": "westeurope" } } } }"#,
+        )
+        .unwrap();
+        assert_eq!(c.deployment.subscription_id.as_deref(), Some("s"));
+        assert_eq!(c.deployment.resource_group.as_deref(), Some("rg"));
+        assert_eq!(c.deployment.location.as_deref(), Some("westeurope"));
+        let e = parse(r#"{ "analyzers": { "azaudit": { "deployment": { "tenant": "t" } } } }"#)
+            .unwrap_err();
+        assert!(e.message.contains("unknown setting `tenant`"), "{e:?}");
     }
 
     #[test]

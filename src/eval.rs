@@ -41,11 +41,7 @@ impl Default for Limits {
 }
 
 /// Where the deployment goes, as far as the caller knows it. Unknown parts become placeholders.
-#[derive(Debug, Clone, Default)]
-pub struct Deployment {
-    pub subscription_id: Option<String>,
-    pub resource_group: Option<String>,
-}
+pub type Deployment = crate::config::DeploymentContext;
 
 /// Placeholder text for the deployment's subscription id.
 pub const SUBSCRIPTION_PLACEHOLDER: &str = "{subscriptionId}";

@@ -109,6 +109,20 @@ pub struct ResourceGraph {
     pub unresolved: Vec<Unresolved>,
     /// Syntax and evaluation diagnostics found while building the graph.
     pub diagnostics: Vec<Diagnostic>,
+    /// Module calls that were not evaluated (a registry module not restored, a module too deep …):
+    /// what they would deploy is unknown.
+    pub opaque_modules: Vec<OpaqueModule>,
+}
+
+/// A module call that was not evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpaqueModule {
+    /// The file the deployment that calls it starts from (its outermost caller).
+    pub root: FileId,
+    /// The module declaration's source.
+    pub span: Span,
+    pub reference: String,
+    pub why: String,
 }
 
 impl ResourceGraph {

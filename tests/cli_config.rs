@@ -173,3 +173,56 @@ fn nested_configs_merge_with_the_deeper_one_winning() {
         vec![root.join("policies"), root.join("team/policies")]
     );
 }
+
+#[test]
+fn deployment_context_comes_from_the_config_and_the_command_line_wins() {
+    use azaudit::cli::{plan, DeploymentArgs, InputArgs};
+    let root = Path::new(ROOT).join("fixtures/config/deployment");
+    let from_config = plan(&InputArgs {
+        paths: vec![root.clone()],
+        policy_dirs: Vec::new(),
+        config: None,
+        deployment: Default::default(),
+    })
+    .unwrap();
+    let d = &from_config.options.deployment;
+    assert_eq!(
+        d.subscription_id.as_deref(),
+        Some("00000000-0000-0000-0000-000000000001")
+    );
+    assert_eq!(d.resource_group.as_deref(), Some("rg-apim"));
+    assert_eq!(d.location.as_deref(), Some("westeurope"));
+    // With the subscription known, a subnet of another subscription is reported.
+    let report = azaudit::analysis::check(
+        &from_config.inputs,
+        &azaudit::analysis::Disk,
+        &from_config.options,
+    );
+    assert!(report
+        .diagnostics
+        .iter()
+        .any(|d| d.code == "apim-vnet-same-subscription"));
+    let flags = plan(&InputArgs {
+        paths: vec![root],
+        policy_dirs: Vec::new(),
+        config: None,
+        deployment: DeploymentArgs {
+            subscription_id: Some("5f3b1a4e-8c2d-4e7f-9a6b-1c0d2e3f4a5b".into()),
+            resource_group: None,
+            location: Some("northeurope".into()),
+        },
+    })
+    .unwrap();
+    let d = &flags.options.deployment;
+    assert_eq!(
+        d.subscription_id.as_deref(),
+        Some("5f3b1a4e-8c2d-4e7f-9a6b-1c0d2e3f4a5b")
+    );
+    assert_eq!(d.resource_group.as_deref(), Some("rg-apim"));
+    assert_eq!(d.location.as_deref(), Some("northeurope"));
+    let report = azaudit::analysis::check(&flags.inputs, &azaudit::analysis::Disk, &flags.options);
+    assert!(!report
+        .diagnostics
+        .iter()
+        .any(|d| d.code == "apim-vnet-same-subscription"));
+}

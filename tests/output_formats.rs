@@ -209,6 +209,7 @@ fn report() -> Report {
             span: None,
         }],
         diagnostics: Vec::new(),
+        opaque_modules: Vec::new(),
     };
     report
 }

@@ -277,7 +277,7 @@ fn looks_like_type(v: &Value) -> bool {
         .is_some_and(|s| s.contains('/') && s.split('/').next().is_some_and(|ns| ns.contains('.')))
 }
 
-fn rg_object(sub: (String, bool), rg: (String, bool)) -> Value {
+fn rg_object(sub: (String, bool), rg: (String, bool), location: Option<&str>) -> Value {
     let id = format!("/subscriptions/{}/resourceGroups/{}", sub.0, rg.0);
     let id = if sub.1 && rg.1 {
         Value::string(id)
@@ -298,7 +298,10 @@ fn rg_object(sub: (String, bool), rg: (String, bool)) -> Value {
         ),
         (
             "location".into(),
-            Value::symbolic("{resourceGroup().location}"),
+            match location {
+                Some(l) => Value::string(l),
+                None => Value::symbolic("{resourceGroup().location}"),
+            },
         ),
         (
             "properties".into(),
@@ -930,9 +933,14 @@ pub(super) fn call(
             Value::symbolic(format!("{{{name}({})}}", texts.join(", ")))
         }
         "resourcegroup" => match v.as_slice() {
-            [] => rg_object(sub_default(), rg_default()),
-            [rg] => rg_object(sub_default(), value_text(rg)),
-            [sub, rg, ..] => rg_object(value_text(sub), value_text(rg)),
+            // The deployment's own resource group: its location when the user stated it.
+            [] => rg_object(
+                sub_default(),
+                rg_default(),
+                ev.deployment.location.as_deref(),
+            ),
+            [rg] => rg_object(sub_default(), value_text(rg), None),
+            [sub, rg, ..] => rg_object(value_text(sub), value_text(rg), None),
         },
         "subscription" => match v.first() {
             None => sub_object(sub_default()),
@@ -972,6 +980,13 @@ pub(super) fn call(
         }
         "deployment" => Value::object(vec![
             ("name".into(), Value::symbolic("{deployment().name}")),
+            (
+                "location".into(),
+                match &ev.deployment.location {
+                    Some(l) => Value::string(l.clone()),
+                    None => Value::symbolic("{deployment().location}"),
+                },
+            ),
             (
                 "properties".into(),
                 Value::unknown(Reason::Environment {

@@ -265,7 +265,7 @@ impl Server {
 
     fn dispatch(&mut self) {
         self.dispatched = self.generation;
-        let docs = self
+        let docs: Vec<DocSnapshot> = self
             .docs
             .values_mut()
             .map(|d| DocSnapshot {
@@ -280,10 +280,12 @@ impl Server {
                 audited: d.doc.is_audited(),
             })
             .collect();
+        let mut options = self.options.clone();
+        options.deployment = deployment_context(&docs);
         let snapshot = Snapshot {
             generation: self.generation,
             docs,
-            options: self.options.clone(),
+            options,
         };
         if self.jobs.send(snapshot).is_err() {
             self.log(MessageType::ERROR, "the analysis thread stopped");
@@ -602,5 +604,44 @@ fn request_id(id: NumberOrString) -> RequestId {
     match id {
         NumberOrString::Number(n) => RequestId::from(n),
         NumberOrString::String(s) => RequestId::from(s),
+    }
+}
+
+/// The deployment context `bicepconfig.json` states (`analyzers.azaudit.deployment`) for the open
+/// documents: the nearest configuration of the first document that has one. A configuration that
+/// doesn't load states nothing (`check` reports its errors).
+fn deployment_context(docs: &[DocSnapshot]) -> crate::config::DeploymentContext {
+    docs.iter()
+        .filter_map(|d| crate::config::find_for(&d.path))
+        .find_map(|path| crate::config::Config::load(&path).ok())
+        .map(|c| c.deployment.clone())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deployment_context_comes_from_the_nearest_bicepconfig() {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/config/deployment");
+        let doc = |path: std::path::PathBuf| DocSnapshot {
+            uri: "file:///x.bicep".parse().unwrap(),
+            path,
+            version: 1,
+            opened: 1,
+            text: std::sync::Arc::from(""),
+            audited: true,
+        };
+        let d = deployment_context(&[doc(root.join("main.bicep"))]);
+        assert_eq!(
+            d.subscription_id.as_deref(),
+            Some("00000000-0000-0000-0000-000000000001")
+        );
+        assert_eq!(d.location.as_deref(), Some("westeurope"));
+        let none =
+            deployment_context(&[doc(std::path::PathBuf::from("/nonexistent/dir/main.bicep"))]);
+        assert!(none.is_empty());
     }
 }

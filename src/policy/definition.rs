@@ -78,6 +78,10 @@ const FUNCTIONS: &[&str] = &[
     "ipprefixlength",
     "relatedfield",
     "referencedby",
+    "relatedchildren",
+    "nsgflow",
+    "nsgdeniedflows",
+    "join",
     "uricomponent",
     "uricomponenttostring",
     "base64",
@@ -451,6 +455,8 @@ pub struct Candidate {
     /// The resources that reference this one (`referencedBy()`): objects with `id`, `type`,
     /// `name` and `path`.
     pub referrers: Value,
+    /// Its child resources in the audited templates (`relatedChildren()`): their bodies.
+    pub children: Value,
 }
 
 /// What a host answers to a [`LinkQuery`].
@@ -477,6 +483,9 @@ pub enum Verdict {
     },
     /// Can't be decided before deployment.
     Unknown { reason: String, span: Option<Span> },
+    /// The effect applies to several linked resources (`details.resourceId` with several ids):
+    /// one `Applies` each.
+    Several(Vec<Verdict>),
 }
 
 /// Inputs of one decision.
@@ -577,7 +586,7 @@ impl Definition {
         let name = as_text(name);
         let rg = as_text(rg);
         // azaudit extension: `details.resourceId` may give several ids (the main location's
-        // subnet and each additional location's): the first that fails is reported.
+        // subnet and each additional location's): each that fails is reported.
         let ids: Vec<Option<Value>> = match id {
             Some(Value {
                 kind: Kind::Array(items),
@@ -590,6 +599,7 @@ impl Definition {
             other => vec![other],
         };
         let mut undecided = None;
+        let mut applies = Vec::new();
         for id in ids {
             let verdict = self.decide_link(
                 input,
@@ -611,10 +621,15 @@ impl Definition {
                 Verdict::Unknown { .. } => {
                     undecided.get_or_insert(verdict);
                 }
-                applies @ Verdict::Applies { .. } => return applies,
+                a @ Verdict::Applies { .. } => applies.push(a),
+                Verdict::Several(more) => applies.extend(more),
             }
         }
-        undecided.unwrap_or(Verdict::Compliant)
+        match applies.len() {
+            0 => undecided.unwrap_or(Verdict::Compliant),
+            1 => applies.pop().unwrap_or(Verdict::Compliant),
+            _ => Verdict::Several(applies),
+        }
     }
 
     /// One existence check: the related resources `query` finds, and whether one satisfies the
@@ -650,7 +665,8 @@ impl Definition {
                 Some(cond) => {
                     let mut rctx = Ctx::new(&c.body, input.params, input.aliases, input.env)
                         .with_expr_resource(input.resource)
-                        .with_referrers(&c.referrers);
+                        .with_referrers(&c.referrers)
+                        .with_children(&c.children);
                     rule::eval(cond, &mut rctx, 0)
                 }
             };

@@ -505,6 +505,15 @@ pub fn pure(name: &str, vals: &[Value]) -> Result<Value, String> {
                 Value::int(2i64.checked_pow(host_bits.min(62)).unwrap_or(i64::MAX))
             }
         }
+        "nsgflow" => super::nsg::flow(arg(vals, 0, f)?, arg(vals, 1, f)?)?,
+        "nsgdeniedflows" => super::nsg::denied_flows(arg(vals, 0, f)?, arg(vals, 1, f)?)?,
+        "join" => {
+            let items = arg(vals, 0, f)?
+                .as_array()
+                .ok_or("join() expects an array as argument 1")?;
+            let sep = s_arg(vals, 1, f)?;
+            Value::string(items.iter().map(to_str).collect::<Vec<_>>().join(sep))
+        }
         "iprangecontains" => {
             let range = s_arg(vals, 0, f)?;
             let target = s_arg(vals, 1, f)?;

@@ -46,20 +46,24 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
                 .map(move |(ri, _)| (*pi, params, ri))
         })
         .collect();
+    let kids = child_index(graph);
     let found: Vec<Found> = pairs
         .par_iter()
-        .filter_map(|(pi, params, ri)| {
-            let policy = set.policies().get(*pi)?;
-            let resource = graph.resources.get(*ri)?;
+        .flat_map_iter(|(pi, params, ri)| {
+            let (Some(policy), Some(resource)) =
+                (set.policies().get(*pi), graph.resources.get(*ri))
+            else {
+                return Vec::new();
+            };
             let params = match params {
                 Ok(p) => p,
                 Err(e) => {
-                    return Some(Found::NotEvaluated(NotEvaluated {
+                    return vec![Found::NotEvaluated(NotEvaluated {
                         code: policy.id.clone(),
                         span: resource.head_span,
                         resource: Some(resource.reference()),
                         reason: e.clone(),
-                    }))
+                    })]
                 }
             };
             let input = Input {
@@ -68,9 +72,17 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
                 aliases,
                 env,
             };
-            let lookup = |q: &LinkQuery| link(graph, *ri, q);
+            let lookup = |q: &LinkQuery| link(graph, &kids, *ri, q);
             let verdict = policy.definition.decide(&input, &lookup);
-            report(policy, graph, resource, verdict, options)
+            match verdict {
+                Verdict::Several(all) => all
+                    .into_iter()
+                    .filter_map(|v| report(policy, graph, resource, v, options))
+                    .collect(),
+                v => report(policy, graph, resource, v, options)
+                    .into_iter()
+                    .collect(),
+            }
         })
         .collect();
     let mut out = Outcome::default();
@@ -99,7 +111,7 @@ fn report(
     options: &EvalOptions,
 ) -> Option<Found> {
     match verdict {
-        Verdict::Compliant => None,
+        Verdict::Compliant | Verdict::Several(_) => None,
         Verdict::Unknown { reason, span } => Some(Found::NotEvaluated(NotEvaluated {
             code: policy.id.clone(),
             span: span.unwrap_or(resource.head_span),
@@ -116,7 +128,7 @@ fn report(
             let level = configured_level(policy, options).unwrap_or_else(|| effect_level(&effect));
             let severity = level.severity()?;
             let linked_res = linked.and_then(|i| graph.resources.get(i));
-            let message = render_message(policy, resource, linked_res, &effect);
+            let message = render_message(policy, resource, linked_res, &effect, graph);
             // An existence check that failed on a linked resource points at what is wrong there:
             // the deciding value, else the linked resource's declaration. The property of the
             // evaluated resource that links to it becomes a related location.
@@ -194,6 +206,7 @@ pub fn render_message(
     resource: &Resource,
     linked: Option<&Resource>,
     effect: &str,
+    graph: &ResourceGraph,
 ) -> String {
     let Some(template) = &policy.message else {
         return if policy.title.is_empty() {
@@ -213,7 +226,7 @@ pub fn render_message(
             break;
         };
         let key = after.get(..close).unwrap_or("");
-        match placeholder(key, policy, resource, linked, effect) {
+        match placeholder(key, policy, resource, linked, effect, graph) {
             Some(v) => out.push_str(&v),
             None => {
                 out.push('{');
@@ -244,6 +257,7 @@ fn placeholder(
     resource: &Resource,
     linked: Option<&Resource>,
     effect: &str,
+    graph: &ResourceGraph,
 ) -> Option<String> {
     let read = |body: &Value, field: &str| -> String {
         let path = FieldPath::resolve(field.trim(), super::AliasTable::builtin());
@@ -261,6 +275,34 @@ fn placeholder(
     }
     if let Some(field) = key.strip_prefix("linked.field:") {
         return Some(read(&linked?.body, field));
+    }
+    if let Some(expr) = key.strip_prefix("linked.expr:") {
+        // A template expression in the scope of the existence condition: `relatedField()`,
+        // `relatedChildren()` and `referencedBy()` read the linked resource, `field()` the
+        // evaluated one. Without a linked resource (the effect applied on the resource itself),
+        // nothing.
+        let Some(linked) = linked else {
+            return Some(String::new());
+        };
+        let idx = graph
+            .resources
+            .iter()
+            .position(|r| std::ptr::eq(r, linked))?;
+        let operand =
+            super::template::Operand::compile(&serde_json::Value::String(expr.trim().into()))
+                .ok()?;
+        let params = HashMap::new();
+        let env = HashMap::new();
+        let kids = children(graph, &child_index(graph), idx);
+        let refs = referrers(graph, idx);
+        let ctx = super::rule::Ctx::new(&linked.body, &params, super::AliasTable::builtin(), &env)
+            .with_expr_resource(&resource.body)
+            .with_referrers(&refs)
+            .with_children(&kids);
+        return operand.eval(&ctx).ok().map(|v| match v.kind {
+            Kind::String(s) => s,
+            _ => v.to_string(),
+        });
     }
     if let Some(expr) = key.strip_prefix("expr:") {
         // A template expression over the evaluated resource (`[if(…, 'a', 'b')]`).
@@ -292,7 +334,7 @@ fn placeholder(
 }
 
 /// Answers an existence query from the graph.
-fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
+fn link(graph: &ResourceGraph, kids: &Kids, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
     if let Some(id) = &q.resource_id {
         let text = id.as_text().map(str::to_string);
         return match (&id.kind, text) {
@@ -302,7 +344,7 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
                 super::rule::depends_on(r)
             )),
             (_, Some(s)) => match graph.resolve_link(from, &s) {
-                Some(i) => follow(graph, i, &q.follow),
+                Some(i) => follow(graph, kids, i, &q.follow),
                 None => LinkAnswer::Unknown(format!(
                     "the {} '{}' is not declared in the audited templates",
                     id_noun(&s),
@@ -326,10 +368,11 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
         .iter()
         .enumerate()
         .filter(|(_, r)| r.type_name.eq_ignore_ascii_case(want_type))
-        // The same deployment: one file (or what it links to). Another template in the
-        // repository is another deployment, unless the graph linked the two.
+        // The same deployment: its entry file and the modules it deploys (or what it links to).
+        // Another template in the repository is another deployment, unless the graph linked the
+        // two.
         .filter(|(i, r)| {
-            r.file == from_res.file
+            deployment_root(r) == deployment_root(from_res)
                 || graph.edges_from(*i).any(|e| e.to == from)
                 || graph.edges_from(from).any(|e| e.to == *i)
         })
@@ -351,27 +394,62 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
         })
         .copied()
         .collect();
-    let chosen = if child_type || !linked.is_empty() {
-        linked
-    } else {
-        of_type
-    };
+    // Resources of the type that are not related to this one are candidates, but not the place
+    // of a failure: a diagnostic then points at the evaluated resource.
+    let related = child_type || !linked.is_empty();
+    let chosen = if related { linked } else { of_type };
+    // Another deployment that references this resource as `existing` may deploy what it needs.
+    if chosen.is_empty() {
+        let elsewhere = kids
+            .existing
+            .iter()
+            .filter_map(|i| graph.resources.get(*i))
+            .any(|r| {
+                r.type_name.eq_ignore_ascii_case(&from_res.type_name)
+                    && r.name.eq_ignore_ascii_case(&from_res.name)
+                    && deployment_root(r) != deployment_root(from_res)
+            });
+        if elsewhere {
+            return LinkAnswer::Unknown(format!(
+                "another deployment references '{}' as an existing resource and may deploy the {} it needs",
+                from_res.name,
+                type_noun(want_type)
+            ));
+        }
+        // A module of the same deployment that was not evaluated may deploy it.
+        let root = deployment_root(from_res);
+        if let Some(m) = graph.opaque_modules.iter().find(|m| m.root == root) {
+            return LinkAnswer::Unknown(format!(
+                "module '{}' {}, and may deploy the {} it needs",
+                m.reference,
+                m.why,
+                type_noun(want_type)
+            ));
+        }
+    }
     LinkAnswer::Found(
         chosen
             .into_iter()
             .map(|(i, r)| Candidate {
                 body: r.body.clone(),
-                idx: Some(i),
+                idx: related.then_some(i),
                 referrers: referrers(graph, i),
+                children: children(graph, kids, i),
             })
             .collect(),
     )
+}
+
+/// The file a resource's deployment starts from: the outermost module call's file, else its own.
+fn deployment_root(r: &Resource) -> crate::source::FileId {
+    r.module_chain.first().map_or(r.file, |s| s.file)
 }
 
 /// From linked resource `at`, follows each field in `hops` (a field holding the id of the next
 /// resource) and answers with the last resource reached.
 fn follow(
     graph: &ResourceGraph,
+    kids: &Kids,
     mut at: ResourceIdx,
     hops: &[super::rule::FieldPath],
 ) -> LinkAnswer {
@@ -381,6 +459,21 @@ fn follow(
         let Some(r) = graph.resources.get(at) else {
             return LinkAnswer::Found(Vec::new());
         };
+        // `..`: the parent resource (a subnet's virtual network).
+        if hop.text == ".." {
+            match r.parent {
+                Some(p) => {
+                    at = p;
+                    continue;
+                }
+                None => {
+                    return LinkAnswer::Unknown(format!(
+                        "the parent of '{}' is not declared in the audited templates",
+                        r.name
+                    ))
+                }
+            }
+        }
         let ctx = super::rule::Ctx::new(&r.body, &params, super::AliasTable::builtin(), &env);
         let next = match ctx.read(hop) {
             super::rule::Read::One(Some(v)) => v,
@@ -419,6 +512,7 @@ fn follow(
             body: r.body.clone(),
             idx: Some(at),
             referrers: referrers(graph, at),
+            children: children(graph, kids, at),
         }]),
         None => LinkAnswer::Found(Vec::new()),
     }
@@ -449,6 +543,46 @@ fn referrers(graph: &ResourceGraph, to: ResourceIdx) -> Value {
         ]));
     }
     Value::array(out)
+}
+
+/// What lookups need about the whole graph, built once per evaluation: child resources by parent,
+/// and the `existing` declarations.
+#[derive(Default)]
+struct Kids {
+    children: HashMap<ResourceIdx, Vec<ResourceIdx>>,
+    existing: Vec<ResourceIdx>,
+}
+
+impl Kids {
+    fn get(&self, of: &ResourceIdx) -> Option<&Vec<ResourceIdx>> {
+        self.children.get(of)
+    }
+}
+
+fn child_index(graph: &ResourceGraph) -> Kids {
+    let mut kids = Kids::default();
+    for (i, r) in graph.resources.iter().enumerate() {
+        if let Some(p) = r.parent {
+            kids.children.entry(p).or_default().push(i);
+        }
+        if r.existing {
+            kids.existing.push(i);
+        }
+    }
+    kids
+}
+
+/// The bodies of the child resources of `of` (for the `relatedChildren()` extension): resources
+/// with `of` as parent, declared anywhere in the audited templates.
+fn children(graph: &ResourceGraph, kids: &Kids, of: ResourceIdx) -> Value {
+    Value::array(
+        kids.get(&of)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| graph.resources.get(*i))
+            .map(|r| r.body.clone())
+            .collect(),
+    )
 }
 
 /// `/subscriptions/…/virtualNetworks/v/subnets/s` → `subnet`.

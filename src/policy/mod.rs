@@ -13,6 +13,7 @@
 pub mod aliases;
 pub mod definition;
 pub mod functions;
+pub mod nsg;
 pub mod rule;
 pub mod template;
 

@@ -392,6 +392,7 @@ pub struct Ctx<'a> {
     /// condition: the evaluated resource, while field conditions read the related one).
     expr_resource: Option<&'a Value>,
     referrers: Option<&'a Value>,
+    children: Option<&'a Value>,
 }
 
 impl<'a> Ctx<'a> {
@@ -410,6 +411,7 @@ impl<'a> Ctx<'a> {
             bindings: Vec::new(),
             expr_resource: None,
             referrers: None,
+            children: None,
         }
     }
 
@@ -422,6 +424,12 @@ impl<'a> Ctx<'a> {
     /// The same context, with `referencedBy()` answering `referrers`.
     pub fn with_referrers(mut self, referrers: &'a Value) -> Ctx<'a> {
         self.referrers = Some(referrers);
+        self
+    }
+
+    /// The same context, with `relatedChildren()` answering from `children`.
+    pub fn with_children(mut self, children: &'a Value) -> Ctx<'a> {
+        self.children = Some(children);
         self
     }
 
@@ -668,6 +676,9 @@ impl Scope for Ctx<'_> {
     }
     fn referrers(&self) -> Option<Value> {
         self.referrers.cloned()
+    }
+    fn children(&self) -> Option<Value> {
+        self.children.cloned()
     }
 }
 
@@ -981,6 +992,15 @@ pub fn apply(op: Op, lhs: Option<&Value>, rhs: &Value) -> Tri {
         if same {
             return Tri::from(op == Op::Equals);
         }
+        // The same placeholders in the same order, around different literal text, are never
+        // equal: each placeholder is filled in the same way on both sides.
+        if let (Some(Reason::Symbolic { text: a }), Some(Reason::Symbolic { text: b })) =
+            (l.unknown_reason(), rhs.unknown_reason())
+        {
+            if same_placeholders_other_text(&fold(a), &fold(b)) {
+                return Tri::from(op == Op::NotEquals);
+            }
+        }
     }
     // `like 'prefix*'` on a symbolic string is decided by its literal start.
     if let (Some(l), Op::Like | Op::NotLike, Some(pattern)) = (lhs, op, rhs.as_str()) {
@@ -1127,6 +1147,17 @@ pub fn match_pattern(s: &str, pattern: &str, insensitive: bool) -> bool {
             q if insensitive => c.to_lowercase().eq(q.to_lowercase()),
             q => c == q,
         })
+}
+
+/// Two symbolic texts whose literal starts (before the first `{placeholder}`) or literal ends
+/// (after the last) disagree: they can't be equal, whatever the placeholders become.
+fn same_placeholders_other_text(a: &str, b: &str) -> bool {
+    let start = |t: &str| t.split('{').next().unwrap_or("").to_string();
+    let end = |t: &str| t.rsplit('}').next().unwrap_or("").to_string();
+    let (sa, sb, ea, eb) = (start(a), start(b), end(a), end(b));
+    let starts_differ = !(sa.starts_with(&sb) || sb.starts_with(&sa));
+    let ends_differ = !(ea.ends_with(&eb) || eb.ends_with(&ea));
+    a.contains('{') && b.contains('{') && (starts_differ || ends_differ)
 }
 
 #[cfg(test)]

@@ -405,6 +405,10 @@ pub trait Scope {
     fn referrers(&self) -> Option<Value> {
         None
     }
+    /// azaudit extension `relatedChildren()`: the child resources of the related resource.
+    fn children(&self) -> Option<Value> {
+        None
+    }
 }
 
 fn unknown_env(what: &str) -> Value {
@@ -545,6 +549,29 @@ fn call(name: &str, args: &[TExpr], scope: &dyn Scope, depth: usize) -> Result<V
                 .referrers()
                 .unwrap_or_else(|| Value::array(Vec::new())));
         }
+        "relatedchildren" => {
+            // Optionally narrowed to one child type (`Microsoft.Network/networkSecurityGroups/securityRules`).
+            let all = scope.children().unwrap_or_else(|| Value::array(Vec::new()));
+            let Some(want) = vals.first() else {
+                return Ok(all);
+            };
+            let want = want
+                .as_str()
+                .ok_or("relatedChildren() takes a resource type")?
+                .to_string();
+            let items = all.as_array().unwrap_or_default();
+            return Ok(Value::array(
+                items
+                    .iter()
+                    .filter(|c| {
+                        c.get("type")
+                            .and_then(Value::as_str)
+                            .is_some_and(|t| t.eq_ignore_ascii_case(&want))
+                    })
+                    .cloned()
+                    .collect(),
+            ));
+        }
         "current" => {
             let n = match vals.first() {
                 Some(v) => Some(v.as_str().ok_or("current() takes a string")?.to_string()),
@@ -586,6 +613,10 @@ fn call(name: &str, args: &[TExpr], scope: &dyn Scope, depth: usize) -> Result<V
     if let Some(u) = vals.iter().find(|v| v.is_unknown()).filter(|_| !builds) {
         return Ok(u.clone());
     }
+    // An NSG decision is about the whole group, not the first rule it read.
+    if name.starts_with("nsg") {
+        return super::functions::pure(name, &vals);
+    }
     super::functions::pure(name, &vals).map(|v| with_arg_span(v, &vals))
 }
 
@@ -613,6 +644,8 @@ const SYMBOLIC_TEXT_FUNCTIONS: &[&str] = &[
     "take",
     "format",
     "string",
+    // Filled-in text is never empty.
+    "empty",
 ];
 
 fn is_symbolic(v: &Value) -> bool {
