@@ -420,7 +420,7 @@ pub fn rule_infos(set: &crate::policy::PolicySet) -> Vec<crate::output::RuleInfo
             title: p.title.clone(),
             description: p.description.clone(),
             help: p.docs.clone(),
-            help_uri: Some(crate::output::policy_doc_url(&p.id)),
+            help_uri: crate::codes::published_doc_url(&p.id),
             level: p
                 .level
                 .severity()

@@ -48,9 +48,9 @@ pub enum Command {
         #[arg(long = "policy-dir", value_name = "DIR")]
         policy_dirs: Vec<PathBuf>,
     },
-    /// Show a policy's documentation: what it checks, why, an example, the fix, references
+    /// Show the documentation of a policy or of a code azaudit reports (`unused-suppression` …)
     Explain {
-        /// The policy id
+        /// The policy id or code
         id: String,
         /// Also load the definitions in this folder (repeatable)
         #[arg(long = "policy-dir", value_name = "DIR")]
@@ -302,14 +302,27 @@ fn explain(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, Failure> {
+    if let Some(code) = crate::codes::find(id) {
+        writeln!(out, "{}", code.docs.trim_end())?;
+        writeln!(out, "\nDocumentation: {}", crate::codes::doc_url(code.id))?;
+        return Ok(EXIT_OK);
+    }
     let set = policy_set(dirs, err);
     let Some(p) = set
         .policies()
         .iter()
         .find(|p| p.id.eq_ignore_ascii_case(id))
     else {
+        let known = set
+            .policies()
+            .iter()
+            .map(|p| p.id.as_str())
+            .chain(crate::codes::BUILTIN.iter().map(|c| c.id));
+        let hint = crate::codes::nearest(id, known)
+            .map(|n| format!("did you mean `{n}`? "))
+            .unwrap_or_default();
         return Err(Failure(format!(
-            "no policy `{id}`; `azaudit policies` lists them"
+            "no policy `{id}`; {hint}`azaudit policies` lists them"
         )));
     };
     let level = format!("{:?}", p.level).to_ascii_lowercase();
@@ -325,6 +338,11 @@ fn explain(
         )?;
     }
     writeln!(out, "\nDefinition: {}", p.path.display())?;
+    writeln!(
+        out,
+        "Documentation: {}",
+        crate::output::policy_doc_url(&p.id)
+    )?;
     Ok(EXIT_OK)
 }
 
@@ -458,9 +476,22 @@ fn audit(
             path.display()
         );
     }
+    if plan.inputs.is_empty() && plan.unreadable.is_empty() && plan.skipped.is_empty() {
+        return Err(Failure(nothing_to_audit(&args.paths)));
+    }
     let mut report = analysis::check(&plan.inputs, &Disk, &plan.options);
     add_read_errors(&mut report, &plan.unreadable, &std::env::current_dir()?);
     Ok((report, plan.options))
+}
+
+/// The message when no given path yielded a file to audit (an empty folder, everything ignored or
+/// excluded): that is a mistake in the command, not a clean audit.
+fn nothing_to_audit(paths: &[PathBuf]) -> String {
+    let named: Vec<String> = paths.iter().map(|p| format!("`{}`", p.display())).collect();
+    format!(
+        "nothing to audit: no Bicep or ARM template found in {} (folders are searched honouring .gitignore and the `exclude` of bicepconfig.json)",
+        named.join(", ")
+    )
 }
 
 /// Adds each unreadable file to the report's sources (empty, counted in `files`) with a

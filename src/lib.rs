@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod build;
 pub mod cli;
+pub mod codes;
 pub mod config;
 pub mod deployments;
 pub mod diagnostic;
@@ -16,6 +17,7 @@ pub mod fix;
 pub mod graph;
 pub mod lsp;
 pub mod model;
+pub mod names;
 pub mod output;
 pub mod policy;
 pub mod registry;

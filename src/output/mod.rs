@@ -7,6 +7,7 @@
 pub mod github;
 pub mod graph;
 pub mod json;
+pub mod not_evaluated;
 pub mod sarif;
 pub mod text;
 
@@ -60,67 +61,19 @@ impl RuleInfo {
         }
     }
 
-    /// The checks azaudit makes itself, outside any policy.
+    /// The checks azaudit makes itself, outside any policy (see [`crate::codes::BUILTIN`]).
     pub fn builtin() -> Vec<RuleInfo> {
-        let rule = |id: &str, title: &str, description: &str, help: &str, level| RuleInfo {
-            id: id.to_string(),
-            title: title.to_string(),
-            description: description.to_string(),
-            help: help.to_string(),
-            help_uri: None,
-            level,
-        };
-        vec![
-            rule(
-                "syntax-error",
-                "Syntax error",
-                "The file could not be read as Bicep or as an ARM template.",
-                "Fix the syntax; the Bicep or ARM tooling shows the same error.",
-                Severity::Error,
-            ),
-            rule(
-                "evaluation-error",
-                "Evaluation error",
-                "An expression could not be evaluated.",
-                "Check the expression; azaudit reports what it could not compute.",
-                Severity::Warning,
-            ),
-            rule(
-                "policy-error",
-                "Policy error",
-                "A policy definition could not be evaluated.",
-                "Fix the policy definition or its parameters.",
-                Severity::Error,
-            ),
-            rule(
-                "unused-suppression",
-                "Unused suppression",
-                "A suppression directive suppresses nothing.",
-                "Remove the directive or the policy id it names.",
-                Severity::Info,
-            ),
-            rule(
-                "module-error",
-                "Module not read",
-                "A module file or the template of a parameter file could not be found or read.",
-                "Check the path; it is relative to the file that names it.",
-                Severity::Warning,
-            ),
-            rule(
-                "module-cycle",
-                "Module cycle",
-                "Module files deploy each other in a cycle.",
-                "Break the cycle; Bicep and ARM refuse such a deployment.",
-                Severity::Error,
-            ),
-            rule(
-                "read-error",
-                "Unreadable file",
-                "A file could not be read, or is not UTF-8.",
-                "Make the file readable and save it as UTF-8.",
-                Severity::Error,
-            ),
-        ]
+        crate::codes::BUILTIN
+            .iter()
+            .map(|c| RuleInfo {
+                id: c.id.to_string(),
+                title: c.title.to_string(),
+                description: c.description.to_string(),
+                help: c.help.to_string(),
+                help_uri: Some(crate::codes::doc_url(c.id)),
+                level: c.level,
+            })
+            .collect()
     }
 }
 
@@ -302,12 +255,10 @@ pub fn fingerprint(parts: &[&str]) -> String {
     format!("{hash:016x}")
 }
 
-/// Where a policy's documentation is published (its `docs/policies/<id>.md`).
+/// Where a code's documentation is published: `docs/policies/<id>.md` for a policy,
+/// `docs/codes/<id>.md` for a code azaudit reports itself.
 pub fn policy_doc_url(id: &str) -> String {
-    format!(
-        "{}/blob/main/docs/policies/{id}.md",
-        env!("CARGO_PKG_REPOSITORY")
-    )
+    crate::codes::doc_url(id)
 }
 
 #[cfg(test)]
