@@ -41,6 +41,9 @@ pub struct Report {
     /// Sorted by file, position, code.
     pub diagnostics: Vec<Diagnostic>,
     pub not_evaluated: Vec<NotEvaluated>,
+    /// Diagnostics a suppression covers, each with its `suppression` set; SARIF reports them as
+    /// suppressed, the other formats leave them out.
+    pub suppressed: Vec<Diagnostic>,
     /// Files read (inputs and the modules and parameter files they pulled in).
     pub files: usize,
 }

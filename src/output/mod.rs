@@ -136,7 +136,7 @@ impl Summary {
             report
                 .diagnostics
                 .iter()
-                .filter(|d| d.severity == s)
+                .filter(|d| d.severity == s && d.suppression.is_none())
                 .count()
         };
         Summary {
@@ -229,11 +229,28 @@ pub fn locate(report: &Report, span: Span, cwd: &Path) -> Located {
     }
 }
 
-/// Diagnostics in output order: by file path, position, code (stable for equal keys).
+/// Diagnostics in output order: by file path, position, code (stable for equal keys). Suppressed
+/// ones are left out (see [`ordered_suppressed`]).
 pub fn ordered<'r>(report: &'r Report, cwd: &Path) -> Vec<(&'r Diagnostic, Located)> {
-    let mut items: Vec<(&Diagnostic, Located)> = report
-        .diagnostics
-        .iter()
+    in_order(
+        report,
+        report.diagnostics.iter().filter(|d| d.suppression.is_none()),
+        cwd,
+    )
+}
+
+/// The suppressed diagnostics, in the order of [`ordered`].
+pub fn ordered_suppressed<'r>(report: &'r Report, cwd: &Path) -> Vec<(&'r Diagnostic, Located)> {
+    let suppressed = report.diagnostics.iter().chain(&report.suppressed);
+    in_order(report, suppressed.filter(|d| d.suppression.is_some()), cwd)
+}
+
+fn in_order<'r>(
+    report: &'r Report,
+    diagnostics: impl Iterator<Item = &'r Diagnostic>,
+    cwd: &Path,
+) -> Vec<(&'r Diagnostic, Located)> {
+    let mut items: Vec<(&Diagnostic, Located)> = diagnostics
         .map(|d| (d, locate(report, d.span, cwd)))
         .collect();
     items.sort_by(|(a, la), (b, lb)| {
