@@ -232,7 +232,17 @@ fn check(
 /// they were read) and says so on `err`; the number of files written.
 fn write_fixes(report: &Report, err: &mut dyn Write) -> Result<usize, Failure> {
     let mut written = 0;
-    for f in crate::fix::fixed_files(report) {
+    let (files, skipped) = crate::fix::plan(report);
+    let cwd = std::env::current_dir().unwrap_or_default();
+    for s in &skipped {
+        let at = output::locate(report, s.diagnostic.span, &cwd);
+        let _ = writeln!(
+            err,
+            "azaudit: not fixed: {}:{}:{} {}: {}",
+            at.file, at.range.start.line, at.range.start.column, s.diagnostic.code, s.reason
+        );
+    }
+    for f in files {
         let on_disk = std::fs::read_to_string(&f.path).ok();
         if on_disk.as_deref() != Some(&*f.before) {
             let _ = writeln!(
@@ -366,7 +376,11 @@ fn quiet_on_broken_pipe(result: std::io::Result<()>) -> std::io::Result<()> {
 /// 1 when a diagnostic is at or above `fail_level`, else 0.
 pub fn exit_code(report: &Report, fail_level: FailLevel) -> u8 {
     let threshold = fail_level.severity();
-    if report.diagnostics.iter().any(|d| d.severity >= threshold) {
+    if report
+        .diagnostics
+        .iter()
+        .any(|d| d.severity >= threshold && d.suppression.is_none())
+    {
         EXIT_FINDINGS
     } else {
         EXIT_OK
@@ -448,6 +462,14 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
             options.policy_dirs.push(dir);
         }
     }
+    let mut warnings = walked.warnings;
+    if used.iter().any(|c| !c.rules.is_empty()) {
+        let (set, _) = crate::analysis::policies(&options);
+        let known = crate::feedback::known_ids(&set);
+        for config in &used {
+            warnings.extend(crate::feedback::unknown_rules(config, &known));
+        }
+    }
     crate::timing::lap("files found");
     let discovery = discover::read_all(&kept);
     crate::timing::lap("files read");
@@ -456,7 +478,7 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
         unreadable: discovery.unreadable,
         options,
         skipped: discovery.skipped,
-        warnings: walked.warnings,
+        warnings,
     })
 }
 

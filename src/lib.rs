@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod eval;
 pub mod expr;
+pub mod feedback;
 pub mod fix;
 pub mod graph;
 pub mod lsp;
