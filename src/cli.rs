@@ -102,6 +102,10 @@ pub struct GraphArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
     pub format: GraphFormat,
+    /// Print only the values this JSONPath (RFC 9535) selects from the JSON graph, as a JSON
+    /// array, e.g. `$.resources[?@.type=='Microsoft.ApiManagement/service'].properties`
+    #[arg(long, value_name = "JSONPATH", conflicts_with = "format")]
+    pub query: Option<String>,
 }
 
 /// `--fail-level`.
@@ -359,6 +363,12 @@ fn explain(
 fn graph(args: &GraphArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Failure> {
     let cwd = std::env::current_dir()?;
     let (report, _) = audit(&args.input, err)?;
+    if let Some(q) = &args.query {
+        let found = output::graph::query(&output::graph::document(&report, &cwd), q)?;
+        let text = serde_json::to_string_pretty(&found)?;
+        quiet_on_broken_pipe(writeln!(out, "{text}").and_then(|()| out.flush()))?;
+        return Ok(EXIT_OK);
+    }
     quiet_on_broken_pipe(
         output::graph::render(args.format, &report, &cwd, out).and_then(|()| out.flush()),
     )?;
