@@ -82,7 +82,10 @@ mod tests {
 
     #[test]
     fn typos_in_suppressions_get_the_nearest_id() {
-        let known = vec!["apim-private-dns".to_string(), "apim-subnet-nsg".to_string()];
+        let known = vec![
+            "apim-private-dns".to_string(),
+            "apim-subnet-nsg".to_string(),
+        ];
         let at = Span::new(FileId(0), 0, 5);
         let d = unknown_suppression("apim-privat-dns", at, &known);
         assert_eq!(

@@ -668,7 +668,10 @@ pub fn plan(report: &Report) -> (Vec<FixedFile>, Vec<Skipped<'_>>) {
         };
         let file = first.span.file;
         if fix.edits.iter().any(|e| e.span.file != file) {
-            skip(d, "the fix edits more than one file: apply it in the editor");
+            skip(
+                d,
+                "the fix edits more than one file: apply it in the editor",
+            );
             continue;
         }
         let (taken, count) = by_file.entry(file).or_default();

@@ -284,8 +284,8 @@ fn unused_message(cx: &Context<'_>, at: Span, code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{Deployed, Origin, Resource};
     use crate::diagnostic::Suppression;
+    use crate::graph::{Deployed, Origin, Resource};
     use crate::model::{Language, Suppression as ModelSuppression};
     use crate::source::FileId;
     use crate::value::Value;

@@ -32,7 +32,10 @@ fn stdout(o: &Output) -> String {
 /// names `Microsoft.Web/sites` is decided although the site's name is not known.
 #[test]
 fn readable_names_and_grouped_not_evaluated() {
-    let o = azaudit("fixtures/cli/names", &["check", "--no-color", "--show-not-evaluated"]);
+    let o = azaudit(
+        "fixtures/cli/names",
+        &["check", "--no-color", "--show-not-evaluated"],
+    );
     let out = stdout(&o);
     assert!(
         out.contains("API Management 'apiService' (apiservice{uniqueString(…)}) (Consumption)"),
@@ -53,22 +56,38 @@ fn graph_query_prints_the_selected_values() {
             "$.resources[?@.type=='Microsoft.ApiManagement/service']['name','sku','properties']",
         ],
     );
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let out = stdout(&o);
     let values: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(values[0], "apim-s01");
     assert_eq!(values[2]["virtualNetworkType"], "External");
     insta::assert_snapshot!(out);
 
-    let o = azaudit("fixtures/readme", &["graph", ".", "--query", "$.resources[?"]);
+    let o = azaudit(
+        "fixtures/readme",
+        &["graph", ".", "--query", "$.resources[?"],
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("invalid JSONPath query"));
 }
 
 #[test]
 fn suppressed_findings_are_in_sarif_with_their_reason() {
-    let o = azaudit("fixtures/cli/suppressed", &["check", "--format", "sarif", "."]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = azaudit(
+        "fixtures/cli/suppressed",
+        &["check", "--format", "sarif", "."],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let results = log["runs"][0]["results"].as_array().unwrap();
     let suppressed: Vec<(&str, &str, &str)> = results
@@ -85,8 +104,16 @@ fn suppressed_findings_are_in_sarif_with_their_reason() {
     assert_eq!(
         suppressed,
         vec![
-            ("apim-vnet-sku-support", "inSource", "decommissioned next sprint"),
-            ("apim-vnet-sku-support", "inSource", "migrating to StandardV2 in Q3"),
+            (
+                "apim-vnet-sku-support",
+                "inSource",
+                "decommissioned next sprint"
+            ),
+            (
+                "apim-vnet-sku-support",
+                "inSource",
+                "migrating to StandardV2 in Q3"
+            ),
         ]
     );
     // Text output hides them; the typo in the other directive is reported.

@@ -51,7 +51,8 @@ fn documented_levels_are_the_policies_levels() {
     let index = read("docs/policies/README.md");
     let mut checked = 0;
     for p in set.policies() {
-        let Ok(doc) = std::fs::read_to_string(Path::new(ROOT).join(format!("docs/policies/{}.md", p.id)))
+        let Ok(doc) =
+            std::fs::read_to_string(Path::new(ROOT).join(format!("docs/policies/{}.md", p.id)))
         else {
             continue;
         };
@@ -71,9 +72,10 @@ fn documented_levels_are_the_policies_levels() {
             }
         }
         for (name, table) in [("README.md", &readme), ("docs/policies/README.md", &index)] {
-            let row = table
-                .lines()
-                .find(|l| l.starts_with(&format!("| `{}` |", p.id)) || l.starts_with(&format!("| [{}](", p.id)));
+            let row = table.lines().find(|l| {
+                l.starts_with(&format!("| `{}` |", p.id))
+                    || l.starts_with(&format!("| [{}](", p.id))
+            });
             if let Some(row) = row {
                 let cell = row.split('|').nth(2).unwrap_or("").trim();
                 assert_eq!(cell, level, "{name}: the level of {} is {level}", p.id);

@@ -148,7 +148,10 @@ pub fn dot(graph: &ResourceGraph) -> String {
 
 /// [`dot`], with the resources that `diagnostics` are about (or point into) drawn in red and
 /// labelled with their codes.
-pub fn dot_with_findings(graph: &ResourceGraph, diagnostics: &[crate::diagnostic::Diagnostic]) -> String {
+pub fn dot_with_findings(
+    graph: &ResourceGraph,
+    diagnostics: &[crate::diagnostic::Diagnostic],
+) -> String {
     let mut out = String::from("digraph azaudit {\n  rankdir=LR;\n  node [shape=box];\n");
     for (i, r) in graph.resources.iter().enumerate() {
         let mut label = format!("{}\n{}", r.type_name, r.name);
@@ -211,9 +214,7 @@ fn about(d: &crate::diagnostic::Diagnostic, r: &crate::graph::Resource) -> bool 
         n.type_name.eq_ignore_ascii_case(&r.type_name) && n.name.eq_ignore_ascii_case(&r.name)
     });
     named
-        || (d.span.file == r.span.file
-            && r.span.start <= d.span.start
-            && d.span.end <= r.span.end)
+        || (d.span.file == r.span.file && r.span.start <= d.span.start && d.span.end <= r.span.end)
 }
 
 /// A DOT double-quoted string: `"` and `\` escaped, line breaks as `\n`.

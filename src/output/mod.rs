@@ -234,7 +234,10 @@ pub fn locate(report: &Report, span: Span, cwd: &Path) -> Located {
 pub fn ordered<'r>(report: &'r Report, cwd: &Path) -> Vec<(&'r Diagnostic, Located)> {
     in_order(
         report,
-        report.diagnostics.iter().filter(|d| d.suppression.is_none()),
+        report
+            .diagnostics
+            .iter()
+            .filter(|d| d.suppression.is_none()),
         cwd,
     )
 }

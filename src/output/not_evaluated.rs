@@ -135,7 +135,12 @@ pub fn groups(report: &Report) -> Vec<Group<'_>> {
         counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         g.by_policy = counts;
     }
-    groups.sort_by(|a, b| b.items.len().cmp(&a.items.len()).then(a.cause.cmp(&b.cause)));
+    groups.sort_by(|a, b| {
+        b.items
+            .len()
+            .cmp(&a.items.len())
+            .then(a.cause.cmp(&b.cause))
+    });
     groups
 }
 

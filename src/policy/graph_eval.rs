@@ -137,10 +137,7 @@ fn report(
                 let noun = type_noun(&resource.type_name);
                 d = d.with_related(
                     span.unwrap_or(resource.head_span),
-                    format!(
-                        "{noun} {} links to it here",
-                        crate::names::quoted(resource)
-                    ),
+                    format!("{noun} {} links to it here", crate::names::quoted(resource)),
                 );
                 if location != l.head_span {
                     d = d.with_related(
