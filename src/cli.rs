@@ -408,6 +408,8 @@ pub struct Plan {
     pub options: Options,
     /// Explicitly named JSON files skipped as not ARM.
     pub skipped: Vec<PathBuf>,
+    /// Explicitly named files the configuration excludes or disables (pre-commit names them).
+    pub excluded_named: Vec<PathBuf>,
     /// Problems met while walking folders, for stderr.
     pub warnings: Vec<String>,
 }
@@ -428,6 +430,7 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
     };
     let mut used: Vec<Arc<Config>> = fixed.iter().cloned().collect();
     let mut kept = Vec::with_capacity(candidates.len());
+    let mut excluded_named = Vec::new();
     for candidate in candidates {
         let governing = match &fixed {
             Some(config) => Some(config.clone()),
@@ -436,6 +439,9 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
         if let Some(config) = governing {
             // Excludes apply to named files too: pre-commit names every changed file.
             if !config.enabled || config.is_excluded(&candidate.path) {
+                if candidate.explicit {
+                    excluded_named.push(candidate.path.clone());
+                }
                 continue;
             }
             if !used.iter().any(|c| c.path == config.path) {
@@ -488,6 +494,7 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
         unreadable: discovery.unreadable,
         options,
         skipped: discovery.skipped,
+        excluded_named,
         warnings,
     })
 }
@@ -508,7 +515,13 @@ fn audit(
             path.display()
         );
     }
-    if plan.inputs.is_empty() && plan.unreadable.is_empty() && plan.skipped.is_empty() {
+    // Files named on the command line were looked at (a pre-commit run on files that are not
+    // templates, or excluded, passes); folders that yield nothing are a mistake.
+    if plan.inputs.is_empty()
+        && plan.unreadable.is_empty()
+        && plan.skipped.is_empty()
+        && plan.excluded_named.is_empty()
+    {
         return Err(Failure(nothing_to_audit(&args.paths)));
     }
     let mut report = analysis::check(&plan.inputs, &Disk, &plan.options);

@@ -126,3 +126,25 @@ fn suppressed_findings_are_in_sarif_with_their_reason() {
     );
     assert!(!out.contains("unknown policy `no-unused-params`"), "{out}");
 }
+
+/// Two hooks: `azaudit` builds the crate (`language: rust`), `azaudit-system` runs the binary on
+/// PATH (`language: system`), both on the same files.
+#[test]
+fn the_pre_commit_hooks_include_a_system_one() {
+    let text = std::fs::read_to_string(Path::new(ROOT).join(".pre-commit-hooks.yaml")).unwrap();
+    let hooks: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let by_id = |id: &str| {
+        hooks
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|h| h["id"].as_str() == Some(id))
+            .unwrap_or_else(|| panic!("no hook `{id}`"))
+            .clone()
+    };
+    let (rust, system) = (by_id("azaudit"), by_id("azaudit-system"));
+    assert_eq!(rust["language"].as_str(), Some("rust"));
+    assert_eq!(system["language"].as_str(), Some("system"));
+    assert_eq!(system["entry"], rust["entry"]);
+    assert_eq!(system["files"], rust["files"]);
+}
