@@ -110,6 +110,27 @@ pub struct Group<'r> {
     pub by_policy: Vec<(String, usize)>,
 }
 
+/// The parameters the checks of a [`Cause::Parameter`] group wait for, most first, with counts.
+pub fn parameters(group: &Group<'_>) -> Vec<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for n in &group.items {
+        let Some(name) = n
+            .reason
+            .split_once("parameter '")
+            .and_then(|(_, rest)| rest.split_once('\''))
+            .map(|(name, _)| name)
+        else {
+            continue;
+        };
+        match counts.iter_mut().find(|(c, _)| c == name) {
+            Some((_, k)) => *k += 1,
+            None => counts.push((name.to_string(), 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    counts
+}
+
 /// The report's undecided checks grouped by cause, largest group first.
 pub fn groups(report: &Report) -> Vec<Group<'_>> {
     let mut groups: Vec<Group<'_>> = Vec::new();

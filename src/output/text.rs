@@ -98,6 +98,13 @@ fn render_not_evaluated(report: &Report, cwd: &Path, out: &mut dyn Write) -> io:
             group.cause.title()
         )?;
         writeln!(out, "  policies: {}", policies.join(", "))?;
+        if group.cause == super::not_evaluated::Cause::Parameter {
+            let names: Vec<String> = super::not_evaluated::parameters(&group)
+                .iter()
+                .map(|(name, k)| format!("'{name}' ×{k}"))
+                .collect();
+            writeln!(out, "  parameters: {}", names.join(", "))?;
+        }
         for item in &group.items {
             let at = super::locate(report, item.span, cwd);
             let what = item
