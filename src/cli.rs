@@ -147,7 +147,7 @@ impl Terminal {
     }
 }
 
-/// A failure that ends the command with exit code 2.
+/// A failure that ends the command with exit code 2 (its message, unless empty, goes to stderr).
 #[derive(Debug)]
 struct Failure(String);
 
@@ -190,8 +190,11 @@ where
     };
     match result {
         Ok(code) => ExitCode::from(code),
+        // An empty message: the reason is already on `err`.
         Err(Failure(message)) => {
-            let _ = writeln!(err, "azaudit: error: {message}");
+            if !message.is_empty() {
+                let _ = writeln!(err, "azaudit: error: {message}");
+            }
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -522,7 +525,8 @@ fn audit(
         && plan.skipped.is_empty()
         && plan.excluded_named.is_empty()
     {
-        return Err(Failure(nothing_to_audit(&args.paths)));
+        let _ = writeln!(err, "azaudit: warning: {}", nothing_to_audit(&args.paths));
+        return Err(Failure(String::new()));
     }
     let mut report = analysis::check(&plan.inputs, &Disk, &plan.options);
     add_read_errors(&mut report, &plan.unreadable, &std::env::current_dir()?);
