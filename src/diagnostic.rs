@@ -85,7 +85,7 @@ pub struct ResourceRef {
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Diagnostic {
-    /// Policy id, or `syntax-error`, `evaluation-error`, `policy-error`, `unused-suppression` …
+    /// Policy id, or a built-in code (`syntax-error`, `unused-suppression` …: see `crate::codes`)
     pub code: String,
     pub severity: Severity,
     pub message: String,
