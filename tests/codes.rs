@@ -136,7 +136,8 @@ fn every_code_renders_with_its_documentation_link() {
 fn every_emitted_code_is_listed() {
     let patterns = [
         regex::Regex::new(r#"Diagnostic::new\(\s*"([a-z]+(?:-[a-z]+)+)""#).unwrap(),
-        regex::Regex::new(r#"diagnose\(\s*[^,()]+,\s*"([a-z]+(?:-[a-z]+)+)""#).unwrap(),
+        regex::Regex::new(r#"diagnose(?:_at_level)?\(\s*[^,()]+,\s*"([a-z]+(?:-[a-z]+)+)""#)
+            .unwrap(),
         regex::Regex::new(r#"pub const (?:UNUSED|UNKNOWN): &str = "([a-z-]+)""#).unwrap(),
     ];
     let mut found = Vec::new();
