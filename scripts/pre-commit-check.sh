@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the real pre-commit tool with this repository's hook on a throwaway repository:
-# a bad template must fail the hook, a good one must pass.
+# Runs the real pre-commit tool with this repository's hooks on a throwaway repository:
+# a bad template must fail each hook, a good one must pass.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -11,6 +11,35 @@ export PRE_COMMIT_HOME="$work/cache"
 cd "$work"
 git init -q fixture && cd fixture
 git config user.email ci@example.com && git config user.name ci
+
+# The `azaudit-system` hook (language: system) and the README's `repo: local` example, verbatim,
+# run the binary on PATH: the one CI just built.
+bin="$repo/target/release"
+[ -x "$bin/azaudit" ] || bin="$repo/target/debug"
+export PATH="$bin:$PATH"
+awk '/<!-- pre-commit-local:begin -->/{f=1;next} /<!-- pre-commit-local:end -->/{f=0} f' "$repo/README.md" \
+  | sed -e '/^```/d' > .pre-commit-config.yaml
+grep -q "language: system" .pre-commit-config.yaml || { echo "pre-commit: the README example was not found"; exit 1; }
+for kind in good bad; do
+  cp "$repo/fixtures/pre-commit/$kind/main.bicep" main.bicep
+  git add main.bicep .pre-commit-config.yaml
+  for run in "try-repo $repo azaudit-system" "run"; do
+    set +e
+    # shellcheck disable=SC2086
+    out=$(pre-commit $run --files main.bicep 2>&1)
+    code=$?
+    set -e
+    if [ "$kind" = good ] && [ $code -ne 0 ]; then echo "$out" | tail -n 20; echo "pre-commit $run: the good template failed"; exit 1; fi
+    if [ "$kind" = bad ] && { [ $code -eq 0 ] || ! echo "$out" | grep -q "apim-vnet-sku-support"; }; then
+      echo "$out" | tail -n 20; echo "pre-commit $run: the bad template passed or was not named"; exit 1
+    fi
+  done
+done
+# A commit that touches only JSON that is not a template passes (the named file was looked at).
+echo '{"name": "x"}' > package.json && git add package.json
+pre-commit run --files package.json >/dev/null 2>&1 || { echo "pre-commit: a non-template JSON file failed the hook"; exit 1; }
+git rm -q --cached package.json main.bicep .pre-commit-config.yaml && rm -f package.json main.bicep .pre-commit-config.yaml
+echo "pre-commit: azaudit-system and the README example fail the bad template and pass the good one"
 for kind in good bad; do
   rm -f ./*.bicep
   cp "$repo/fixtures/pre-commit/$kind/main.bicep" main.bicep

@@ -53,6 +53,9 @@ pub struct Report {
     /// Sorted by file, position, code.
     pub diagnostics: Vec<Diagnostic>,
     pub not_evaluated: Vec<NotEvaluated>,
+    /// Diagnostics a suppression covers, each with its `suppression` set; SARIF reports them as
+    /// suppressed, the other formats leave them out.
+    pub suppressed: Vec<Diagnostic>,
     /// Files read (inputs and the modules and parameter files they pulled in).
     pub files: usize,
 }
@@ -448,7 +451,7 @@ pub fn rule_infos(set: &crate::policy::PolicySet) -> Vec<crate::output::RuleInfo
             title: p.title.clone(),
             description: p.description.clone(),
             help: p.docs.clone(),
-            help_uri: Some(crate::output::policy_doc_url(&p.id)),
+            help_uri: crate::codes::published_doc_url(&p.id),
             level: p
                 .level
                 .severity()

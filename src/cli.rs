@@ -48,9 +48,9 @@ pub enum Command {
         #[arg(long = "policy-dir", value_name = "DIR")]
         policy_dirs: Vec<PathBuf>,
     },
-    /// Show a policy's documentation: what it checks, why, an example, the fix, references
+    /// Show the documentation of a policy or of a code azaudit reports (`unused-suppression` …)
     Explain {
-        /// The policy id
+        /// The policy id or code
         id: String,
         /// Also load the definitions in this folder (repeatable)
         #[arg(long = "policy-dir", value_name = "DIR")]
@@ -139,6 +139,10 @@ pub struct GraphArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
     pub format: GraphFormat,
+    /// Print only the values this JSONPath (RFC 9535) selects from the JSON graph, as a JSON
+    /// array, e.g. `$.resources[?@.type=='Microsoft.ApiManagement/service'].properties`
+    #[arg(long, value_name = "JSONPATH", conflicts_with = "format")]
+    pub query: Option<String>,
 }
 
 /// `--fail-level`.
@@ -180,7 +184,7 @@ impl Terminal {
     }
 }
 
-/// A failure that ends the command with exit code 2.
+/// A failure that ends the command with exit code 2 (its message, unless empty, goes to stderr).
 #[derive(Debug)]
 struct Failure(String);
 
@@ -223,8 +227,11 @@ where
     };
     match result {
         Ok(code) => ExitCode::from(code),
+        // An empty message: the reason is already on `err`.
         Err(Failure(message)) => {
-            let _ = writeln!(err, "azaudit: error: {message}");
+            if !message.is_empty() {
+                let _ = writeln!(err, "azaudit: error: {message}");
+            }
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -299,7 +306,17 @@ fn check(
 fn write_fixes(report: &Report, roots: &[PathBuf], err: &mut dyn Write) -> (usize, bool) {
     let mut written = 0;
     let mut failed = false;
-    for f in crate::fix::fixed_files(report) {
+    let (files, skipped) = crate::fix::plan(report);
+    let cwd = std::env::current_dir().unwrap_or_default();
+    for s in &skipped {
+        let at = output::locate(report, s.diagnostic.span, &cwd);
+        let _ = writeln!(
+            err,
+            "azaudit: not fixed: {}:{}:{} {}: {}",
+            at.file, at.range.start.line, at.range.start.column, s.diagnostic.code, s.reason
+        );
+    }
+    for f in files {
         let on_disk = std::fs::read_to_string(&f.path).ok();
         if on_disk.as_deref() != Some(&*f.before) {
             let _ = writeln!(
@@ -388,14 +405,27 @@ fn explain(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, Failure> {
+    if let Some(code) = crate::codes::find(id) {
+        writeln!(out, "{}", code.docs.trim_end())?;
+        writeln!(out, "\nDocumentation: {}", crate::codes::doc_url(code.id))?;
+        return Ok(EXIT_OK);
+    }
     let set = policy_set(dirs, err);
     let Some(p) = set
         .policies()
         .iter()
         .find(|p| p.id.eq_ignore_ascii_case(id))
     else {
+        let known = set
+            .policies()
+            .iter()
+            .map(|p| p.id.as_str())
+            .chain(crate::codes::BUILTIN.iter().map(|c| c.id));
+        let hint = crate::codes::nearest(id, known)
+            .map(|n| format!("did you mean `{n}`? "))
+            .unwrap_or_default();
         return Err(Failure(format!(
-            "no policy `{id}`; `azaudit policies` lists them"
+            "no policy `{id}`; {hint}`azaudit policies` lists them"
         )));
     };
     let level = format!("{:?}", p.level).to_ascii_lowercase();
@@ -411,12 +441,23 @@ fn explain(
         )?;
     }
     writeln!(out, "\nDefinition: {}", p.path.display())?;
+    writeln!(
+        out,
+        "Documentation: {}",
+        crate::output::policy_doc_url(&p.id)
+    )?;
     Ok(EXIT_OK)
 }
 
 fn graph(args: &GraphArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Failure> {
     let cwd = std::env::current_dir()?;
     let (report, _) = audit(&args.input, err)?;
+    if let Some(q) = &args.query {
+        let found = output::graph::query(&output::graph::document(&report, &cwd), q)?;
+        let text = serde_json::to_string_pretty(&found)?;
+        quiet_on_broken_pipe(writeln!(out, "{text}").and_then(|()| out.flush()))?;
+        return Ok(EXIT_OK);
+    }
     quiet_on_broken_pipe(
         output::graph::render(args.format, &report, &cwd, out).and_then(|()| out.flush()),
     )?;
@@ -434,7 +475,11 @@ fn quiet_on_broken_pipe(result: std::io::Result<()>) -> std::io::Result<()> {
 /// 1 when a diagnostic is at or above `fail_level`, else 0.
 pub fn exit_code(report: &Report, fail_level: FailLevel) -> u8 {
     let threshold = fail_level.severity();
-    if report.diagnostics.iter().any(|d| d.severity >= threshold) {
+    if report
+        .diagnostics
+        .iter()
+        .any(|d| d.severity >= threshold && d.suppression.is_none())
+    {
         EXIT_FINDINGS
     } else {
         EXIT_OK
@@ -452,6 +497,8 @@ pub struct Plan {
     pub options: Options,
     /// Explicitly named JSON files skipped as not ARM.
     pub skipped: Vec<PathBuf>,
+    /// Explicitly named files the configuration excludes or disables (pre-commit names them).
+    pub excluded_named: Vec<PathBuf>,
     /// Problems met while walking folders, for stderr.
     pub warnings: Vec<String>,
 }
@@ -473,6 +520,7 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
     };
     let mut used: Vec<Arc<Config>> = fixed.iter().cloned().collect();
     let mut kept = Vec::with_capacity(candidates.len());
+    let mut excluded_named = Vec::new();
     for candidate in candidates {
         let governing = match &fixed {
             Some(config) => Some(config.clone()),
@@ -481,6 +529,9 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
         if let Some(config) = governing {
             // Excludes apply to named files too: pre-commit names every changed file.
             if !config.enabled || config.is_excluded(&candidate.path) {
+                if candidate.explicit {
+                    excluded_named.push(candidate.path.clone());
+                }
                 continue;
             }
             if !used.iter().any(|c| c.path == config.path) {
@@ -532,6 +583,14 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
         location: args.deployment.location.clone(),
         management_group: None,
     });
+    let mut warnings = walked.warnings;
+    if used.iter().any(|c| !c.rules.is_empty()) {
+        let (set, _) = crate::analysis::policies(&options);
+        let known = crate::feedback::known_ids(&set);
+        for config in &used {
+            warnings.extend(crate::feedback::unknown_rules(config, &known));
+        }
+    }
     crate::timing::lap("files found");
     let discovery = discover::read_all(&kept);
     crate::timing::lap("files read");
@@ -542,7 +601,8 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
         unreadable,
         options,
         skipped: discovery.skipped,
-        warnings: walked.warnings,
+        excluded_named,
+        warnings,
     })
 }
 
@@ -562,9 +622,29 @@ fn audit(
             path.display()
         );
     }
+    // Files named on the command line were looked at (a pre-commit run on files that are not
+    // templates, or excluded, passes); folders that yield nothing are a mistake.
+    if plan.inputs.is_empty()
+        && plan.unreadable.is_empty()
+        && plan.skipped.is_empty()
+        && plan.excluded_named.is_empty()
+    {
+        let _ = writeln!(err, "azaudit: warning: {}", nothing_to_audit(&args.paths));
+        return Err(Failure(String::new()));
+    }
     let mut report = analysis::check(&plan.inputs, &Disk, &plan.options);
     add_read_errors(&mut report, &plan.unreadable, &std::env::current_dir()?);
     Ok((report, plan.options))
+}
+
+/// The message when no given path yielded a file to audit (an empty folder, everything ignored or
+/// excluded): that is a mistake in the command, not a clean audit.
+fn nothing_to_audit(paths: &[PathBuf]) -> String {
+    let named: Vec<String> = paths.iter().map(|p| format!("`{}`", p.display())).collect();
+    format!(
+        "nothing to audit: no Bicep or ARM template found in {} (folders are searched honouring .gitignore and the `exclude` of bicepconfig.json)",
+        named.join(", ")
+    )
 }
 
 /// Adds each unreadable file to the report's sources (empty, counted in `files`) with a

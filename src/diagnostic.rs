@@ -85,7 +85,7 @@ pub struct ResourceRef {
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Diagnostic {
-    /// Policy id, or `syntax-error`, `evaluation-error`, `policy-error`, `unused-suppression` …
+    /// Policy id, or a built-in code (`syntax-error`, `unused-suppression` …: see `crate::codes`)
     pub code: String,
     pub severity: Severity,
     pub message: String,
@@ -96,6 +96,26 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Edits that resolve the diagnostic, when the change is unambiguous (see `crate::fix`).
     pub fixes: Vec<Fix>,
+    /// Set when a suppression covers the diagnostic: it stays in the report (SARIF shows it as
+    /// suppressed) but is not shown, counted as a finding or fixed.
+    pub suppression: Option<Suppression>,
+}
+
+/// Why a diagnostic is suppressed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Suppression {
+    pub kind: SuppressionKind,
+    /// The reason the author gave (`#disable-next-line id // reason`), if any.
+    pub justification: Option<String>,
+}
+
+/// Where a suppression comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SuppressionKind {
+    /// A directive in the template (`#disable-next-line`, `metadata.azaudit.suppress`).
+    InSource,
+    /// Outside the template: a policy exemption.
+    External,
 }
 
 /// A quick fix: a titled set of edits to the source files.
@@ -130,6 +150,7 @@ impl Diagnostic {
             related: Vec::new(),
             help: None,
             fixes: Vec::new(),
+            suppression: None,
         }
     }
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {

@@ -624,20 +624,56 @@ pub struct FixedFile {
     pub fixed: usize,
 }
 
+/// A diagnostic `check --fix` did not fix, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped<'r> {
+    pub diagnostic: &'r Diagnostic,
+    pub reason: &'static str,
+}
+
+/// The codes azaudit has a quick fix for.
+pub const FIXABLE: &[&str] = &["apim-subnet-delegation", "apim-subnet-address-prefix"];
+
 /// The files of `report` with the fixes of its diagnostics applied: for each diagnostic its only
 /// fix, skipped when it edits the same text as one taken before.
 pub fn fixed_files(report: &Report) -> Vec<FixedFile> {
+    plan(report).0
+}
+
+/// [`fixed_files`], and the diagnostics of a [`FIXABLE`] code left unfixed with the reason.
+pub fn plan(report: &Report) -> (Vec<FixedFile>, Vec<Skipped<'_>>) {
     let mut by_file: std::collections::BTreeMap<crate::source::FileId, (Vec<&Edit>, usize)> =
         std::collections::BTreeMap::new();
+    let mut skipped = Vec::new();
+    let mut skip = |d, reason| {
+        skipped.push(Skipped {
+            diagnostic: d,
+            reason,
+        })
+    };
     for d in &report.diagnostics {
-        let [fix] = d.fixes.as_slice() else {
-            continue;
+        let fix = match d.fixes.as_slice() {
+            [fix] => fix,
+            [] => {
+                if let Some(reason) = why_no_fix(report, d) {
+                    skip(d, reason);
+                }
+                continue;
+            }
+            _ => {
+                skip(d, "more than one fix applies: choose one in the editor");
+                continue;
+            }
         };
         let Some(first) = fix.edits.first() else {
             continue;
         };
         let file = first.span.file;
         if fix.edits.iter().any(|e| e.span.file != file) {
+            skip(
+                d,
+                "the fix edits more than one file: apply it in the editor",
+            );
             continue;
         }
         let (taken, count) = by_file.entry(file).or_default();
@@ -649,12 +685,16 @@ pub fn fixed_files(report: &Report) -> Vec<FixedFile> {
             })
         });
         if overlaps {
+            skip(
+                d,
+                "its fix edits the same text as another fix: run `--fix` again",
+            );
             continue;
         }
         taken.extend(fix.edits.iter());
         *count += 1;
     }
-    by_file
+    let files = by_file
         .into_iter()
         .filter_map(|(id, (edits, fixed))| {
             let file = report.sources.get(id)?;
@@ -667,7 +707,43 @@ pub fn fixed_files(report: &Report) -> Vec<FixedFile> {
                 fixed,
             })
         })
-        .collect()
+        .collect();
+    (files, skipped)
+}
+
+/// Why a diagnostic of a [`FIXABLE`] code has no fix; `None` for one that has a fix or whose
+/// code has none.
+pub fn why_no_fix(report: &Report, d: &Diagnostic) -> Option<&'static str> {
+    if !d.fixes.is_empty() || !FIXABLE.contains(&d.code.as_str()) {
+        return None;
+    }
+    let graph = &report.graph;
+    let subnets: Vec<&Resource> = graph
+        .resources
+        .iter()
+        .filter(|r| r.type_name.eq_ignore_ascii_case(SUBNET) && inside(d.span, r.span))
+        .collect();
+    let reason = match Target::of(report, d) {
+        _ if subnets.is_empty() => {
+            "the finding is not inside a subnet declaration of these files (the value is set elsewhere)"
+        }
+        _ if subnets.iter().any(|s| {
+            graph.resources.iter().filter(|r| r.span == s.span).count() != 1
+        }) =>
+        {
+            "the subnet's declaration makes more than one subnet (a loop, or a module deployed twice)"
+        }
+        None => {
+            "the subnet is not declared in a Bicep or ARM template that azaudit edits (a parameter file, a registry module, or another instance's finding)"
+        }
+        Some(t) if d.code == "apim-subnet-delegation" && t.needed().is_none() => {
+            "the API Management instances using the subnet need different delegations, or their tier or mode is not known"
+        }
+        Some(_) => {
+            "the value is not written literally in the subnet's declaration (a parameter, a variable or an expression sets it)"
+        }
+    };
+    Some(reason)
 }
 
 /// `text` with `edits` applied (their spans in `text`'s file, not overlapping).

@@ -48,6 +48,9 @@ pub struct Suppression {
     pub covers: Span,
     /// Only diagnostics that *start* inside `covers` are suppressed (always true here; kept explicit).
     pub starts_inside: bool,
+    /// Why: the comment after the ids (`#disable-next-line id // reason`), or ARM's
+    /// `metadata.azaudit.justification`.
+    pub justification: Option<String>,
 }
 
 /// A `param` declaration (Bicep) or an entry of an ARM template's `parameters`.

@@ -2,7 +2,9 @@
 //! and resource-wide suppressions, and reports each directive code that suppressed nothing as an
 //! `unused-suppression` info diagnostic at the directive.
 
-use crate::diagnostic::{Diagnostic, NotEvaluated, ResourceRef, Severity};
+use crate::diagnostic::{
+    Diagnostic, NotEvaluated, ResourceRef, Severity, Suppression, SuppressionKind,
+};
 use crate::graph::ResourceGraph;
 use crate::model::Template;
 use crate::source::{SourceMap, Span};
@@ -42,30 +44,52 @@ struct Directive {
     /// Lowercase policy id; `None` for every policy.
     code: Option<String>,
     scope: Scope,
+    /// The reason given with the directive.
+    justification: Option<String>,
 }
 
 /// The diagnostics that no suppression covers, plus one `unused-suppression` info diagnostic per
 /// directive code that covered nothing, sorted by file, position and code.
 pub fn apply(diagnostics: Vec<Diagnostic>, cx: &Context<'_>) -> Vec<Diagnostic> {
+    partition(diagnostics, cx).0
+}
+
+/// [`apply`], and the diagnostics it suppressed, each with its [`Diagnostic::suppression`] set
+/// (the justification of the first covering directive that gives one).
+pub fn partition(
+    diagnostics: Vec<Diagnostic>,
+    cx: &Context<'_>,
+) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
     let directives = directives(cx);
     let mut used = vec![false; directives.len()];
     let mut kept = Vec::with_capacity(diagnostics.len());
-    for d in diagnostics {
-        if d.code == UNUSED {
+    let mut suppressed_ones = Vec::new();
+    for mut d in diagnostics {
+        if d.code == UNUSED || d.suppression.is_some() {
             kept.push(d);
             continue;
         }
-        let mut suppressed = false;
+        let mut suppressed: Option<Option<String>> = None;
         for (i, directive) in directives.iter().enumerate() {
             if covers(directive, &d.code, d.span, d.resource.as_ref(), cx.graph) {
-                suppressed = true;
+                let why = suppressed.get_or_insert(None);
+                if why.is_none() {
+                    why.clone_from(&directive.justification);
+                }
                 if let Some(u) = used.get_mut(i) {
                     *u = true;
                 }
             }
         }
-        if !suppressed {
-            kept.push(d);
+        match suppressed {
+            Some(justification) => {
+                d.suppression = Some(Suppression {
+                    kind: SuppressionKind::InSource,
+                    justification,
+                });
+                suppressed_ones.push(d);
+            }
+            None => kept.push(d),
         }
     }
     for n in cx.undecided {
@@ -86,6 +110,18 @@ pub fn apply(diagnostics: Vec<Diagnostic>, cx: &Context<'_>) -> Vec<Diagnostic> 
         };
         if let Some(known) = cx.known_codes {
             if !known.iter().any(|k| k.eq_ignore_ascii_case(code)) {
+                // Not azaudit's: a typo of one of its ids gets a warning, anything else (a Bicep
+                // linter rule) is left alone.
+                let ids: Vec<String> = known
+                    .iter()
+                    .cloned()
+                    .chain(crate::codes::BUILTIN.iter().map(|c| c.id.to_string()))
+                    .collect();
+                kept.extend(crate::feedback::unknown_suppression(
+                    code,
+                    word_span(cx, directive.at, code),
+                    &ids,
+                ));
                 continue;
             }
         }
@@ -107,7 +143,7 @@ pub fn apply(diagnostics: Vec<Diagnostic>, cx: &Context<'_>) -> Vec<Diagnostic> 
             &b.code,
         ))
     });
-    kept
+    (kept, suppressed_ones)
 }
 
 /// [`apply`] on a whole report: its diagnostics, graph, sources and undecided policies.
@@ -124,7 +160,9 @@ pub fn apply_to_report(
         known_codes,
         undecided: &report.not_evaluated,
     };
-    report.diagnostics = apply(diagnostics, &cx);
+    let (kept, suppressed) = partition(diagnostics, &cx);
+    report.diagnostics = kept;
+    report.suppressed.extend(suppressed);
 }
 
 /// Every (directive, code) once, in source order.
@@ -132,8 +170,13 @@ fn directives(cx: &Context<'_>) -> Vec<Directive> {
     // Keyed by (directive span, code) so a resource-wide directive listed both on the template and
     // on its graph resource counts once; the resource scope wins.
     let mut by_key: BTreeMap<(Span, Option<String>), Scope> = BTreeMap::new();
+    // The justification of each directive, by the directive's span.
+    let mut reasons: Vec<(Span, &str)> = Vec::new();
     for template in cx.templates {
         for s in &template.suppressions {
+            if let Some(j) = &s.justification {
+                reasons.push((s.span, j.as_str()));
+            }
             let codes: Vec<Option<String>> = if s.codes.is_empty() {
                 vec![None]
             } else {
@@ -151,9 +194,22 @@ fn directives(cx: &Context<'_>) -> Vec<Directive> {
             by_key.insert((*at, normalize(code)), Scope::Resource(idx));
         }
     }
+    // A resource-wide directive's span is the directive (Bicep) or one id inside the `suppress`
+    // array (ARM): the template's suppression at or around it has the reason.
+    let reason_of = |at: Span| {
+        reasons
+            .iter()
+            .find(|(s, _)| s.file == at.file && s.start <= at.start && at.end <= s.end)
+            .map(|(_, j)| (*j).to_string())
+    };
     by_key
         .into_iter()
-        .map(|((at, code), scope)| Directive { at, code, scope })
+        .map(|((at, code), scope)| Directive {
+            at,
+            code,
+            scope,
+            justification: reason_of(at),
+        })
         .collect()
 }
 
@@ -201,6 +257,18 @@ fn inside(covers: Span, span: Span) -> bool {
         && span.start < covers.end.max(covers.start + 1)
 }
 
+/// The span of `word` inside the directive at `at` (case-insensitive), else `at`.
+fn word_span(cx: &Context<'_>, at: Span, word: &str) -> Span {
+    let text = cx.sources.get(at.file).map(|f| f.slice(at)).unwrap_or("");
+    match text.to_ascii_lowercase().find(&word.to_ascii_lowercase()) {
+        Some(i) => {
+            let start = at.start as usize + i;
+            Span::new(at.file, start, start + word.len())
+        }
+        None => at,
+    }
+}
+
 /// "`#disable-next-line apim-subnet-nsg` suppresses nothing", or for a directive that is not a
 /// `#` comment (ARM metadata): "suppression of `apim-subnet-nsg` suppresses nothing".
 fn unused_message(cx: &Context<'_>, at: Span, code: &str) -> String {
@@ -216,8 +284,9 @@ fn unused_message(cx: &Context<'_>, at: Span, code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Suppression;
     use crate::graph::{Deployed, Origin, Resource};
-    use crate::model::{Language, Suppression};
+    use crate::model::{Language, Suppression as ModelSuppression};
     use crate::source::FileId;
     use crate::value::Value;
 
@@ -242,7 +311,7 @@ mod tests {
             .unwrap_or(0)
             + line_end
             + 1;
-        t.suppressions.push(Suppression {
+        t.suppressions.push(ModelSuppression {
             span: span(0, line_end),
             codes: vec![
                 "apim-subnet-nsg".into(),
@@ -251,6 +320,7 @@ mod tests {
             ],
             covers: span(line_end + 1, next_end),
             starts_inside: true,
+            justification: Some("the subnet is shared on purpose".into()),
         });
         t
     }
@@ -365,23 +435,41 @@ mod tests {
         let known: HashSet<String> = ["apim-subnet-nsg".to_string()].into();
         apply_to_report(&mut report, &[&t], Some(&known));
         assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+        // Kept as suppressed, with the directive's reason.
+        let kept: Vec<_> = report
+            .suppressed
+            .iter()
+            .map(|d| (d.code.as_str(), d.suppression.clone()))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![(
+                "apim-subnet-nsg",
+                Some(Suppression {
+                    kind: SuppressionKind::InSource,
+                    justification: Some("the subnet is shared on purpose".into())
+                })
+            )]
+        );
     }
 
     #[test]
     fn wildcard_and_undecided_count_as_used() {
         let sources = sources();
         let mut t = Template::empty(FileId(0), Language::ArmTemplate);
-        t.suppressions.push(Suppression {
+        t.suppressions.push(ModelSuppression {
             span: span(0, 5),
             codes: vec!["*".into()],
             covers: span(66, 200),
             starts_inside: true,
+            justification: None,
         });
-        t.suppressions.push(Suppression {
+        t.suppressions.push(ModelSuppression {
             span: span(5, 10),
             codes: vec!["undecided-policy".into()],
             covers: span(66, 200),
             starts_inside: true,
+            justification: None,
         });
         let graph = ResourceGraph::default();
         let undecided = vec![NotEvaluated {

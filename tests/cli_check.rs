@@ -88,12 +88,29 @@ fn missing_path_exits_2() {
     assert!(stderr(&o).contains("does-not-exist"), "{}", stderr(&o));
 }
 
+/// An empty or all-ignored folder is a mistake in the command, not a clean audit (it used to pass
+/// with "no problems in 0 files").
 #[test]
-fn empty_folder_exits_0() {
+fn empty_folder_exits_2_with_a_message() {
     let dir = scratch("empty");
     let o = azaudit(&dir, &["check"]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert_eq!(stdout(&o).trim(), "no problems in 0 files (0 resources)");
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("nothing to audit: no Bicep or ARM template found in `.`"),
+        "{}",
+        stderr(&o)
+    );
+    // Everything excluded by the configuration: the same.
+    write(
+        &dir,
+        "bicepconfig.json",
+        br#"{ "analyzers": { "azaudit": { "exclude": ["*.bicep"] } } }"#,
+    );
+    write(&dir, "main.bicep", b"param x string\n");
+    let o = azaudit(&dir, &["check", "."]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing to audit"), "{}", stderr(&o));
 }
 
 #[test]
@@ -260,6 +277,21 @@ fn explain_prints_the_documentation_and_unknown_ids_exit_2() {
     ] {
         assert!(out.contains(section), "{section} missing:\n{out}");
     }
+    // Every code azaudit reports has a page, and a near miss gets a suggestion.
+    for c in azaudit::codes::BUILTIN {
+        let o = azaudit(Path::new(ROOT), &["explain", c.id]);
+        assert_eq!(code(&o), 0, "explain {}: {}", c.id, stderr(&o));
+        let out = stdout(&o);
+        assert!(out.starts_with(&format!("# {}", c.id)), "{out}");
+        assert!(out.contains(&format!("docs/codes/{}.md", c.id)), "{out}");
+    }
+    let o = azaudit(Path::new(ROOT), &["explain", "apim-privat-dns"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("did you mean `apim-private-dns`?"),
+        "{}",
+        stderr(&o)
+    );
     let o = azaudit(Path::new(ROOT), &["explain", "no-such-policy"]);
     assert_eq!(code(&o), 2);
     assert!(

@@ -103,9 +103,23 @@ fn excluded_paths_are_skipped() {
     assert_eq!(files(&o), 1);
 }
 
+/// A folder whose files are all disabled is "nothing to audit" (exit 2; it used to pass with 0
+/// files, which the issue calls wrong); a named file there passes, as pre-commit names files.
 #[test]
 fn a_disabled_config_skips_its_files() {
     let o = azaudit(&["check", "fixtures/config/disabled", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nothing to audit"));
+    let named: Vec<String> = std::fs::read_dir(Path::new(ROOT).join("fixtures/config/disabled"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "bicep"))
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(!named.is_empty());
+    let mut args = vec!["check", "--format", "json"];
+    args.extend(named.iter().map(String::as_str));
+    let o = azaudit(&args);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(files(&o), 0);
 }

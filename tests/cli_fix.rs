@@ -76,3 +76,31 @@ fn check_fix_writes_the_fixes_and_reports_what_is_left() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--fix` says which findings it left and why (it used to be silent about them).
+#[test]
+fn check_fix_lists_what_it_did_not_fix_with_the_reason() {
+    let dir = scratch("skipped");
+    let _ = std::fs::remove_file(dir.join("prefix.json"));
+    // The delegation comes from a variable: not written literally in the subnet's declaration.
+    let bicep = read(&dir, "delegation.bicep")
+        .replace(
+            "serviceName: 'Microsoft.Web/serverFarms' // expect: apim-subnet-delegation",
+            "serviceName: delegatedTo",
+        )
+        .replace(
+            "param location string = 'westeurope'",
+            "param location string = 'westeurope'\nvar delegatedTo = 'Microsoft.Web/serverFarms'",
+        );
+    std::fs::write(dir.join("delegation.bicep"), &bicep).unwrap();
+    let o = azaudit(&dir, &["check", "--fix", "."]);
+    let out = text(&o);
+    assert!(
+        out.contains("azaudit: not fixed: delegation.bicep:")
+            && out.contains(" apim-subnet-delegation: the value is not written literally"),
+        "{out}"
+    );
+    assert!(!out.contains("fixed 1 diagnostic"), "{out}");
+    assert_eq!(read(&dir, "delegation.bicep"), bicep);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -14,7 +14,7 @@
 )]
 
 use azaudit::analysis::Report;
-use azaudit::diagnostic::{Diagnostic, NotEvaluated, Severity};
+use azaudit::diagnostic::{Diagnostic, NotEvaluated, Severity, Suppression, SuppressionKind};
 use azaudit::output::{self, RenderOptions, RuleInfo};
 use azaudit::source::Span;
 use std::path::PathBuf;
@@ -120,6 +120,28 @@ fn report() -> Report {
             "unused",
         ),
     ];
+    // Suppressed in the source, with and without a reason.
+    let mut with_reason = Diagnostic::new(
+        "storage-https",
+        Severity::Error,
+        Span::new(bicep, 12, 20),
+        "https only (suppressed)",
+    );
+    with_reason.suppression = Some(Suppression {
+        kind: SuppressionKind::InSource,
+        justification: Some("a test account, deleted nightly".into()),
+    });
+    let mut without_reason = Diagnostic::new(
+        "subnet-size",
+        Severity::Warning,
+        Span::new(outside, 2, 3),
+        "small",
+    );
+    without_reason.suppression = Some(Suppression {
+        kind: SuppressionKind::External,
+        justification: None,
+    });
+    report.suppressed = vec![with_reason, without_reason];
     report.not_evaluated = vec![NotEvaluated {
         code: "allowed-locations".into(),
         span: Span::new(bicep, 0, 11),
@@ -165,6 +187,26 @@ fn sarif_output_matches_the_official_schema() {
         assert!(errors.is_empty(), "{}\n{doc:#}", errors.join("\n"));
         let typed: Result<serde_sarif::sarif::Sarif, _> = serde_json::from_value(doc.clone());
         assert!(typed.is_ok(), "{typed:?}");
+
+        // Suppressed findings are results with `suppressions`, after the others.
+        let results = doc["runs"][0]["results"].as_array().unwrap();
+        let suppressions: Vec<&serde_json::Value> = results
+            .iter()
+            .filter_map(|r| r.get("suppressions"))
+            .collect();
+        assert_eq!(
+            suppressions,
+            // In path order: `/elsewhere/net.json` first.
+            vec![
+                &serde_json::json!([{"kind": "external", "status": "accepted"}]),
+                &serde_json::json!([{"kind": "inSource", "status": "accepted", "justification": "a test account, deleted nightly"}]),
+            ],
+            "{doc:#}"
+        );
+        let mut broken_suppression = doc.clone();
+        broken_suppression["runs"][0]["results"][3]["suppressions"][0]["kind"] =
+            serde_json::json!("inComment");
+        assert!(!validator.is_valid(&broken_suppression));
 
         // The validator does catch a broken log.
         let mut broken = doc.clone();

@@ -17,6 +17,15 @@ pub enum GraphFormat {
     Dot,
 }
 
+/// The values of `document` that the JSONPath (RFC 9535) `query` selects, as one JSON array.
+pub fn query(document: &Value, query: &str) -> Result<Value, String> {
+    use jsonpath_rust::JsonPath;
+    document
+        .query(query)
+        .map(|found| Value::Array(found.into_iter().cloned().collect()))
+        .map_err(|e| format!("invalid JSONPath query `{query}`: {e}"))
+}
+
 /// Writes `report.graph` in `format`.
 pub fn render(
     format: GraphFormat,
@@ -29,7 +38,9 @@ pub fn render(
             serde_json::to_writer_pretty(&mut *out, &document(report, cwd))?;
             writeln!(out)
         }
-        GraphFormat::Dot => out.write_all(dot(&report.graph).as_bytes()),
+        GraphFormat::Dot => {
+            out.write_all(dot_with_findings(&report.graph, &report.diagnostics).as_bytes())
+        }
     }
 }
 
@@ -43,7 +54,7 @@ pub fn document(report: &Report, cwd: &Path) -> Value {
         .iter()
         .map(|r| {
             let at = locate(report, r.span, cwd);
-            json!({
+            let mut resource = json!({
                 "id": r.id,
                 "type": r.type_name,
                 "name": r.name,
@@ -52,7 +63,16 @@ pub fn document(report: &Report, cwd: &Path) -> Value {
                 "range": at.range,
                 "location": r.location(),
                 "existing": r.existing,
-            })
+            });
+            // The evaluated body the policies see (absent parts are left out).
+            if let Value::Object(map) = &mut resource {
+                for key in ["sku", "kind", "tags", "zones", "properties"] {
+                    if let Some(v) = r.body.get(key) {
+                        map.insert(key.into(), evaluated(v, 0));
+                    }
+                }
+            }
+            resource
         })
         .collect();
     let edges: Vec<Value> = graph
@@ -87,16 +107,69 @@ pub fn document(report: &Report, cwd: &Path) -> Value {
     })
 }
 
+/// Deeper than this, an evaluated value is cut (`{"unknown": "nested too deeply"}`).
+const MAX_DEPTH: usize = 64;
+
+/// An evaluated value as JSON: known parts as they are, each unknown part as
+/// `{"unknown": "<reason>"}` (a string with placeholders also has its `"text"`).
+pub fn evaluated(v: &crate::value::Value, depth: usize) -> Value {
+    use crate::value::Kind;
+    if depth > MAX_DEPTH {
+        return json!({ "unknown": "nested too deeply to show" });
+    }
+    match &v.kind {
+        Kind::Null => Value::Null,
+        Kind::Bool(b) => json!(b),
+        Kind::Int(i) => json!(i),
+        Kind::Float(f) => json!(f),
+        Kind::String(s) => json!(s),
+        Kind::Array(items) => Value::Array(items.iter().map(|i| evaluated(i, depth + 1)).collect()),
+        Kind::Object(props) => Value::Object(
+            props
+                .iter()
+                .map(|(k, v)| (k.clone(), evaluated(v, depth + 1)))
+                .collect(),
+        ),
+        // A symbolic string keeps its text: ids with placeholders are worth querying.
+        Kind::Unknown(reason) => match reason.as_ref() {
+            crate::value::Reason::Symbolic { text } => {
+                json!({ "unknown": "filled in at deployment", "text": text })
+            }
+            other => json!({ "unknown": other.to_string() }),
+        },
+    }
+}
+
 /// The graph in Graphviz DOT: one box per resource (type and name), one arrow per edge labelled
 /// with its property path or kind, dashed notes for unresolved references.
 pub fn dot(graph: &ResourceGraph) -> String {
+    dot_with_findings(graph, &[])
+}
+
+/// [`dot`], with the resources that `diagnostics` are about (or point into) drawn in red and
+/// labelled with their codes.
+pub fn dot_with_findings(
+    graph: &ResourceGraph,
+    diagnostics: &[crate::diagnostic::Diagnostic],
+) -> String {
     let mut out = String::from("digraph azaudit {\n  rankdir=LR;\n  node [shape=box];\n");
     for (i, r) in graph.resources.iter().enumerate() {
         let mut label = format!("{}\n{}", r.type_name, r.name);
         if r.existing {
             label.push_str("\n(existing)");
         }
-        let style = if r.existing { ", style=dashed" } else { "" };
+        let mut codes: Vec<&str> = diagnostics
+            .iter()
+            .filter(|d| d.suppression.is_none() && about(d, r))
+            .map(|d| d.code.as_str())
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let mut style = if r.existing { ", style=dashed" } else { "" }.to_string();
+        if !codes.is_empty() {
+            label.push_str(&format!("\nfindings: {}", codes.join(", ")));
+            style.push_str(", color=red, fontcolor=red, penwidth=2");
+        }
         out.push_str(&format!("  r{i} [label={}{style}];\n", quote(&label)));
     }
     for e in &graph.edges {
@@ -133,6 +206,15 @@ pub fn dot(graph: &ResourceGraph) -> String {
     }
     out.push_str("}\n");
     out
+}
+
+/// Whether `d` is about `r`: it names the resource, or it points into its declaration.
+fn about(d: &crate::diagnostic::Diagnostic, r: &crate::graph::Resource) -> bool {
+    let named = d.resource.as_ref().is_some_and(|n| {
+        n.type_name.eq_ignore_ascii_case(&r.type_name) && n.name.eq_ignore_ascii_case(&r.name)
+    });
+    named
+        || (d.span.file == r.span.file && r.span.start <= d.span.start && d.span.end <= r.span.end)
 }
 
 /// A DOT double-quoted string: `"` and `\` escaped, line breaks as `\n`.

@@ -10,7 +10,7 @@ use std::path::Path;
 /// The version of the JSON shape; bumped on incompatible changes.
 pub const VERSION: u32 = 1;
 
-/// Writes the report as `{"version", "diagnostics", "not_evaluated", "summary"}`.
+/// Writes the report as `{"version", "diagnostics", "not_evaluated", "suppressed", "summary"}`.
 pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write) -> io::Result<()> {
     let doc = document(report, &options.cwd);
     serde_json::to_writer_pretty(&mut *out, &doc)?;
@@ -40,10 +40,29 @@ pub fn document(report: &Report, cwd: &Path) -> Value {
             })
         })
         .collect();
+    // Suppressed findings, with the reason given (SARIF reports them as suppressed results).
+    let suppressed: Vec<Value> = super::ordered_suppressed(report, cwd)
+        .into_iter()
+        .map(|(d, at)| {
+            let mut v = diagnostic(report, d, &at, cwd);
+            if let (Value::Object(map), Some(s)) = (&mut v, &d.suppression) {
+                let kind = match s.kind {
+                    crate::diagnostic::SuppressionKind::InSource => "in_source",
+                    crate::diagnostic::SuppressionKind::External => "external",
+                };
+                map.insert(
+                    "suppression".into(),
+                    json!({"kind": kind, "justification": s.justification}),
+                );
+            }
+            v
+        })
+        .collect();
     json!({
         "version": VERSION,
         "diagnostics": diagnostics,
         "not_evaluated": not_evaluated,
+        "suppressed": suppressed,
         "summary": Summary::of(report),
     })
 }

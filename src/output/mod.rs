@@ -9,6 +9,7 @@ pub use escape::escape_controls;
 pub mod github;
 pub mod graph;
 pub mod json;
+pub mod not_evaluated;
 pub mod sarif;
 pub mod text;
 
@@ -62,88 +63,19 @@ impl RuleInfo {
         }
     }
 
-    /// The checks azaudit makes itself, outside any policy.
+    /// The checks azaudit makes itself, outside any policy (see [`crate::codes::BUILTIN`]).
     pub fn builtin() -> Vec<RuleInfo> {
-        let rule = |id: &str, title: &str, description: &str, help: &str, level| RuleInfo {
-            id: id.to_string(),
-            title: title.to_string(),
-            description: description.to_string(),
-            help: help.to_string(),
-            help_uri: None,
-            level,
-        };
-        vec![
-            rule(
-                "syntax-error",
-                "Syntax error",
-                "The file could not be read as Bicep or as an ARM template.",
-                "Fix the syntax; the Bicep or ARM tooling shows the same error.",
-                Severity::Error,
-            ),
-            rule(
-                "evaluation-error",
-                "Evaluation error",
-                "An expression could not be evaluated.",
-                "Check the expression; azaudit reports what it could not compute.",
-                Severity::Warning,
-            ),
-            rule(
-                "policy-error",
-                "Policy error",
-                "A policy definition could not be evaluated.",
-                "Fix the policy definition or its parameters.",
-                Severity::Error,
-            ),
-            rule(
-                "unused-suppression",
-                "Unused suppression",
-                "A suppression directive suppresses nothing.",
-                "Remove the directive or the policy id it names.",
-                Severity::Info,
-            ),
-            rule(
-                "module-error",
-                "Module not read",
-                "A module file or the template of a parameter file could not be found or read.",
-                "Check the path; it is relative to the file that names it.",
-                Severity::Warning,
-            ),
-            rule(
-                "module-cycle",
-                "Module cycle",
-                "Module files deploy each other in a cycle.",
-                "Break the cycle; Bicep and ARM refuse such a deployment.",
-                Severity::Error,
-            ),
-            rule(
-                "read-error",
-                "Unreadable file",
-                "A file or folder could not be read: missing, not a regular file, larger than --max-file-size, or not UTF-8.",
-                "Make the file readable and save it as UTF-8.",
-                Severity::Error,
-            ),
-            rule(
-                "evaluation-limit",
-                "Evaluation limit reached",
-                "Evaluating a declaration took more work or memory than its budget (per resource, per deployment or per run); what it sets past that point is unknown, and the checks that need it are listed as not evaluated.",
-                "Simplify the loop or expression; azaudit names the limit it reached.",
-                Severity::Warning,
-            ),
-            rule(
-                "template-error",
-                "Template ARM rejects",
-                "The deployment would fail in ARM: a loop or copy count outside 0 to 800.",
-                "Keep copy counts between 0 and 800; split larger loops.",
-                Severity::Error,
-            ),
-            rule(
-                "duplicate-key",
-                "Duplicate JSON key",
-                "A key appears more than once in one JSON object; the last value is used, as ARM does.",
-                "Remove the earlier occurrences.",
-                Severity::Warning,
-            ),
-        ]
+        crate::codes::BUILTIN
+            .iter()
+            .map(|c| RuleInfo {
+                id: c.id.to_string(),
+                title: c.title.to_string(),
+                description: c.description.to_string(),
+                help: c.help.to_string(),
+                help_uri: Some(crate::codes::doc_url(c.id)),
+                level: c.level,
+            })
+            .collect()
     }
 }
 
@@ -206,7 +138,7 @@ impl Summary {
             report
                 .diagnostics
                 .iter()
-                .filter(|d| d.severity == s)
+                .filter(|d| d.severity == s && d.suppression.is_none())
                 .count()
         };
         Summary {
@@ -299,11 +231,31 @@ pub fn locate(report: &Report, span: Span, cwd: &Path) -> Located {
     }
 }
 
-/// Diagnostics in output order: by file path, position, code (stable for equal keys).
+/// Diagnostics in output order: by file path, position, code (stable for equal keys). Suppressed
+/// ones are left out (see [`ordered_suppressed`]).
 pub fn ordered<'r>(report: &'r Report, cwd: &Path) -> Vec<(&'r Diagnostic, Located)> {
-    let mut items: Vec<(&Diagnostic, Located)> = report
-        .diagnostics
-        .iter()
+    in_order(
+        report,
+        report
+            .diagnostics
+            .iter()
+            .filter(|d| d.suppression.is_none()),
+        cwd,
+    )
+}
+
+/// The suppressed diagnostics, in the order of [`ordered`].
+pub fn ordered_suppressed<'r>(report: &'r Report, cwd: &Path) -> Vec<(&'r Diagnostic, Located)> {
+    let suppressed = report.diagnostics.iter().chain(&report.suppressed);
+    in_order(report, suppressed.filter(|d| d.suppression.is_some()), cwd)
+}
+
+fn in_order<'r>(
+    report: &'r Report,
+    diagnostics: impl Iterator<Item = &'r Diagnostic>,
+    cwd: &Path,
+) -> Vec<(&'r Diagnostic, Located)> {
+    let mut items: Vec<(&Diagnostic, Located)> = diagnostics
         .map(|d| (d, locate(report, d.span, cwd)))
         .collect();
     items.sort_by(|(a, la), (b, lb)| {
@@ -325,12 +277,10 @@ pub fn fingerprint(parts: &[&str]) -> String {
     format!("{hash:016x}")
 }
 
-/// Where a policy's documentation is published (its `docs/policies/<id>.md`).
+/// Where a code's documentation is published: `docs/policies/<id>.md` for a policy,
+/// `docs/codes/<id>.md` for a code azaudit reports itself.
 pub fn policy_doc_url(id: &str) -> String {
-    format!(
-        "{}/blob/main/docs/policies/{id}.md",
-        env!("CARGO_PKG_REPOSITORY")
-    )
+    crate::codes::doc_url(id)
 }
 
 #[cfg(test)]

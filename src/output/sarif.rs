@@ -7,7 +7,7 @@
 
 use super::{display_path, fingerprint, locate, ordered, Located, RenderOptions, RuleInfo};
 use crate::analysis::Report;
-use crate::diagnostic::{ResourceRef, Severity};
+use crate::diagnostic::{ResourceRef, Severity, SuppressionKind};
 use serde_json::{json, Map, Value};
 use std::io::{self, Write};
 use std::path::Path;
@@ -31,7 +31,9 @@ pub fn document(report: &Report, options: &RenderOptions<'_>) -> Value {
     let rule_index = |code: &str| rules.iter().position(|r| r.id == code);
 
     let mut results = Vec::new();
-    for (d, at) in ordered(report, cwd) {
+    let active = ordered(report, cwd);
+    let suppressed = super::ordered_suppressed(report, cwd);
+    for (d, at) in active.into_iter().chain(suppressed) {
         let mut text = d.message.clone();
         if let Some(help) = &d.help {
             text.push_str("\nhelp: ");
@@ -69,6 +71,22 @@ pub fn document(report: &Report, options: &RenderOptions<'_>) -> Value {
             "partialFingerprints".into(),
             json!({ "azaudit/v1": fingerprint(&[&d.code, &at.file, rtype, rname, &d.message]) }),
         );
+        if let Some(s) = &d.suppression {
+            let mut suppression = Map::new();
+            let kind = match s.kind {
+                SuppressionKind::InSource => "inSource",
+                SuppressionKind::External => "external",
+            };
+            suppression.insert("kind".into(), json!(kind));
+            suppression.insert("status".into(), json!("accepted"));
+            if let Some(j) = &s.justification {
+                suppression.insert("justification".into(), json!(j));
+            }
+            result.insert(
+                "suppressions".into(),
+                Value::Array(vec![Value::Object(suppression)]),
+            );
+        }
         results.push(Value::Object(result));
     }
     if options.show_not_evaluated {
@@ -149,7 +167,7 @@ fn rule_table(report: &Report, options: &RenderOptions<'_>) -> Vec<RuleInfo> {
     for r in RuleInfo::builtin() {
         push(r, &mut rules);
     }
-    for d in &report.diagnostics {
+    for d in report.diagnostics.iter().chain(&report.suppressed) {
         push(RuleInfo::bare(&d.code, d.severity), &mut rules);
     }
     if options.show_not_evaluated {

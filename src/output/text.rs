@@ -62,22 +62,19 @@ pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write)
         if let Some(help) = &help {
             group = group.element(Level::HELP.message(help.as_ref()));
         }
+        let docs = options
+            .rules
+            .iter()
+            .find(|r| r.id == d.code)
+            .and_then(|r| r.help_uri.clone())
+            .or_else(|| crate::codes::published_doc_url(&d.code));
+        if let Some(docs) = docs {
+            group = group.element(Level::NOTE.with_name("docs").message(docs));
+        }
         writeln!(out, "{}\n", renderer.render(&[group]))?;
     }
     if options.show_not_evaluated {
-        for n in &report.not_evaluated {
-            let reason = escape_controls(&n.reason);
-            let marks = [Mark {
-                span: n.span,
-                label: reason.as_ref(),
-                primary: true,
-            }];
-            let title = format!("`{}` was not evaluated", n.code);
-            let group = Level::NOTE
-                .primary_title(title)
-                .elements(frames(report, &marks, cwd));
-            writeln!(out, "{}\n", renderer.render(&[group]))?;
-        }
+        render_not_evaluated(report, cwd, out)?;
     }
     writeln!(out, "{}", Summary::of(report).line())?;
     let undecided = report.not_evaluated.len();
@@ -92,7 +89,59 @@ pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write)
     Ok(())
 }
 
-/// One frame per file the marks touch, in order of first appearance (the primary's file first).
+/// The `--show-not-evaluated` listing: one block per cause (largest first) with its count, the
+/// policies it held back, each check's location and resource, and what would decide them.
+fn render_not_evaluated(report: &Report, cwd: &Path, out: &mut dyn Write) -> io::Result<()> {
+    for group in super::not_evaluated::groups(report) {
+        let n = group.items.len();
+        let policies: Vec<String> = group
+            .by_policy
+            .iter()
+            .map(|(code, k)| format!("{code} ×{k}"))
+            .collect();
+        writeln!(
+            out,
+            "note: {n} check{} not evaluated: {}",
+            if n == 1 { "" } else { "s" },
+            group.cause.title()
+        )?;
+        writeln!(out, "  policies: {}", policies.join(", "))?;
+        if group.cause == super::not_evaluated::Cause::Parameter {
+            let names: Vec<String> = super::not_evaluated::parameters(&group)
+                .iter()
+                .map(|(name, k)| format!("'{name}' ×{k}"))
+                .collect();
+            writeln!(out, "  parameters: {}", names.join(", "))?;
+        }
+        for item in &group.items {
+            let at = super::locate(report, item.span, cwd);
+            let what = item
+                .resource
+                .as_ref()
+                .map(|r| {
+                    format!(
+                        " on {}",
+                        crate::names::quoted_name(&r.name, r.symbol.as_deref())
+                    )
+                })
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  --> {}:{}:{} {}{what}: {}",
+                at.file,
+                at.range.start.line,
+                at.range.start.column,
+                item.code,
+                crate::names::abbreviate(&item.reason)
+            )?;
+        }
+        writeln!(out, "  = help: {}\n", group.cause.help())?;
+    }
+    Ok(())
+}
+
+/// One frame per file the marks touch, in order of first appearance (the primary's file first);
+/// the frame that holds the primary mark comes first, so the `-->` header is its location.
 fn frames<'a>(
     report: &'a Report,
     marks: &[Mark<'a>],
@@ -105,6 +154,7 @@ fn frames<'a>(
         }
     }
     let mut elements = Vec::new();
+    let mut primary_frame = None;
     for file_id in files {
         let Some(file) = report.sources.get(file_id) else {
             continue;
@@ -121,6 +171,9 @@ fn frames<'a>(
                 elements.push(frame(file, path.clone(), &group));
                 group.clear();
             }
+            if m.primary {
+                primary_frame = Some(elements.len());
+            }
             if group.is_empty() {
                 group_first_line = line;
             }
@@ -128,6 +181,12 @@ fn frames<'a>(
         }
         if !group.is_empty() {
             elements.push(frame(file, path, &group));
+        }
+    }
+    if let Some(i) = primary_frame {
+        if i > 0 && i < elements.len() {
+            let primary = elements.remove(i);
+            elements.insert(0, primary);
         }
     }
     elements

@@ -149,20 +149,23 @@ fn report(
                 let noun = type_noun(&resource.type_name);
                 d = d.with_related(
                     span.unwrap_or(resource.head_span),
-                    format!("{noun} '{}' links to it here", resource.name),
+                    format!("{noun} {} links to it here", crate::names::quoted(resource)),
                 );
                 if location != l.head_span {
                     d = d.with_related(
                         l.head_span,
                         format!(
-                            "the {} '{}' is declared here",
+                            "the {} {} is declared here",
                             type_noun(&l.type_name),
-                            l.name
+                            crate::names::quoted(l)
                         ),
                     );
                 }
             } else if span.is_some() && span != Some(resource.head_span) {
-                d = d.with_related(resource.head_span, format!("in '{}'", resource.name));
+                d = d.with_related(
+                    resource.head_span,
+                    format!("in {}", crate::names::quoted(resource)),
+                );
             }
             // A deciding value set elsewhere (a parameter file, a module call): shown too.
             if let (Some(l), Some(ls)) = (linked_res, linked_span) {
@@ -226,6 +229,27 @@ pub fn render_message(
             break;
         };
         let key = after.get(..close).unwrap_or("");
+        // A quoted name that is not known text reads `'symbol' (name{placeholder(…)})`.
+        let named = match key {
+            "resource.name" => Some(resource),
+            "linked.name" => linked,
+            _ => None,
+        };
+        if let Some(r) = named.filter(|r| r.name.contains('{')) {
+            let tail = after.get(close + 1..).unwrap_or("");
+            match (out.strip_suffix('\''), tail.strip_prefix('\'')) {
+                (Some(head), Some(tail)) => {
+                    out.truncate(head.len());
+                    out.push_str(&crate::names::quoted(r));
+                    rest = tail;
+                }
+                _ => {
+                    out.push_str(&crate::names::abbreviate(&r.name));
+                    rest = tail;
+                }
+            }
+            continue;
+        }
         match placeholder(key, policy, resource, linked, effect, graph) {
             Some(v) => out.push_str(&v),
             None => {

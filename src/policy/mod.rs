@@ -108,6 +108,13 @@ mod builtin_files {
     include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
 }
 
+/// Whether `id` is a policy shipped with azaudit that has a page in `docs/policies/`.
+pub fn has_builtin_docs(id: &str) -> bool {
+    builtin_files::DOCS
+        .iter()
+        .any(|(i, _)| i.eq_ignore_ascii_case(id))
+}
+
 fn line_col_of(text: &str, needle: &str) -> (usize, usize) {
     let Some(pos) = text.find(needle) else {
         return (1, 1);

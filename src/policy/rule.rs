@@ -1022,6 +1022,11 @@ pub fn apply(op: Op, lhs: Option<&Value>, rhs: &Value) -> Tri {
             {
                 return Tri::from(op == Op::Contains);
             }
+            // An id whose type is visible (`…/providers/Microsoft.Web/sites/{name}`) can't
+            // contain a path the placeholders would have to supply: each fills one segment.
+            if !needle.contains(['{', '}']) && !id_could_contain(text, needle) {
+                return Tri::from(op == Op::NotContains);
+            }
         }
     }
     if let Some(l) = lhs {
@@ -1095,15 +1100,90 @@ pub fn apply(op: Op, lhs: Option<&Value>, rhs: &Value) -> Tri {
     }
 }
 
-/// The runs of a symbolic text outside its `{placeholders}`.
-fn literal_parts(text: &str) -> impl Iterator<Item = &str> {
-    text.split('{').enumerate().filter_map(|(i, part)| {
-        if i == 0 {
-            Some(part)
-        } else {
-            part.split_once('}').map(|(_, rest)| rest)
+/// The `/`-separated segments of `text`, not splitting inside `{placeholders}`.
+fn id_segments(text: &str) -> Vec<&str> {
+    let mut segments = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (i, c) in text.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            '/' if depth == 0 => {
+                segments.push(text.get(start..i).unwrap_or(""));
+                start = i + 1;
+            }
+            _ => {}
         }
+    }
+    segments.push(text.get(start..).unwrap_or(""));
+    segments
+}
+
+/// Whether the symbolic resource id `text` could contain `needle` once the deployment fills in
+/// its placeholders. `true` (can't tell) unless `text` is a resource id whose type is literal
+/// (`/subscriptions/…/providers/<namespace>/<type>/…`) and `needle` spans segments: a placeholder
+/// stands for (part of) one segment, never for a `/`, or the id would name another type.
+fn id_could_contain(text: &str, needle: &str) -> bool {
+    let segments = id_segments(text);
+    let literal = |s: &str| !s.contains('{');
+    let starts_like_an_id = segments.first().is_some_and(|s| s.is_empty())
+        && segments.get(1).is_some_and(|s| {
+            s.eq_ignore_ascii_case("subscriptions") || s.eq_ignore_ascii_case("providers")
+        });
+    let typed = segments.windows(3).any(|w| {
+        matches!(w, [p, ns, ty] if p.eq_ignore_ascii_case("providers") && literal(ns) && literal(ty))
+    });
+    let parts: Vec<String> = needle.split('/').map(fold).collect();
+    if !starts_like_an_id || !typed || parts.len() < 2 {
+        return true;
+    }
+    let k = parts.len() - 1;
+    (0..segments.len().saturating_sub(k)).any(|i| {
+        parts.iter().enumerate().all(|(j, part)| {
+            let Some(seg) = segments.get(i + j) else {
+                return false;
+            };
+            if !literal(seg) {
+                return true;
+            }
+            let seg = fold(seg);
+            if j == 0 {
+                seg.ends_with(part.as_str())
+            } else if j == k {
+                seg.starts_with(part.as_str())
+            } else {
+                seg == *part
+            }
+        })
     })
+}
+
+/// The runs of a symbolic text outside its `{placeholders}` (which may nest:
+/// `{uniqueString(/subscriptions/{subscriptionId})}` is one placeholder).
+fn literal_parts(text: &str) -> impl Iterator<Item = &str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (i, c) in text.char_indices() {
+        match c {
+            '{' => {
+                if depth == 0 {
+                    parts.push(text.get(start..i).unwrap_or(""));
+                }
+                depth += 1;
+            }
+            '}' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    start = i + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    if depth == 0 {
+        parts.push(text.get(start..).unwrap_or(""));
+    }
+    parts.into_iter()
 }
 
 /// `like`: `*` matches any run of characters, `?` one character; case-insensitive.
@@ -1173,5 +1253,42 @@ mod tests {
         assert!(match_pattern("ab-12", "??-##", false));
         assert!(!match_pattern("Ab-12", "ab-##", false));
         assert!(match_pattern("Ab-12", "ab-##", true));
+    }
+}
+
+#[cfg(test)]
+mod id_type_tests {
+    use super::*;
+
+    fn contains(text: &str, needle: &str) -> Tri {
+        apply(
+            Op::Contains,
+            Some(&Value::symbolic(text)),
+            &Value::string(needle),
+        )
+    }
+
+    #[test]
+    fn an_id_whose_type_is_visible_decides_a_type_condition() {
+        let site = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Web/sites/web-{uniqueString(/subscriptions/{subscriptionId}/providers/Microsoft.ApiManagement/service/x)}";
+        let apim_needle = "/providers/Microsoft.ApiManagement/service/";
+        assert_eq!(contains(site, apim_needle), Tri::False);
+        assert_eq!(
+            apply(
+                Op::NotContains,
+                Some(&Value::symbolic(site)),
+                &Value::string(apim_needle)
+            ),
+            Tri::True
+        );
+        assert_eq!(contains(site, "/providers/microsoft.web/sites/"), Tri::True);
+        // The name itself is unknown: a condition on it stays undecided.
+        assert!(matches!(contains(site, "web-prod"), Tri::Unknown(_)));
+        // A placeholder where the type would be: undecided.
+        let any = "/subscriptions/{subscriptionId}/resourceGroups/{rg}/providers/{type}/{name}";
+        assert!(matches!(contains(any, apim_needle), Tri::Unknown(_)));
+        // Not an id (a whole id from a parameter, then a child): undecided.
+        let child = "{vnetId}/providers/Microsoft.Web/sites/x";
+        assert!(matches!(contains(child, apim_needle), Tri::Unknown(_)));
     }
 }

@@ -949,11 +949,17 @@ impl Lowerer<'_> {
         } else {
             ids.iter().map(|(id, _)| id.clone()).collect()
         };
+        let justification = get_object(o, "metadata")
+            .and_then(|m| get_object(m, "azaudit"))
+            .and_then(|a| get_str(a, "justification"))
+            .map(|j| j.value.trim().to_string())
+            .filter(|j| !j.is_empty());
         self.suppressions.push(Suppression {
             span: self.span(arr.range),
             codes,
             covers,
             starts_inside: true,
+            justification,
         });
         ids
     }

@@ -10,10 +10,14 @@ import {
   TransportKind,
 } from "vscode-languageclient/node";
 
+import { BICEP_LANGUAGES, JSON_LANGUAGES, isAudited } from "./documents";
+
 let client: LanguageClient | undefined;
+/** The missing-executable message is shown once per session, not once per document. */
+let warnedMissing = false;
 
 /** Languages the server audits; plain JSON is filtered by the server (ARM `$schema` only). */
-const LANGUAGES = ["bicep", "bicep-params", "json", "jsonc", "arm-template"];
+const LANGUAGES = [...BICEP_LANGUAGES, ...JSON_LANGUAGES];
 
 /** The configured `azaudit.path`, else `azaudit` found on PATH, else undefined. */
 function findExecutable(): string | undefined {
@@ -49,9 +53,20 @@ function serverSettings(): object {
 async function start(context: vscode.ExtensionContext): Promise<void> {
   const command = findExecutable();
   if (command === undefined) {
-    void vscode.window.showErrorMessage(
-      "azaudit: the `azaudit` executable was not found on PATH; install it or set `azaudit.path`",
-    );
+    if (!warnedMissing) {
+      warnedMissing = true;
+      const open = "Open settings";
+      void vscode.window
+        .showWarningMessage(
+          "azaudit: the `azaudit` executable was not found on PATH. Install it (`cargo install --path .` in the azaudit repository) or set `azaudit.path` to its location.",
+          open,
+        )
+        .then((choice) => {
+          if (choice === open) {
+            void vscode.commands.executeCommand("workbench.action.openSettings", "azaudit.path");
+          }
+        });
+    }
     return;
   }
   const serverOptions: ServerOptions = {
@@ -72,6 +87,23 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
   context.subscriptions.push({ dispose: () => void client?.stop() });
 }
 
+/** Starts the server the first time a document azaudit audits is open (a JSON file only when it
+ * is an ARM template or parameter file), so other JSON never starts it nor shows a message. */
+function startWhenNeeded(context: vscode.ExtensionContext): void {
+  const audited = (d: vscode.TextDocument) => isAudited(d.languageId, d.getText());
+  if (vscode.workspace.textDocuments.some(audited)) {
+    void start(context);
+    return;
+  }
+  const listener = vscode.workspace.onDidOpenTextDocument((d) => {
+    if (client === undefined && audited(d)) {
+      listener.dispose();
+      void start(context);
+    }
+  });
+  context.subscriptions.push(listener);
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   context.subscriptions.push(
     vscode.commands.registerCommand("azaudit.restartServer", async () => {
@@ -79,10 +111,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         await client.stop();
         client = undefined;
       }
+      warnedMissing = false;
       await start(context);
     }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration("azaudit.path") && client === undefined) {
+        warnedMissing = false;
+        startWhenNeeded(context);
+      }
+    }),
   );
-  await start(context);
+  startWhenNeeded(context);
 }
 
 export async function deactivate(): Promise<void> {

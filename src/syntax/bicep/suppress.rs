@@ -27,7 +27,7 @@ pub fn suppressions(
     let mut out = Vec::new();
     let mut next_lines = Vec::new();
     // Open `#disable-diagnostics` regions: (directive span, code, start).
-    let mut open: Vec<(Span, String)> = Vec::new();
+    let mut open: Vec<(Span, String, Option<String>)> = Vec::new();
     for d in directives {
         let line = text.get(d.start..d.end).unwrap_or("");
         let mut words = line.split_whitespace();
@@ -39,6 +39,7 @@ pub fn suppressions(
             .map(str::to_string)
             .collect();
         let span = Span::new(file, d.start, d.end);
+        let justification = justification(line);
         match keyword {
             "#disable-next-line" => {
                 let (next_start, next_end) = next_line(text, d.end);
@@ -47,6 +48,7 @@ pub fn suppressions(
                     codes: codes.clone(),
                     covers: Span::new(file, next_start, next_end),
                     starts_inside: true,
+                    justification,
                 });
                 next_lines.push(NextLine {
                     span,
@@ -56,21 +58,22 @@ pub fn suppressions(
             }
             "#disable-diagnostics" => {
                 for c in codes {
-                    open.push((span, c));
+                    open.push((span, c, justification.clone()));
                 }
             }
             "#restore-diagnostics" => {
                 for c in codes {
                     let mut k = 0;
                     while k < open.len() {
-                        let same = open.get(k).is_some_and(|(_, o)| o == &c);
+                        let same = open.get(k).is_some_and(|(_, o, _)| o == &c);
                         if same {
-                            let (s, code) = open.remove(k);
+                            let (s, code, justification) = open.remove(k);
                             out.push(Suppression {
                                 span: s,
                                 codes: vec![code],
                                 covers: Span::new(file, s.end as usize, d.start),
                                 starts_inside: true,
+                                justification,
                             });
                         } else {
                             k += 1;
@@ -81,16 +84,25 @@ pub fn suppressions(
             _ => {}
         }
     }
-    for (s, code) in open {
+    for (s, code, justification) in open {
         out.push(Suppression {
             span: s,
             codes: vec![code],
             covers: Span::new(file, s.end as usize, text.len()),
             starts_inside: true,
+            justification,
         });
     }
     merge_regions(&mut out);
     (out, next_lines)
+}
+
+/// The comment after a directive's ids: `#disable-next-line a b // why` → `why`.
+fn justification(line: &str) -> Option<String> {
+    let at = line.find("//").or_else(|| line.find("/*"))?;
+    let comment = line.get(at + 2..)?;
+    let comment = comment.trim().trim_end_matches("*/").trim();
+    (!comment.is_empty()).then(|| comment.to_string())
 }
 
 /// Merges region suppressions from one directive with the same coverage into one entry.

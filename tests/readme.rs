@@ -1,0 +1,88 @@
+//! The documentation shows what azaudit does: the README's sample output is what `azaudit check`
+//! prints on `fixtures/readme`, and each policy's level in the docs is the level it reports at.
+
+// Test helpers outside `#[test]` functions count as non-test code for clippy.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+
+use std::path::Path;
+use std::process::Command;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(Path::new(ROOT).join(path)).unwrap()
+}
+
+#[test]
+fn readme_sample_output_is_what_azaudit_prints() {
+    let readme = read("README.md");
+    let start = readme
+        .find("```\n$ azaudit check\n")
+        .expect("the README has a `$ azaudit check` sample")
+        + "```\n$ azaudit check\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let shown = &readme[start..end];
+    let out = Command::new(env!("CARGO_BIN_EXE_azaudit"))
+        .args(["check", "--no-color"])
+        .current_dir(Path::new(ROOT).join("fixtures/readme"))
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        shown, printed,
+        "the README's sample output differs from what `azaudit check` prints in fixtures/readme"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// `docs/policies/<id>.md` (its `Level:` line and any `- error:` / `- warning:` bullet), the
+/// policy table of docs/policies/README.md and the README's table give the level the policy
+/// reports at.
+#[test]
+fn documented_levels_are_the_policies_levels() {
+    let set = azaudit::policy::PolicySet::builtin();
+    let readme = read("README.md");
+    let index = read("docs/policies/README.md");
+    let mut checked = 0;
+    for p in set.policies() {
+        let Ok(doc) =
+            std::fs::read_to_string(Path::new(ROOT).join(format!("docs/policies/{}.md", p.id)))
+        else {
+            continue;
+        };
+        let level = format!("{:?}", p.level).to_ascii_lowercase();
+        assert!(
+            doc.contains(&format!("\nLevel: {level}\n")),
+            "docs/policies/{}.md must say `Level: {level}`",
+            p.id
+        );
+        for other in ["error", "warning", "info"] {
+            if other != level {
+                assert!(
+                    !doc.contains(&format!("\n- {other}: ")),
+                    "docs/policies/{}.md describes a case at level {other}, but the policy reports at {level}",
+                    p.id
+                );
+            }
+        }
+        for (name, table) in [("README.md", &readme), ("docs/policies/README.md", &index)] {
+            let row = table.lines().find(|l| {
+                l.starts_with(&format!("| `{}` |", p.id))
+                    || l.starts_with(&format!("| [{}](", p.id))
+            });
+            if let Some(row) = row {
+                let cell = row.split('|').nth(2).unwrap_or("").trim();
+                assert_eq!(cell, level, "{name}: the level of {} is {level}", p.id);
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} policy pages found");
+}
