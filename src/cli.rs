@@ -61,9 +61,16 @@ pub enum Command {
 /// What to audit and with which settings (shared by `check` and `graph`).
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
-    /// Files and folders to audit
-    #[arg(value_name = "PATH", default_value = ".")]
+    /// Files and folders to audit (default: `.`), each through the deployments that reach it
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Also audit this file as a deployment of its own, even when other files deploy it
+    /// (repeatable)
+    #[arg(long = "entry", value_name = "FILE")]
+    pub entries: Vec<PathBuf>,
+    /// Audit each given file on its own, not through the deployments that reach it
+    #[arg(long)]
+    pub no_callers: bool,
     /// A folder of extra policy definitions (repeatable)
     #[arg(long = "policy-dir", value_name = "DIR")]
     pub policy_dirs: Vec<PathBuf>,
@@ -203,8 +210,13 @@ fn check(
     let cwd = std::env::current_dir()?;
     let (mut report, mut analysis_options) = audit(&args.input, err)?;
     crate::timing::lap("analysis returned");
-    if args.fix && write_fixes(&report, err)? > 0 {
-        (report, analysis_options) = audit(&args.input, err)?;
+    if args.fix {
+        for why in crate::fix::not_fixed(&report, &cwd) {
+            let _ = writeln!(err, "azaudit: note: {why}");
+        }
+        if write_fixes(&report, err)? > 0 {
+            (report, analysis_options) = audit(&args.input, err)?;
+        }
     }
     let color = args.format == Format::Text
         && !args.no_color
@@ -377,7 +389,12 @@ pub struct Plan {
 /// the levels, parameters and policy folders of all configurations found are merged into one
 /// [`Options`] (the deeper configuration wins on conflicts).
 pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
-    let walked = discover::candidates(&args.paths)?;
+    let mut paths = args.paths.clone();
+    if paths.is_empty() && args.entries.is_empty() {
+        paths.push(PathBuf::from("."));
+    }
+    paths.extend(args.entries.iter().cloned());
+    let walked = discover::candidates(&paths)?;
     let candidates = walked.candidates;
     let mut cache = config::Cache::new();
     let fixed: Option<Arc<Config>> = match &args.config {
@@ -429,6 +446,26 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
         if !options.policy_dirs.contains(&dir) {
             options.policy_dirs.push(dir);
         }
+    }
+    if !args.no_callers {
+        // Deployments, not files: each file is audited through the deployments that reach it.
+        let entries: Vec<PathBuf> = args.entries.iter().map(|e| discover::absolute(e)).collect();
+        let files: Vec<PathBuf> = kept
+            .iter()
+            .map(|c| c.path.clone())
+            .filter(|p| !entries.contains(p))
+            .collect();
+        let selection = crate::project::select(&paths, &files, &entries);
+        for path in &selection.entries {
+            if !kept.iter().any(|c| &c.path == path) {
+                kept.push(discover::Candidate {
+                    path: path.clone(),
+                    explicit: true,
+                });
+            }
+        }
+        kept.sort();
+        options.entries = Some(selection.entries.into_iter().collect());
     }
     crate::timing::lap("files found");
     let discovery = discover::read_all(&kept);

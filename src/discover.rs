@@ -74,6 +74,26 @@ pub fn absolute(path: &Path) -> PathBuf {
     crate::deployments::normalize(&path)
 }
 
+/// The project `path` belongs to: the git work tree that holds it (the nearest folder at or above
+/// it with a `.git` folder or file), else the folder `path` names, else (a file) the current
+/// directory when it holds the file, else the file's folder. Absolute and normalized.
+pub fn project_root(path: &Path) -> PathBuf {
+    let path = absolute(path);
+    let is_dir = path.is_dir();
+    let start = if is_dir {
+        path.clone()
+    } else {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    if let Some(tree) = start.ancestors().find(|d| d.join(".git").exists()) {
+        return tree.to_path_buf();
+    }
+    match std::env::current_dir().map(|d| absolute(&d)) {
+        Ok(cwd) if !is_dir && start.starts_with(&cwd) => cwd,
+        _ => start,
+    }
+}
+
 /// Walks `paths` (files or folders; `.gitignore` and `.ignore` rules apply inside folders, hidden
 /// files are included, `.git` folders skipped) and returns the Bicep and JSON candidates, sorted and without duplicates.
 ///

@@ -18,6 +18,7 @@ pub mod lsp;
 pub mod model;
 pub mod output;
 pub mod policy;
+pub mod project;
 pub mod registry;
 pub mod source;
 pub mod suppress;
