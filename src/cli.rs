@@ -59,7 +59,7 @@ pub enum Command {
 }
 
 /// What to audit and with which settings (shared by `check` and `graph`).
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct InputArgs {
     /// Files and folders to audit (default: `.`), each through the deployments that reach it
     #[arg(value_name = "PATH")]

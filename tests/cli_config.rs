@@ -156,8 +156,7 @@ fn nested_configs_merge_with_the_deeper_one_winning() {
     let root = Path::new(ROOT).join("fixtures/config/nested");
     let plan = plan(&InputArgs {
         paths: vec![root.clone()],
-        policy_dirs: Vec::new(),
-        config: None,
+        ..InputArgs::default()
     })
     .unwrap();
     assert_eq!(plan.inputs.len(), 2);
