@@ -279,26 +279,30 @@ fn scan_json(text: &str, dir: &Path, parameters: bool, out: &mut Vec<Reference>)
     }
 }
 
+/// The index entries of every template on disk under `root` (walked as `check` walks folders,
+/// honouring `.gitignore`), read and scanned in parallel.
+pub fn scan_tree(root: &Path) -> Vec<IndexedFile> {
+    let paths: Vec<PathBuf> = crate::discover::candidates(&[root.to_path_buf()])
+        .map(|w| w.candidates.into_iter().map(|c| c.path).collect())
+        .unwrap_or_default();
+    paths
+        .par_iter()
+        .filter_map(|p| {
+            let bytes = std::fs::read(p).ok()?;
+            let text = crate::discover::decode_owned(bytes).ok()?;
+            scan(p, &text)
+        })
+        .collect()
+}
+
 impl ProjectIndex {
     /// Indexes every template under `root` (walked as `check` walks folders, honouring
     /// `.gitignore`), reading the files in parallel; `overlay` texts (unsaved editor buffers)
     /// replace what is on disk.
     pub fn build(root: &Path, overlay: &[Input]) -> ProjectIndex {
         let root = crate::discover::absolute(root);
-        let paths: Vec<PathBuf> = crate::discover::candidates(std::slice::from_ref(&root))
-            .map(|w| w.candidates.into_iter().map(|c| c.path).collect())
-            .unwrap_or_default();
-        let buffers: HashMap<&Path, &Input> =
-            overlay.iter().map(|i| (i.path.as_path(), i)).collect();
-        let mut files: Vec<IndexedFile> = paths
-            .par_iter()
-            .filter(|p| !buffers.contains_key(p.as_path()))
-            .filter_map(|p| {
-                let bytes = std::fs::read(p).ok()?;
-                let text = crate::discover::decode_owned(bytes).ok()?;
-                scan(p, &text)
-            })
-            .collect();
+        let mut files = scan_tree(&root);
+        files.retain(|f| !overlay.iter().any(|i| i.path == f.path));
         files.extend(
             overlay
                 .iter()
