@@ -447,29 +447,33 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
             options.policy_dirs.push(dir);
         }
     }
+    crate::timing::lap("files found");
+    let mut discovery = discover::read_all(&kept);
+    crate::timing::lap("files read");
     if !args.no_callers {
         // Deployments, not files: each file is audited through the deployments that reach it.
         let entries: Vec<PathBuf> = args.entries.iter().map(|e| discover::absolute(e)).collect();
-        let files: Vec<PathBuf> = kept
+        let selection = crate::project::select(&paths, &discovery.inputs, &entries);
+        let read: std::collections::HashSet<&Path> =
+            discovery.inputs.iter().map(|i| i.path.as_path()).collect();
+        let more: Vec<discover::Candidate> = selection
+            .entries
             .iter()
-            .map(|c| c.path.clone())
-            .filter(|p| !entries.contains(p))
+            .filter(|p| !read.contains(p.as_path()))
+            .map(|p| discover::Candidate {
+                path: p.clone(),
+                explicit: true,
+            })
             .collect();
-        let selection = crate::project::select(&paths, &files, &entries);
-        for path in &selection.entries {
-            if !kept.iter().any(|c| &c.path == path) {
-                kept.push(discover::Candidate {
-                    path: path.clone(),
-                    explicit: true,
-                });
-            }
+        if !more.is_empty() {
+            let extra = discover::read_all(&more);
+            discovery.inputs.extend(extra.inputs);
+            discovery.unreadable.extend(extra.unreadable);
+            discovery.inputs.sort_by(|a, b| a.path.cmp(&b.path));
         }
-        kept.sort();
         options.entries = Some(selection.entries.into_iter().collect());
+        crate::timing::lap("deployments found");
     }
-    crate::timing::lap("files found");
-    let discovery = discover::read_all(&kept);
-    crate::timing::lap("files read");
     Ok(Plan {
         inputs: discovery.inputs,
         unreadable: discovery.unreadable,

@@ -97,54 +97,63 @@ pub fn scan(path: &Path, text: &str) -> Option<IndexedFile> {
     })
 }
 
-/// The text of a Bicep file with comments blanked (same byte offsets; strings kept).
+/// The text of a Bicep file with comments blanked (same byte offsets; strings kept). Every
+/// delimiter is ASCII, so bytes are blanked one for one and the result stays UTF-8.
 fn without_comments(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.char_indices().peekable();
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
     let mut in_string = false;
-    while let Some((_, c)) = chars.next() {
+    while let Some(&b) = bytes.get(i) {
+        let next = bytes.get(i + 1).copied();
         if in_string {
-            out.push(c);
-            if c == '\\' {
-                if let Some((_, n)) = chars.next() {
+            out.push(b);
+            if b == b'\\' {
+                if let Some(n) = next {
                     out.push(n);
+                    i += 1;
                 }
-            } else if c == '\'' {
+            } else if b == b'\'' {
                 in_string = false;
             }
+            i += 1;
             continue;
         }
-        match (c, chars.peek().map(|(_, n)| *n)) {
-            ('\'', _) => {
+        match (b, next) {
+            (b'\'', _) => {
                 in_string = true;
-                out.push(c);
+                out.push(b);
+                i += 1;
             }
-            ('/', Some('/')) => {
-                out.push(' ');
-                for (_, n) in chars.by_ref() {
-                    if n == '\n' {
-                        out.push('\n');
+            (b'/', Some(b'/')) => {
+                while let Some(&c) = bytes.get(i) {
+                    if c == b'\n' {
                         break;
                     }
-                    out.extend(std::iter::repeat_n(' ', n.len_utf8()));
+                    out.push(b' ');
+                    i += 1;
                 }
             }
-            ('/', Some('*')) => {
-                out.push(' ');
-                let mut last = ' ';
-                for (_, n) in chars.by_ref() {
-                    out.push(if n == '\n' { '\n' } else { ' ' });
-                    out.extend(std::iter::repeat_n(' ', n.len_utf8().saturating_sub(1)));
-                    if last == '*' && n == '/' {
+            (b'/', Some(b'*')) => {
+                out.extend_from_slice(b"  ");
+                i += 2;
+                while let Some(&c) = bytes.get(i) {
+                    i += 1;
+                    if c == b'*' && bytes.get(i) == Some(&b'/') {
+                        out.extend_from_slice(b"  ");
+                        i += 1;
                         break;
                     }
-                    last = n;
+                    out.push(if c == b'\n' { b'\n' } else { b' ' });
                 }
             }
-            _ => out.push(c),
+            _ => {
+                out.push(b);
+                i += 1;
+            }
         }
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The single-quoted string at the start of `s`, unescaped.
@@ -165,7 +174,11 @@ fn quoted(s: &str) -> Option<String> {
 
 /// `module name 'path'` and `using 'path'` statements (each at the start of a line).
 fn scan_bicep(text: &str, dir: &Path, out: &mut Vec<Reference>) {
-    if !text.contains("module") && !text.contains("using") {
+    let candidate = |l: &str| {
+        let t = l.trim_start();
+        t.starts_with("module") || t.starts_with("using")
+    };
+    if !text.lines().any(candidate) {
         return;
     }
     let code = without_comments(text);
@@ -236,6 +249,14 @@ fn string_value(text: &str, at: usize) -> Option<String> {
 /// ARM linked templates (`"relativePath"`, `"uri"` relative to `templateLink.uri`) and the
 /// template of a parameter file (`"template"` under `metadata`).
 fn scan_json(text: &str, dir: &Path, parameters: bool, out: &mut Vec<Reference>) {
+    let linked = if parameters {
+        text.contains("\"template\"")
+    } else {
+        text.contains("templateLink") || text.contains("_artifactsLocation")
+    };
+    if !linked {
+        return;
+    }
     let keys: &[&str] = if parameters {
         &["\"template\""]
     } else {
@@ -280,13 +301,14 @@ fn scan_json(text: &str, dir: &Path, parameters: bool, out: &mut Vec<Reference>)
 }
 
 /// The index entries of every template on disk under `root` (walked as `check` walks folders,
-/// honouring `.gitignore`), read and scanned in parallel.
-pub fn scan_tree(root: &Path) -> Vec<IndexedFile> {
+/// honouring `.gitignore`) but those in `skip`, read and scanned in parallel.
+pub fn scan_tree(root: &Path, skip: &HashSet<&Path>) -> Vec<IndexedFile> {
     let paths: Vec<PathBuf> = crate::discover::candidates(&[root.to_path_buf()])
         .map(|w| w.candidates.into_iter().map(|c| c.path).collect())
         .unwrap_or_default();
     paths
         .par_iter()
+        .filter(|p| !skip.contains(p.as_path()))
         .filter_map(|p| {
             let bytes = std::fs::read(p).ok()?;
             let text = crate::discover::decode_owned(bytes).ok()?;
@@ -301,8 +323,8 @@ impl ProjectIndex {
     /// replace what is on disk.
     pub fn build(root: &Path, overlay: &[Input]) -> ProjectIndex {
         let root = crate::discover::absolute(root);
-        let mut files = scan_tree(&root);
-        files.retain(|f| !overlay.iter().any(|i| i.path == f.path));
+        let skip: HashSet<&Path> = overlay.iter().map(|i| i.path.as_path()).collect();
+        let mut files = scan_tree(&root, &skip);
         files.extend(
             overlay
                 .iter()
@@ -440,7 +462,7 @@ pub struct Selection {
 /// The deployments that reach `files` (found under the `paths` a user named; each file through
 /// the index of its project root), plus `explicit` entries (audited as deployments of their own
 /// whatever references them).
-pub fn select(paths: &[PathBuf], files: &[PathBuf], explicit: &[PathBuf]) -> Selection {
+pub fn select(paths: &[PathBuf], files: &[Input], explicit: &[PathBuf]) -> Selection {
     let mut roots: Vec<PathBuf> = paths
         .iter()
         .map(|p| crate::discover::project_root(p))
@@ -449,14 +471,19 @@ pub fn select(paths: &[PathBuf], files: &[PathBuf], explicit: &[PathBuf]) -> Sel
     roots.sort_by_key(|r| std::cmp::Reverse(r.components().count()));
     let mut indexes: HashMap<PathBuf, ProjectIndex> = HashMap::new();
     let mut entries: Vec<PathBuf> = explicit.to_vec();
-    for file in files {
+    // Files already read are indexed from their text.
+    for input in files {
+        let file = &input.path;
+        if explicit.contains(file) {
+            continue;
+        }
         let root = match roots.iter().find(|r| file.starts_with(r)) {
             Some(r) => r.clone(),
             None => crate::discover::project_root(file),
         };
         let index = indexes
             .entry(root.clone())
-            .or_insert_with(|| ProjectIndex::build(&root, &[]));
+            .or_insert_with(|| ProjectIndex::build(&root, files));
         entries.extend(index.deployments_reaching(file));
     }
     entries.sort();

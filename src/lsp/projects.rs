@@ -71,7 +71,7 @@ impl Projects {
             let stale = self.disk.get(&root).is_none_or(|(e, _)| *e != epoch);
             if stale {
                 let files = if root.is_dir() {
-                    scan_tree(&root)
+                    scan_tree(&root, &HashSet::new())
                 } else {
                     Vec::new()
                 };
