@@ -5,7 +5,13 @@
 //! Each test copies its fixture to a fresh temporary folder (the azaudit repository around the
 //! fixtures would otherwise be the project root); some make that folder a git work tree.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
