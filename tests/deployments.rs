@@ -130,7 +130,13 @@ fn a_changed_module_is_audited_through_the_deployment_that_reaches_it() {
 fn a_change_to_a_shared_module_reports_every_deployment_that_uses_it() {
     let dir = scratch("project", "apim", false);
     // apim.bicep is unchanged in substance, but both deployments using it break.
-    let o = azaudit(&dir, &["check", "--format", "json", "modules/apim.bicep"]);
+    both_deployments_break(&dir, "modules/apim.bicep");
+}
+
+/// `check --format json <path>` finds the delegation error of both deployments of the project
+/// fixture, and nothing else; what it printed.
+fn both_deployments_break(dir: &Path, path: &str) -> serde_json::Value {
+    let o = azaudit(dir, &["check", "--format", "json", path]);
     assert_eq!(
         found(&o),
         vec![
@@ -138,7 +144,9 @@ fn a_change_to_a_shared_module_reports_every_deployment_that_uses_it() {
             delegation("modules/network.bicep")
         ]
     );
-    assert_eq!(json(&o)["summary"]["deployments"], 2);
+    let doc = json(&o);
+    assert_eq!(doc["summary"]["deployments"], 2);
+    doc
 }
 
 #[test]
@@ -158,17 +166,9 @@ fn a_module_reached_only_through_a_parameter_file_is_audited_with_its_values() {
 #[test]
 fn the_whole_project_audits_each_deployment_once() {
     let dir = scratch("project", "all", false);
-    let o = azaudit(&dir, &["check", "--format", "json", "."]);
-    assert_eq!(
-        found(&o),
-        vec![
-            delegation("modules/edge-network.bicep"),
-            delegation("modules/network.bicep")
-        ]
-    );
     // main.bicep and edge.bicepparam; modules and edge.bicep are reached through them.
-    assert_eq!(json(&o)["summary"]["deployments"], 2);
-    assert_eq!(json(&o)["not_evaluated"], serde_json::json!([]));
+    let doc = both_deployments_break(&dir, ".");
+    assert_eq!(doc["not_evaluated"], serde_json::json!([]));
 }
 
 #[test]
