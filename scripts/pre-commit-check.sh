@@ -53,4 +53,23 @@ for kind in good bad; do
   if [ "$kind" = bad ] && [ $code -eq 0 ]; then echo "pre-commit: the bad template passed the hook"; exit 1; fi
   if [ "$kind" = bad ] && ! echo "$out" | grep -q "apim-vnet-sku-support"; then echo "pre-commit: the hook did not name apim-vnet-sku-support"; exit 1; fi
 done
-echo "pre-commit: the hook fails the bad template and passes the good one"
+# A commit that changes only a module: the hook gets just that file and must audit it through
+# the deployment that uses it (main.bicep, unchanged), which the change breaks.
+rm -f ./*.bicep
+cp -r "$repo/fixtures/deployments/correct/." .
+git add -A && git commit -q -m "a correct project"
+set +e
+out=$(pre-commit try-repo "$repo" azaudit --files modules/network.bicep 2>&1)
+code=$?
+set -e
+if [ $code -ne 0 ]; then echo "$out" | tail -n 20; echo "pre-commit: the correct project failed the hook"; exit 1; fi
+cp "$repo/fixtures/deployments/project/modules/network.bicep" modules/network.bicep
+git add modules/network.bicep
+set +e
+out=$(pre-commit try-repo "$repo" azaudit --files modules/network.bicep 2>&1)
+code=$?
+set -e
+echo "$out" | tail -n 20
+if [ $code -eq 0 ]; then echo "pre-commit: a module change that breaks its deployment passed the hook"; exit 1; fi
+if ! echo "$out" | grep -q "apim-subnet-delegation"; then echo "pre-commit: the hook did not name apim-subnet-delegation"; exit 1; fi
+echo "pre-commit: the hook fails the bad template, passes the good one, and fails a module change that breaks its deployment"

@@ -58,6 +58,8 @@ pub struct Report {
     pub suppressed: Vec<Diagnostic>,
     /// Files read (inputs and the modules and parameter files they pulled in).
     pub files: usize,
+    /// Deployments audited (a template with the values of one parameter file, or on its own).
+    pub deployments: usize,
 }
 
 /// How to run an analysis. Built from the command line, `bicepconfig.json` and editor settings.
@@ -76,6 +78,10 @@ pub struct Options {
     pub registry: crate::registry::Registry,
     /// Where module and parameter-file references may lead.
     pub paths: crate::paths::PathRules,
+    /// The inputs deployments start at (see `crate::project`); the other inputs are audited
+    /// through the deployments that reach them, or on their own when none does. `None`: every
+    /// input starts a deployment.
+    pub entries: Option<std::collections::HashSet<PathBuf>>,
 }
 
 /// The language of a file, by its extension and (for JSON) its `$schema`; `None` when azaudit
@@ -264,13 +270,26 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     lap("lowered");
     let mut entry_diagnostics = Vec::new();
     let mut loaded = crate::deployments::inputs(templates, &report.sources);
-    let entries = crate::deployments::entries(
+    let starts: Vec<bool> = loaded
+        .templates
+        .iter()
+        .map(|t| {
+            options.entries.as_ref().is_none_or(|set| {
+                report
+                    .sources
+                    .get(t.file)
+                    .is_some_and(|f| set.contains(&f.path))
+            })
+        })
+        .collect();
+    let mut entries = crate::deployments::entries(
         &mut loaded,
         &mut report.sources,
         provider,
         &options.deployment,
         &options.paths,
         &mut entry_diagnostics,
+        &|i| starts.get(i).copied().unwrap_or(false),
     );
     crate::deployments::resolve_modules(
         &mut loaded,
@@ -279,6 +298,35 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         &options.registry,
         &options.paths,
     );
+    // Inputs no deployment reached after all (a reference the index saw that the caller's
+    // template doesn't make): audited on their own, never skipped.
+    if starts.iter().any(|s| !s) {
+        let reached = crate::deployments::reached(&loaded, &entries);
+        let alone: Vec<bool> = starts
+            .iter()
+            .enumerate()
+            .map(|(i, s)| !s && !reached.contains(&i))
+            .collect();
+        if alone.iter().any(|a| *a) {
+            entries.extend(crate::deployments::entries(
+                &mut loaded,
+                &mut report.sources,
+                provider,
+                &options.deployment,
+                &options.paths,
+                &mut entry_diagnostics,
+                &|i| alone.get(i).copied().unwrap_or(false),
+            ));
+            crate::deployments::resolve_modules(
+                &mut loaded,
+                &mut report.sources,
+                provider,
+                &options.registry,
+                &options.paths,
+            );
+        }
+    }
+    report.deployments = entries.len();
     report.files = files.len() + loaded.templates.len().saturating_sub(loaded.inputs);
     lap("modules and parameter files read");
     let deploys: Vec<crate::build::Deploy<'_>> = entries

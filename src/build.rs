@@ -546,69 +546,86 @@ fn instantiate(
         return unknown("is not evaluated: too many module instances");
     }
     let owned: Template;
-    let (target, params): (&Template, HashMap<String, Value>) =
-        if let Some(inline) = &m.inline_template {
-            if m.inner_scope {
-                (inline.as_ref(), module_params(m, ev, locals))
-            } else {
-                // Outer scope: the nested template's expressions read the caller's parameters and
-                // variables.
-                let mut t = inline.as_ref().clone();
-                t.params = caller.params.clone();
-                let mut vars = caller.vars.clone();
-                vars.extend(t.vars);
-                t.vars = vars;
-                let mut functions = caller.functions.clone();
-                functions.extend(t.functions);
-                t.functions = functions;
-                owned = t;
-                (&owned, caller_params.clone())
-            }
-        } else if let Some(source) = &m.source {
-            let modules = cx.modules;
-            let found = modules.template(caller.file, source);
-            // A registry module is read from the Bicep module cache; when it isn't there (or
-            // the reference is wrong) it is not evaluated, without a diagnostic.
-            if let (true, Err(why)) = (is_registry_reference(source), &found) {
-                let why = if why.is_empty() {
-                    "module not restored"
-                } else {
-                    why.as_str()
-                };
-                return unknown(&format!("is not evaluated: {why}"));
-            }
-            match found {
-                Ok(target) => {
-                    if let Some(pos) = cx.stack.iter().position(|(f, _)| *f == target.file) {
-                        let mut names: Vec<String> =
-                            cx.stack.iter().skip(pos).map(|(_, s)| s.clone()).collect();
-                        names.push(modules.file_name(target.file));
-                        part.graph.diagnostics.push(Diagnostic::new(
-                            "module-cycle",
-                            Severity::Error,
-                            m.source_span,
-                            format!("module cycle: {}", names.join(" → ")),
-                        ));
-                        return unknown("is not evaluated: it is part of a module cycle");
-                    }
-                    (target, module_params(m, ev, locals))
-                }
-                Err(message) if message.is_empty() => {
-                    return unknown("is not evaluated: its template is not read");
-                }
-                Err(message) => {
-                    part.graph.diagnostics.push(Diagnostic::new(
-                        "module-error",
-                        Severity::Warning,
-                        m.source_span,
-                        message.clone(),
-                    ));
-                    return unknown(&format!("is not evaluated: {message}"));
-                }
-            }
+    let (target, params): (&Template, HashMap<String, Value>) = if let Some(inline) =
+        &m.inline_template
+    {
+        if m.inner_scope {
+            (inline.as_ref(), module_params(m, ev, locals))
         } else {
-            return unknown("is not evaluated: it has no template");
-        };
+            // Outer scope: the nested template's expressions read the caller's parameters and
+            // variables.
+            let mut t = inline.as_ref().clone();
+            t.params = caller.params.clone();
+            let mut vars = caller.vars.clone();
+            vars.extend(t.vars);
+            t.vars = vars;
+            let mut functions = caller.functions.clone();
+            functions.extend(t.functions);
+            t.functions = functions;
+            owned = t;
+            (&owned, caller_params.clone())
+        }
+    } else if let Some(source) = &m.source {
+        let modules = cx.modules;
+        let found = modules.template(caller.file, source);
+        // A registry module is read from the Bicep module cache; when it isn't there it is
+        // not evaluated, and an info diagnostic says so (the checks that needed it are
+        // listed as not evaluated); a wrong reference is a `module-error`.
+        if let (true, Err(why)) = (is_registry_reference(source), &found) {
+            let why = if why.is_empty() {
+                "module not restored"
+            } else {
+                why.as_str()
+            };
+            let diagnostic = if why == "module not restored" {
+                Diagnostic::new(
+                        "module-not-restored",
+                        Severity::Info,
+                        m.source_span,
+                        format!(
+                            "module '{}' is not in the Bicep module cache, so what it deploys is not audited",
+                            source.trim()
+                        ),
+                    )
+                    .with_help("run `bicep restore` on this file, then audit again")
+            } else {
+                Diagnostic::new("module-error", Severity::Warning, m.source_span, why)
+            };
+            part.graph.diagnostics.push(diagnostic);
+            return unknown(&format!("is not evaluated: {why}"));
+        }
+        match found {
+            Ok(target) => {
+                if let Some(pos) = cx.stack.iter().position(|(f, _)| *f == target.file) {
+                    let mut names: Vec<String> =
+                        cx.stack.iter().skip(pos).map(|(_, s)| s.clone()).collect();
+                    names.push(modules.file_name(target.file));
+                    part.graph.diagnostics.push(Diagnostic::new(
+                        "module-cycle",
+                        Severity::Error,
+                        m.source_span,
+                        format!("module cycle: {}", names.join(" → ")),
+                    ));
+                    return unknown("is not evaluated: it is part of a module cycle");
+                }
+                (target, module_params(m, ev, locals))
+            }
+            Err(message) if message.is_empty() => {
+                return unknown("is not evaluated: its template is not read");
+            }
+            Err(message) => {
+                part.graph.diagnostics.push(Diagnostic::new(
+                    "module-error",
+                    Severity::Warning,
+                    m.source_span,
+                    message.clone(),
+                ));
+                return unknown(&format!("is not evaluated: {message}"));
+            }
+        }
+    } else {
+        return unknown("is not evaluated: it has no template");
+    };
     let deployment = match &m.scope {
         Some(scope) => scope_deployment(&ev.eval(scope, locals, 0), deployment),
         None => deployment.clone(),

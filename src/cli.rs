@@ -61,9 +61,16 @@ pub enum Command {
 /// What to audit and with which settings (shared by `check` and `graph`).
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
-    /// Files and folders to audit
-    #[arg(value_name = "PATH", default_value = ".")]
+    /// Files and folders to audit (default: `.`), each through the deployments that reach it
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Also audit this file as a deployment of its own, even when other files deploy it
+    /// (repeatable)
+    #[arg(long = "entry", value_name = "FILE")]
+    pub entries: Vec<PathBuf>,
+    /// Audit each given file on its own, not through the deployments that reach it
+    #[arg(long)]
+    pub no_callers: bool,
     /// A folder of extra policy definitions (repeatable)
     #[arg(long = "policy-dir", value_name = "DIR")]
     pub policy_dirs: Vec<PathBuf>,
@@ -85,7 +92,9 @@ impl Default for InputArgs {
     /// What `azaudit check` with no options reads: the current folder, default limits.
     fn default() -> InputArgs {
         InputArgs {
-            paths: vec![PathBuf::from(".")],
+            paths: Vec::new(),
+            entries: Vec::new(),
+            no_callers: false,
             policy_dirs: Vec::new(),
             config: None,
             allow_outside_project: false,
@@ -249,6 +258,9 @@ fn check(
     crate::timing::lap("analysis returned");
     let mut fix_failed = false;
     if args.fix {
+        for why in crate::fix::not_fixed(&report, &cwd) {
+            let _ = writeln!(err, "azaudit: note: {why}");
+        }
         let roots: Vec<PathBuf> = args
             .input
             .paths
@@ -511,7 +523,12 @@ pub struct Plan {
 /// [`Options`] (the deeper configuration wins on conflicts).
 pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
     discover::set_max_file_size(args.max_file_size);
-    let mut walked = discover::candidates(&args.paths)?;
+    let mut paths = args.paths.clone();
+    if paths.is_empty() && args.entries.is_empty() {
+        paths.push(PathBuf::from("."));
+    }
+    paths.extend(args.entries.iter().cloned());
+    let mut walked = discover::candidates(&paths)?;
     let candidates = std::mem::take(&mut walked.candidates);
     let mut cache = config::Cache::new();
     let fixed: Option<Arc<Config>> = match &args.config {
@@ -592,10 +609,34 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
         }
     }
     crate::timing::lap("files found");
-    let discovery = discover::read_all(&kept);
+    let mut discovery = discover::read_all(&kept);
     crate::timing::lap("files read");
     let mut unreadable = walked.unreadable;
     unreadable.extend(discovery.unreadable);
+    if !args.no_callers {
+        // Deployments, not files: each file is audited through the deployments that reach it.
+        let entries: Vec<PathBuf> = args.entries.iter().map(|e| discover::absolute(e)).collect();
+        let selection = crate::project::select(&paths, &discovery.inputs, &entries);
+        let read: std::collections::HashSet<&Path> =
+            discovery.inputs.iter().map(|i| i.path.as_path()).collect();
+        let more: Vec<discover::Candidate> = selection
+            .entries
+            .iter()
+            .filter(|p| !read.contains(p.as_path()))
+            .map(|p| discover::Candidate {
+                path: p.clone(),
+                explicit: true,
+            })
+            .collect();
+        if !more.is_empty() {
+            let extra = discover::read_all(&more);
+            discovery.inputs.extend(extra.inputs);
+            unreadable.extend(extra.unreadable);
+            discovery.inputs.sort_by(|a, b| a.path.cmp(&b.path));
+        }
+        options.entries = Some(selection.entries.into_iter().collect());
+        crate::timing::lap("deployments found");
+    }
     Ok(Plan {
         inputs: discovery.inputs,
         unreadable,

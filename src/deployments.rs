@@ -402,9 +402,10 @@ fn collect_sources(t: &Template, out: &mut Vec<String>, depth: usize) {
     }
 }
 
-/// The deployments to build from the inputs: each parameter file with the template it uses; each
-/// template no parameter file uses, on its own (parameter files beside it found through
-/// `provider` by convention: `<name>.parameters.json`, `<name>.bicepparam`).
+/// The deployments to build from the inputs that `starts` selects (by input index): each
+/// parameter file with the template it uses; each template no parameter file uses, on its own
+/// (parameter files beside it found through `provider` by convention: `<name>.parameters.json`,
+/// `<name>.bicepparam`).
 pub fn entries(
     loaded: &mut Loaded,
     sources: &mut SourceMap,
@@ -412,12 +413,13 @@ pub fn entries(
     deployment: &Deployment,
     rules: &PathRules,
     diagnostics: &mut Vec<crate::diagnostic::Diagnostic>,
+    starts: &dyn Fn(usize) -> bool,
 ) -> Vec<Entry> {
     let mut out = Vec::new();
     let mut used: std::collections::HashSet<usize> = std::collections::HashSet::new();
     let mut extra = 0;
     // Parameter files among the inputs.
-    for pi in 0..loaded.inputs {
+    for pi in (0..loaded.inputs).filter(|i| starts(*i)) {
         let Some(p) = loaded.templates.get(pi) else {
             continue;
         };
@@ -498,7 +500,7 @@ pub fn entries(
         }
     }
     // Templates among the inputs.
-    for ti in 0..loaded.inputs {
+    for ti in (0..loaded.inputs).filter(|i| starts(*i)) {
         if used.contains(&ti) {
             continue;
         }
@@ -553,8 +555,35 @@ pub fn entries(
     out
 }
 
+/// The templates (indices into [`Loaded::templates`]) the deployments `entries` reach through
+/// their modules, the entries' own templates and parameter files included.
+pub fn reached(loaded: &Loaded, entries: &[Entry]) -> std::collections::HashSet<usize> {
+    let mut calls: HashMap<FileId, Vec<usize>> = HashMap::new();
+    for ((caller, _), target) in &loaded.resolved {
+        if let Ok(i) = target {
+            calls.entry(*caller).or_default().push(*i);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut stack: Vec<usize> = entries.iter().map(|e| e.template).collect();
+    stack.extend(entries.iter().filter_map(|e| {
+        e.parameter_file
+            .and_then(|p| loaded.by_file.get(&p).copied())
+    }));
+    while let Some(i) = stack.pop() {
+        if !seen.insert(i) {
+            continue;
+        }
+        let Some(t) = loaded.templates.get(i) else {
+            continue;
+        };
+        stack.extend(calls.get(&t.file).into_iter().flatten().copied());
+    }
+    seen
+}
+
 /// `x.parameters.json` → `x.json`.
-fn template_by_convention(path: &Path) -> Option<PathBuf> {
+pub fn template_by_convention(path: &Path) -> Option<PathBuf> {
     let name = path.file_name()?.to_str()?;
     let lower = name.to_ascii_lowercase();
     let stem_len = lower.strip_suffix(".parameters.json")?.len();

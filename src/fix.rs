@@ -35,11 +35,83 @@ pub fn attach(report: &mut Report) {
 /// The fixes for one diagnostic (none when the fix would be a guess).
 pub fn fixes_for(report: &Report, d: &Diagnostic) -> Vec<Fix> {
     let fix = match d.code.as_str() {
-        "apim-subnet-delegation" => Target::of(report, d).and_then(|t| t.delegation_fix()),
-        "apim-subnet-address-prefix" => Target::of(report, d).and_then(|t| t.address_prefix_fix()),
+        "apim-subnet-delegation" => same_fix(report, d, |t| t.delegation_fix()),
+        "apim-subnet-address-prefix" => same_fix(report, d, |t| t.address_prefix_fix()),
         _ => None,
     };
     fix.into_iter().collect()
+}
+
+/// The fix `make` finds for every instance of the subnet the diagnostic is about (a module used
+/// by several deployments, a loop), when they all need the same one.
+fn same_fix(
+    report: &Report,
+    d: &Diagnostic,
+    make: impl for<'t> Fn(&Target<'t>) -> Option<Fix>,
+) -> Option<Fix> {
+    let targets = Target::all(report, d)?;
+    let mut fixes = targets.iter().map(make);
+    let first = fixes.next()??;
+    fixes.all(|f| f.as_ref() == Some(&first)).then_some(first)
+}
+
+/// Why a module shared by several deployments gets no fix: "`modules/network.bicep` is not
+/// fixed: the deployments standard.bicep and premium.bicep need different delegations of subnet
+/// 'snet-apim' (Microsoft.Web/serverFarms, Microsoft.Web/hostingEnvironments)". One line per
+/// subnet declaration, for `check --fix` to print.
+pub fn not_fixed(report: &Report, cwd: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "apim-subnet-delegation" && d.fixes.is_empty())
+    {
+        let Some(targets) = Target::all(report, d) else {
+            continue;
+        };
+        // (deployment file, what it needs), one per deployment.
+        let mut needs: Vec<(String, &'static str)> = Vec::new();
+        for t in &targets {
+            let Some(need) = t.needed() else {
+                continue;
+            };
+            let what = match need {
+                Delegation::Nothing => "no delegation",
+                Delegation::To(service) => service,
+            };
+            for a in &t.apims {
+                let start = a.module_chain.first().map_or(a.file, |s| s.file);
+                let Some(file) = report.sources.get(start) else {
+                    continue;
+                };
+                let name = crate::output::display_path(&file.path, cwd);
+                if !needs.contains(&(name.clone(), what)) {
+                    needs.push((name, what));
+                }
+            }
+        }
+        let mut wanted: Vec<&str> = needs.iter().map(|(_, w)| *w).collect();
+        wanted.sort();
+        wanted.dedup();
+        if wanted.len() < 2 {
+            continue;
+        }
+        let Some(first) = targets.first() else {
+            continue;
+        };
+        let who: Vec<String> = needs.iter().map(|(n, w)| format!("{n} ({w})")).collect();
+        let line = format!(
+            "`{}` is not fixed: subnet '{}' is deployed by {} , which need different delegations",
+            crate::output::display_path(&first.file.path, cwd),
+            first.subnet_name(),
+            who.join(" and ")
+        )
+        .replace(" ,", ",");
+        if !out.contains(&line) {
+            out.push(line);
+        }
+    }
+    out
 }
 
 /// The subnet delegation an API Management networking mode needs.
@@ -88,49 +160,42 @@ struct Target<'a> {
 }
 
 impl<'a> Target<'a> {
-    /// The subnet whose declaration holds the diagnostic, linked from the diagnostic's API
-    /// Management instance. `None` unless exactly one graph resource has that declaration (a loop
-    /// or a module used twice shares the text).
-    fn of(report: &'a Report, d: &Diagnostic) -> Option<Target<'a>> {
+    /// Every instance of the subnet whose declaration holds the diagnostic (one per deployment
+    /// that reaches a module, one per loop element), with the API Management instances using
+    /// each. `None` unless the diagnostic's API Management instance uses one of them.
+    fn all(report: &'a Report, d: &Diagnostic) -> Option<Vec<Target<'a>>> {
         let named = d.resource.as_ref()?;
         if !named.type_name.eq_ignore_ascii_case(APIM) {
             return None;
         }
         let graph = &report.graph;
-        let mut subnets =
-            graph.resources.iter().enumerate().filter(|(_, r)| {
-                r.type_name.eq_ignore_ascii_case(SUBNET) && inside(d.span, r.span)
-            });
-        let (idx, subnet) = subnets.next()?;
-        if subnets.next().is_some()
-            || graph
-                .resources
-                .iter()
-                .filter(|r| r.span == subnet.span)
-                .count()
-                != 1
-        {
-            return None;
-        }
-        let apims = users(graph, idx);
-        let reported = apims.iter().any(|a| {
-            a.name == named.name && a.symbol == named.symbol && a.type_name == named.type_name
-        });
-        if !reported {
-            return None;
-        }
-        let file = report.sources.get(subnet.span.file)?;
+        let declaration = graph
+            .resources
+            .iter()
+            .find(|r| r.type_name.eq_ignore_ascii_case(SUBNET) && inside(d.span, r.span))?
+            .span;
+        let file = report.sources.get(declaration.file)?;
         let syntax = match crate::analysis::language_of(&file.path, &file.text)? {
             Language::Bicep => Syntax::Bicep,
             Language::ArmTemplate => Syntax::Json,
             Language::BicepParams | Language::ArmParameters => return None,
         };
-        Some(Target {
-            subnet,
-            apims,
-            file,
-            syntax,
-        })
+        let targets: Vec<Target<'a>> = graph
+            .resources
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.span == declaration && r.type_name.eq_ignore_ascii_case(SUBNET))
+            .map(|(idx, subnet)| Target {
+                subnet,
+                apims: users(graph, idx),
+                file,
+                syntax,
+            })
+            .collect();
+        let reported = targets.iter().flat_map(|t| &t.apims).any(|a| {
+            a.name == named.name && a.symbol == named.symbol && a.type_name == named.type_name
+        });
+        reported.then_some(targets)
     }
 
     /// The delegation every API Management instance using the subnet needs, if they agree.
@@ -723,21 +788,19 @@ pub fn why_no_fix(report: &Report, d: &Diagnostic) -> Option<&'static str> {
         .iter()
         .filter(|r| r.type_name.eq_ignore_ascii_case(SUBNET) && inside(d.span, r.span))
         .collect();
-    let reason = match Target::of(report, d) {
+    let targets = Target::all(report, d);
+    let reason = match targets.as_deref() {
         _ if subnets.is_empty() => {
             "the finding is not inside a subnet declaration of these files (the value is set elsewhere)"
         }
-        _ if subnets.iter().any(|s| {
-            graph.resources.iter().filter(|r| r.span == s.span).count() != 1
-        }) =>
-        {
-            "the subnet's declaration makes more than one subnet (a loop, or a module deployed twice)"
-        }
-        None => {
+        None | Some([]) => {
             "the subnet is not declared in a Bicep or ARM template that azaudit edits (a parameter file, a registry module, or another instance's finding)"
         }
-        Some(t) if d.code == "apim-subnet-delegation" && t.needed().is_none() => {
+        Some(ts) if d.code == "apim-subnet-delegation" && ts.iter().any(|t| t.needed().is_none()) => {
             "the API Management instances using the subnet need different delegations, or their tier or mode is not known"
+        }
+        Some(ts) if ts.len() > 1 => {
+            "the subnet's declaration makes more than one subnet (a loop, or a module deployed more than once) and they need different fixes"
         }
         Some(_) => {
             "the value is not written literally in the subnet's declaration (a parameter, a variable or an expression sets it)"

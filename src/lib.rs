@@ -22,6 +22,7 @@ pub mod names;
 pub mod output;
 pub mod paths;
 pub mod policy;
+pub mod project;
 pub mod registry;
 pub mod source;
 pub mod suppress;

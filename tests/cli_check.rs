@@ -178,7 +178,11 @@ fn non_utf8_file_is_reported_and_skipped() {
     let o = azaudit(&dir, &["check"]);
     assert_eq!(code(&o), 1);
     assert!(stdout(&o).contains("bad.bicep"), "{}", stdout(&o));
-    assert!(stdout(&o).contains("1 error in 2 files"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("1 error in 1 deployment, 2 files"),
+        "{}",
+        stdout(&o)
+    );
     // --fail-level does not lower an error below failing.
     assert_eq!(
         code(&azaudit(&dir, &["check", "--fail-level", "warning"])),

@@ -115,6 +115,11 @@ impl Client {
 
     /// A client whose server runs `analysis`.
     fn start_with(init_options: Value, analysis: lsp::AnalysisFn) -> Client {
+        Client::start_in(init_options, analysis, Value::Null)
+    }
+
+    /// A client whose server runs `analysis` in these workspace folders (`null`: none).
+    fn start_in(init_options: Value, analysis: lsp::AnalysisFn, folders: Value) -> Client {
         let (server_conn, conn) = Connection::memory();
         let options = ServerOptions {
             analysis,
@@ -134,6 +139,7 @@ impl Client {
             json!({
                 "processId": null,
                 "rootUri": null,
+                "workspaceFolders": folders,
                 "capabilities": {},
                 "initializationOptions": init_options,
             }),
@@ -1245,7 +1251,8 @@ fn the_server_shows_what_the_cli_finds_for_every_module_fixture() {
                 ..Default::default()
             })
             .unwrap();
-            let Some(input) = plan.inputs.first() else {
+            // The inputs are the deployments that reach the file, and the file.
+            let Some(input) = plan.inputs.iter().find(|i| i.path == file.path) else {
                 continue;
             };
             let report =
@@ -1259,7 +1266,8 @@ fn the_server_shows_what_the_cli_finds_for_every_module_fixture() {
                 _ => "json",
             };
             client.open(&uri, language, 1, &input.text);
-            let p = client.diagnostics(&uri);
+            // (Files that are not open get publications too, without a version.)
+            let p = client.diagnostics_of_version(&uri, 1);
             let mut got = codes_lines_and_messages(&p);
             got.sort();
             got.dedup();
@@ -1316,4 +1324,106 @@ fn registry_modules_follow_the_open_bicepconfig() {
         22
     ));
     client.shutdown_and_exit().unwrap();
+}
+
+/// A copy of fixtures/deployments/project in a fresh folder (not under the azaudit repository).
+fn deployments_project(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "azaudit-lsp-deployments-{}-{test}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/deployments/project");
+    for rel in [
+        "main.bicep",
+        "edge.bicep",
+        "edge.bicepparam",
+        "modules/network.bicep",
+        "modules/edge-network.bicep",
+        "modules/apim.bicep",
+    ] {
+        let to = dir.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from.join(rel), to).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn opening_only_a_module_shows_what_the_deployment_that_reaches_it_finds() {
+    let dir = deployments_project("module");
+    let network = dir.join("modules/network.bicep");
+    let uri = file_uri(&network);
+    // The editor's workspace folder is the project.
+    let mut client = Client::start_in(
+        json!({ "azaudit": { "debounceMs": 0 } }),
+        Arc::new(azaudit::analysis::check),
+        json!([{ "uri": file_uri(&dir), "name": "project" }]),
+    );
+    client.open(
+        &uri,
+        "bicep",
+        1,
+        &std::fs::read_to_string(&network).unwrap(),
+    );
+    let p = client.diagnostics_of_version(&uri, 1);
+    assert!(has(&p, "apim-subnet-delegation", 18), "{p}");
+    // An unsaved edit that adds the delegation clears it.
+    let text = std::fs::read_to_string(&network).unwrap().replace(
+        "      id: nsg.id\n    }\n",
+        "      id: nsg.id\n    }\n    delegations: [\n      {\n        name: 'd'\n        properties: {\n          serviceName: 'Microsoft.Web/serverFarms'\n        }\n      }\n    ]\n",
+    );
+    client.replace_all(&uri, 2, &text);
+    let p = client.diagnostics_of_version(&uri, 2);
+    assert!(!has_code(&p, "apim-subnet-delegation"), "{p}");
+    client.shutdown_and_exit().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_deployment_publishes_for_every_file_and_closing_keeps_what_open_deployments_find() {
+    let dir = deployments_project("close");
+    let main = dir.join("main.bicep");
+    let network = dir.join("modules/network.bicep");
+    let (main_uri, network_uri) = (file_uri(&main), file_uri(&network));
+    let mut client = real_client();
+    // Only main.bicep is open: the module it deploys gets the finding too, without a version.
+    client.open(
+        &main_uri,
+        "bicep",
+        1,
+        &std::fs::read_to_string(&main).unwrap(),
+    );
+    let p = client.diagnostics(&network_uri);
+    assert!(p["version"].is_null(), "{p}");
+    assert!(has(&p, "apim-subnet-delegation", 18), "{p}");
+    client.open(
+        &network_uri,
+        "bicep",
+        1,
+        &std::fs::read_to_string(&network).unwrap(),
+    );
+    let p = client.diagnostics_of_version(&network_uri, 1);
+    assert!(has(&p, "apim-subnet-delegation", 18), "{p}");
+    // Closing the module: main.bicep's deployment still finds it there.
+    client.notify(
+        "textDocument/didClose",
+        json!({ "textDocument": { "uri": network_uri } }),
+    );
+    let settled = client.settle(&main_uri);
+    let cleared = settled.iter().any(|n| {
+        n.method == "textDocument/publishDiagnostics"
+            && n.params["uri"] == network_uri.as_str()
+            && n.params["diagnostics"] == json!([])
+    });
+    assert!(!cleared, "{settled:?}");
+    // Closing main.bicep too: nothing open deploys it any more.
+    client.notify(
+        "textDocument/didClose",
+        json!({ "textDocument": { "uri": main_uri } }),
+    );
+    let p = client.diagnostics(&network_uri);
+    assert_eq!(p["diagnostics"], json!([]), "{p}");
+    client.shutdown_and_exit().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }

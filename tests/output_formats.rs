@@ -91,6 +91,7 @@ fn report() -> Report {
         .sources
         .add("/repo/infra/network/subnet.json".into(), ARM);
     report.files = 2;
+    report.deployments = 2;
 
     let apim_ref = ResourceRef {
         type_name: "Microsoft.ApiManagement/service".into(),

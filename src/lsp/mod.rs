@@ -8,6 +8,7 @@ mod actions;
 mod config;
 pub mod convert;
 mod documents;
+mod projects;
 mod server;
 mod transport;
 mod worker;

@@ -63,6 +63,13 @@ struct Server {
     opened: u64,
     shutdown: bool,
     watch_files: bool,
+    /// The workspace folders: project roots.
+    workspace: Vec<std::path::PathBuf>,
+    /// Bumped when files may have changed on disk (saves, watched files).
+    disk_epoch: u64,
+    /// What was last published for files that are not open (by URI text): the diagnostics that
+    /// the deployments of open documents find there.
+    closed: HashMap<String, Vec<Published>>,
 }
 
 /// Runs the server until `exit`; see [`super::run`].
@@ -87,6 +94,9 @@ pub fn run(connection: Connection, options: ServerOptions) -> anyhow::Result<()>
         pending: Vec::new(),
         opened: 0,
         shutdown: false,
+        workspace: workspace_folders(&params),
+        disk_epoch: 0,
+        closed: HashMap::new(),
         watch_files: params
             .capabilities
             .workspace
@@ -286,6 +296,8 @@ impl Server {
             generation: self.generation,
             docs,
             options,
+            workspace: self.workspace.clone(),
+            disk_epoch: self.disk_epoch,
         };
         if self.jobs.send(snapshot).is_err() {
             self.log(MessageType::ERROR, "the analysis thread stopped");
@@ -297,6 +309,32 @@ impl Server {
     /// Publishes the results that are still current; results for older versions are dropped.
     fn apply(&mut self, outcome: Outcome) {
         self.analysed = self.analysed.max(outcome.generation);
+        // Files that are not open: what the open documents' deployments find there; what they
+        // no longer find is cleared.
+        let mut now: HashMap<String, (lsp_types::Uri, Vec<Published>)> = outcome
+            .closed
+            .into_iter()
+            .filter(|(uri, _)| !self.docs.contains_key(uri.as_str()))
+            .map(|(uri, list)| (uri.as_str().to_string(), (uri, list)))
+            .collect();
+        let gone: Vec<String> = self
+            .closed
+            .keys()
+            .filter(|k| !now.contains_key(*k))
+            .cloned()
+            .collect();
+        for key in gone {
+            self.closed.remove(&key);
+            if let Ok(uri) = key.parse::<lsp_types::Uri>() {
+                self.publish_closed(uri, Vec::new());
+            }
+        }
+        for (key, (uri, list)) in now.drain() {
+            if self.closed.get(&key) != Some(&list) {
+                self.closed.insert(key, list.clone());
+                self.publish_closed(uri, list);
+            }
+        }
         for result in outcome.docs {
             let Some(open) = self.docs.get_mut(result.uri.as_str()) else {
                 continue;
@@ -321,6 +359,16 @@ impl Server {
             open.published = Some((result.version, result.diagnostics));
             self.notify::<note::PublishDiagnostics>(params);
         }
+    }
+
+    /// Publishes the diagnostics of a file that is not open (no version).
+    fn publish_closed(&mut self, uri: lsp_types::Uri, list: Vec<Published>) {
+        let params = PublishDiagnosticsParams {
+            uri,
+            diagnostics: list.into_iter().map(|p| p.lsp).collect(),
+            version: None,
+        };
+        self.notify::<note::PublishDiagnostics>(params);
     }
 
     fn handle(&mut self, message: Message) -> Flow {
@@ -448,6 +496,7 @@ impl Server {
                         opened: self.opened,
                         published: None,
                     };
+                    self.closed.remove(item.uri.as_str());
                     self.docs.insert(item.uri.as_str().to_string(), open);
                     self.schedule();
                 }
@@ -471,18 +520,21 @@ impl Server {
                 }
             }
             note::DidSaveTextDocument::METHOD | note::DidChangeWatchedFiles::METHOD => {
+                self.disk_epoch += 1;
                 self.schedule()
             }
             note::DidCloseTextDocument::METHOD => {
                 if let Some(p) = self.params::<DidCloseTextDocumentParams>(n) {
                     let uri = p.text_document.uri;
-                    if self.docs.remove(uri.as_str()).is_some() {
-                        let params = PublishDiagnosticsParams {
-                            uri,
-                            diagnostics: Vec::new(),
-                            version: None,
-                        };
-                        self.notify::<note::PublishDiagnostics>(params);
+                    if let Some(open) = self.docs.remove(uri.as_str()) {
+                        // Kept until the next analysis says whether the open documents'
+                        // deployments still find them.
+                        let list = open.published.map(|(_, l)| l).unwrap_or_default();
+                        if list.is_empty() {
+                            self.publish_closed(uri, Vec::new());
+                        } else {
+                            self.closed.insert(uri.as_str().to_string(), list);
+                        }
                         self.schedule();
                     }
                 }
@@ -597,6 +649,19 @@ fn invalid_params(id: RequestId, e: &serde_json::Error) -> Response {
         ErrorCode::InvalidParams as i32,
         format!("invalid params: {e}"),
     )
+}
+
+/// The workspace folders of `initialize` (or its `rootUri`), as paths.
+#[allow(deprecated)]
+fn workspace_folders(params: &InitializeParams) -> Vec<std::path::PathBuf> {
+    let uris: Vec<&lsp_types::Uri> = match &params.workspace_folders {
+        Some(folders) if !folders.is_empty() => folders.iter().map(|f| &f.uri).collect(),
+        _ => params.root_uri.iter().collect(),
+    };
+    uris.into_iter()
+        .map(|u| path_of(u, ""))
+        .filter(|p| p.is_absolute())
+        .collect()
 }
 
 /// `$/cancelRequest` ids may be numbers or strings.

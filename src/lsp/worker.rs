@@ -2,8 +2,9 @@
 //! the reports into LSP diagnostics, tagged with the versions they were computed for.
 
 use super::documents::{normalize, uri_of, Overlay};
+use super::projects::Projects;
 use super::{convert, docs_url, AnalysisFn, Fix, Published};
-use crate::analysis::{Input, Options, Report};
+use crate::analysis::{FileProvider, Input, Options, Report};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceFile;
 use crossbeam_channel::{unbounded, Receiver, Sender};
@@ -11,7 +12,7 @@ use lsp_types::{
     CodeDescription, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString,
     Uri,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -32,12 +33,20 @@ pub struct Snapshot {
     pub generation: u64,
     pub docs: Vec<DocSnapshot>,
     pub options: Options,
+    /// The workspace folders (project roots).
+    pub workspace: Vec<PathBuf>,
+    /// Bumped whenever files may have changed on disk: the project indexes are read again.
+    pub disk_epoch: u64,
 }
 
-/// Diagnostics per open document, for the versions in the snapshot.
+/// Diagnostics per open document, for the versions in the snapshot, and for the files that are
+/// not open but that the audited deployments involve.
 pub struct Outcome {
     pub generation: u64,
     pub docs: Vec<DocResult>,
+    /// Files that are not open, by URI, with their diagnostics (none are left out: a file that
+    /// is not listed has nothing).
+    pub closed: Vec<(Uri, Vec<Published>)>,
 }
 
 /// The diagnostics of one document at one version.
@@ -55,12 +64,16 @@ pub fn spawn(analysis: AnalysisFn) -> std::io::Result<(Sender<Snapshot>, Receive
     std::thread::Builder::new()
         .name("azaudit-lsp-analysis".into())
         .spawn(move || {
+            let mut projects = Projects::default();
             while let Ok(mut snapshot) = job_rx.recv() {
                 // Only the newest snapshot matters.
                 while let Ok(newer) = job_rx.try_recv() {
                     snapshot = newer;
                 }
-                if out_tx.send(analyse(&snapshot, &analysis)).is_err() {
+                if out_tx
+                    .send(analyse(&snapshot, &analysis, &mut projects))
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -68,8 +81,9 @@ pub fn spawn(analysis: AnalysisFn) -> std::io::Result<(Sender<Snapshot>, Receive
     Ok((jobs, outcomes))
 }
 
-/// Analyses every audited document of a snapshot, with all open buffers visible.
-pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn) -> Outcome {
+/// Analyses the deployments that reach the audited documents of a snapshot (found through the
+/// project indexes), with all open buffers visible, in one analysis.
+pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn, projects: &mut Projects) -> Outcome {
     let provider = Overlay::new(
         snapshot
             .docs
@@ -84,69 +98,92 @@ pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn) -> Outcome {
         by_path.insert(normalize(&d.path), i);
     }
     let mut found: Vec<Vec<Published>> = vec![Vec::new(); snapshot.docs.len()];
-    for doc in snapshot.docs.iter().filter(|d| d.audited) {
-        let input = Input {
-            path: doc.path.clone(),
-            text: doc.text.clone(),
+    let mut closed: BTreeMap<PathBuf, Vec<Published>> = BTreeMap::new();
+    let deployments =
+        projects.deployments(&snapshot.docs, &snapshot.workspace, snapshot.disk_epoch);
+    // The deployments' files, and the audited documents (each audited on its own when no
+    // deployment reaches it after all).
+    let mut inputs: Vec<Input> = Vec::new();
+    for path in &deployments {
+        if let Some(text) = provider.read(path) {
+            inputs.push(Input {
+                path: path.clone(),
+                text,
+            });
+        }
+    }
+    for d in snapshot.docs.iter().filter(|d| d.audited) {
+        if !inputs.iter().any(|i| i.path == d.path) {
+            inputs.push(Input {
+                path: d.path.clone(),
+                text: d.text.clone(),
+            });
+        }
+    }
+    let mut options = snapshot.options.clone();
+    options.entries = Some(deployments.iter().cloned().collect());
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if inputs.is_empty() {
+            Report::default()
+        } else {
+            analysis(&inputs, &provider, &options)
+        }
+    }));
+    let report = match run {
+        Ok(report) => report,
+        Err(_) => {
+            eprintln!("azaudit lsp: the analysis failed");
+            Report::default()
+        }
+    };
+    let open_doc = |path: &std::path::Path| {
+        by_path.get(&normalize(path)).copied().or_else(|| {
+            let canonical = std::fs::canonicalize(path).ok()?;
+            by_path.get(&canonical).copied()
+        })
+    };
+    // The open document each file of the report is, looked up once per file.
+    let open_of: HashMap<crate::source::FileId, usize> = report
+        .sources
+        .iter()
+        .filter_map(|(id, f)| Some((id, open_doc(&f.path)?)))
+        .collect();
+    // Open documents that start a deployment: they show what their deployment finds elsewhere.
+    let starts: HashSet<usize> = deployments.iter().filter_map(|p| open_doc(p)).collect();
+    for d in &report.diagnostics {
+        let Some(file) = report.sources.get(d.span.file) else {
+            continue;
         };
-        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            analysis(&[input], &provider, &snapshot.options)
-        }));
-        let report = match run {
-            Ok(report) => report,
-            Err(_) => {
-                eprintln!(
-                    "azaudit lsp: the analysis of `{}` failed",
-                    doc.path.display()
-                );
-                continue;
-            }
-        };
-        let open_doc = |path: &std::path::Path| {
-            by_path.get(&normalize(path)).copied().or_else(|| {
-                let canonical = std::fs::canonicalize(path).ok()?;
-                by_path.get(&canonical).copied()
-            })
-        };
-        let this = open_doc(&doc.path);
-        // The open document each file of the report is, looked up once per file.
-        let open_of: HashMap<crate::source::FileId, usize> = report
-            .sources
+        let at = open_of.get(&d.span.file).copied();
+        match at.and_then(|i| found.get_mut(i)) {
+            Some(list) => list.push(publish(d, file, &report, snapshot)),
+            None => closed
+                .entry(file.path.clone())
+                .or_default()
+                .push(publish(d, file, &report, snapshot)),
+        }
+        // In another file (a module): each open document that starts a deployment and has a
+        // related location shows it there (the module call, the property that links to the
+        // resource), pointing back; a file that isn't open shows it at a related location in
+        // any open document.
+        let mut targets: Vec<&crate::diagnostic::Related> = d
+            .related
             .iter()
-            .filter_map(|(id, f)| Some((id, open_doc(&f.path)?)))
+            .filter(|r| {
+                open_of
+                    .get(&r.span.file)
+                    .is_some_and(|i| starts.contains(i) && Some(*i) != at)
+            })
             .collect();
-        for d in &report.diagnostics {
-            let Some(file) = report.sources.get(d.span.file) else {
-                continue;
-            };
-            let at = open_of.get(&d.span.file).copied();
-            if let Some(i) = at {
-                if let Some(list) = found.get_mut(i) {
-                    list.push(publish(d, file, &report, snapshot));
-                }
-            }
-            if at.is_some() && at == this {
-                continue;
-            }
-            // In another file (a module): the document whose deployment has the problem shows it
-            // too, at its related location there (the module call, the property that links to
-            // the resource), pointing back; a file that isn't open shows it at a related
-            // location in any open document.
-            let related = d
-                .related
-                .iter()
-                .find(|r| this.is_some() && open_of.get(&r.span.file).copied() == this)
-                .or_else(|| {
-                    if at.is_some() {
-                        return None;
-                    }
-                    d.related
-                        .iter()
-                        .find(|r| open_of.contains_key(&r.span.file))
-                });
-            let Some(r) = related else {
-                continue;
-            };
+        targets.dedup_by_key(|r| open_of.get(&r.span.file));
+        if targets.is_empty() && at.is_none() {
+            targets.extend(
+                d.related
+                    .iter()
+                    .find(|r| open_of.contains_key(&r.span.file)),
+            );
+        }
+        for r in targets {
             let (Some(target), Some(&i)) =
                 (report.sources.get(r.span.file), open_of.get(&r.span.file))
             else {
@@ -171,30 +208,38 @@ pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn) -> Outcome {
         .docs
         .iter()
         .zip(found)
-        .map(|(doc, mut diagnostics)| {
-            let mut seen = HashSet::new();
-            diagnostics.retain(|p| {
-                seen.insert(format!(
-                    "{:?}|{:?}|{}",
-                    p.lsp.range, p.lsp.code, p.lsp.message
-                ))
-            });
-            diagnostics.sort_by_key(|p| {
-                let s = p.lsp.range.start;
-                (s.line, s.character, format!("{:?}", p.lsp.code))
-            });
-            DocResult {
-                uri: doc.uri.clone(),
-                version: doc.version,
-                opened: doc.opened,
-                diagnostics,
-            }
+        .map(|(doc, diagnostics)| DocResult {
+            uri: doc.uri.clone(),
+            version: doc.version,
+            opened: doc.opened,
+            diagnostics: tidy(diagnostics),
         })
+        .collect();
+    let closed = closed
+        .into_iter()
+        .filter_map(|(path, list)| Some((uri_of(&path)?, tidy(list))))
         .collect();
     Outcome {
         generation: snapshot.generation,
         docs,
+        closed,
     }
+}
+
+/// Without duplicates, in order of position.
+fn tidy(mut diagnostics: Vec<Published>) -> Vec<Published> {
+    let mut seen = HashSet::new();
+    diagnostics.retain(|p| {
+        seen.insert(format!(
+            "{:?}|{:?}|{}",
+            p.lsp.range, p.lsp.code, p.lsp.message
+        ))
+    });
+    diagnostics.sort_by_key(|p| {
+        let s = p.lsp.range.start;
+        (s.line, s.character, format!("{:?}", p.lsp.code))
+    });
+    diagnostics
 }
 
 /// The LSP form of a diagnostic located in `file`.

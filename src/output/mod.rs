@@ -123,6 +123,8 @@ pub fn render(
 pub struct Summary {
     /// Files read (inputs, modules, parameter files) plus unreadable ones.
     pub files: usize,
+    /// Deployments audited.
+    pub deployments: usize,
     /// Resources in the graph.
     pub resources: usize,
     /// Diagnostics by severity.
@@ -143,6 +145,7 @@ impl Summary {
         };
         Summary {
             files: report.files,
+            deployments: report.deployments,
             resources: report.graph.resources.len(),
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
@@ -150,7 +153,8 @@ impl Summary {
         }
     }
 
-    /// "3 errors, 1 warning in 12 files (40 resources)"; "no problems in 1 file (0 resources)".
+    /// "3 errors, 1 warning in 2 deployments, 12 files (40 resources)"; "no problems in 1
+    /// deployment, 1 file (0 resources)".
     pub fn line(&self) -> String {
         let plural =
             |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
@@ -170,7 +174,8 @@ impl Summary {
             parts.join(", ")
         };
         format!(
-            "{found} in {} ({})",
+            "{found} in {}, {} ({})",
+            plural(self.deployments, "deployment", "deployments"),
             plural(self.files, "file", "files"),
             plural(self.resources, "resource", "resources")
         )
@@ -308,18 +313,26 @@ mod tests {
     fn summary_line_pluralises() {
         let s = Summary {
             files: 12,
+            deployments: 2,
             resources: 40,
             errors: 3,
             warnings: 1,
             infos: 0,
         };
-        assert_eq!(s.line(), "3 errors, 1 warning in 12 files (40 resources)");
+        assert_eq!(
+            s.line(),
+            "3 errors, 1 warning in 2 deployments, 12 files (40 resources)"
+        );
         let none = Summary {
             files: 1,
+            deployments: 1,
             resources: 1,
             ..Summary::default()
         };
-        assert_eq!(none.line(), "no problems in 1 file (1 resource)");
+        assert_eq!(
+            none.line(),
+            "no problems in 1 deployment, 1 file (1 resource)"
+        );
     }
 
     #[test]

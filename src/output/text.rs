@@ -71,6 +71,10 @@ pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write)
         if let Some(docs) = docs {
             group = group.element(Level::NOTE.with_name("docs").message(docs));
         }
+        let deployment = deployment_note(report, d, cwd);
+        if let Some(note) = &deployment {
+            group = group.element(Level::NOTE.message(note.as_str()));
+        }
         writeln!(out, "{}\n", renderer.render(&[group]))?;
     }
     if options.show_not_evaluated {
@@ -80,11 +84,14 @@ pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write)
     let undecided = report.not_evaluated.len();
     if undecided > 0 && !options.show_not_evaluated {
         let what = if undecided == 1 {
-            "1 policy was".to_string()
+            "1 check (policy × resource)".to_string()
         } else {
-            format!("{undecided} policies were")
+            format!("{undecided} checks (policy × resource)")
         };
-        writeln!(out, "{what} not evaluated; --show-not-evaluated shows why")?;
+        writeln!(
+            out,
+            "{what} could not be evaluated; --show-not-evaluated shows why"
+        )?;
     }
     Ok(())
 }
@@ -138,6 +145,27 @@ fn render_not_evaluated(report: &Report, cwd: &Path, out: &mut dyn Write) -> io:
         writeln!(out, "  = help: {}\n", group.cause.help())?;
     }
     Ok(())
+}
+
+/// "in the deployment of main.bicepparam": the file a finding's deployment starts at (its
+/// outermost module call or parameter file), when that is another file than the finding's.
+fn deployment_note(
+    report: &Report,
+    d: &crate::diagnostic::Diagnostic,
+    cwd: &Path,
+) -> Option<String> {
+    let start = d.related.iter().find(|r| {
+        r.message == "deployed through this module"
+            || r.message == "deployed with this parameter file"
+    })?;
+    if start.span.file == d.span.file {
+        return None;
+    }
+    let file = report.sources.get(start.span.file)?;
+    Some(format!(
+        "in the deployment of {}",
+        display_path(&file.path, cwd)
+    ))
 }
 
 /// One frame per file the marks touch, in order of first appearance (the primary's file first);

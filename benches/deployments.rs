@@ -1,0 +1,159 @@
+//! Finding the deployments that reach a changed file: the project index over ../shared/corpus
+//! (about 7,700 files) built and queried for one file, and a pre-commit run (the release binary,
+//! `azaudit check modules/network.bicep`) in a generated 100-file git repository.
+//! `cargo build --release && cargo bench --bench deployments`. Skips what it can't find.
+
+// A benchmark's report is its standard output; a failure is a failed run.
+#![allow(
+    clippy::print_stdout,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing
+)]
+
+use azaudit::project::ProjectIndex;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    corpus(root);
+    if std::env::var_os("PHASES").is_some() {
+        phases(&azaudit::discover::absolute(&root.join("../shared/corpus")));
+    }
+    pre_commit(root);
+}
+
+/// CPU time this process used so far (user + system), in ms: the machine may be shared, and wall
+/// time then says little on its own.
+fn cpu_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses): utime is the 12th, stime the 13th.
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<f64> = rest
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0.0))
+        .collect();
+    (fields.get(11).unwrap_or(&0.0) + fields.get(12).unwrap_or(&0.0)) * 10.0
+}
+
+fn corpus(root: &Path) {
+    let corpus = azaudit::discover::absolute(&root.join("../shared/corpus"));
+    let changed = corpus.join("avm/avm/res/network/virtual-network/main.bicep");
+    if !changed.exists() {
+        eprintln!("corpus part skipped: {} is absent", changed.display());
+        return;
+    }
+    let mut times = Vec::new();
+    let mut found = Vec::new();
+    let mut files = 0;
+    let runs = 7;
+    let cpu = cpu_ms();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let index = ProjectIndex::build(&corpus, &[]);
+        found = index.deployments_reaching(&changed);
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        files = index.files().len();
+    }
+    let cpu = (cpu_ms() - cpu) / f64::from(runs);
+    println!(
+        "deployments reaching {} in ../shared/corpus ({files} templates indexed): {} found, median {:.0} ms (index built and queried), min {:.0} ms, {:.0} ms of CPU time per run",
+        changed.strip_prefix(&corpus).unwrap_or(&changed).display(),
+        found.len(),
+        median(times.clone()),
+        times.iter().copied().fold(f64::MAX, f64::min),
+        cpu
+    );
+}
+
+fn pre_commit(root: &Path) {
+    let bin = root.join("target/release/azaudit");
+    if !bin.exists() {
+        eprintln!("pre-commit part skipped: build {} first", bin.display());
+        return;
+    }
+    let fixture = root.join("fixtures/deployments/project");
+    let dir = std::env::temp_dir().join(format!("azaudit-bench-precommit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // 100 files: the fixture project (6 files) and 47 more deployments with a module each.
+    let copy = |from: &str, to: &str| {
+        let target = dir.join(to);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(fixture.join(from), target).unwrap();
+    };
+    for f in [
+        "main.bicep",
+        "edge.bicep",
+        "edge.bicepparam",
+        "modules/network.bicep",
+        "modules/edge-network.bicep",
+        "modules/apim.bicep",
+    ] {
+        copy(f, f);
+    }
+    for i in 0..47 {
+        copy("modules/network.bicep", &format!("app{i}/network.bicep"));
+        std::fs::write(
+            dir.join(format!("app{i}/main.bicep")),
+            "module network './network.bicep' = {\n  name: 'network'\n  params: {\n    location: 'westeurope'\n  }\n}\n",
+        )
+        .unwrap();
+    }
+    let _ = Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(&dir)
+        .status();
+    let mut times = Vec::new();
+    let mut code = None;
+    for _ in 0..21 {
+        let started = Instant::now();
+        let o = Command::new(&bin)
+            .args(["check", "modules/network.bicep"])
+            .current_dir(&dir)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        code = o.status.code();
+    }
+    println!(
+        "pre-commit on one changed module of a 100-file repository: exit {}, median {:.1} ms, max {:.1} ms (process start to exit)",
+        code.unwrap_or(-1),
+        median(times.clone()),
+        times.iter().copied().fold(0.0, f64::max)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[allow(dead_code)]
+fn phases(corpus: &Path) {
+    let t = Instant::now();
+    let paths: Vec<std::path::PathBuf> = azaudit::discover::candidates(&[corpus.to_path_buf()])
+        .unwrap()
+        .candidates
+        .into_iter()
+        .map(|c| c.path)
+        .collect();
+    let walk = t.elapsed().as_secs_f64() * 1000.0;
+    let t = Instant::now();
+    use rayon::prelude::*;
+    let texts: Vec<(std::path::PathBuf, String)> = paths
+        .par_iter()
+        .filter_map(|p| Some((p.clone(), String::from_utf8(std::fs::read(p).ok()?).ok()?)))
+        .collect();
+    let read = t.elapsed().as_secs_f64() * 1000.0;
+    let t = Instant::now();
+    let n = texts
+        .par_iter()
+        .filter_map(|(p, s)| azaudit::project::scan(p, s))
+        .count();
+    let scan = t.elapsed().as_secs_f64() * 1000.0;
+    println!("phases: walk {walk:.0} ms, read {read:.0} ms, scan {scan:.0} ms ({n} files)");
+}
