@@ -96,6 +96,25 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Edits that resolve the diagnostic, when the change is unambiguous (see `crate::fix`).
     pub fixes: Vec<Fix>,
+    /// Set when the finding is suppressed: it stays in the report (SARIF `suppressions`), hidden
+    /// from text output and counted in the summary.
+    pub suppression: Option<Suppression>,
+}
+
+/// Why a finding is suppressed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Suppression {
+    pub kind: SuppressionKind,
+    pub justification: Option<String>,
+}
+
+/// Where a suppression comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SuppressionKind {
+    /// A comment in the source.
+    InSource,
+    /// Outside the source: a policy exemption.
+    External,
 }
 
 /// A quick fix: a titled set of edits to the source files.
@@ -130,6 +149,7 @@ impl Diagnostic {
             related: Vec::new(),
             help: None,
             fixes: Vec::new(),
+            suppression: None,
         }
     }
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
