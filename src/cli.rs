@@ -70,6 +70,24 @@ pub struct InputArgs {
     /// Use this configuration file instead of the nearest bicepconfig.json
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Policy assignments (and their exemptions, definitions, initiatives): a file or folder (repeatable)
+    #[arg(long = "assignments", value_name = "PATH")]
+    pub assignments: Vec<PathBuf>,
+    /// An Azure Landing Zones library folder; its assignments on --management-group's chain apply
+    #[arg(long = "alz-library", value_name = "DIR")]
+    pub alz_library: Option<PathBuf>,
+    /// The deployment's management group: an id, or a chain `alz/landingzones/corp`
+    #[arg(long = "management-group", value_name = "ID")]
+    pub management_group: Option<String>,
+    /// The deployment's subscription id
+    #[arg(long = "subscription-id", value_name = "ID")]
+    pub subscription_id: Option<String>,
+    /// The deployment's resource group
+    #[arg(long = "resource-group", value_name = "NAME")]
+    pub resource_group: Option<String>,
+    /// A folder of Azure built-in policy definitions to use instead of the bundled snapshot
+    #[arg(long = "builtins", value_name = "DIR")]
+    pub builtins: Option<PathBuf>,
 }
 
 /// `azaudit check`.
@@ -430,6 +448,7 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
             options.policy_dirs.push(dir);
         }
     }
+    policy_as_code(args, &mut options)?;
     crate::timing::lap("files found");
     let discovery = discover::read_all(&kept);
     crate::timing::lap("files read");
@@ -440,6 +459,44 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
         skipped: discovery.skipped,
         warnings: walked.warnings,
     })
+}
+
+/// The command line's assignments, library, built-ins and deployment context, over the
+/// configurations'.
+fn policy_as_code(args: &InputArgs, options: &mut Options) -> anyhow::Result<()> {
+    for path in &args.assignments {
+        if !path.exists() {
+            anyhow::bail!("assignments path `{}` does not exist", path.display());
+        }
+        let path = discover::absolute(path);
+        if !options.assignments.assignments.contains(&path) {
+            options.assignments.assignments.push(path);
+        }
+    }
+    for (flag, dir) in [
+        ("--alz-library", &args.alz_library),
+        ("--builtins", &args.builtins),
+    ] {
+        if let Some(d) = dir {
+            if !d.is_dir() {
+                anyhow::bail!("{flag}: folder `{}` does not exist", d.display());
+            }
+        }
+    }
+    if args.alz_library.is_some() {
+        options.assignments.alz_library = args.alz_library.as_deref().map(discover::absolute);
+    }
+    if args.builtins.is_some() {
+        options.assignments.builtins = args.builtins.as_deref().map(discover::absolute);
+    }
+    config::DeploymentContext {
+        subscription_id: args.subscription_id.clone(),
+        resource_group: args.resource_group.clone(),
+        location: None,
+        management_group: args.management_group.clone(),
+    }
+    .apply_to(options);
+    Ok(())
 }
 
 /// Plans, runs the analysis and adds a `read-error` diagnostic per unreadable file.
@@ -459,6 +516,11 @@ fn audit(
         );
     }
     let mut report = analysis::check(&plan.inputs, &Disk, &plan.options);
+    if !plan.options.assignments.is_empty() {
+        for note in &crate::analysis::policies(&plan.options).0.notes {
+            let _ = writeln!(err, "azaudit: note: {note}");
+        }
+    }
     add_read_errors(&mut report, &plan.unreadable, &std::env::current_dir()?);
     Ok((report, plan.options))
 }

@@ -90,6 +90,8 @@ const FUNCTIONS: &[&str] = &[
     "datetimeadd",
     "base64tojson",
     "uri",
+    "tryget",
+    "uniquestring",
 ];
 
 /// A declared parameter.
@@ -127,6 +129,8 @@ pub struct Definition {
     pub effect: Operand,
     pub details: Option<Operand>,
     pub existence: Option<ExistenceDetails>,
+    /// The lowercase resource types the rule's `if` can match (`None`: any type).
+    pub types: Option<Vec<String>>,
 }
 
 fn get<'a>(
@@ -355,6 +359,7 @@ impl Definition {
             effect,
             details,
             existence,
+            types: super::types::matchable_types(cond_json).map(|t| t.into_iter().collect()),
         })
     }
 

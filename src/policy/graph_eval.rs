@@ -29,21 +29,48 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
         .enumerate()
         .filter(|(_, p)| configured_level(p, options) != Some(Level::Off))
         .map(|(i, p)| {
-            (
-                i,
-                p.definition.parameter_values(options.parameters.get(&p.id)),
-            )
+            let params = match &p.assignment {
+                // An assignment's values are resolved when it is loaded.
+                Some(a) => Ok(a.params.clone()),
+                None => p.definition.parameter_values(options.parameters.get(&p.id)),
+            };
+            (i, params)
         })
         .collect();
+    // The type index: a resource meets only the policies whose `if` can match its type.
+    let audited: Vec<ResourceIdx> = graph
+        .resources
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.existing)
+        .map(|(i, _)| i)
+        .collect();
+    let mut by_type: HashMap<String, Vec<ResourceIdx>> = HashMap::new();
+    for &i in &audited {
+        if let Some(r) = graph.resources.get(i) {
+            by_type
+                .entry(r.type_name.to_ascii_lowercase())
+                .or_default()
+                .push(i);
+        }
+    }
     let pairs: Vec<(usize, &Params, ResourceIdx)> = prepared
         .iter()
         .flat_map(|(pi, params)| {
-            graph
-                .resources
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| !r.existing)
-                .map(move |(ri, _)| (*pi, params, ri))
+            let types = set
+                .policies()
+                .get(*pi)
+                .and_then(|p| p.definition.types.as_ref());
+            let resources: Vec<ResourceIdx> = match types {
+                None => audited.clone(),
+                Some(types) => types
+                    .iter()
+                    .filter_map(|t| by_type.get(t))
+                    .flatten()
+                    .copied()
+                    .collect(),
+            };
+            resources.into_iter().map(move |ri| (*pi, params, ri))
         })
         .collect();
     let found: Vec<Found> = pairs
@@ -195,6 +222,9 @@ pub fn render_message(
     linked: Option<&Resource>,
     effect: &str,
 ) -> String {
+    if let Some(a) = &policy.assignment {
+        return a.message.clone();
+    }
     let Some(template) = &policy.message else {
         return if policy.title.is_empty() {
             format!("policy '{}' applies ({effect})", policy.id)
