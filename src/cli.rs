@@ -366,7 +366,11 @@ fn quiet_on_broken_pipe(result: std::io::Result<()>) -> std::io::Result<()> {
 /// 1 when a diagnostic is at or above `fail_level`, else 0.
 pub fn exit_code(report: &Report, fail_level: FailLevel) -> u8 {
     let threshold = fail_level.severity();
-    if report.diagnostics.iter().any(|d| d.severity >= threshold) {
+    if report
+        .diagnostics
+        .iter()
+        .any(|d| d.severity >= threshold && d.suppression.is_none())
+    {
         EXIT_FINDINGS
     } else {
         EXIT_OK

@@ -174,6 +174,13 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
+    /// Findings suppressed by a policy exemption (not counted above).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub suppressed: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -183,7 +190,7 @@ impl Summary {
             report
                 .diagnostics
                 .iter()
-                .filter(|d| d.severity == s)
+                .filter(|d| d.severity == s && d.suppression.is_none())
                 .count()
         };
         Summary {
@@ -192,6 +199,11 @@ impl Summary {
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
             infos: count(Severity::Info),
+            suppressed: report
+                .diagnostics
+                .iter()
+                .filter(|d| d.suppression.is_some())
+                .count(),
         }
     }
 
@@ -209,11 +221,14 @@ impl Summary {
         if self.infos > 0 {
             parts.push(plural(self.infos, "info", "infos"));
         }
-        let found = if parts.is_empty() {
+        let mut found = if parts.is_empty() {
             "no problems".to_string()
         } else {
             parts.join(", ")
         };
+        if self.suppressed > 0 {
+            found.push_str(&format!(" ({} suppressed by exemptions)", self.suppressed));
+        }
         format!(
             "{found} in {} ({})",
             plural(self.files, "file", "files"),
@@ -339,8 +354,14 @@ mod tests {
             errors: 3,
             warnings: 1,
             infos: 0,
+            suppressed: 0,
         };
         assert_eq!(s.line(), "3 errors, 1 warning in 12 files (40 resources)");
+        let s = Summary { suppressed: 2, ..s };
+        assert_eq!(
+            s.line(),
+            "3 errors, 1 warning (2 suppressed by exemptions) in 12 files (40 resources)"
+        );
         let none = Summary {
             files: 1,
             resources: 1,

@@ -69,6 +69,9 @@ pub fn document(report: &Report, options: &RenderOptions<'_>) -> Value {
             "partialFingerprints".into(),
             json!({ "azaudit/v1": fingerprint(&[&d.code, &at.file, rtype, rname, &d.message]) }),
         );
+        if let Some(s) = &d.suppression {
+            result.insert("suppressions".into(), json!([suppression(s)]));
+        }
         results.push(Value::Object(result));
     }
     if options.show_not_evaluated {
@@ -287,5 +290,17 @@ mod tests {
     #[test]
     fn pascal_cases_ids() {
         assert_eq!(pascal_case("apim-subnet-nsg"), "ApimSubnetNsg");
+    }
+}
+
+/// A SARIF `suppression` object: `{"kind": "inSource" | "external", "justification"}`.
+pub fn suppression(s: &crate::diagnostic::Suppression) -> Value {
+    let kind = match s.kind {
+        crate::diagnostic::SuppressionKind::InSource => "inSource",
+        crate::diagnostic::SuppressionKind::External => "external",
+    };
+    match &s.justification {
+        Some(j) => json!({ "kind": kind, "justification": j }),
+        None => json!({ "kind": kind }),
     }
 }
