@@ -238,9 +238,13 @@ fn check(
     };
     let code = exit_code(&report, args.fail_level);
     crate::timing::lap("rules listed");
+    // Buffered: a bulk audit's JSON is written in many small pieces.
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
     quiet_on_broken_pipe(
-        output::render(args.format, &report, &options, out).and_then(|()| out.flush()),
+        output::render(args.format, &report, &options, &mut buffered)
+            .and_then(|()| buffered.flush()),
     )?;
+    drop(buffered);
     crate::timing::lap("report written");
     crate::analysis::drop_later(report);
     Ok(code)

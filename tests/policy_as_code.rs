@@ -299,3 +299,21 @@ fn the_alz_corp_chain_reports_the_api_management_subnet() {
             .ends_with("/apimSubnet")
         && d["severity"] == "error"));
 }
+
+#[test]
+fn a_newer_builtin_folder_replaces_the_snapshot_and_sovereign_copies_are_recognised() {
+    let (rows, stderr, _) = findings(&[
+        "--alz-library",
+        "alz",
+        "--management-group",
+        "contoso",
+        "--builtins",
+        "builtins",
+    ]);
+    let https = find(&rows, "Storage-Https", "stfixture").unwrap();
+    assert!(https.2.contains("(newer copy)"), "{}", https.2);
+    assert!(
+        stderr.contains("1 sovereign-cloud copies of public-cloud definitions"),
+        "{stderr}"
+    );
+}

@@ -137,8 +137,13 @@ pub fn apply(set: &PolicySet, diagnostics: &mut [Diagnostic]) {
         return;
     }
     let now = now();
+    let assigned_by_code: std::collections::HashMap<&str, &super::assignment::Assigned> = set
+        .policies()
+        .iter()
+        .filter_map(|p| Some((p.id.as_str(), p.assignment.as_deref()?)))
+        .collect();
     for d in diagnostics.iter_mut() {
-        let Some(assigned) = set.get(&d.code).and_then(|p| p.assignment.as_ref()) else {
+        let Some(assigned) = assigned_by_code.get(d.code.as_str()) else {
             continue;
         };
         let reference = assigned.reference_id.as_deref();

@@ -54,6 +54,7 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
                 .push(i);
         }
     }
+    let all_by_type = Index::new(graph);
     let pairs: Vec<(usize, &Params, ResourceIdx)> = prepared
         .iter()
         .flat_map(|(pi, params)| {
@@ -95,7 +96,7 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
                 aliases,
                 env,
             };
-            let lookup = |q: &LinkQuery| link(graph, *ri, q);
+            let lookup = |q: &LinkQuery| link(graph, &all_by_type, *ri, q);
             let verdict = policy.definition.decide(&input, &lookup);
             report(policy, graph, resource, verdict, options)
         })
@@ -322,7 +323,47 @@ fn placeholder(
 }
 
 /// Answers an existence query from the graph.
-fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
+/// Existence checks look resources up by type (every resource, `existing` ones too) and follow
+/// edges; both are indexed once per evaluation (a scan per pair is quadratic over a corpus).
+struct Index<'g> {
+    by_type: HashMap<String, Vec<ResourceIdx>>,
+    out: Vec<Vec<&'g crate::graph::Edge>>,
+    inn: Vec<Vec<&'g crate::graph::Edge>>,
+}
+
+impl<'g> Index<'g> {
+    fn new(graph: &'g ResourceGraph) -> Index<'g> {
+        let mut by_type: HashMap<String, Vec<ResourceIdx>> = HashMap::new();
+        for (i, r) in graph.resources.iter().enumerate() {
+            by_type
+                .entry(r.type_name.to_ascii_lowercase())
+                .or_default()
+                .push(i);
+        }
+        let n = graph.resources.len();
+        let mut out = vec![Vec::new(); n];
+        let mut inn = vec![Vec::new(); n];
+        for e in &graph.edges {
+            if let Some(v) = out.get_mut(e.from) {
+                v.push(e);
+            }
+            if let Some(v) = inn.get_mut(e.to) {
+                v.push(e);
+            }
+        }
+        Index { by_type, out, inn }
+    }
+
+    fn edges_from(&self, i: ResourceIdx) -> impl Iterator<Item = &&'g crate::graph::Edge> {
+        self.out.get(i).into_iter().flatten()
+    }
+
+    fn edges_to(&self, i: ResourceIdx) -> impl Iterator<Item = &&'g crate::graph::Edge> {
+        self.inn.get(i).into_iter().flatten()
+    }
+}
+
+fn link(graph: &ResourceGraph, index: &Index<'_>, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
     if let Some(id) = &q.resource_id {
         let text = id.as_text().map(str::to_string);
         return match (&id.kind, text) {
@@ -332,7 +373,7 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
                 super::rule::depends_on(r)
             )),
             (_, Some(s)) => match graph.resolve_link(from, &s) {
-                Some(i) => follow(graph, i, &q.follow),
+                Some(i) => follow(graph, index, i, &q.follow),
                 None => LinkAnswer::Unknown(format!(
                     "the {} '{}' is not declared in the audited templates",
                     id_noun(&s),
@@ -351,17 +392,18 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
     let child_type = want_type
         .to_ascii_lowercase()
         .starts_with(&format!("{}/", from_res.type_name.to_ascii_lowercase()));
-    let of_type: Vec<(ResourceIdx, &Resource)> = graph
-        .resources
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.type_name.eq_ignore_ascii_case(want_type))
+    let of_type: Vec<(ResourceIdx, &Resource)> = index
+        .by_type
+        .get(&want_type.to_ascii_lowercase())
+        .into_iter()
+        .flatten()
+        .filter_map(|&i| Some((i, graph.resources.get(i)?)))
         // The same deployment: one file (or what it links to). Another template in the
         // repository is another deployment, unless the graph linked the two.
         .filter(|(i, r)| {
             r.file == from_res.file
-                || graph.edges_from(*i).any(|e| e.to == from)
-                || graph.edges_from(from).any(|e| e.to == *i)
+                || index.edges_from(*i).any(|e| e.to == from)
+                || index.edges_from(from).any(|e| e.to == *i)
         })
         .filter(|(_, r)| match &q.name {
             Some(n) => {
@@ -377,7 +419,7 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
         .filter(|(i, r)| {
             r.parent == Some(from)
                 || r.name.to_ascii_lowercase().starts_with(&prefix)
-                || graph.edges_from(*i).any(|e| e.to == from)
+                || index.edges_from(*i).any(|e| e.to == from)
         })
         .copied()
         .collect();
@@ -392,7 +434,7 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
             .map(|(i, r)| Candidate {
                 body: r.body.clone(),
                 idx: Some(i),
-                referrers: referrers(graph, i),
+                referrers: referrers(graph, index, i),
             })
             .collect(),
     )
@@ -402,6 +444,7 @@ fn link(graph: &ResourceGraph, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
 /// resource) and answers with the last resource reached.
 fn follow(
     graph: &ResourceGraph,
+    index: &Index<'_>,
     mut at: ResourceIdx,
     hops: &[super::rule::FieldPath],
 ) -> LinkAnswer {
@@ -448,7 +491,7 @@ fn follow(
         Some(r) => LinkAnswer::Found(vec![Candidate {
             body: r.body.clone(),
             idx: Some(at),
-            referrers: referrers(graph, at),
+            referrers: referrers(graph, index, at),
         }]),
         None => LinkAnswer::Found(Vec::new()),
     }
@@ -456,12 +499,12 @@ fn follow(
 
 /// The resources that reference resource `to` (one entry per resource, the first path), for
 /// the `referencedBy()` extension.
-fn referrers(graph: &ResourceGraph, to: ResourceIdx) -> Value {
+fn referrers(graph: &ResourceGraph, index: &Index<'_>, to: ResourceIdx) -> Value {
     // One entry per resource id: the same resource declared twice (a module deployed twice, as
     // AVM's idempotency tests do) is one user.
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
-    for e in graph.edges_to(to) {
+    for e in index.edges_to(to) {
         if e.kind != crate::graph::EdgeKind::Reference {
             continue;
         }

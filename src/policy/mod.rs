@@ -306,6 +306,16 @@ impl PolicySet {
         skipped
     }
 
+    /// The policies `keep` keeps, with the same aliases (no exemptions).
+    pub fn subset(&self, keep: impl Fn(&Policy) -> bool) -> PolicySet {
+        PolicySet {
+            policies: self.policies.iter().filter(|p| keep(p)).cloned().collect(),
+            aliases: self.aliases.clone(),
+            exemptions: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
     /// The loaded policies, sorted by id.
     pub fn policies(&self) -> &[Policy] {
         &self.policies
