@@ -496,6 +496,9 @@ pub struct Input<'a> {
     pub params: &'a HashMap<String, Value>,
     pub aliases: &'a AliasTable,
     pub env: &'a HashMap<String, Value>,
+    /// Whether to evaluate `then.details` into the verdict (a host that doesn't read it skips
+    /// the work: a `deployIfNotExists` template is copied for every resource it applies to).
+    pub details: bool,
 }
 
 impl Definition {
@@ -536,7 +539,7 @@ impl Definition {
         if lower == "disabled" {
             return Verdict::Compliant;
         }
-        let details = match &self.details {
+        let details = match self.details.as_ref().filter(|_| input.details) {
             Some(d) => match d.eval(&ctx) {
                 Ok(v) => Some(v),
                 Err(e) => return Verdict::Unknown { reason: e, span },

@@ -95,6 +95,7 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
                 params,
                 aliases,
                 env,
+                details: false,
             };
             let lookup = |q: &LinkQuery| link(graph, &all_by_type, *ri, q);
             let verdict = policy.definition.decide(&input, &lookup);
