@@ -59,7 +59,7 @@ pub enum Command {
 }
 
 /// What to audit and with which settings (shared by `check` and `graph`).
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct InputArgs {
     /// Files and folders to audit
     #[arg(value_name = "PATH", default_value = ".")]

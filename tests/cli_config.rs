@@ -158,6 +158,7 @@ fn nested_configs_merge_with_the_deeper_one_winning() {
         paths: vec![root.clone()],
         policy_dirs: Vec::new(),
         config: None,
+        ..Default::default()
     })
     .unwrap();
     assert_eq!(plan.inputs.len(), 2);

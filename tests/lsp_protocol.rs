@@ -1179,6 +1179,7 @@ fn the_server_shows_what_the_cli_finds_for_every_module_fixture() {
                 paths: vec![file.path.clone()],
                 policy_dirs: Vec::new(),
                 config: None,
+                ..Default::default()
             })
             .unwrap();
             let Some(input) = plan.inputs.first() else {

@@ -91,8 +91,10 @@ const FUNCTIONS: &[&str] = &[
     "base64tojson",
     "uri",
     "tryget",
-    "uniquestring",
 ];
+
+/// Functions allowed in `then.details` (existence conditions, names) but not in the `if`.
+const DETAILS_FUNCTIONS: &[&str] = &["uniquestring"];
 
 /// A declared parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,55 +144,59 @@ fn get<'a>(
         .map(|(_, v)| v)
 }
 
-fn check_functions(e: &TExpr) -> Result<(), String> {
+fn check_functions(e: &TExpr, details: bool) -> Result<(), String> {
     match e {
         TExpr::Lit(_) => Ok(()),
         TExpr::Call { name, args } => {
-            if !FUNCTIONS.contains(&name.as_str()) {
+            if !FUNCTIONS.contains(&name.as_str())
+                && !(details && DETAILS_FUNCTIONS.contains(&name.as_str()))
+            {
                 return Err(format!("function '{name}' is not allowed in policy rules"));
             }
-            args.iter().try_for_each(check_functions)
+            args.iter().try_for_each(|a| check_functions(a, details))
         }
         TExpr::Index { target, index } => {
-            check_functions(target)?;
-            check_functions(index)
+            check_functions(target, details)?;
+            check_functions(index, details)
         }
-        TExpr::Member { target, .. } => check_functions(target),
+        TExpr::Member { target, .. } => check_functions(target, details),
         TExpr::Field { .. } => Ok(()),
     }
 }
 
-fn check_operand(o: &Operand) -> Result<(), String> {
+fn check_operand(o: &Operand, details: bool) -> Result<(), String> {
     match o {
         Operand::Lit(_) => Ok(()),
-        Operand::Expr(e) => check_functions(e),
-        Operand::Array(a) => a.iter().try_for_each(check_operand),
-        Operand::Object(o) => o.iter().try_for_each(|(_, v)| check_operand(v)),
+        Operand::Expr(e) => check_functions(e, details),
+        Operand::Array(a) => a.iter().try_for_each(|i| check_operand(i, details)),
+        Operand::Object(o) => o.iter().try_for_each(|(_, v)| check_operand(v, details)),
     }
 }
 
-fn check_cond(c: &Cond) -> Result<(), String> {
+fn check_cond(c: &Cond, details: bool) -> Result<(), String> {
     match c {
-        Cond::AllOf(items) | Cond::AnyOf(items) => items.iter().try_for_each(check_cond),
-        Cond::Not(inner) => check_cond(inner),
+        Cond::AllOf(items) | Cond::AnyOf(items) => {
+            items.iter().try_for_each(|i| check_cond(i, details))
+        }
+        Cond::Not(inner) => check_cond(inner, details),
         Cond::Field { field, check } => {
             if let rule::FieldRef::Dynamic(e) = field {
-                check_functions(e)?;
+                check_functions(e, details)?;
             }
-            check_operand(&check.rhs)
+            check_operand(&check.rhs, details)
         }
         Cond::Value { value, check } => {
-            check_operand(value)?;
-            check_operand(&check.rhs)
+            check_operand(value, details)?;
+            check_operand(&check.rhs, details)
         }
         Cond::Count { of, filter, check } => {
             if let rule::CountOf::Value { value, .. } = of {
-                check_operand(value)?;
+                check_operand(value, details)?;
             }
             if let Some(f) = filter {
-                check_cond(f)?;
+                check_cond(f, details)?;
             }
-            check_operand(&check.rhs)
+            check_operand(&check.rhs, details)
         }
     }
 }
@@ -290,14 +296,14 @@ impl Definition {
             }
         }
         let condition = rule::compile(cond_json, aliases)?;
-        check_cond(&condition)?;
+        check_cond(&condition, false)?;
         let effect_json = get(then, "effect").ok_or("`then` has no `effect`")?;
         if !effect_json.is_string() {
             return Err("`effect` must be a string".into());
         }
         let mut effect = Operand::compile(effect_json)?;
         effect.bind_fields(aliases);
-        check_operand(&effect)?;
+        check_operand(&effect, false)?;
         if let Operand::Lit(v) = &effect {
             let e = v.as_str().unwrap_or("");
             if !is_effect(e) {
@@ -314,7 +320,7 @@ impl Definition {
                 let existence = match get(d, "existenceCondition") {
                     Some(c) => {
                         let c = rule::compile(c, aliases)?;
-                        check_cond(&c)?;
+                        check_cond(&c, true)?;
                         Some(c)
                     }
                     None => None,
