@@ -23,8 +23,11 @@ fn azaudit(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-/// (severity, code, message, suppression, resource name) of every diagnostic, and stderr.
-fn findings(args: &[&str]) -> (Vec<(String, String, String, Value, String)>, String, Value) {
+/// (severity, code, message, suppression, resource name).
+type Row = (String, String, String, Value, String);
+
+/// Every diagnostic as a [`Row`], stderr, and the summary.
+fn findings(args: &[&str]) -> (Vec<Row>, String, Value) {
     let mut all = vec!["check", "--format", "json", "template"];
     all.extend_from_slice(args);
     let o = azaudit(&all);
@@ -48,11 +51,7 @@ fn findings(args: &[&str]) -> (Vec<(String, String, String, Value, String)>, Str
     (rows, stderr, report["summary"].clone())
 }
 
-fn find<'a>(
-    rows: &'a [(String, String, String, Value, String)],
-    code: &str,
-    resource: &str,
-) -> Option<&'a (String, String, String, Value, String)> {
+fn find<'a>(rows: &'a [Row], code: &str, resource: &str) -> Option<&'a Row> {
     rows.iter().find(|r| r.1 == code && r.4 == resource)
 }
 

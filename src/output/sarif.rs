@@ -274,6 +274,18 @@ pub fn encode_uri_path(path: &str) -> String {
     out
 }
 
+/// A SARIF `suppression` object: `{"kind": "inSource" | "external", "justification"}`.
+pub fn suppression(s: &crate::diagnostic::Suppression) -> Value {
+    let kind = match s.kind {
+        crate::diagnostic::SuppressionKind::InSource => "inSource",
+        crate::diagnostic::SuppressionKind::External => "external",
+    };
+    match &s.justification {
+        Some(j) => json!({ "kind": kind, "justification": j }),
+        None => json!({ "kind": kind }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,17 +302,5 @@ mod tests {
     #[test]
     fn pascal_cases_ids() {
         assert_eq!(pascal_case("apim-subnet-nsg"), "ApimSubnetNsg");
-    }
-}
-
-/// A SARIF `suppression` object: `{"kind": "inSource" | "external", "justification"}`.
-pub fn suppression(s: &crate::diagnostic::Suppression) -> Value {
-    let kind = match s.kind {
-        crate::diagnostic::SuppressionKind::InSource => "inSource",
-        crate::diagnostic::SuppressionKind::External => "external",
-    };
-    match &s.justification {
-        Some(j) => json!({ "kind": kind, "justification": j }),
-        None => json!({ "kind": kind }),
     }
 }

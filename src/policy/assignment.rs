@@ -814,6 +814,34 @@ fn check_version(a: &Assignment, wanted: Option<&str>, d: &Definition, out: &mut
     }
 }
 
+type Built = (Arc<PolicySet>, Vec<PolicyLoadError>);
+
+/// The policy set of `options`, built once per distinct set of sources (the CLI asks twice: to
+/// audit, and to describe the rules).
+pub fn cached(options: &crate::analysis::Options, build: impl FnOnce() -> Built) -> Built {
+    use std::sync::Mutex;
+    type Key = (Vec<PathBuf>, Sources, Option<String>, Option<String>);
+    static CACHE: Mutex<Option<(Key, Built)>> = Mutex::new(None);
+    let key: Key = (
+        options.policy_dirs.clone(),
+        options.assignments.clone(),
+        options.deployment.subscription_id.clone(),
+        options.deployment.resource_group.clone(),
+    );
+    if let Ok(c) = CACHE.lock() {
+        if let Some((k, built)) = c.as_ref() {
+            if *k == key {
+                return built.clone();
+            }
+        }
+    }
+    let built = build();
+    if let Ok(mut c) = CACHE.lock() {
+        *c = Some((key, built.clone()));
+    }
+    built
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -866,32 +894,4 @@ mod tests {
             "Subnets should have an NSG."
         );
     }
-}
-
-type Built = (Arc<PolicySet>, Vec<PolicyLoadError>);
-
-/// The policy set of `options`, built once per distinct set of sources (the CLI asks twice: to
-/// audit, and to describe the rules).
-pub fn cached(options: &crate::analysis::Options, build: impl FnOnce() -> Built) -> Built {
-    use std::sync::Mutex;
-    type Key = (Vec<PathBuf>, Sources, Option<String>, Option<String>);
-    static CACHE: Mutex<Option<(Key, Built)>> = Mutex::new(None);
-    let key: Key = (
-        options.policy_dirs.clone(),
-        options.assignments.clone(),
-        options.deployment.subscription_id.clone(),
-        options.deployment.resource_group.clone(),
-    );
-    if let Ok(c) = CACHE.lock() {
-        if let Some((k, built)) = c.as_ref() {
-            if *k == key {
-                return built.clone();
-            }
-        }
-    }
-    let built = build();
-    if let Ok(mut c) = CACHE.lock() {
-        *c = Some((key, built.clone()));
-    }
-    built
 }

@@ -148,9 +148,9 @@ fn check_functions(e: &TExpr, details: bool) -> Result<(), String> {
     match e {
         TExpr::Lit(_) => Ok(()),
         TExpr::Call { name, args } => {
-            if !FUNCTIONS.contains(&name.as_str())
-                && !(details && DETAILS_FUNCTIONS.contains(&name.as_str()))
-            {
+            let allowed = FUNCTIONS.contains(&name.as_str())
+                || (details && DETAILS_FUNCTIONS.contains(&name.as_str()));
+            if !allowed {
                 return Err(format!("function '{name}' is not allowed in policy rules"));
             }
             args.iter().try_for_each(|a| check_functions(a, details))
