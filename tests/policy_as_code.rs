@@ -316,3 +316,32 @@ fn a_newer_builtin_folder_replaces_the_snapshot_and_sovereign_copies_are_recogni
         "{stderr}"
     );
 }
+
+#[test]
+fn a_related_resource_in_another_resource_group_is_not_evaluated() {
+    let o = azaudit(&[
+        "check",
+        "template",
+        "--format",
+        "json",
+        "--show-not-evaluated",
+        "--assignments",
+        "assignments",
+    ]);
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(!report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["code"] == "Watcher"));
+    let n = report["not_evaluated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["code"] == "Watcher")
+        .unwrap();
+    assert_eq!(
+        n["reason"],
+        "the network watcher is looked for in resource group 'NetworkWatcherRG', which the audited templates don't deploy to"
+    );
+}

@@ -414,6 +414,33 @@ fn link(graph: &ResourceGraph, index: &Index<'_>, from: ResourceIdx, q: &LinkQue
             None => true,
         })
         .collect();
+    // `details.resourceGroupName`: the related resource is looked for in that resource group
+    // (Network Watchers in `NetworkWatcherRG`); one the audited templates don't deploy there
+    // can't be known.
+    if let Some(rg) = &q.resource_group {
+        let marker = format!("/resourcegroups/{}/", rg.to_ascii_lowercase());
+        let in_rg: Vec<(ResourceIdx, &Resource)> = of_type
+            .iter()
+            .filter(|(_, r)| r.id.to_ascii_lowercase().contains(&marker))
+            .copied()
+            .collect();
+        if in_rg.is_empty() {
+            return LinkAnswer::Unknown(format!(
+                "the {} is looked for in resource group '{rg}', which the audited templates don't deploy to",
+                type_noun(want_type)
+            ));
+        }
+        return LinkAnswer::Found(
+            in_rg
+                .into_iter()
+                .map(|(i, r)| Candidate {
+                    body: r.body.clone(),
+                    idx: Some(i),
+                    referrers: referrers(graph, index, i),
+                })
+                .collect(),
+        );
+    }
     let prefix = format!("{}/", from_res.name.to_ascii_lowercase());
     let linked: Vec<(ResourceIdx, &Resource)> = of_type
         .iter()
