@@ -533,17 +533,6 @@ fn title_of(d: &Definition) -> String {
     }
 }
 
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) if c.clone().next().is_some_and(|n| n.is_lowercase()) => {
-            f.to_lowercase().chain(c).collect()
-        }
-        Some(f) => std::iter::once(f).chain(c).collect(),
-        None => String::new(),
-    }
-}
-
 /// Major version of `1.2.3` / `1.*.*`.
 fn major(v: &str) -> Option<&str> {
     v.split('.').next().filter(|m| !m.is_empty() && *m != "*")
@@ -620,7 +609,7 @@ fn assign(
         let title = title_of(&definition);
         let base = a
             .message_for(reference)
-            .unwrap_or_else(|| lower_first(title.trim_end_matches('.')));
+            .unwrap_or_else(|| super::graph_eval::lower_first(title.trim_end_matches('.')));
         let def_named = if title != definition.name {
             format!("definition '{}' ({})", title, definition.name)
         } else {

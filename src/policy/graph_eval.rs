@@ -259,7 +259,8 @@ pub fn render_message(
     out
 }
 
-fn lower_first(s: &str) -> String {
+/// The first letter lowercase unless the word is an acronym (`Subnets should` → `subnets should`).
+pub(super) fn lower_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) if c.clone().next().is_some_and(|n| n.is_lowercase()) => {
@@ -430,16 +431,7 @@ fn link(graph: &ResourceGraph, index: &Index<'_>, from: ResourceIdx, q: &LinkQue
                 type_noun(want_type)
             ));
         }
-        return LinkAnswer::Found(
-            in_rg
-                .into_iter()
-                .map(|(i, r)| Candidate {
-                    body: r.body.clone(),
-                    idx: Some(i),
-                    referrers: referrers(graph, index, i),
-                })
-                .collect(),
-        );
+        return LinkAnswer::Found(candidates(graph, index, in_rg));
     }
     let prefix = format!("{}/", from_res.name.to_ascii_lowercase());
     let linked: Vec<(ResourceIdx, &Resource)> = of_type
@@ -456,16 +448,23 @@ fn link(graph: &ResourceGraph, index: &Index<'_>, from: ResourceIdx, q: &LinkQue
     } else {
         of_type
     };
-    LinkAnswer::Found(
-        chosen
-            .into_iter()
-            .map(|(i, r)| Candidate {
-                body: r.body.clone(),
-                idx: Some(i),
-                referrers: referrers(graph, index, i),
-            })
-            .collect(),
-    )
+    LinkAnswer::Found(candidates(graph, index, chosen))
+}
+
+/// The resources an existence check may be satisfied by.
+fn candidates(
+    graph: &ResourceGraph,
+    index: &Index<'_>,
+    found: Vec<(ResourceIdx, &Resource)>,
+) -> Vec<Candidate> {
+    found
+        .into_iter()
+        .map(|(i, r)| Candidate {
+            body: r.body.clone(),
+            idx: Some(i),
+            referrers: referrers(graph, index, i),
+        })
+        .collect()
 }
 
 /// From linked resource `at`, follows each field in `hops` (a field holding the id of the next
