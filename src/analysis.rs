@@ -82,6 +82,8 @@ pub struct Options {
     /// through the deployments that reach them, or on their own when none does. `None`: every
     /// input starts a deployment.
     pub entries: Option<std::collections::HashSet<PathBuf>>,
+    /// Policy assignments, exemptions and landing-zone libraries (`--assignments`, …).
+    pub assignments: crate::policy::assignment::Sources,
 }
 
 /// The language of a file, by its extension and (for JSON) its `$schema`; `None` when azaudit
@@ -457,6 +459,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     });
     not_evaluated.sort();
     not_evaluated.dedup();
+    crate::policy::exemption::apply(&policy_set, &mut diagnostics);
     report.graph = graph;
     report.diagnostics = diagnostics;
     report.not_evaluated = not_evaluated;
@@ -519,13 +522,25 @@ pub fn policies(
 ) {
     static BUILTIN: OnceLock<Arc<crate::policy::PolicySet>> = OnceLock::new();
     let builtin = BUILTIN.get_or_init(|| Arc::new(crate::policy::PolicySet::builtin()));
-    if options.policy_dirs.is_empty() {
+    if options.policy_dirs.is_empty() && options.assignments.is_empty() {
         return (builtin.clone(), Vec::new());
     }
-    let mut set = crate::policy::PolicySet::builtin();
-    let mut errors = Vec::new();
-    for dir in &options.policy_dirs {
-        errors.extend(set.load_dir(dir));
-    }
-    (Arc::new(set), errors)
+    crate::policy::assignment::cached(options, || {
+        let mut set = crate::policy::PolicySet::builtin();
+        let mut errors = Vec::new();
+        for dir in &options.policy_dirs {
+            errors.extend(set.load_dir(dir));
+        }
+        if !options.assignments.is_empty() {
+            let r = crate::policy::assignment::load(
+                &mut set,
+                &options.assignments,
+                options.deployment.subscription_id.as_deref(),
+                options.deployment.resource_group.as_deref(),
+            );
+            errors.extend(r.errors);
+            set.notes = r.notes;
+        }
+        (Arc::new(set), errors)
+    })
 }

@@ -909,7 +909,8 @@ fn add_inline_children(graph: &mut ResourceGraph, vnet: usize, known_ids: &mut V
         let mut body = Value::object(vec![
             (
                 "name".into(),
-                if name_known && parent_known {
+                // The name is known when its text is (the id may still hold placeholders).
+                if name_known && !parent.name.contains('{') {
                     Value::string(full.clone())
                 } else {
                     Value::symbolic(full.clone())
@@ -923,7 +924,11 @@ fn add_inline_children(graph: &mut ResourceGraph, vnet: usize, known_ids: &mut V
         ]);
         if let Some(obj) = s.as_object() {
             for (k, v) in obj {
-                if !k.eq_ignore_ascii_case("name") && !k.eq_ignore_ascii_case("id") {
+                // ARM's inline `"type": "subnets"` is not the resource's type.
+                if !["name", "id", "type"]
+                    .iter()
+                    .any(|x| k.eq_ignore_ascii_case(x))
+                {
                     body.set(k, v.clone());
                 }
             }

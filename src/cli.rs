@@ -84,6 +84,15 @@ pub struct InputArgs {
     /// Largest file read, in bytes; larger files are a read-error
     #[arg(long, value_name = "BYTES", default_value_t = discover::DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
+    /// Policy assignments (and their exemptions, definitions, initiatives): a file or folder (repeatable)
+    #[arg(long = "assignments", value_name = "PATH")]
+    pub assignments: Vec<PathBuf>,
+    /// An Azure Landing Zones library folder; its assignments on --management-group's chain apply
+    #[arg(long = "alz-library", value_name = "DIR")]
+    pub alz_library: Option<PathBuf>,
+    /// A folder of Azure built-in policy definitions to use instead of the bundled snapshot
+    #[arg(long = "builtins", value_name = "DIR")]
+    pub builtins: Option<PathBuf>,
     #[command(flatten)]
     pub deployment: DeploymentArgs,
 }
@@ -99,6 +108,9 @@ impl Default for InputArgs {
             config: None,
             allow_outside_project: false,
             max_file_size: discover::DEFAULT_MAX_FILE_SIZE,
+            assignments: Vec::new(),
+            alz_library: None,
+            builtins: None,
             deployment: DeploymentArgs::default(),
         }
     }
@@ -116,6 +128,9 @@ pub struct DeploymentArgs {
     /// The deployment's location (`resourceGroup().location`, `deployment().location`)
     #[arg(long, value_name = "REGION")]
     pub location: Option<String>,
+    /// The deployment's management group: an id, or a chain `alz/landingzones/corp`
+    #[arg(long = "management-group", value_name = "ID")]
+    pub management_group: Option<String>,
 }
 
 /// `azaudit check`.
@@ -287,9 +302,13 @@ fn check(
     };
     let code = exit_code(&report, args.fail_level);
     crate::timing::lap("rules listed");
+    // Buffered: a bulk audit's JSON is written in many small pieces.
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
     quiet_on_broken_pipe(
-        output::render(args.format, &report, &options, out).and_then(|()| out.flush()),
+        output::render(args.format, &report, &options, &mut buffered)
+            .and_then(|()| buffered.flush()),
     )?;
+    drop(buffered);
     crate::timing::lap("report written");
     crate::analysis::drop_later(report);
     // A path given that does not exist, or a file --fix could not write, is a failure of the
@@ -594,12 +613,7 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
         }
     }
     // The command line's deployment context wins over the configuration's.
-    options.deployment.merge(&crate::config::DeploymentContext {
-        subscription_id: args.deployment.subscription_id.clone(),
-        resource_group: args.deployment.resource_group.clone(),
-        location: args.deployment.location.clone(),
-        management_group: None,
-    });
+    policy_as_code(args, &mut options)?;
     let mut warnings = walked.warnings;
     if used.iter().any(|c| !c.rules.is_empty()) {
         let (set, _) = crate::analysis::policies(&options);
@@ -647,6 +661,44 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
     })
 }
 
+/// The command line's assignments, library, built-ins and deployment context, over the
+/// configurations'.
+fn policy_as_code(args: &InputArgs, options: &mut Options) -> anyhow::Result<()> {
+    for path in &args.assignments {
+        if !path.exists() {
+            anyhow::bail!("assignments path `{}` does not exist", path.display());
+        }
+        let path = discover::absolute(path);
+        if !options.assignments.assignments.contains(&path) {
+            options.assignments.assignments.push(path);
+        }
+    }
+    for (flag, dir) in [
+        ("--alz-library", &args.alz_library),
+        ("--builtins", &args.builtins),
+    ] {
+        if let Some(d) = dir {
+            if !d.is_dir() {
+                anyhow::bail!("{flag}: folder `{}` does not exist", d.display());
+            }
+        }
+    }
+    if args.alz_library.is_some() {
+        options.assignments.alz_library = args.alz_library.as_deref().map(discover::absolute);
+    }
+    if args.builtins.is_some() {
+        options.assignments.builtins = args.builtins.as_deref().map(discover::absolute);
+    }
+    config::DeploymentContext {
+        subscription_id: args.deployment.subscription_id.clone(),
+        resource_group: args.deployment.resource_group.clone(),
+        location: args.deployment.location.clone(),
+        management_group: args.deployment.management_group.clone(),
+    }
+    .apply_to(options);
+    Ok(())
+}
+
 /// Plans, runs the analysis and adds a `read-error` diagnostic per unreadable file.
 fn audit(
     args: &InputArgs,
@@ -674,6 +726,11 @@ fn audit(
         return Err(Failure(String::new()));
     }
     let mut report = analysis::check(&plan.inputs, &Disk, &plan.options);
+    if !plan.options.assignments.is_empty() {
+        for note in &crate::analysis::policies(&plan.options).0.notes {
+            let _ = writeln!(err, "azaudit: note: {note}");
+        }
+    }
     add_read_errors(&mut report, &plan.unreadable, &std::env::current_dir()?);
     Ok((report, plan.options))
 }

@@ -67,8 +67,14 @@ pub struct Config {
     exclude_set: GlobSet,
     /// Bicep's own `cacheRootDirectory` and `moduleAliases` (where registry modules are).
     pub bicep: crate::registry::BicepSettings,
-    /// `deployment`: where the audited templates are deployed, when the user says so.
+    /// `deployment`: where the deployment goes.
     pub deployment: DeploymentContext,
+    /// `assignments`: files and folders of policy assignments, resolved against the file's folder.
+    pub assignments: Vec<PathBuf>,
+    /// `alzLibrary`: a landing-zone library folder.
+    pub alz_library: Option<PathBuf>,
+    /// `builtins`: a folder of built-in definitions to use instead of the bundled ones.
+    pub builtins: Option<PathBuf>,
 }
 
 /// Where the audited deployment goes: `--subscription-id`, `--resource-group`, `--location` on the
@@ -80,6 +86,7 @@ pub struct DeploymentContext {
     pub subscription_id: Option<String>,
     pub resource_group: Option<String>,
     pub location: Option<String>,
+    /// A management group id or a chain `alz/landingzones/corp`.
     pub management_group: Option<String>,
 }
 
@@ -144,6 +151,17 @@ impl DeploymentContext {
     pub fn is_empty(&self) -> bool {
         *self == DeploymentContext::default()
     }
+
+    /// Puts the management group into analysis options (the rest goes through `merge`).
+    pub fn apply_to(&self, options: &mut Options) {
+        options.deployment.merge(self);
+        if self.management_group.is_some() {
+            options
+                .assignments
+                .management_group
+                .clone_from(&self.management_group);
+        }
+    }
 }
 
 impl Config {
@@ -158,6 +176,9 @@ impl Config {
             exclude_set: GlobSet::empty(),
             bicep: crate::registry::BicepSettings::default(),
             deployment: DeploymentContext::default(),
+            assignments: Vec::new(),
+            alz_library: None,
+            builtins: None,
         }
     }
 
@@ -265,33 +286,47 @@ impl Config {
                         config.rules.insert(id, parsed);
                     }
                 }
+                "assignments" => {
+                    for s in strings(prop, text, path)? {
+                        config.assignments.push(dir.join(s));
+                    }
+                }
+                "alzLibrary" | "builtins" => {
+                    let Ast::StringLit(s) = &prop.value else {
+                        return Err(err(prop.value.start(), format!("`{}` must be a folder path", prop.name.as_str())));
+                    };
+                    let folder = Some(dir.join(s.value.as_ref()));
+                    if prop.name.as_str() == "builtins" {
+                        config.builtins = folder;
+                    } else {
+                        config.alz_library = folder;
+                    }
+                }
                 "deployment" => {
                     let Ast::Object(o) = &prop.value else {
                         return Err(err(prop.value.start(), "`deployment` must be an object".into()));
                     };
                     for p in &o.properties {
-                        let slot = match p.name.as_str() {
-                            "subscriptionId" => &mut config.deployment.subscription_id,
-                            "resourceGroup" => &mut config.deployment.resource_group,
-                            "location" => &mut config.deployment.location,
-                            other => {
-                                return Err(err(
-                                    p.range.start,
-                                    format!("unknown setting `{other}` in `analyzers.azaudit.deployment`, expected `subscriptionId`, `resourceGroup` or `location`"),
-                                ))
-                            }
-                        };
                         let Ast::StringLit(v) = &p.value else {
-                            return Err(err(p.value.start(), format!("`{}` must be a string", p.name.as_str())));
+                            return Err(err(p.value.start(), format!("`deployment.{}` must be a string", p.name.as_str())));
                         };
-                        *slot = Some(v.value.to_string());
+                        let v = Some(v.value.to_string());
+                        match p.name.as_str() {
+                            "subscriptionId" => config.deployment.subscription_id = v,
+                            "resourceGroup" => config.deployment.resource_group = v,
+                            "location" => config.deployment.location = v,
+                            "managementGroup" => config.deployment.management_group = v,
+                            other => return Err(err(p.range.start, format!(
+                                "unknown setting `{other}` in `deployment`, expected `subscriptionId`, `resourceGroup`, `location` or `managementGroup`"
+                            ))),
+                        }
                     }
                 }
                 other => {
                     return Err(err(
                         prop.range.start,
                         format!(
-                            "unknown setting `{other}` in `analyzers.azaudit`, expected `enabled`, `rules`, `policyDirs`, `exclude` or `deployment`"
+                            "unknown setting `{other}` in `analyzers.azaudit`, expected `enabled`, `rules`, `policyDirs`, `exclude`, `assignments`, `alzLibrary`, `builtins` or `deployment`"
                         ),
                     ))
                 }
@@ -342,7 +377,21 @@ impl Config {
                 options.policy_dirs.push(dir.clone());
             }
         }
-        options.deployment.merge(&self.deployment);
+        for path in &self.assignments {
+            if !options.assignments.assignments.contains(path) {
+                options.assignments.assignments.push(path.clone());
+            }
+        }
+        if self.alz_library.is_some() {
+            options
+                .assignments
+                .alz_library
+                .clone_from(&self.alz_library);
+        }
+        if self.builtins.is_some() {
+            options.assignments.builtins.clone_from(&self.builtins);
+        }
+        self.deployment.apply_to(options);
     }
 
     /// The analysis options this configuration alone gives.

@@ -25,16 +25,29 @@ pub fn resolve(
 ) -> Vec<Diagnostic> {
     // (template index, parameter) → the not-evaluated entries it decides.
     let mut groups: BTreeMap<(usize, String), Vec<usize>> = BTreeMap::new();
+    let mut by_file: HashMap<crate::source::FileId, Vec<usize>> = HashMap::new();
+    for (ti, t) in templates.iter().enumerate() {
+        by_file.entry(t.file).or_default().push(ti);
+    }
     for (i, n) in not_evaluated.iter().enumerate() {
         let Some(param) = crate::policy::rule::parameter_of(&n.reason) else {
             continue;
         };
-        let Some(ti) = templates.iter().position(|t| {
-            t.file == n.span.file
-                && t.params.iter().any(|p| {
-                    p.name.eq_ignore_ascii_case(param) && p.allowed.is_some() && p.default.is_none()
+        let Some(ti) = by_file
+            .get(&n.span.file)
+            .into_iter()
+            .flatten()
+            .copied()
+            .find(|&ti| {
+                templates.get(ti).is_some_and(|t| {
+                    t.params.iter().any(|p| {
+                        p.name.eq_ignore_ascii_case(param)
+                            && p.allowed.is_some()
+                            && p.default.is_none()
+                    })
                 })
-        }) else {
+            })
+        else {
             continue;
         };
         groups.entry((ti, param.to_string())).or_default().push(i);
@@ -65,6 +78,13 @@ pub fn resolve(
         // Entries still undecided under some value.
         let mut open: std::collections::BTreeSet<usize> = std::collections::BTreeSet::new();
         let tried = values.len();
+        // Only the policies these entries are about.
+        let codes: std::collections::HashSet<&str> = entries
+            .iter()
+            .filter_map(|&i| not_evaluated.get(i).map(|n| n.code.as_str()))
+            .collect();
+        let subset = set.subset(|p| codes.contains(p.id.as_str()));
+        let set = &subset;
         for value in values {
             let mut params = HashMap::new();
             params.insert(param.clone(), value.clone());

@@ -143,6 +143,7 @@ fn run_case(case: &serde_yaml::Value, file_def: Option<&str>, aliases: &AliasTab
         params: &params,
         aliases,
         env: &env,
+        details: true,
     };
     let lookup = |_: &azaudit::policy::LinkQuery| LinkAnswer::Found(responses.clone());
     let verdict = def.decide(&input, &lookup);

@@ -9,6 +9,9 @@ use std::io::{self, Write};
 /// diagnostic (`warning` and `notice` for the other severities).
 pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write) -> io::Result<()> {
     for (d, at) in ordered(report, &options.cwd) {
+        if d.suppression.is_some() {
+            continue;
+        }
         let command = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",

@@ -84,7 +84,7 @@ fn diagnostic(report: &Report, d: &Diagnostic, at: &Located, cwd: &Path) -> Valu
             json!({"file": rel.file, "range": rel.range, "message": r.message})
         })
         .collect();
-    json!({
+    let mut out = json!({
         "code": d.code,
         "severity": d.severity,
         "message": d.message,
@@ -93,7 +93,11 @@ fn diagnostic(report: &Report, d: &Diagnostic, at: &Located, cwd: &Path) -> Valu
         "resource": resource(d.resource.as_ref()),
         "related": related,
         "help": d.help,
-    })
+    });
+    if let (Some(s), Some(o)) = (&d.suppression, out.as_object_mut()) {
+        o.insert("suppression".into(), super::sarif::suppression(s));
+    }
+    out
 }
 
 /// `{"type", "name", "symbol"}` or `null`.

@@ -131,6 +131,13 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
+    /// Findings suppressed by a policy exemption (not counted above).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub suppressed: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -150,6 +157,11 @@ impl Summary {
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
             infos: count(Severity::Info),
+            suppressed: report
+                .diagnostics
+                .iter()
+                .filter(|d| d.suppression.is_some())
+                .count(),
         }
     }
 
@@ -168,11 +180,14 @@ impl Summary {
         if self.infos > 0 {
             parts.push(plural(self.infos, "info", "infos"));
         }
-        let found = if parts.is_empty() {
+        let mut found = if parts.is_empty() {
             "no problems".to_string()
         } else {
             parts.join(", ")
         };
+        if self.suppressed > 0 {
+            found.push_str(&format!(" ({} suppressed by exemptions)", self.suppressed));
+        }
         format!(
             "{found} in {}, {} ({})",
             plural(self.deployments, "deployment", "deployments"),
@@ -318,10 +333,16 @@ mod tests {
             errors: 3,
             warnings: 1,
             infos: 0,
+            suppressed: 0,
         };
         assert_eq!(
             s.line(),
             "3 errors, 1 warning in 2 deployments, 12 files (40 resources)"
+        );
+        let s = Summary { suppressed: 2, ..s };
+        assert_eq!(
+            s.line(),
+            "3 errors, 1 warning (2 suppressed by exemptions) in 2 deployments, 12 files (40 resources)"
         );
         let none = Summary {
             files: 1,

@@ -289,6 +289,18 @@ pub fn encode_uri_path(path: &str) -> String {
     out
 }
 
+/// A SARIF `suppression` object: `{"kind": "inSource" | "external", "justification"}`.
+pub fn suppression(s: &crate::diagnostic::Suppression) -> Value {
+    let kind = match s.kind {
+        crate::diagnostic::SuppressionKind::InSource => "inSource",
+        crate::diagnostic::SuppressionKind::External => "external",
+    };
+    match &s.justification {
+        Some(j) => json!({ "kind": kind, "justification": j }),
+        None => json!({ "kind": kind }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

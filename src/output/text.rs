@@ -31,6 +31,10 @@ pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write)
     };
     let cwd = &options.cwd;
     for (d, _) in ordered(report, cwd) {
+        // Suppressed findings are counted in the summary, not shown.
+        if d.suppression.is_some() {
+            continue;
+        }
         let level = match d.severity {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,

@@ -94,7 +94,11 @@ const FUNCTIONS: &[&str] = &[
     "datetimeadd",
     "base64tojson",
     "uri",
+    "tryget",
 ];
+
+/// Functions allowed in `then.details` (existence conditions, names) but not in the `if`.
+const DETAILS_FUNCTIONS: &[&str] = &["uniquestring"];
 
 /// A declared parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,6 +135,8 @@ pub struct Definition {
     pub effect: Operand,
     pub details: Option<Operand>,
     pub existence: Option<ExistenceDetails>,
+    /// The lowercase resource types the rule's `if` can match (`None`: any type).
+    pub types: Option<Vec<String>>,
 }
 
 fn get<'a>(
@@ -142,55 +148,59 @@ fn get<'a>(
         .map(|(_, v)| v)
 }
 
-fn check_functions(e: &TExpr) -> Result<(), String> {
+fn check_functions(e: &TExpr, details: bool) -> Result<(), String> {
     match e {
         TExpr::Lit(_) => Ok(()),
         TExpr::Call { name, args } => {
-            if !FUNCTIONS.contains(&name.as_str()) {
+            let allowed = FUNCTIONS.contains(&name.as_str())
+                || (details && DETAILS_FUNCTIONS.contains(&name.as_str()));
+            if !allowed {
                 return Err(format!("function '{name}' is not allowed in policy rules"));
             }
-            args.iter().try_for_each(check_functions)
+            args.iter().try_for_each(|a| check_functions(a, details))
         }
         TExpr::Index { target, index } => {
-            check_functions(target)?;
-            check_functions(index)
+            check_functions(target, details)?;
+            check_functions(index, details)
         }
-        TExpr::Member { target, .. } => check_functions(target),
+        TExpr::Member { target, .. } => check_functions(target, details),
         TExpr::Field { .. } => Ok(()),
     }
 }
 
-fn check_operand(o: &Operand) -> Result<(), String> {
+fn check_operand(o: &Operand, details: bool) -> Result<(), String> {
     match o {
         Operand::Lit(_) => Ok(()),
-        Operand::Expr(e) => check_functions(e),
-        Operand::Array(a) => a.iter().try_for_each(check_operand),
-        Operand::Object(o) => o.iter().try_for_each(|(_, v)| check_operand(v)),
+        Operand::Expr(e) => check_functions(e, details),
+        Operand::Array(a) => a.iter().try_for_each(|i| check_operand(i, details)),
+        Operand::Object(o) => o.iter().try_for_each(|(_, v)| check_operand(v, details)),
     }
 }
 
-fn check_cond(c: &Cond) -> Result<(), String> {
+fn check_cond(c: &Cond, details: bool) -> Result<(), String> {
     match c {
-        Cond::AllOf(items) | Cond::AnyOf(items) => items.iter().try_for_each(check_cond),
-        Cond::Not(inner) => check_cond(inner),
+        Cond::AllOf(items) | Cond::AnyOf(items) => {
+            items.iter().try_for_each(|i| check_cond(i, details))
+        }
+        Cond::Not(inner) => check_cond(inner, details),
         Cond::Field { field, check } => {
             if let rule::FieldRef::Dynamic(e) = field {
-                check_functions(e)?;
+                check_functions(e, details)?;
             }
-            check_operand(&check.rhs)
+            check_operand(&check.rhs, details)
         }
         Cond::Value { value, check } => {
-            check_operand(value)?;
-            check_operand(&check.rhs)
+            check_operand(value, details)?;
+            check_operand(&check.rhs, details)
         }
         Cond::Count { of, filter, check } => {
             if let rule::CountOf::Value { value, .. } = of {
-                check_operand(value)?;
+                check_operand(value, details)?;
             }
             if let Some(f) = filter {
-                check_cond(f)?;
+                check_cond(f, details)?;
             }
-            check_operand(&check.rhs)
+            check_operand(&check.rhs, details)
         }
     }
 }
@@ -290,14 +300,14 @@ impl Definition {
             }
         }
         let condition = rule::compile(cond_json, aliases)?;
-        check_cond(&condition)?;
+        check_cond(&condition, false)?;
         let effect_json = get(then, "effect").ok_or("`then` has no `effect`")?;
         if !effect_json.is_string() {
             return Err("`effect` must be a string".into());
         }
         let mut effect = Operand::compile(effect_json)?;
         effect.bind_fields(aliases);
-        check_operand(&effect)?;
+        check_operand(&effect, false)?;
         if let Operand::Lit(v) = &effect {
             let e = v.as_str().unwrap_or("");
             if !is_effect(e) {
@@ -314,7 +324,7 @@ impl Definition {
                 let existence = match get(d, "existenceCondition") {
                     Some(c) => {
                         let c = rule::compile(c, aliases)?;
-                        check_cond(&c)?;
+                        check_cond(&c, true)?;
                         Some(c)
                     }
                     None => None,
@@ -359,6 +369,13 @@ impl Definition {
             effect,
             details,
             existence,
+            // A resource provider mode (`Microsoft.Kubernetes.Data`, …) evaluates data-plane
+            // objects, never the resources a template deploys.
+            types: if ["", "all", "indexed"].contains(&text("mode").to_ascii_lowercase().as_str()) {
+                super::types::matchable_types(cond_json).map(|t| t.into_iter().collect())
+            } else {
+                Some(Vec::new())
+            },
         })
     }
 
@@ -494,6 +511,9 @@ pub struct Input<'a> {
     pub params: &'a HashMap<String, Value>,
     pub aliases: &'a AliasTable,
     pub env: &'a HashMap<String, Value>,
+    /// Whether to evaluate `then.details` into the verdict (a host that doesn't read it skips
+    /// the work: a `deployIfNotExists` template is copied for every resource it applies to).
+    pub details: bool,
 }
 
 impl Definition {
@@ -534,7 +554,7 @@ impl Definition {
         if lower == "disabled" {
             return Verdict::Compliant;
         }
-        let details = match &self.details {
+        let details = match self.details.as_ref().filter(|_| input.details) {
             Some(d) => match d.eval(&ctx) {
                 Ok(v) => Some(v),
                 Err(e) => return Verdict::Unknown { reason: e, span },

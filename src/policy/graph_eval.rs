@@ -29,21 +29,49 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
         .enumerate()
         .filter(|(_, p)| configured_level(p, options) != Some(Level::Off))
         .map(|(i, p)| {
-            (
-                i,
-                p.definition.parameter_values(options.parameters.get(&p.id)),
-            )
+            let params = match &p.assignment {
+                // An assignment's values are resolved when it is loaded.
+                Some(a) => Ok(a.params.clone()),
+                None => p.definition.parameter_values(options.parameters.get(&p.id)),
+            };
+            (i, params)
         })
         .collect();
+    // The type index: a resource meets only the policies whose `if` can match its type.
+    let audited: Vec<ResourceIdx> = graph
+        .resources
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.existing)
+        .map(|(i, _)| i)
+        .collect();
+    let mut by_type: HashMap<String, Vec<ResourceIdx>> = HashMap::new();
+    for &i in &audited {
+        if let Some(r) = graph.resources.get(i) {
+            by_type
+                .entry(r.type_name.to_ascii_lowercase())
+                .or_default()
+                .push(i);
+        }
+    }
+    let all_by_type = Index::new(graph);
     let pairs: Vec<(usize, &Params, ResourceIdx)> = prepared
         .iter()
         .flat_map(|(pi, params)| {
-            graph
-                .resources
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| !r.existing)
-                .map(move |(ri, _)| (*pi, params, ri))
+            let types = set
+                .policies()
+                .get(*pi)
+                .and_then(|p| p.definition.types.as_ref());
+            let resources: Vec<ResourceIdx> = match types {
+                None => audited.clone(),
+                Some(types) => types
+                    .iter()
+                    .filter_map(|t| by_type.get(t))
+                    .flatten()
+                    .copied()
+                    .collect(),
+            };
+            resources.into_iter().map(move |ri| (*pi, params, ri))
         })
         .collect();
     let kids = child_index(graph);
@@ -71,8 +99,9 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
                 params,
                 aliases,
                 env,
+                details: false,
             };
-            let lookup = |q: &LinkQuery| link(graph, &kids, *ri, q);
+            let lookup = |q: &LinkQuery| link(graph, &kids, &all_by_type, *ri, q);
             let verdict = policy.definition.decide(&input, &lookup);
             match verdict {
                 Verdict::Several(all) => all
@@ -211,6 +240,9 @@ pub fn render_message(
     effect: &str,
     graph: &ResourceGraph,
 ) -> String {
+    if let Some(a) = &policy.assignment {
+        return a.message.clone();
+    }
     let Some(template) = &policy.message else {
         return if policy.title.is_empty() {
             format!("policy '{}' applies ({effect})", policy.id)
@@ -264,7 +296,8 @@ pub fn render_message(
     out
 }
 
-fn lower_first(s: &str) -> String {
+/// The first letter lowercase unless the word is an acronym (`Subnets should` → `subnets should`).
+pub(super) fn lower_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) if c.clone().next().is_some_and(|n| n.is_lowercase()) => {
@@ -318,7 +351,7 @@ fn placeholder(
         let params = HashMap::new();
         let env = HashMap::new();
         let kids = children(graph, &child_index(graph), idx);
-        let refs = referrers(graph, idx);
+        let refs = referrers(graph, &Index::new(graph), idx);
         let ctx = super::rule::Ctx::new(&linked.body, &params, super::AliasTable::builtin(), &env)
             .with_expr_resource(&resource.body)
             .with_referrers(&refs)
@@ -358,7 +391,53 @@ fn placeholder(
 }
 
 /// Answers an existence query from the graph.
-fn link(graph: &ResourceGraph, kids: &Kids, from: ResourceIdx, q: &LinkQuery) -> LinkAnswer {
+/// Existence checks look resources up by type (every resource, `existing` ones too) and follow
+/// edges; both are indexed once per evaluation (a scan per pair is quadratic over a corpus).
+struct Index<'g> {
+    by_type: HashMap<String, Vec<ResourceIdx>>,
+    out: Vec<Vec<&'g crate::graph::Edge>>,
+    inn: Vec<Vec<&'g crate::graph::Edge>>,
+}
+
+impl<'g> Index<'g> {
+    fn new(graph: &'g ResourceGraph) -> Index<'g> {
+        let mut by_type: HashMap<String, Vec<ResourceIdx>> = HashMap::new();
+        for (i, r) in graph.resources.iter().enumerate() {
+            by_type
+                .entry(r.type_name.to_ascii_lowercase())
+                .or_default()
+                .push(i);
+        }
+        let n = graph.resources.len();
+        let mut out = vec![Vec::new(); n];
+        let mut inn = vec![Vec::new(); n];
+        for e in &graph.edges {
+            if let Some(v) = out.get_mut(e.from) {
+                v.push(e);
+            }
+            if let Some(v) = inn.get_mut(e.to) {
+                v.push(e);
+            }
+        }
+        Index { by_type, out, inn }
+    }
+
+    fn edges_from(&self, i: ResourceIdx) -> impl Iterator<Item = &&'g crate::graph::Edge> {
+        self.out.get(i).into_iter().flatten()
+    }
+
+    fn edges_to(&self, i: ResourceIdx) -> impl Iterator<Item = &&'g crate::graph::Edge> {
+        self.inn.get(i).into_iter().flatten()
+    }
+}
+
+fn link(
+    graph: &ResourceGraph,
+    kids: &Kids,
+    index: &Index<'_>,
+    from: ResourceIdx,
+    q: &LinkQuery,
+) -> LinkAnswer {
     if let Some(id) = &q.resource_id {
         let text = id.as_text().map(str::to_string);
         return match (&id.kind, text) {
@@ -368,7 +447,7 @@ fn link(graph: &ResourceGraph, kids: &Kids, from: ResourceIdx, q: &LinkQuery) ->
                 super::rule::depends_on(r)
             )),
             (_, Some(s)) => match graph.resolve_link(from, &s) {
-                Some(i) => follow(graph, kids, i, &q.follow),
+                Some(i) => follow(graph, kids, index, i, &q.follow),
                 None => LinkAnswer::Unknown(format!(
                     "the {} '{}' is not declared in the audited templates",
                     id_noun(&s),
@@ -387,18 +466,19 @@ fn link(graph: &ResourceGraph, kids: &Kids, from: ResourceIdx, q: &LinkQuery) ->
     let child_type = want_type
         .to_ascii_lowercase()
         .starts_with(&format!("{}/", from_res.type_name.to_ascii_lowercase()));
-    let of_type: Vec<(ResourceIdx, &Resource)> = graph
-        .resources
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.type_name.eq_ignore_ascii_case(want_type))
+    let of_type: Vec<(ResourceIdx, &Resource)> = index
+        .by_type
+        .get(&want_type.to_ascii_lowercase())
+        .into_iter()
+        .flatten()
+        .filter_map(|&i| Some((i, graph.resources.get(i)?)))
         // The same deployment: its entry file and the modules it deploys (or what it links to).
         // Another template in the repository is another deployment, unless the graph linked the
         // two.
         .filter(|(i, r)| {
             deployment_root(r) == deployment_root(from_res)
-                || graph.edges_from(*i).any(|e| e.to == from)
-                || graph.edges_from(from).any(|e| e.to == *i)
+                || index.edges_from(*i).any(|e| e.to == from)
+                || index.edges_from(from).any(|e| e.to == *i)
         })
         .filter(|(_, r)| match &q.name {
             Some(n) => {
@@ -408,13 +488,31 @@ fn link(graph: &ResourceGraph, kids: &Kids, from: ResourceIdx, q: &LinkQuery) ->
             None => true,
         })
         .collect();
+    // `details.resourceGroupName`: the related resource is looked for in that resource group
+    // (Network Watchers in `NetworkWatcherRG`); one the audited templates don't deploy there
+    // can't be known.
+    if let Some(rg) = &q.resource_group {
+        let marker = format!("/resourcegroups/{}/", rg.to_ascii_lowercase());
+        let in_rg: Vec<(ResourceIdx, &Resource)> = of_type
+            .iter()
+            .filter(|(_, r)| r.id.to_ascii_lowercase().contains(&marker))
+            .copied()
+            .collect();
+        if in_rg.is_empty() {
+            return LinkAnswer::Unknown(format!(
+                "the {} is looked for in resource group '{rg}', which the audited templates don't deploy to",
+                type_noun(want_type)
+            ));
+        }
+        return LinkAnswer::Found(candidates(graph, kids, index, in_rg, true));
+    }
     let prefix = format!("{}/", from_res.name.to_ascii_lowercase());
     let linked: Vec<(ResourceIdx, &Resource)> = of_type
         .iter()
         .filter(|(i, r)| {
             r.parent == Some(from)
                 || r.name.to_ascii_lowercase().starts_with(&prefix)
-                || graph.edges_from(*i).any(|e| e.to == from)
+                || index.edges_from(*i).any(|e| e.to == from)
         })
         .copied()
         .collect();
@@ -451,17 +549,27 @@ fn link(graph: &ResourceGraph, kids: &Kids, from: ResourceIdx, q: &LinkQuery) ->
             ));
         }
     }
-    LinkAnswer::Found(
-        chosen
-            .into_iter()
-            .map(|(i, r)| Candidate {
-                body: r.body.clone(),
-                idx: related.then_some(i),
-                referrers: referrers(graph, i),
-                children: children(graph, kids, i),
-            })
-            .collect(),
-    )
+    LinkAnswer::Found(candidates(graph, kids, index, chosen, related))
+}
+
+/// The resources an existence check may be satisfied by; `related`: they are related to the
+/// evaluated resource, so a failure may point into them.
+fn candidates(
+    graph: &ResourceGraph,
+    kids: &Kids,
+    index: &Index<'_>,
+    found: Vec<(ResourceIdx, &Resource)>,
+    related: bool,
+) -> Vec<Candidate> {
+    found
+        .into_iter()
+        .map(|(i, r)| Candidate {
+            body: r.body.clone(),
+            idx: related.then_some(i),
+            referrers: referrers(graph, index, i),
+            children: children(graph, kids, i),
+        })
+        .collect()
 }
 
 /// The file a resource's deployment starts from: the outermost module call's file, else its own.
@@ -474,6 +582,7 @@ fn deployment_root(r: &Resource) -> crate::source::FileId {
 fn follow(
     graph: &ResourceGraph,
     kids: &Kids,
+    index: &Index<'_>,
     mut at: ResourceIdx,
     hops: &[super::rule::FieldPath],
 ) -> LinkAnswer {
@@ -535,7 +644,7 @@ fn follow(
         Some(r) => LinkAnswer::Found(vec![Candidate {
             body: r.body.clone(),
             idx: Some(at),
-            referrers: referrers(graph, at),
+            referrers: referrers(graph, index, at),
             children: children(graph, kids, at),
         }]),
         None => LinkAnswer::Found(Vec::new()),
@@ -544,12 +653,12 @@ fn follow(
 
 /// The resources that reference resource `to` (one entry per resource, the first path), for
 /// the `referencedBy()` extension.
-fn referrers(graph: &ResourceGraph, to: ResourceIdx) -> Value {
+fn referrers(graph: &ResourceGraph, index: &Index<'_>, to: ResourceIdx) -> Value {
     // One entry per resource id: the same resource declared twice (a module deployed twice, as
     // AVM's idempotency tests do) is one user.
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
-    for e in graph.edges_to(to) {
+    for e in index.edges_to(to) {
         if e.kind != crate::graph::EdgeKind::Reference {
             continue;
         }

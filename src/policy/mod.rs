@@ -11,11 +11,17 @@
 //! [`EvalOptions::levels`] override both.
 
 pub mod aliases;
+pub mod alz;
+pub mod assignment;
+pub mod builtins;
 pub mod definition;
+pub mod exemption;
 pub mod functions;
 pub mod nsg;
+pub mod initiative;
 pub mod rule;
 pub mod template;
+pub mod types;
 
 use crate::diagnostic::{Diagnostic, Level, NotEvaluated};
 
@@ -74,6 +80,8 @@ pub struct Policy {
     pub level_override: Option<Level>,
     pub path: PathBuf,
     pub definition: Arc<Definition>,
+    /// The assignment this policy comes from (an assigned definition or initiative member).
+    pub assignment: Option<Arc<assignment::Assigned>>,
 }
 
 /// Compiled policies and the alias table their rules resolve through.
@@ -81,6 +89,10 @@ pub struct Policy {
 pub struct PolicySet {
     policies: Vec<Policy>,
     aliases: Option<Arc<AliasTable>>,
+    /// Policy exemptions that apply to the deployment.
+    pub exemptions: Vec<exemption::Exemption>,
+    /// What loading assignments noted (the scope used, what was left out), for stderr.
+    pub notes: Vec<String>,
 }
 
 /// Per-run configuration.
@@ -136,6 +148,8 @@ impl PolicySet {
         PolicySet {
             policies: Vec::new(),
             aliases: Some(Arc::new(aliases)),
+            exemptions: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -240,6 +254,7 @@ impl PolicySet {
             level_override,
             path: path.to_path_buf(),
             definition: Arc::new(def),
+            assignment: None,
         };
         self.policies.push(policy);
         self.policies.sort_by(|a, b| a.id.cmp(&b.id));
@@ -250,13 +265,22 @@ impl PolicySet {
     pub fn load_dir(&mut self, dir: &Path) -> Vec<PolicyLoadError> {
         let mut files = Vec::new();
         collect_json(dir, &mut files, 0);
-        files.sort();
+        // Sovereign-cloud copies last, so the public-cloud definition is the one kept.
+        files.sort_by_key(|f| (builtins::is_sovereign(f), f.clone()));
         let mut errors = Vec::new();
         for f in files {
             match std::fs::read_to_string(&f) {
                 Ok(text) => {
+                    let before = self.policies.len();
                     if let Err(e) = self.load_file(&f, &text) {
-                        errors.push(e);
+                        // Azure/azure-policy's sovereign-cloud folders repeat public-cloud ids:
+                        // the copy is recognised, not an error.
+                        if !(self.policies.len() == before
+                            && e.message.ends_with("is already loaded")
+                            && builtins::is_sovereign(&f))
+                        {
+                            errors.push(e);
+                        }
                     }
                 }
                 Err(e) => errors.push(PolicyLoadError {
@@ -270,6 +294,36 @@ impl PolicySet {
         errors
     }
 
+    /// Adds policies that come from assignments (codes must not collide with loaded ids; a
+    /// colliding one is skipped and returned).
+    pub fn add_assigned(&mut self, policies: Vec<Policy>) -> Vec<Policy> {
+        let mut known: std::collections::HashSet<String> = self
+            .policies
+            .iter()
+            .map(|p| p.id.to_ascii_lowercase())
+            .collect();
+        let mut skipped = Vec::new();
+        for p in policies {
+            if known.insert(p.id.to_ascii_lowercase()) {
+                self.policies.push(p);
+            } else {
+                skipped.push(p);
+            }
+        }
+        self.policies.sort_by(|a, b| a.id.cmp(&b.id));
+        skipped
+    }
+
+    /// The policies `keep` keeps, with the same aliases (no exemptions).
+    pub fn subset(&self, keep: impl Fn(&Policy) -> bool) -> PolicySet {
+        PolicySet {
+            policies: self.policies.iter().filter(|p| keep(p)).cloned().collect(),
+            aliases: self.aliases.clone(),
+            exemptions: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
     /// The loaded policies, sorted by id.
     pub fn policies(&self) -> &[Policy] {
         &self.policies
@@ -279,6 +333,11 @@ impl PolicySet {
     pub fn get(&self, id: &str) -> Option<&Policy> {
         self.policies.iter().find(|p| p.id.eq_ignore_ascii_case(id))
     }
+}
+
+/// Every `*.json` file below `dir` (unsorted).
+pub(crate) fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    collect_json(dir, out, 0);
 }
 
 fn collect_json(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {

@@ -589,6 +589,41 @@ fn call(name: &str, args: &[TExpr], scope: &dyn Scope, depth: usize) -> Result<V
                 .context("utcnow")
                 .unwrap_or_else(|| unknown_env("utcNow")))
         }
+        "tryget" => {
+            // tryGet(object, key, …): the value under the keys, null when one is missing.
+            let mut cur = vals.first().cloned().ok_or("tryGet() needs arguments")?;
+            for k in vals.iter().skip(1) {
+                if cur.is_unknown() {
+                    return Ok(cur);
+                }
+                if k.is_unknown() {
+                    return Ok(k.clone());
+                }
+                cur = match (&cur.kind, k.as_str(), k.as_i64()) {
+                    (Kind::Object(_), Some(key), _) => cur.get(key).cloned(),
+                    (Kind::Array(items), _, Some(i)) => {
+                        usize::try_from(i).ok().and_then(|i| items.get(i)).cloned()
+                    }
+                    _ => None,
+                }
+                .unwrap_or_else(Value::null);
+            }
+            return Ok(cur);
+        }
+        "uniquestring" => {
+            // A hash Azure computes at deployment: symbolic text, as in templates.
+            if let Some(u) = vals.iter().find(|v| v.is_unknown() && !is_symbolic(v)) {
+                return Ok(u.clone());
+            }
+            let texts: Vec<String> = vals
+                .iter()
+                .map(|v| v.as_text().map_or_else(|| v.to_string(), str::to_string))
+                .collect();
+            return Ok(Value::symbolic(format!(
+                "{{uniqueString({})}}",
+                texts.join(", ")
+            )));
+        }
         _ => {}
     }
     // Text functions work on symbolic strings (`/subscriptions/{subscriptionId}/…`): the known
