@@ -722,7 +722,13 @@ fn audit(
         && plan.skipped.is_empty()
         && plan.excluded_named.is_empty()
     {
-        let _ = writeln!(err, "azaudit: warning: {}", nothing_to_audit(&args.paths));
+        let default = [PathBuf::from(".")];
+        let given = if args.paths.is_empty() {
+            &default[..]
+        } else {
+            &args.paths[..]
+        };
+        let _ = writeln!(err, "azaudit: warning: {}", nothing_to_audit(given));
         return Err(Failure(String::new()));
     }
     let mut report = analysis::check(&plan.inputs, &Disk, &plan.options);

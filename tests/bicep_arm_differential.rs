@@ -228,6 +228,7 @@ fn summarize(
             EdgeKind::Parent => {}
         }
     }
+    let symbol_name = regex::Regex::new(r"'\w+' \((\S*?\}\S*?)\)(\s|$|[,:;.])").unwrap();
     for d in diagnostics {
         if !policy_ids.contains(&d.code) {
             continue;
@@ -243,8 +244,11 @@ fn summarize(
                 )
             })
             .unwrap_or_default();
+        // Bicep names a resource by its symbol too (`'vnet' (vnet{uniqueString(…)})`); the
+        // compiled JSON has no symbols: compare the names alone.
+        let message = symbol_name.replace_all(&d.message, "'$1'$2").into_owned();
         s.findings
-            .insert(format!("{} on {resource}: {}", d.code, d.message));
+            .insert(format!("{} on {resource}: {message}", d.code));
     }
     s
 }

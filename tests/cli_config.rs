@@ -194,9 +194,7 @@ fn deployment_context_comes_from_the_config_and_the_command_line_wins() {
     let root = Path::new(ROOT).join("fixtures/config/deployment");
     let from_config = plan(&InputArgs {
         paths: vec![root.clone()],
-        policy_dirs: Vec::new(),
-        config: None,
-        deployment: Default::default(),
+        ..Default::default()
     })
     .unwrap();
     let d = &from_config.options.deployment;
@@ -218,13 +216,13 @@ fn deployment_context_comes_from_the_config_and_the_command_line_wins() {
         .any(|d| d.code == "apim-vnet-same-subscription"));
     let flags = plan(&InputArgs {
         paths: vec![root],
-        policy_dirs: Vec::new(),
-        config: None,
         deployment: DeploymentArgs {
             subscription_id: Some("5f3b1a4e-8c2d-4e7f-9a6b-1c0d2e3f4a5b".into()),
             resource_group: None,
             location: Some("northeurope".into()),
+            management_group: None,
         },
+        ..Default::default()
     })
     .unwrap();
     let d = &flags.options.deployment;
