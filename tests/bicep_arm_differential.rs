@@ -228,7 +228,9 @@ fn summarize(
             EdgeKind::Parent => {}
         }
     }
-    let symbol_name = regex::Regex::new(r"'\w+' \((\S*?\}\S*?)\)(\s|$|[,:;.])").unwrap();
+    let Ok(symbol_name) = regex::Regex::new(r"'\w+' \((\S*?\}\S*?)\)(\s|$|[,:;.])") else {
+        return s;
+    };
     for d in diagnostics {
         if !policy_ids.contains(&d.code) {
             continue;
