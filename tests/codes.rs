@@ -82,6 +82,34 @@ fn case(code: &str) -> (Vec<(&'static str, Vec<u8>)>, Vec<&'static str>) {
             )],
             vec![],
         ),
+        "template-error" => (
+            vec![(
+                "main.bicep",
+                text("resource sa 'Microsoft.Storage/storageAccounts@2023-01-01' = [for i in range(0, 900): {\n  name: 'sa${i}'\n  location: 'westeurope'\n}]\n"),
+            )],
+            vec![],
+        ),
+        "duplicate-key" => (
+            vec![(
+                "azuredeploy.json",
+                text("{\n  \"$schema\": \"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#\",\n  \"contentVersion\": \"1.0.0.0\",\n  \"resources\": [\n    {\n      \"type\": \"Microsoft.Storage/storageAccounts\",\n      \"apiVersion\": \"2023-01-01\",\n      \"name\": \"sa1\",\n      \"name\": \"sa2\",\n      \"location\": \"westeurope\"\n    }\n  ]\n}\n"),
+            )],
+            vec![],
+        ),
+        "module-not-restored" => (
+            vec![
+                (
+                    "main.bicep",
+                    text("module network 'br:registry.example.com/bicep/network:1.0.0' = {\n  name: 'network'\n}\n"),
+                ),
+                // An empty module cache, so nothing on this machine is restored.
+                (
+                    "bicepconfig.json",
+                    text("{ \"cacheRootDirectory\": \"./empty-cache\" }\n"),
+                ),
+            ],
+            vec![],
+        ),
         other => panic!("no case for `{other}`: add one to tests/codes.rs"),
     }
 }

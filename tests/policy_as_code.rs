@@ -34,10 +34,12 @@ fn findings(args: &[&str]) -> (Vec<Row>, String, Value) {
     let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
     let report: Value = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&o.stdout)));
+    // Exempted findings are listed under `suppressed`, each with its `suppression`.
     let rows = report["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
+        .chain(report["suppressed"].as_array().into_iter().flatten())
         .map(|d| {
             (
                 d["severity"].as_str().unwrap().to_string(),
