@@ -310,7 +310,9 @@ pub fn scan_tree(root: &Path, skip: &HashSet<&Path>) -> Vec<IndexedFile> {
         .par_iter()
         .filter(|p| !skip.contains(p.as_path()))
         .filter_map(|p| {
-            let bytes = std::fs::read(p).ok()?;
+            // Regular files only, under the size cap: a FIFO or a device named `x.bicep` in the
+            // project must not block or exhaust the index.
+            let bytes = crate::discover::read_regular(p).ok()?;
             let text = crate::discover::decode_owned(bytes).ok()?;
             scan(p, &text)
         })
