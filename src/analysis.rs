@@ -284,49 +284,39 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
             })
         })
         .collect();
-    let mut entries = crate::deployments::entries(
-        &mut loaded,
-        &mut report.sources,
-        provider,
-        &options.deployment,
-        &options.paths,
-        &mut entry_diagnostics,
-        &|i| starts.get(i).copied().unwrap_or(false),
-    );
-    crate::deployments::resolve_modules(
-        &mut loaded,
-        &mut report.sources,
-        provider,
-        &options.registry,
-        &options.paths,
-    );
-    // Inputs no deployment reached after all (a reference the index saw that the caller's
-    // template doesn't make): audited on their own, never skipped.
-    if starts.iter().any(|s| !s) {
-        let reached = crate::deployments::reached(&loaded, &entries);
-        let alone: Vec<bool> = starts
-            .iter()
-            .enumerate()
-            .map(|(i, s)| !s && !reached.contains(&i))
-            .collect();
-        if alone.iter().any(|a| *a) {
-            entries.extend(crate::deployments::entries(
-                &mut loaded,
-                &mut report.sources,
-                provider,
-                &options.deployment,
-                &options.paths,
-                &mut entry_diagnostics,
-                &|i| alone.get(i).copied().unwrap_or(false),
-            ));
-            crate::deployments::resolve_modules(
-                &mut loaded,
-                &mut report.sources,
-                provider,
-                &options.registry,
-                &options.paths,
-            );
+    // First the deployments that start at an entry; then the inputs no deployment reached after
+    // all (a reference the index saw that the caller's template doesn't make), audited on their
+    // own, never skipped.
+    let mut entries = Vec::new();
+    let mut chosen: Vec<bool> = starts.clone();
+    for round in 0..2 {
+        if round == 1 {
+            let reached = crate::deployments::reached(&loaded, &entries);
+            chosen = starts
+                .iter()
+                .enumerate()
+                .map(|(i, s)| !s && !reached.contains(&i))
+                .collect();
+            if !chosen.iter().any(|a| *a) {
+                break;
+            }
         }
+        entries.extend(crate::deployments::entries(
+            &mut loaded,
+            &mut report.sources,
+            provider,
+            &options.deployment,
+            &options.paths,
+            &mut entry_diagnostics,
+            &|i| chosen.get(i).copied().unwrap_or(false),
+        ));
+        crate::deployments::resolve_modules(
+            &mut loaded,
+            &mut report.sources,
+            provider,
+            &options.registry,
+            &options.paths,
+        );
     }
     report.deployments = entries.len();
     report.files = files.len() + loaded.templates.len().saturating_sub(loaded.inputs);
