@@ -1,4 +1,4 @@
--- Headless Neovim check of the azaudit language server, run by tests/lsp_nvim.rs:
+-- Headless Neovim check of the azaudit language server, run by tests/lsp/nvim.rs:
 --   nvim --headless --clean --cmd 'set rtp^=editors/nvim' -c 'luafile tests/nvim/check_diagnostics.lua'
 -- Environment:
 --   AZAUDIT_NVIM_CMD     `tcp:<port>` (a server the test runs) or the path of the azaudit binary
