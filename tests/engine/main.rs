@@ -28,3 +28,4 @@ mod policy_conformance;
 mod policy_engine;
 mod policy_existing_elsewhere;
 mod policy_fixtures;
+mod policy_text;
