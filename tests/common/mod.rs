@@ -25,9 +25,11 @@ pub fn read_fixture(rel: &str) -> String {
 }
 
 /// `../shared/<rel>` beside the repository when it exists; otherwise prints that the test is
-/// skipped (tests pass on a clean clone without `../shared`) and gives `None`.
+/// skipped (tests pass on a clean clone without `../shared`) and gives `None`. The path has no
+/// `..` in it, like the paths the engine's file discovery gives.
 pub fn shared(rel: &str) -> Option<PathBuf> {
-    let path = Path::new(ROOT).join("../shared").join(rel);
+    let beside = Path::new(ROOT).parent().unwrap_or(Path::new("/"));
+    let path = beside.join("shared").join(rel);
     if path.exists() {
         Some(path)
     } else {

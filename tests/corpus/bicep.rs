@@ -1,14 +1,65 @@
-//! Smoke test: lowers every Bicep and .bicepparam file of the shared corpus without panicking and
-//! prints how many declarations and syntax errors it found. Skips when ../shared is absent.
-//! `BICEP_CORPUS_VERBOSE=1` lists the first syntax error of each file that has one.
+//! Lowers every Bicep and .bicepparam file of the shared corpus and asserts what it counts, per
+//! part of the corpus (quickstart, avm, bicep-samples): no file crashes the lowering; the number
+//! of files and of declarations (resources and modules) is the pinned one; no file the Bicep
+//! compiler accepted has a syntax error (each `main.bicep` beside the JSON it was compiled to, see
+//! `differential::pairs`); the number of files with a syntax error and of error expressions does
+//! not grow. Skips when ../shared is absent.
+//! `BICEP_CORPUS_VERBOSE=1` lists each syntax error, error expression and unnamed resource.
+//!
+//! The pins are facts about the corpus (a fixed copy, see its SOURCES.md): a change that moves one
+//! on purpose updates it in the same commit and says why.
 
+use crate::common;
+use crate::differential::pairs;
 use azaudit::discover::files_with_extension;
 use azaudit::expr::{Expr, ExprKind};
 use azaudit::model::{Language, Template};
 use azaudit::source::FileId;
 use azaudit::syntax::bicep::lower;
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
 use std::time::Instant;
+
+/// What one part of the corpus must give.
+struct Pinned {
+    part: &'static str,
+    bicep: usize,
+    params: usize,
+    /// Resource and module declarations, both kinds of file.
+    declarations: usize,
+    /// At most this many files with a syntax error.
+    files_with_errors: usize,
+    /// At most this many error expressions in files without a syntax error.
+    expr_errors: usize,
+}
+
+const PINNED: [Pinned; 3] = [
+    Pinned {
+        part: "quickstart",
+        bicep: 526,
+        params: 0,
+        declarations: 2225,
+        files_with_errors: 1,
+        expr_errors: 0,
+    },
+    Pinned {
+        part: "avm",
+        bicep: 2349,
+        params: 1,
+        declarations: 8555,
+        files_with_errors: 0,
+        expr_errors: 0,
+    },
+    Pinned {
+        part: "bicep-samples",
+        bicep: 867,
+        params: 139,
+        declarations: 1609,
+        files_with_errors: 21,
+        expr_errors: 8,
+    },
+];
 
 /// Every expression of a template.
 fn exprs(t: &Template) -> Vec<&Expr> {
@@ -43,19 +94,18 @@ fn exprs(t: &Template) -> Vec<&Expr> {
 
 #[test]
 fn lowers_the_whole_corpus() {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus"));
-    if !root.is_dir() {
-        println!("skipped: {} is absent", root.display());
+    let Some(root) = common::shared("corpus") else {
         return;
-    }
+    };
     let verbose = std::env::var_os("BICEP_CORPUS_VERBOSE").is_some();
     let started = Instant::now();
-    for part in ["quickstart", "avm", "bicep-samples"] {
-        let mut files = Vec::new();
-        files.extend(files_with_extension(
-            &root.join(part),
-            &["bicep", "bicepparam"],
-        ));
+    // Files the compiler accepted: each `main.bicep` beside the JSON it was compiled to.
+    let compiled: BTreeSet<PathBuf> = pairs(&root).into_iter().map(|p| p.bicep).collect();
+    let mut problems = Vec::new();
+    let mut compiled_seen = 0;
+    for pin in &PINNED {
+        let part = pin.part;
+        let files = files_with_extension(&root.join(part), &["bicep", "bicepparam"]);
         let t0 = Instant::now();
         let (mut bicep, mut params) = (0, 0);
         let (mut bicep_errors, mut params_errors) = (0, 0);
@@ -71,7 +121,10 @@ fn lowers_the_whole_corpus() {
             } else {
                 Language::Bicep
             };
-            let t = lower(FileId(0), &text, language);
+            let Ok(t) = catch_unwind(AssertUnwindSafe(|| lower(FileId(0), &text, language))) else {
+                problems.push(format!("{}: the lowering crashed", path.display()));
+                continue;
+            };
             if t.syntax_errors.is_empty() {
                 for e in exprs(&t) {
                     e.walk(&mut |x| {
@@ -99,6 +152,7 @@ fn lowers_the_whole_corpus() {
                     );
                 }
             }
+            compiled_seen += usize::from(compiled.contains(path));
             resources += t.resources.len();
             modules += t.modules.len();
             if is_params {
@@ -112,11 +166,18 @@ fn lowers_the_whole_corpus() {
                 } else {
                     bicep_errors += 1;
                 }
+                let line = text
+                    .get(..e.span.start as usize)
+                    .map(|s| s.lines().count())
+                    .unwrap_or(0);
+                if compiled.contains(path) {
+                    problems.push(format!(
+                        "{}:{line}: syntax error in a file the Bicep compiler accepted: {}",
+                        path.display(),
+                        e.message
+                    ));
+                }
                 if verbose {
-                    let line = text
-                        .get(..e.span.start as usize)
-                        .map(|s| s.lines().count())
-                        .unwrap_or(0);
                     println!("{}:{line}: {}", path.display(), e.message);
                 }
             }
@@ -127,6 +188,44 @@ fn lowers_the_whole_corpus() {
              module decls, {expr_errors} error expressions in files without syntax errors, {:.2?}",
             t0.elapsed()
         );
+        let pinned = |what: &str, got: usize, want: usize| {
+            format!("{part}: {got} {what}, pinned {want} (tests/corpus/bicep.rs)")
+        };
+        if (bicep, params) != (pin.bicep, pin.params) {
+            problems.push(pinned(
+                ".bicep/.bicepparam files",
+                bicep + params,
+                pin.bicep + pin.params,
+            ));
+        }
+        if resources + modules != pin.declarations {
+            problems.push(pinned(
+                "resource and module declarations",
+                resources + modules,
+                pin.declarations,
+            ));
+        }
+        if bicep_errors + params_errors > pin.files_with_errors {
+            problems.push(pinned(
+                "files with a syntax error (at most)",
+                bicep_errors + params_errors,
+                pin.files_with_errors,
+            ));
+        }
+        if expr_errors > pin.expr_errors {
+            problems.push(pinned(
+                "error expressions (at most)",
+                expr_errors,
+                pin.expr_errors,
+            ));
+        }
     }
     println!("total time {:.2?}", started.elapsed());
+    // The compiled files are among those lowered (else no syntax error of theirs could be seen).
+    assert!(
+        compiled_seen == compiled.len() && compiled_seen > 900,
+        "{compiled_seen} of {} compiled .bicep files lowered",
+        compiled.len()
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
