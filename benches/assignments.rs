@@ -6,38 +6,20 @@
 // A benchmark's report is its standard output.
 #![allow(clippy::print_stdout)]
 
-use azaudit::analysis::{check, language_of, Disk, Input, Options};
+mod common;
+
+use azaudit::analysis::{check, Disk, Options};
 use azaudit::discover::files_with_extension;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-
-fn inputs(paths: &[PathBuf]) -> Vec<Input> {
-    paths
-        .iter()
-        .filter_map(|p| {
-            let text = std::fs::read_to_string(p).ok()?;
-            language_of(p, &text)?;
-            Some(Input {
-                path: p.clone(),
-                text: text.into(),
-            })
-        })
-        .collect()
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v.get(v.len() / 2).copied().unwrap_or_default()
-}
+use common::{inputs, median};
+use std::time::Instant;
 
 fn main() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
-    let corpus = shared.join("corpus");
-    let library = shared.join("azure-policy/alz-library/platform/alz");
-    if !corpus.exists() || !library.exists() {
-        eprintln!("assignments bench skipped: {} is absent", shared.display());
+    let (Some(corpus), Some(library)) = (
+        common::shared("corpus", "assignments"),
+        common::shared("azure-policy/alz-library/platform/alz", "assignments"),
+    ) else {
         return;
-    }
+    };
     let default = Options::default();
     let mut corp = Options::default();
     corp.assignments.alz_library = Some(library);

@@ -5,17 +5,16 @@
 // A benchmark's report is its standard output.
 #![allow(clippy::print_stdout)]
 
-use azaudit::analysis::{check, language_of, Disk, Input, Options};
+mod common;
+
+use azaudit::analysis::{check, Disk, Options};
 use azaudit::discover::files_with_extension;
-use std::path::Path;
 use std::time::Instant;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if !root.exists() {
-        eprintln!("corpus bench skipped: {} is absent", root.display());
+    let Some(root) = common::shared("corpus", "corpus") else {
         return;
-    }
+    };
     let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all".into());
     let sets: Vec<String> = std::env::args()
         .skip(1)
@@ -41,17 +40,7 @@ fn main() {
             &root.join(&set),
             &["bicep", "bicepparam", "json", "jsonc"],
         ));
-        let inputs: Vec<Input> = paths
-            .iter()
-            .filter_map(|p| {
-                let text = std::fs::read_to_string(p).ok()?;
-                language_of(p, &text)?;
-                Some(Input {
-                    path: p.clone(),
-                    text: text.into(),
-                })
-            })
-            .collect();
+        let inputs = common::inputs(&paths);
         let bytes: usize = inputs.iter().map(|i| i.text.len()).sum();
         let mb = bytes as f64 / 1e6;
         // tree-sitter alone, on the Bicep files, one thread.
