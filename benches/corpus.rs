@@ -5,8 +5,8 @@
 // A benchmark's report is its standard output.
 #![allow(clippy::print_stdout)]
 
-use azaudit::analysis::{check, language_of, Disk, Input, Options};
-use azaudit::discover::files_with_extension;
+use azaudit::engine::{check, language_of, Disk, Input, Options};
+use azaudit::files::discover::files_with_extension;
 use std::path::Path;
 use std::time::Instant;
 

@@ -9,8 +9,8 @@
     clippy::panic
 )]
 
-use azaudit::analysis::{check, Disk, Input, Options, Report};
 use azaudit::diagnostic::Severity;
+use azaudit::engine::{check, Disk, Input, Options, Report};
 use std::path::Path;
 
 fn run(name: &str) -> Report {

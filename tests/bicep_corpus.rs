@@ -2,8 +2,8 @@
 //! prints how many declarations and syntax errors it found. Skips when ../shared is absent.
 //! `BICEP_CORPUS_VERBOSE=1` lists the first syntax error of each file that has one.
 
-use azaudit::discover::files_with_extension;
 use azaudit::expr::{Expr, ExprKind};
+use azaudit::files::discover::files_with_extension;
 use azaudit::model::{Language, Template};
 use azaudit::source::FileId;
 use azaudit::syntax::bicep::lower;

@@ -7,8 +7,8 @@
 // Test helpers outside `#[test]` functions may fail loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use azaudit::analysis::{FileProvider, Input, Options, Report};
 use azaudit::diagnostic::{Diagnostic, Severity};
+use azaudit::engine::{FileProvider, Input, Options, Report};
 use azaudit::lsp::{self, ServerOptions};
 use azaudit::source::Span;
 use std::net::TcpListener;

@@ -13,7 +13,7 @@
     clippy::string_slice
 )]
 
-use azaudit::analysis::{FileProvider, Input, Options, Report};
+use azaudit::engine::{FileProvider, Input, Options, Report};
 use azaudit::diagnostic::{Diagnostic, Level};
 use azaudit::lsp::{self, convert, ServerOptions};
 use azaudit::source::Span;
@@ -955,7 +955,7 @@ fn quick_fix_clears(path: &str, uri: &str, language: &str, code: &str) -> String
     .unwrap();
     let mut client = Client::start_with(
         json!({ "azaudit": { "debounceMs": 0 } }),
-        Arc::new(azaudit::analysis::check),
+        Arc::new(azaudit::engine::check),
     );
     client.open(uri, language, 1, &text);
     let p = client.diagnostics(uri);
@@ -1080,7 +1080,7 @@ fn a_module_that_is_a_fifo_or_a_device_never_blocks_the_server() {
 fn real_client() -> Client {
     Client::start_with(
         json!({ "azaudit": { "debounceMs": 0 } }),
-        Arc::new(azaudit::analysis::check),
+        Arc::new(azaudit::engine::check),
     )
 }
 
@@ -1241,7 +1241,7 @@ fn the_server_shows_what_the_cli_finds_for_every_module_fixture() {
     let mut checked = 0;
     let mut with_findings = 0;
     for case in cases {
-        let files = azaudit::discover::candidates(std::slice::from_ref(&case))
+        let files = azaudit::files::discover::candidates(std::slice::from_ref(&case))
             .unwrap()
             .candidates;
         for file in files {
@@ -1256,7 +1256,7 @@ fn the_server_shows_what_the_cli_finds_for_every_module_fixture() {
                 continue;
             };
             let report =
-                azaudit::analysis::check(&plan.inputs, &azaudit::analysis::Disk, &plan.options);
+                azaudit::engine::check(&plan.inputs, &azaudit::files::Disk, &plan.options);
             let expected = expected_in(&report, &input.path);
             // What the server publishes for it, opened alone.
             let uri = file_uri(&input.path);
@@ -1357,7 +1357,7 @@ fn opening_only_a_module_shows_what_the_deployment_that_reaches_it_finds() {
     // The editor's workspace folder is the project.
     let mut client = Client::start_in(
         json!({ "azaudit": { "debounceMs": 0 } }),
-        Arc::new(azaudit::analysis::check),
+        Arc::new(azaudit::engine::check),
         json!([{ "uri": file_uri(&dir), "name": "project" }]),
     );
     client.open(

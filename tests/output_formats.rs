@@ -9,11 +9,11 @@
     clippy::indexing_slicing
 )]
 
-use azaudit::analysis::Report;
 use azaudit::diagnostic::{Diagnostic, NotEvaluated, ResourceRef, Severity};
 use azaudit::graph::{Deployed, Edge, EdgeKind, Origin, Resource, ResourceGraph, Unresolved};
 use azaudit::output::graph::GraphFormat;
 use azaudit::output::{self, Format, RenderOptions, RuleInfo};
+use azaudit::report::Report;
 use azaudit::source::{FileId, Span};
 use azaudit::value::Value;
 use std::path::Path;

@@ -13,9 +13,9 @@
     clippy::indexing_slicing
 )]
 
-use azaudit::analysis::Report;
 use azaudit::diagnostic::{Diagnostic, NotEvaluated, Severity, Suppression, SuppressionKind};
 use azaudit::output::{self, RenderOptions, RuleInfo};
+use azaudit::report::Report;
 use azaudit::source::Span;
 use std::path::PathBuf;
 use std::process::Command;

@@ -3,7 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
 
-use azaudit::analysis::{check, Disk, Input, Options};
+use azaudit::engine::{check, Disk, Input, Options};
 use std::path::{Path, PathBuf};
 
 fn input(name: &str) -> Input {

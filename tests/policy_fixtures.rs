@@ -10,7 +10,7 @@
     clippy::panic
 )]
 
-use azaudit::analysis::{check, Disk, Input, Options, Report};
+use azaudit::engine::{check, Disk, Input, Options, Report};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,7 @@
 use super::documents::{path_of, Document, Lang};
 use super::worker::{self, DocSnapshot, Outcome, Snapshot};
 use super::{actions, config, Published, ServerOptions};
-use crate::analysis::Options;
+use crate::engine::Options;
 use anyhow::anyhow;
 use crossbeam_channel::{Receiver, Sender};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
@@ -83,7 +83,7 @@ pub fn run(connection: Connection, options: ServerOptions) -> anyhow::Result<()>
         jobs,
         docs: HashMap::new(),
         options: Options {
-            registry: crate::registry::Registry::from_environment(),
+            registry: crate::files::registry::Registry::from_environment(),
             ..Options::default()
         },
         debounce: options.debounce,
@@ -675,10 +675,10 @@ fn request_id(id: NumberOrString) -> RequestId {
 /// The deployment context `bicepconfig.json` states (`analyzers.azaudit.deployment`) for the open
 /// documents: the nearest configuration of the first document that has one. A configuration that
 /// doesn't load states nothing (`check` reports its errors).
-fn deployment_context(docs: &[DocSnapshot]) -> crate::config::DeploymentContext {
+fn deployment_context(docs: &[DocSnapshot]) -> crate::files::config::DeploymentContext {
     docs.iter()
-        .filter_map(|d| crate::config::find_for(&d.path))
-        .find_map(|path| crate::config::Config::load(&path).ok())
+        .filter_map(|d| crate::files::config::find_for(&d.path))
+        .find_map(|path| crate::files::config::Config::load(&path).ok())
         .map(|c| c.deployment.clone())
         .unwrap_or_default()
 }
