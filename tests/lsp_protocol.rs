@@ -13,8 +13,8 @@
     clippy::string_slice
 )]
 
-use azaudit::engine::{FileProvider, Input, Options, Report};
 use azaudit::diagnostic::{Diagnostic, Level};
+use azaudit::engine::{FileProvider, Input, Options, Report};
 use azaudit::lsp::{self, convert, ServerOptions};
 use azaudit::source::Span;
 use crossbeam_channel::RecvTimeoutError;
@@ -1255,8 +1255,7 @@ fn the_server_shows_what_the_cli_finds_for_every_module_fixture() {
             let Some(input) = plan.inputs.iter().find(|i| i.path == file.path) else {
                 continue;
             };
-            let report =
-                azaudit::engine::check(&plan.inputs, &azaudit::files::Disk, &plan.options);
+            let report = azaudit::engine::check(&plan.inputs, &azaudit::files::Disk, &plan.options);
             let expected = expected_in(&report, &input.path);
             // What the server publishes for it, opened alone.
             let uri = file_uri(&input.path);
@@ -1424,6 +1423,138 @@ fn a_deployment_publishes_for_every_file_and_closing_keeps_what_open_deployments
     );
     let p = client.diagnostics(&network_uri);
     assert_eq!(p["diagnostics"], json!([]), "{p}");
+    client.shutdown_and_exit().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// (code, 0-based line, LSP severity) of each published diagnostic, sorted.
+fn codes_lines_and_severities(published: &Value) -> Vec<(String, u64, u64)> {
+    let mut out: Vec<(String, u64, u64)> = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["range"]["start"]["line"].as_u64().unwrap(),
+                d["severity"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// What `azaudit check` reports for `file`, as [`codes_lines_and_severities`] gives it.
+fn check_codes_lines_and_severities(dir: &Path, file: &Path) -> Vec<(String, u64, u64)> {
+    let plan = azaudit::cli::plan(&azaudit::cli::InputArgs {
+        paths: vec![dir.to_path_buf()],
+        ..Default::default()
+    })
+    .unwrap();
+    let report = azaudit::engine::check(&plan.inputs, &azaudit::engine::Disk, &plan.options);
+    let mut out: Vec<(String, u64, u64)> = report
+        .diagnostics
+        .iter()
+        .filter(|d| {
+            report
+                .sources
+                .get(d.span.file)
+                .is_some_and(|f| f.path == file)
+        })
+        .map(|d| {
+            let line = report
+                .sources
+                .get(d.span.file)
+                .unwrap()
+                .line_col(d.span.start)
+                .line;
+            let severity = match d.severity {
+                azaudit::diagnostic::Severity::Error => 1,
+                azaudit::diagnostic::Severity::Warning => 2,
+                azaudit::diagnostic::Severity::Info => 3,
+            };
+            (d.code.clone(), u64::from(line - 1), severity)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn the_server_obeys_bicepconfig_json_as_check_does() {
+    let dir = std::env::temp_dir().join(format!("azaudit-lsp-config-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("policies")).unwrap();
+    // A policy of the configuration's policy folder with a parameter: it fires only on the SKUs
+    // the configuration lists (by default `Basic`, which the template doesn't use).
+    std::fs::write(
+        dir.join("policies/apim-sku-listed.json"),
+        json!({"name": "apim-sku-listed", "properties": {
+        "displayName": "API Management SKU is on the list",
+        "parameters": {"skus": {"type": "Array", "defaultValue": ["Basic"]}},
+        "policyRule": {
+            "if": {"allOf": [
+                {"field": "type", "equals": "Microsoft.ApiManagement/service"},
+                {"field": "sku.name", "in": "[parameters('skus')]"}
+            ]},
+            "then": {"effect": "deny"}
+        }}})
+        .to_string(),
+    )
+    .unwrap();
+    let config = |delegation: &str| {
+        json!({"analyzers": {"azaudit": {
+        "policyDirs": ["./policies"],
+        "rules": {
+            "apim-subnet-delegation": {"level": delegation},
+            "apim-sku-listed": {"level": "info", "parameters": {"skus": ["PremiumV2"]}}
+        }}}})
+        .to_string()
+    };
+    std::fs::write(dir.join("bicepconfig.json"), config("off")).unwrap();
+    let main = dir.join("main.bicep");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/policies/apim-subnet-delegation/fail.bicep"),
+    )
+    .unwrap();
+    std::fs::write(&main, &text).unwrap();
+    let main_uri = file_uri(&main);
+
+    let mut client = real_client();
+    client.open(&main_uri, "bicep", 1, &text);
+    let published = codes_lines_and_severities(&client.diagnostics(&main_uri));
+    // `off` hides the delegation finding; the folder's policy fires with the configured
+    // parameter, at the configured level (info).
+    assert!(
+        !published
+            .iter()
+            .any(|(c, _, _)| c == "apim-subnet-delegation"),
+        "{published:?}"
+    );
+    assert!(
+        published
+            .iter()
+            .any(|(c, _, s)| c == "apim-sku-listed" && *s == 3),
+        "{published:?}"
+    );
+    assert_eq!(published, check_codes_lines_and_severities(&dir, &main));
+
+    // The configuration changes on disk: the next analysis reads it again.
+    std::fs::write(dir.join("bicepconfig.json"), config("warning")).unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": file_uri(&dir.join("bicepconfig.json")), "type": 2 }] }),
+    );
+    let published = codes_lines_and_severities(&client.diagnostics(&main_uri));
+    assert!(
+        published
+            .iter()
+            .any(|(c, _, s)| c == "apim-subnet-delegation" && *s == 2),
+        "{published:?}"
+    );
+    assert_eq!(published, check_codes_lines_and_severities(&dir, &main));
     client.shutdown_and_exit().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
