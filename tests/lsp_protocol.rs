@@ -1429,17 +1429,15 @@ fn a_deployment_publishes_for_every_file_and_closing_keeps_what_open_deployments
 
 /// (code, 0-based line, LSP severity) of each published diagnostic, sorted.
 fn codes_lines_and_severities(published: &Value) -> Vec<(String, u64, u64)> {
-    let mut out: Vec<(String, u64, u64)> = published["diagnostics"]
+    let severities = published["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| {
-            (
-                d["code"].as_str().unwrap().to_string(),
-                d["range"]["start"]["line"].as_u64().unwrap(),
-                d["severity"].as_u64().unwrap(),
-            )
-        })
+        .map(|d| d["severity"].as_u64().unwrap());
+    let mut out: Vec<(String, u64, u64)> = codes_lines_and_messages(published)
+        .into_iter()
+        .zip(severities)
+        .map(|((code, line, _), severity)| (code, line, severity))
         .collect();
     out.sort();
     out
