@@ -8,7 +8,7 @@
 // A benchmark's report is its standard output.
 #![allow(clippy::print_stdout)]
 
-use azaudit::discover::files_with_extension;
+use azaudit::files::discover::files_with_extension;
 use azaudit::model::Language;
 use azaudit::source::FileId;
 use azaudit::syntax::bicep::{lower, prepass, Rewrite};
@@ -47,7 +47,7 @@ fn best(files: &[&File], mut f: impl FnMut(&File)) -> f64 {
 }
 
 fn main() {
-    let root = azaudit::discover::absolute(
+    let root = azaudit::files::discover::absolute(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
     );
     if !root.exists() {

@@ -7,8 +7,8 @@
 
 mod common;
 
-use azaudit::analysis::{check, Disk, Options};
-use azaudit::discover::files_with_extension;
+use azaudit::engine::{check, Disk, Options};
+use azaudit::files::discover::files_with_extension;
 use std::time::Instant;
 
 fn main() {

@@ -11,7 +11,7 @@
     clippy::indexing_slicing
 )]
 
-use azaudit::project::ProjectIndex;
+use azaudit::graph::project::ProjectIndex;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -25,7 +25,9 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     corpus(root);
     if std::env::var_os("PHASES").is_some() {
-        phases(&azaudit::discover::absolute(&root.join("../shared/corpus")));
+        phases(&azaudit::files::discover::absolute(
+            &root.join("../shared/corpus"),
+        ));
     }
     pre_commit(root);
 }
@@ -44,7 +46,7 @@ fn cpu_ms() -> f64 {
 }
 
 fn corpus(root: &Path) {
-    let corpus = azaudit::discover::absolute(&root.join("../shared/corpus"));
+    let corpus = azaudit::files::discover::absolute(&root.join("../shared/corpus"));
     let changed = corpus.join("avm/avm/res/network/virtual-network/main.bicep");
     if !changed.exists() {
         eprintln!("corpus part skipped: {} is absent", changed.display());
@@ -135,12 +137,13 @@ fn pre_commit(root: &Path) {
 #[allow(dead_code)]
 fn phases(corpus: &Path) {
     let t = Instant::now();
-    let paths: Vec<std::path::PathBuf> = azaudit::discover::candidates(&[corpus.to_path_buf()])
-        .unwrap()
-        .candidates
-        .into_iter()
-        .map(|c| c.path)
-        .collect();
+    let paths: Vec<std::path::PathBuf> =
+        azaudit::files::discover::candidates(&[corpus.to_path_buf()])
+            .unwrap()
+            .candidates
+            .into_iter()
+            .map(|c| c.path)
+            .collect();
     let walk = t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
     use rayon::prelude::*;
@@ -152,7 +155,7 @@ fn phases(corpus: &Path) {
     let t = Instant::now();
     let n = texts
         .par_iter()
-        .filter_map(|(p, s)| azaudit::project::scan(p, s))
+        .filter_map(|(p, s)| azaudit::graph::project::scan(p, s))
         .count();
     let scan = t.elapsed().as_secs_f64() * 1000.0;
     println!("phases: walk {walk:.0} ms, read {read:.0} ms, scan {scan:.0} ms ({n} files)");

@@ -11,7 +11,7 @@
     clippy::indexing_slicing
 )]
 
-use azaudit::discover::files_with_extension;
+use azaudit::files::discover::files_with_extension;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -79,7 +79,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let corpus = azaudit::discover::absolute(&root.join("../shared/corpus/quickstart"));
+    let corpus = azaudit::files::discover::absolute(&root.join("../shared/corpus/quickstart"));
     let big = corpus.join("demos/aks-nat-agic/main.bicep");
     if !big.exists() {
         eprintln!("lsp bench skipped: {} is absent", big.display());

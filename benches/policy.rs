@@ -122,24 +122,24 @@ fn quickstart(builtins: &PolicySet) {
         let Ok(text) = std::fs::read_to_string(p) else {
             continue;
         };
-        let Some(language) = azaudit::analysis::language_of(p, &text) else {
+        let Some(language) = azaudit::files::language_of(p, &text) else {
             continue;
         };
-        templates.push(azaudit::analysis::lower(
+        templates.push(azaudit::syntax::lower(
             FileId(u32::try_from(i).unwrap_or(0)),
             &text,
             language,
         ));
     }
-    let deploys: Vec<azaudit::build::Deploy<'_>> = templates
+    let deploys: Vec<azaudit::graph::builder::Deploy<'_>> = templates
         .iter()
-        .map(|t| azaudit::build::Deploy {
+        .map(|t| azaudit::graph::builder::Deploy {
             template: t,
             params: std::collections::HashMap::new(),
             deployment: azaudit::eval::Deployment::default(),
         })
         .collect();
-    let graph = azaudit::build::build(&deploys);
+    let graph = azaudit::graph::builder::build(&deploys);
     let mut set = PolicySet::builtin();
     for p in builtins.policies() {
         let _ = set.load_file(

@@ -4,10 +4,10 @@
 //! Exit codes: 0 when nothing is at or above `--fail-level`, 1 when something is, 2 for usage,
 //! configuration and internal errors. Results go to stdout, messages to stderr.
 
-use crate::analysis::{self, Disk, Input, Options, Report};
-use crate::config::{self, Config};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::discover;
+use crate::engine::{self, Disk, Input, Options, Report};
+use crate::files::config::{self, Config};
+use crate::files::discover;
 use crate::output::graph::GraphFormat;
 use crate::output::{self, Format, RenderOptions};
 use crate::source::Span;
@@ -292,8 +292,8 @@ fn check(
         && !args.no_color
         && !terminal.no_color_env
         && terminal.stdout_is_terminal;
-    let (set, _) = crate::analysis::policies(&analysis_options);
-    let rules = crate::analysis::rule_infos(&set);
+    let (set, _) = crate::engine::policies(&analysis_options);
+    let rules = crate::output::rule_infos(&set);
     let options = RenderOptions {
         cwd,
         color,
@@ -310,7 +310,7 @@ fn check(
     )?;
     drop(buffered);
     crate::timing::lap("report written");
-    crate::analysis::drop_later(report);
+    crate::engine::drop_later(report);
     // A path given that does not exist, or a file --fix could not write, is a failure of the
     // command, reported after everything else was audited.
     let mut missing = false;
@@ -392,11 +392,11 @@ fn write_fixes(report: &Report, roots: &[PathBuf], err: &mut dyn Write) -> (usiz
 
 /// The built-in policies and those of `dirs`; load errors go to `err`.
 fn policy_set(dirs: &[PathBuf], err: &mut dyn Write) -> std::sync::Arc<crate::policy::PolicySet> {
-    let options = crate::analysis::Options {
+    let options = crate::engine::Options {
         policy_dirs: dirs.to_vec(),
         ..Default::default()
     };
-    let (set, errors) = crate::analysis::policies(&options);
+    let (set, errors) = crate::engine::policies(&options);
     for e in errors {
         let _ = writeln!(err, "azaudit: error: {e}");
     }
@@ -436,9 +436,13 @@ fn explain(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, Failure> {
-    if let Some(code) = crate::codes::find(id) {
+    if let Some(code) = crate::diagnostic::codes::find(id) {
         writeln!(out, "{}", code.docs.trim_end())?;
-        writeln!(out, "\nDocumentation: {}", crate::codes::doc_url(code.id))?;
+        writeln!(
+            out,
+            "\nDocumentation: {}",
+            crate::diagnostic::codes::doc_url(code.id)
+        )?;
         return Ok(EXIT_OK);
     }
     let set = policy_set(dirs, err);
@@ -451,8 +455,8 @@ fn explain(
             .policies()
             .iter()
             .map(|p| p.id.as_str())
-            .chain(crate::codes::BUILTIN.iter().map(|c| c.id));
-        let hint = crate::codes::nearest(id, known)
+            .chain(crate::diagnostic::codes::BUILTIN.iter().map(|c| c.id));
+        let hint = crate::diagnostic::codes::nearest(id, known)
             .map(|n| format!("did you mean `{n}`? "))
             .unwrap_or_default();
         return Err(Failure(format!(
@@ -576,16 +580,14 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
         }
         kept.push(candidate);
     }
-    // Shallow configurations first, so deeper ones override them.
-    used.sort_by_key(|c| (c.path.components().count(), c.path.clone()));
     let mut options = Options {
-        registry: crate::registry::Registry::from_environment(),
+        registry: crate::files::registry::Registry::from_environment(),
         ..Options::default()
     };
     // `--config` names the registry settings of every file too; otherwise each module's nearest
     // `bicepconfig.json` does, as in Bicep.
     options.registry.fixed = fixed.as_ref().map(|c| c.bicep.clone());
-    options.paths = crate::paths::PathRules {
+    options.paths = crate::files::paths::PathRules {
         roots: args
             .paths
             .iter()
@@ -593,16 +595,9 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
             .collect(),
         allow_outside: args.allow_outside_project,
     };
-    for config in &used {
-        if let Some(missing) = config.policy_dirs.iter().find(|d| !d.is_dir()) {
-            anyhow::bail!(
-                "{}: policy folder `{}` does not exist",
-                config.path.display(),
-                missing.display()
-            );
-        }
-        config.apply_to(&mut options);
-    }
+    engine::configure(&mut options, &used).map_err(|e| anyhow::anyhow!(e))?;
+    // Shallow configurations first, as `configure` applies them.
+    used.sort_by_key(|c| (c.path.components().count(), c.path.clone()));
     for dir in &args.policy_dirs {
         if !dir.is_dir() {
             anyhow::bail!("policy folder `{}` does not exist", dir.display());
@@ -616,10 +611,10 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
     policy_as_code(args, &mut options)?;
     let mut warnings = walked.warnings;
     if used.iter().any(|c| !c.rules.is_empty()) {
-        let (set, _) = crate::analysis::policies(&options);
-        let known = crate::feedback::known_ids(&set);
+        let (set, _) = crate::engine::policies(&options);
+        let known = crate::report::feedback::known_ids(&set);
         for config in &used {
-            warnings.extend(crate::feedback::unknown_rules(config, &known));
+            warnings.extend(crate::report::feedback::unknown_rules(config, &known));
         }
     }
     crate::timing::lap("files found");
@@ -630,7 +625,7 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
     if !args.no_callers {
         // Deployments, not files: each file is audited through the deployments that reach it.
         let entries: Vec<PathBuf> = args.entries.iter().map(|e| discover::absolute(e)).collect();
-        let selection = crate::project::select(&paths, &discovery.inputs, &entries);
+        let selection = crate::graph::project::select(&paths, &discovery.inputs, &entries);
         let read: std::collections::HashSet<&Path> =
             discovery.inputs.iter().map(|i| i.path.as_path()).collect();
         let more: Vec<discover::Candidate> = selection
@@ -689,13 +684,13 @@ fn policy_as_code(args: &InputArgs, options: &mut Options) -> anyhow::Result<()>
     if args.builtins.is_some() {
         options.assignments.builtins = args.builtins.as_deref().map(discover::absolute);
     }
-    config::DeploymentContext {
+    let context = config::DeploymentContext {
         subscription_id: args.deployment.subscription_id.clone(),
         resource_group: args.deployment.resource_group.clone(),
         location: args.deployment.location.clone(),
         management_group: args.deployment.management_group.clone(),
-    }
-    .apply_to(options);
+    };
+    engine::apply_deployment(&context, options);
     Ok(())
 }
 
@@ -703,7 +698,7 @@ fn policy_as_code(args: &InputArgs, options: &mut Options) -> anyhow::Result<()>
 fn audit(
     args: &InputArgs,
     err: &mut dyn Write,
-) -> Result<(Report, crate::analysis::Options), Failure> {
+) -> Result<(Report, crate::engine::Options), Failure> {
     let plan = plan(args).map_err(|e| Failure(format!("{e:#}")))?;
     for warning in &plan.warnings {
         let _ = writeln!(err, "azaudit: warning: {warning}");
@@ -731,9 +726,9 @@ fn audit(
         let _ = writeln!(err, "azaudit: warning: {}", nothing_to_audit(given));
         return Err(Failure(String::new()));
     }
-    let mut report = analysis::check(&plan.inputs, &Disk, &plan.options);
+    let mut report = engine::check(&plan.inputs, &Disk, &plan.options);
     if !plan.options.assignments.is_empty() {
-        for note in &crate::analysis::policies(&plan.options).0.notes {
+        for note in &crate::engine::policies(&plan.options).0.notes {
             let _ = writeln!(err, "azaudit: note: {note}");
         }
     }

@@ -1,32 +1,29 @@
 //! azaudit: Azure Policy evaluated on Bicep and ARM templates before they are deployed.
 //!
-//! Data flows one way: files → syntax → template model → resource graph → policies → diagnostics →
-//! CLI / LSP. See ARCHITECTURE.md.
+//! Data flows one way: files → syntax → template model → evaluation → resource graph → policies →
+//! report → CLI / LSP. Each stage is a module folder that imports only the stages declared above it
+//! (`src/layout.rs` checks it). See ARCHITECTURE.md.
 
-pub mod analysis;
-pub mod build;
-pub mod cli;
-pub mod codes;
-pub mod config;
-pub mod deployments;
-pub mod diagnostic;
-pub mod discover;
-pub mod eval;
+// Foundations every stage uses.
 pub mod expr;
-pub mod feedback;
+pub mod source;
+pub mod timing;
+pub mod value;
+
+// The stages, in import order.
+pub mod cli;
+pub mod diagnostic;
+pub mod engine;
+pub mod eval;
+pub mod files;
 pub mod fix;
 pub mod graph;
 pub mod lsp;
 pub mod model;
-pub mod names;
 pub mod output;
-pub mod paths;
 pub mod policy;
-pub mod project;
-pub mod registry;
-pub mod source;
-pub mod suppress;
+pub mod report;
 pub mod syntax;
-pub mod timing;
-pub mod value;
-pub mod variants;
+
+#[cfg(test)]
+mod layout;

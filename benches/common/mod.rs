@@ -4,7 +4,7 @@
 // Each benchmark uses some of these helpers, not all.
 #![allow(dead_code)]
 
-use azaudit::analysis::{language_of, Input};
+use azaudit::engine::{language_of, Input};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

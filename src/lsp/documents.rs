@@ -2,7 +2,7 @@
 //! that serves unsaved buffers before the disk.
 
 use super::convert;
-use crate::analysis::FileProvider;
+use crate::files::FileProvider;
 use lsp_types::{TextDocumentContentChangeEvent, Uri};
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -166,7 +166,7 @@ impl FileProvider for Overlay {
         self.read_or_why(path).ok()
     }
 
-    /// An open buffer's text, else the file on disk as [`crate::analysis::Disk`] reads it (only
+    /// An open buffer's text, else the file on disk as [`crate::files::Disk`] reads it (only
     /// regular files, so a FIFO never blocks the server).
     fn read_or_why(&self, path: &Path) -> Result<Arc<str>, String> {
         if let Some(text) = self.buffers.get(&normalize(path)) {
@@ -178,7 +178,7 @@ impl FileProvider for Overlay {
         {
             return Ok(text.clone());
         }
-        crate::analysis::Disk.read_or_why(path)
+        crate::files::Disk.read_or_why(path)
     }
 }
 

@@ -13,11 +13,11 @@ mod server;
 mod transport;
 mod worker;
 
-use crate::analysis::{FileProvider, Input, Options, Report};
+use crate::engine::{FileProvider, Input, Options, Report};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The analysis the server runs: [`crate::analysis::check`] unless a test injects another.
+/// The analysis the server runs: [`crate::engine::check`] unless a test injects another.
 pub type AnalysisFn = Arc<dyn Fn(&[Input], &dyn FileProvider, &Options) -> Report + Send + Sync>;
 
 /// How to run the server.
@@ -33,7 +33,7 @@ pub struct ServerOptions {
 impl Default for ServerOptions {
     fn default() -> ServerOptions {
         ServerOptions {
-            analysis: Arc::new(crate::analysis::check),
+            analysis: Arc::new(crate::engine::check),
             debounce: Duration::from_millis(50),
         }
     }

@@ -2,12 +2,25 @@
 //! each project root (re-read when the disk may have changed), with open buffers laid over them;
 //! a buffer's references are scanned again only when its content hash changes.
 
-use super::worker::DocSnapshot;
-use crate::project::{scan, scan_tree, IndexedFile, ProjectIndex};
+use crate::graph::project::{scan, scan_tree, IndexedFile, ProjectIndex};
+use lsp_types::Uri;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One open document as the analysis sees it.
+#[derive(Debug, Clone)]
+pub struct DocSnapshot {
+    pub uri: Uri,
+    pub path: PathBuf,
+    pub version: i32,
+    /// Which opening of the document this is (a reopened document may reuse versions).
+    pub opened: u64,
+    pub text: Arc<str>,
+    pub audited: bool,
+}
 
 /// Indexes by project root, kept by the analysis worker.
 #[derive(Default)]
@@ -33,7 +46,7 @@ pub fn root_of(path: &Path, workspace: &[PathBuf]) -> PathBuf {
         // An unsaved document, or one the disk doesn't have: only open buffers are indexed.
         return dir.to_path_buf();
     }
-    crate::discover::project_root(dir)
+    crate::files::discover::project_root(dir)
 }
 
 impl Projects {

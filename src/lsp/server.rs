@@ -3,7 +3,7 @@
 use super::documents::{path_of, Document, Lang};
 use super::worker::{self, DocSnapshot, Outcome, Snapshot};
 use super::{actions, config, Published, ServerOptions};
-use crate::analysis::Options;
+use crate::engine::{self, Options};
 use anyhow::anyhow;
 use crossbeam_channel::{Receiver, Sender};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
@@ -67,6 +67,8 @@ struct Server {
     workspace: Vec<std::path::PathBuf>,
     /// Bumped when files may have changed on disk (saves, watched files).
     disk_epoch: u64,
+    /// The `bicepconfig.json` problems last logged (logged again only when they change).
+    config_problems: Vec<String>,
     /// What was last published for files that are not open (by URI text): the diagnostics that
     /// the deployments of open documents find there.
     closed: HashMap<String, Vec<Published>>,
@@ -83,7 +85,7 @@ pub fn run(connection: Connection, options: ServerOptions) -> anyhow::Result<()>
         jobs,
         docs: HashMap::new(),
         options: Options {
-            registry: crate::registry::Registry::from_environment(),
+            registry: crate::files::registry::Registry::from_environment(),
             ..Options::default()
         },
         debounce: options.debounce,
@@ -97,6 +99,7 @@ pub fn run(connection: Connection, options: ServerOptions) -> anyhow::Result<()>
         workspace: workspace_folders(&params),
         disk_epoch: 0,
         closed: HashMap::new(),
+        config_problems: Vec::new(),
         watch_files: params
             .capabilities
             .workspace
@@ -290,8 +293,13 @@ impl Server {
                 audited: d.doc.is_audited(),
             })
             .collect();
-        let mut options = self.options.clone();
-        options.deployment = deployment_context(&docs);
+        let (options, problems) = resolve_options(&self.options, &docs);
+        if problems != self.config_problems {
+            for problem in &problems {
+                self.log(MessageType::WARNING, problem);
+            }
+            self.config_problems = problems;
+        }
         let snapshot = Snapshot {
             generation: self.generation,
             docs,
@@ -672,15 +680,33 @@ fn request_id(id: NumberOrString) -> RequestId {
     }
 }
 
-/// The deployment context `bicepconfig.json` states (`analyzers.azaudit.deployment`) for the open
-/// documents: the nearest configuration of the first document that has one. A configuration that
-/// doesn't load states nothing (`check` reports its errors).
-fn deployment_context(docs: &[DocSnapshot]) -> crate::config::DeploymentContext {
-    docs.iter()
-        .filter_map(|d| crate::config::find_for(&d.path))
-        .find_map(|path| crate::config::Config::load(&path).ok())
-        .map(|c| c.deployment.clone())
-        .unwrap_or_default()
+/// The options of one analysis: the `bicepconfig.json` files governing the open documents,
+/// resolved by [`engine::configure`] as `azaudit check` resolves them (levels, `off`, policy
+/// parameters, policy folders, deployment context), with the editor's own level settings over
+/// them. Read again for every analysis, so an edited or saved configuration applies at once (an
+/// open `bicepconfig.json` buffer is read from the editor). Returns the problems to log.
+fn resolve_options(editor: &Options, docs: &[DocSnapshot]) -> (Options, Vec<String>) {
+    let mut options = editor.clone();
+    let editor_levels = std::mem::take(&mut options.levels);
+    let mut cache = crate::files::config::Cache::new();
+    for d in docs {
+        if d.path
+            .file_name()
+            .is_some_and(|n| n == crate::files::config::FILE_NAME)
+        {
+            if let Ok(config) = crate::files::config::Config::parse(&d.path, &d.text) {
+                cache.insert(Arc::new(config));
+            }
+        }
+    }
+    let audited = docs.iter().filter(|d| d.audited).map(|d| d.path.as_path());
+    let (configs, errors) = engine::configurations_for(audited, &mut cache);
+    let mut problems: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    if let Err(e) = engine::configure(&mut options, &configs) {
+        problems.push(e);
+    }
+    options.levels.extend(editor_levels);
+    (options, problems)
 }
 
 #[cfg(test)]
@@ -699,14 +725,15 @@ mod tests {
             text: std::sync::Arc::from(""),
             audited: true,
         };
-        let d = deployment_context(&[doc(root.join("main.bicep"))]);
+        let context =
+            |docs: &[DocSnapshot]| resolve_options(&Options::default(), docs).0.deployment;
+        let d = context(&[doc(root.join("main.bicep"))]);
         assert_eq!(
             d.subscription_id.as_deref(),
             Some("00000000-0000-0000-0000-000000000001")
         );
         assert_eq!(d.location.as_deref(), Some("westeurope"));
-        let none =
-            deployment_context(&[doc(std::path::PathBuf::from("/nonexistent/dir/main.bicep"))]);
+        let none = context(&[doc(std::path::PathBuf::from("/nonexistent/dir/main.bicep"))]);
         assert!(none.is_empty());
     }
 }

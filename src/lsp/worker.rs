@@ -2,10 +2,11 @@
 //! the reports into LSP diagnostics, tagged with the versions they were computed for.
 
 use super::documents::{normalize, uri_of, Overlay};
+pub use super::projects::DocSnapshot;
 use super::projects::Projects;
 use super::{convert, docs_url, AnalysisFn, Fix, Published};
-use crate::analysis::{FileProvider, Input, Options, Report};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::engine::{FileProvider, Input, Options, Report};
 use crate::source::SourceFile;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use lsp_types::{
@@ -14,19 +15,6 @@ use lsp_types::{
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Arc;
-
-/// One open document as the analysis sees it.
-#[derive(Debug, Clone)]
-pub struct DocSnapshot {
-    pub uri: Uri,
-    pub path: PathBuf,
-    pub version: i32,
-    /// Which opening of the document this is (a reopened document may reuse versions).
-    pub opened: u64,
-    pub text: Arc<str>,
-    pub audited: bool,
-}
 
 /// Everything one analysis round needs.
 pub struct Snapshot {

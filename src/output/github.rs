@@ -1,8 +1,8 @@
 //! `--format github`: GitHub Actions workflow commands, one annotation per diagnostic.
 
 use super::{escape_controls, locate, ordered, Located, RenderOptions};
-use crate::analysis::Report;
 use crate::diagnostic::Severity;
+use crate::report::Report;
 use std::io::{self, Write};
 
 /// Writes one `::error file=…,line=…,col=…,endLine=…,endColumn=…,title=<code>::message` per

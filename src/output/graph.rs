@@ -1,8 +1,8 @@
 //! `azaudit graph`: the resource graph as JSON or as Graphviz DOT.
 
 use super::{json::diagnostics, locate};
-use crate::analysis::Report;
 use crate::graph::ResourceGraph;
+use crate::report::Report;
 use serde_json::{json, Value};
 use std::io::{self, Write};
 use std::path::Path;

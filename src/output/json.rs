@@ -1,8 +1,8 @@
 //! `--format json`: one JSON document with the diagnostics, the undecided policies and a summary.
 
 use super::{locate, ordered, Located, RenderOptions, Summary};
-use crate::analysis::Report;
 use crate::diagnostic::{Diagnostic, NotEvaluated, ResourceRef};
+use crate::report::Report;
 use serde_json::{json, Value};
 use std::io::{self, Write};
 use std::path::Path;

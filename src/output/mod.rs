@@ -13,11 +13,11 @@ pub mod not_evaluated;
 pub mod sarif;
 pub mod text;
 
-use crate::analysis::Report;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::report::Report;
 use crate::source::{LineCol, LineColRange, Span};
 use std::io::{self, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// An output format of `azaudit check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -63,16 +63,16 @@ impl RuleInfo {
         }
     }
 
-    /// The checks azaudit makes itself, outside any policy (see [`crate::codes::BUILTIN`]).
+    /// The checks azaudit makes itself, outside any policy (see [`crate::diagnostic::codes::BUILTIN`]).
     pub fn builtin() -> Vec<RuleInfo> {
-        crate::codes::BUILTIN
+        crate::diagnostic::codes::BUILTIN
             .iter()
             .map(|c| RuleInfo {
                 id: c.id.to_string(),
                 title: c.title.to_string(),
                 description: c.description.to_string(),
                 help: c.help.to_string(),
-                help_uri: Some(crate::codes::doc_url(c.id)),
+                help_uri: Some(crate::diagnostic::codes::doc_url(c.id)),
                 level: c.level,
             })
             .collect()
@@ -197,33 +197,7 @@ impl Summary {
     }
 }
 
-/// `path` relative to `cwd` when it lies under it, with `/` separators and no leading `./`.
-pub fn display_path(path: &Path, cwd: &Path) -> String {
-    let relative = match (path.is_absolute(), cwd.is_absolute()) {
-        (true, true) => path.strip_prefix(cwd).unwrap_or(path),
-        _ => path,
-    };
-    let mut parts: Vec<String> = Vec::new();
-    for component in relative.components() {
-        match component {
-            Component::CurDir => {}
-            Component::RootDir => parts.push(String::new()),
-            Component::Prefix(p) => parts.push(p.as_os_str().to_string_lossy().into_owned()),
-            Component::ParentDir => parts.push("..".to_string()),
-            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
-        }
-    }
-    let joined = parts.join("/");
-    if joined.is_empty() {
-        if relative.has_root() {
-            "/".to_string()
-        } else {
-            ".".to_string()
-        }
-    } else {
-        joined
-    }
-}
+pub use crate::report::display_path;
 
 /// A located span: the file's display path and its 1-based range.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -300,7 +274,26 @@ pub fn fingerprint(parts: &[&str]) -> String {
 /// Where a code's documentation is published: `docs/policies/<id>.md` for a policy,
 /// `docs/codes/<id>.md` for a code azaudit reports itself.
 pub fn policy_doc_url(id: &str) -> String {
-    crate::codes::doc_url(id)
+    crate::diagnostic::codes::doc_url(id)
+}
+
+/// What SARIF and the documentation links say about each code: the internal ones and every policy.
+pub fn rule_infos(set: &crate::policy::PolicySet) -> Vec<RuleInfo> {
+    let mut rules = RuleInfo::builtin();
+    for p in set.policies() {
+        rules.push(RuleInfo {
+            id: p.id.clone(),
+            title: p.title.clone(),
+            description: p.description.clone(),
+            help: p.docs.clone(),
+            help_uri: crate::policy::published_doc_url(&p.id),
+            level: p
+                .level
+                .severity()
+                .unwrap_or(crate::diagnostic::Severity::Warning),
+        });
+    }
+    rules
 }
 
 #[cfg(test)]

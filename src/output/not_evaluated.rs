@@ -1,8 +1,8 @@
 //! The `--show-not-evaluated` listing: the (policy × resource) checks that could not be decided,
 //! grouped by cause, each cause phrased for the template's author with what would decide it.
 
-use crate::analysis::Report;
 use crate::diagnostic::NotEvaluated;
+use crate::report::Report;
 
 /// Why checks could not be decided, as a template author reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

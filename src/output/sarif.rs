@@ -6,8 +6,8 @@
 //! finding keeps its identity when lines move.
 
 use super::{display_path, fingerprint, locate, ordered, Located, RenderOptions, RuleInfo};
-use crate::analysis::Report;
 use crate::diagnostic::{ResourceRef, Severity, SuppressionKind};
+use crate::report::Report;
 use serde_json::{json, Map, Value};
 use std::io::{self, Write};
 use std::path::Path;

@@ -2,8 +2,8 @@
 //! related locations and a summary line. Rendered with `annotate-snippets`.
 
 use super::{display_path, escape_controls, ordered, RenderOptions, Summary};
-use crate::analysis::Report;
 use crate::diagnostic::Severity;
+use crate::report::Report;
 use crate::source::{SourceFile, Span};
 use annotate_snippets::{AnnotationKind, Level, Origin, Renderer, Snippet};
 use std::io::{self, Write};
@@ -71,7 +71,7 @@ pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write)
             .iter()
             .find(|r| r.id == d.code)
             .and_then(|r| r.help_uri.clone())
-            .or_else(|| crate::codes::published_doc_url(&d.code));
+            .or_else(|| crate::policy::published_doc_url(&d.code));
         if let Some(docs) = docs {
             group = group.element(Level::NOTE.with_name("docs").message(docs));
         }
@@ -132,7 +132,7 @@ fn render_not_evaluated(report: &Report, cwd: &Path, out: &mut dyn Write) -> io:
                 .map(|r| {
                     format!(
                         " on {}",
-                        crate::names::quoted_name(&r.name, r.symbol.as_deref())
+                        crate::graph::names::quoted_name(&r.name, r.symbol.as_deref())
                     )
                 })
                 .unwrap_or_default();
@@ -143,7 +143,7 @@ fn render_not_evaluated(report: &Report, cwd: &Path, out: &mut dyn Write) -> io:
                 at.range.start.line,
                 at.range.start.column,
                 item.code,
-                crate::names::abbreviate(&item.reason)
+                crate::graph::names::abbreviate(&item.reason)
             )?;
         }
         writeln!(out, "  = help: {}\n", group.cause.help())?;

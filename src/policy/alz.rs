@@ -85,7 +85,7 @@ impl Library {
             let json = match std::fs::read(&f)
                 .map_err(|e| format!("cannot read the file: {e}"))
                 .and_then(|b| {
-                    let text = crate::discover::decode(&b)
+                    let text = crate::files::discover::decode(&b)
                         .ok_or_else(|| "the file is not valid UTF-8".to_string())?;
                     serde_json::from_str::<serde_json::Value>(&text)
                         .map_err(|e| format!("invalid json: {e}"))

@@ -8,6 +8,7 @@
 //! Definitions are found by id: built-ins in the bundled snapshot (or `--builtins DIR`), custom
 //! ones in `--policy-dir` folders, the `--assignments` folders and the landing-zone library.
 
+pub use super::assigned::{scope_of_id, Assigned};
 use super::builtins::{self, Builtins, Kind};
 use super::definition::Definition;
 use super::exemption::Exemption;
@@ -40,28 +41,6 @@ impl Sources {
     }
 }
 
-/// What an assigned policy carries besides its definition.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Assigned {
-    /// The assignment's `name`.
-    pub assignment: String,
-    /// The initiative's name, when the assignment is of an initiative.
-    pub initiative: Option<String>,
-    /// The member's `policyDefinitionReferenceId`.
-    pub reference_id: Option<String>,
-    /// The member definition's name (its id's last segment).
-    pub definition: String,
-    /// Resolved parameter values, by lowercase name.
-    pub params: HashMap<String, Value>,
-    /// `enforcementMode` is `Default` (`DoNotEnforce` reports at info).
-    pub enforced: bool,
-    /// The finding's message: the non-compliance message (with `{enforcementMode}` filled) or
-    /// the definition's title, then the assignment, initiative, reference and definition.
-    pub message: String,
-    /// The assignment's file.
-    pub path: PathBuf,
-}
-
 /// One parsed assignment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assignment {
@@ -89,13 +68,6 @@ fn get<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value>
 
 fn text(v: &serde_json::Value, key: &str) -> Option<String> {
     get(v, key).and_then(|v| v.as_str()).map(str::to_string)
-}
-
-/// The scope part of a resource id of an extension resource (`<scope>/providers/Microsoft.Authorization/policyAssignments/x` → `<scope>`).
-pub fn scope_of_id(id: &str) -> Option<String> {
-    let lower = id.to_ascii_lowercase();
-    let at = lower.rfind("/providers/microsoft.authorization/")?;
-    Some(id.get(..at).unwrap_or("").to_string())
 }
 
 impl Assignment {
@@ -346,7 +318,7 @@ fn read_json(path: &Path) -> Result<serde_json::Value, PolicyLoadError> {
         message,
     };
     let bytes = std::fs::read(path).map_err(|e| err(1, 1, format!("cannot read the file: {e}")))?;
-    let text = crate::discover::decode(&bytes)
+    let text = crate::files::discover::decode(&bytes)
         .ok_or_else(|| err(1, 1, "the file is not valid UTF-8".into()))?;
     serde_json::from_str(&text).map_err(|e| {
         err(
@@ -697,92 +669,6 @@ fn assign(
     }
 }
 
-/// Adds to `set` the policies of every assignment `sources` give that applies to the
-/// deployment (its management group from `sources`, its subscription and resource group), and
-/// the exemptions that apply.
-pub fn load(
-    set: &mut PolicySet,
-    sources: &Sources,
-    subscription: Option<&str>,
-    resource_group: Option<&str>,
-) -> Resolution {
-    let mut out = Resolution::default();
-    let folder;
-    let builtins: &Builtins = match &sources.builtins {
-        Some(dir) => {
-            let (b, errors) = Builtins::from_folder(dir);
-            out.errors.extend(errors);
-            if b.sovereign_duplicates > 0 {
-                out.notes.push(format!(
-                    "{} sovereign-cloud copies of public-cloud definitions in `{}` recognised; the public-cloud ones are used",
-                    b.sovereign_duplicates,
-                    dir.display()
-                ));
-            }
-            folder = b;
-            &folder
-        }
-        None => Builtins::bundled(),
-    };
-    let mut loaded = Loaded::default();
-    load_paths(&sources.assignments, &mut loaded, &mut out.errors);
-    let mut target = Target::new(
-        sources.management_group.as_deref(),
-        subscription,
-        resource_group,
-    );
-    if let Some(dir) = &sources.alz_library {
-        let (lib, errors) = super::alz::Library::load(dir);
-        out.errors.extend(errors);
-        match sources.management_group.as_deref() {
-            None => out.errors.push(PolicyLoadError {
-                path: dir.clone(),
-                line: 1,
-                column: 1,
-                message: "a landing-zone library needs the deployment's management group (`--management-group`)".into(),
-            }),
-            Some(mg) => match lib.assignments_for(mg) {
-                Ok((mut assignments, chain)) => {
-                    out.notes.push(format!(
-                        "landing-zone library `{}`: management groups {}, {} assignments",
-                        dir.display(),
-                        chain.join(" > "),
-                        assignments.len()
-                    ));
-                    target.management_groups = chain.iter().map(|c| c.to_ascii_lowercase()).collect();
-                    target.chain_complete = true;
-                    loaded.assignments.append(&mut assignments);
-                }
-                Err(message) => out.errors.push(PolicyLoadError {
-                    path: dir.clone(),
-                    line: 1,
-                    column: 1,
-                    message,
-                }),
-            },
-        }
-        for (k, v) in lib.loaded.catalog.entries {
-            loaded.catalog.entries.entry(k).or_insert(v);
-        }
-    }
-    if target.is_unstated() && !loaded.assignments.is_empty() {
-        out.notes.push(
-            "the deployment's scope is not stated (--management-group, --subscription-id, --resource-group): every assignment and exemption given applies".into(),
-        );
-    }
-    let r = resolve(
-        set,
-        &loaded.assignments,
-        loaded.exemptions,
-        &loaded.catalog,
-        builtins,
-        &target,
-    );
-    out.errors.extend(r.errors);
-    out.notes.extend(r.notes);
-    out
-}
-
 /// Notes a `definitionVersion` whose major version isn't the loaded definition's.
 fn check_version(a: &Assignment, wanted: Option<&str>, d: &Definition, out: &mut Resolution) {
     let Some(wanted) = wanted else {
@@ -801,34 +687,6 @@ fn check_version(a: &Assignment, wanted: Option<&str>, d: &Definition, out: &mut
             ));
         }
     }
-}
-
-type Built = (Arc<PolicySet>, Vec<PolicyLoadError>);
-
-/// The policy set of `options`, built once per distinct set of sources (the CLI asks twice: to
-/// audit, and to describe the rules).
-pub fn cached(options: &crate::analysis::Options, build: impl FnOnce() -> Built) -> Built {
-    use std::sync::Mutex;
-    type Key = (Vec<PathBuf>, Sources, Option<String>, Option<String>);
-    static CACHE: Mutex<Option<(Key, Built)>> = Mutex::new(None);
-    let key: Key = (
-        options.policy_dirs.clone(),
-        options.assignments.clone(),
-        options.deployment.subscription_id.clone(),
-        options.deployment.resource_group.clone(),
-    );
-    if let Ok(c) = CACHE.lock() {
-        if let Some((k, built)) = c.as_ref() {
-            if *k == key {
-                return built.clone();
-            }
-        }
-    }
-    let built = build();
-    if let Ok(mut c) = CACHE.lock() {
-        *c = Some((key, built.clone()));
-    }
-    built
 }
 
 #[cfg(test)]

@@ -159,7 +159,7 @@ impl Builtins {
                 let json = std::fs::read(&f)
                     .map_err(|e| format!("cannot read the file: {e}"))
                     .and_then(|bytes| {
-                        let text = crate::discover::decode(&bytes)
+                        let text = crate::files::discover::decode(&bytes)
                             .ok_or_else(|| "the file is not valid UTF-8".to_string())?;
                         serde_json::from_str(&text).map_err(|e| format!("invalid json: {e}"))
                     });

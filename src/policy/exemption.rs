@@ -73,7 +73,7 @@ impl Exemption {
             expires_on: text(props, "expiresOn"),
             scope: text(props, "scope")
                 .or_else(|| text(json, "scope"))
-                .or_else(|| id.as_deref().and_then(super::assignment::scope_of_id)),
+                .or_else(|| id.as_deref().and_then(super::assigned::scope_of_id)),
             path: path.to_path_buf(),
         })
     }
@@ -137,7 +137,7 @@ pub fn apply(set: &PolicySet, diagnostics: &mut [Diagnostic]) {
         return;
     }
     let now = now();
-    let assigned_by_code: std::collections::HashMap<&str, &super::assignment::Assigned> = set
+    let assigned_by_code: std::collections::HashMap<&str, &super::assigned::Assigned> = set
         .policies()
         .iter()
         .filter_map(|p| Some((p.id.as_str(), p.assignment.as_deref()?)))

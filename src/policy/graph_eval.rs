@@ -5,7 +5,7 @@ use super::definition::{Candidate, Input, LinkAnswer, LinkQuery, Verdict};
 use super::rule::FieldPath;
 use super::{effect_level, EvalOptions, Outcome, Policy, PolicySet};
 use crate::diagnostic::{Diagnostic, Level, NotEvaluated};
-use crate::graph::{Resource, ResourceGraph, ResourceIdx};
+use crate::graph::{names, Resource, ResourceGraph, ResourceIdx};
 use crate::value::{Kind, Value};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -178,7 +178,7 @@ fn report(
                 let noun = type_noun(&resource.type_name);
                 d = d.with_related(
                     span.unwrap_or(resource.head_span),
-                    format!("{noun} {} links to it here", crate::names::quoted(resource)),
+                    format!("{noun} {} links to it here", names::quoted(resource)),
                 );
                 if location != l.head_span {
                     d = d.with_related(
@@ -186,14 +186,14 @@ fn report(
                         format!(
                             "the {} {} is declared here",
                             type_noun(&l.type_name),
-                            crate::names::quoted(l)
+                            names::quoted(l)
                         ),
                     );
                 }
             } else if span.is_some() && span != Some(resource.head_span) {
                 d = d.with_related(
                     resource.head_span,
-                    format!("in {}", crate::names::quoted(resource)),
+                    format!("in {}", names::quoted(resource)),
                 );
             }
             // A deciding value set elsewhere (a parameter file, a module call): shown too.
@@ -272,11 +272,11 @@ pub fn render_message(
             match (out.strip_suffix('\''), tail.strip_prefix('\'')) {
                 (Some(head), Some(tail)) => {
                     out.truncate(head.len());
-                    out.push_str(&crate::names::quoted(r));
+                    out.push_str(&names::quoted(r));
                     rest = tail;
                 }
                 _ => {
-                    out.push_str(&crate::names::abbreviate(&r.name));
+                    out.push_str(&names::abbreviate(&r.name));
                     rest = tail;
                 }
             }

@@ -12,6 +12,7 @@
 
 pub mod aliases;
 pub mod alz;
+pub mod assigned;
 pub mod assignment;
 pub mod builtins;
 pub mod definition;
@@ -125,6 +126,13 @@ pub fn has_builtin_docs(id: &str) -> bool {
     builtin_files::DOCS
         .iter()
         .any(|(i, _)| i.eq_ignore_ascii_case(id))
+}
+
+/// [`crate::diagnostic::codes::doc_url`] when that page exists: a built-in code or a policy shipped with azaudit (your own
+/// policies and Azure's built-ins have no page here).
+pub fn published_doc_url(id: &str) -> Option<String> {
+    (crate::diagnostic::codes::find(id).is_some() || has_builtin_docs(id))
+        .then(|| crate::diagnostic::codes::doc_url(id))
 }
 
 fn line_col_of(text: &str, needle: &str) -> (usize, usize) {
@@ -368,6 +376,92 @@ pub fn effect_level(effect: &str) -> Level {
         "manual" => Level::Info,
         _ => Level::Warning,
     }
+}
+
+/// Adds to `set` the policies of every assignment `sources` give that applies to the
+/// deployment (its management group from `sources`, its subscription and resource group), and
+/// the exemptions that apply.
+pub fn load_assignments(
+    set: &mut PolicySet,
+    sources: &assignment::Sources,
+    subscription: Option<&str>,
+    resource_group: Option<&str>,
+) -> assignment::Resolution {
+    let mut out = assignment::Resolution::default();
+    let folder;
+    let builtins: &builtins::Builtins = match &sources.builtins {
+        Some(dir) => {
+            let (b, errors) = builtins::Builtins::from_folder(dir);
+            out.errors.extend(errors);
+            if b.sovereign_duplicates > 0 {
+                out.notes.push(format!(
+                    "{} sovereign-cloud copies of public-cloud definitions in `{}` recognised; the public-cloud ones are used",
+                    b.sovereign_duplicates,
+                    dir.display()
+                ));
+            }
+            folder = b;
+            &folder
+        }
+        None => builtins::Builtins::bundled(),
+    };
+    let mut loaded = assignment::Loaded::default();
+    assignment::load_paths(&sources.assignments, &mut loaded, &mut out.errors);
+    let mut target = assignment::Target::new(
+        sources.management_group.as_deref(),
+        subscription,
+        resource_group,
+    );
+    if let Some(dir) = &sources.alz_library {
+        let (lib, errors) = alz::Library::load(dir);
+        out.errors.extend(errors);
+        match sources.management_group.as_deref() {
+            None => out.errors.push(PolicyLoadError {
+                path: dir.clone(),
+                line: 1,
+                column: 1,
+                message: "a landing-zone library needs the deployment's management group (`--management-group`)".into(),
+            }),
+            Some(mg) => match lib.assignments_for(mg) {
+                Ok((mut assignments, chain)) => {
+                    out.notes.push(format!(
+                        "landing-zone library `{}`: management groups {}, {} assignments",
+                        dir.display(),
+                        chain.join(" > "),
+                        assignments.len()
+                    ));
+                    target.management_groups = chain.iter().map(|c| c.to_ascii_lowercase()).collect();
+                    target.chain_complete = true;
+                    loaded.assignments.append(&mut assignments);
+                }
+                Err(message) => out.errors.push(PolicyLoadError {
+                    path: dir.clone(),
+                    line: 1,
+                    column: 1,
+                    message,
+                }),
+            },
+        }
+        for (k, v) in lib.loaded.catalog.entries {
+            loaded.catalog.entries.entry(k).or_insert(v);
+        }
+    }
+    if target.is_unstated() && !loaded.assignments.is_empty() {
+        out.notes.push(
+            "the deployment's scope is not stated (--management-group, --subscription-id, --resource-group): every assignment and exemption given applies".into(),
+        );
+    }
+    let r = assignment::resolve(
+        set,
+        &loaded.assignments,
+        loaded.exemptions,
+        &loaded.catalog,
+        builtins,
+        &target,
+    );
+    out.errors.extend(r.errors);
+    out.notes.extend(r.notes);
+    out
 }
 
 mod graph_eval;

@@ -974,7 +974,7 @@ impl Lowerer<'_> {
                 .or_else(|| get_str(link, "uri"))
                 .map(|s| (s, ""))
                 .or_else(|| {
-                    get_str(link, "id").map(|s| (s, crate::paths::TEMPLATE_SPEC_ID_PREFIX))
+                    get_str(link, "id").map(|s| (s, crate::model::TEMPLATE_SPEC_ID_PREFIX))
                 });
             if let Some((s, prefix)) = linked {
                 source = Some(format!("{prefix}{}", s.value));

@@ -236,7 +236,7 @@ fn explain_prints_the_documentation_and_unknown_ids_exit_2() {
         assert!(out.contains(section), "{section} missing:\n{out}");
     }
     // Every code azaudit reports has a page, and a near miss gets a suggestion.
-    for c in azaudit::codes::BUILTIN {
+    for c in azaudit::diagnostic::codes::BUILTIN {
         let o = azaudit(Path::new(ROOT), &["explain", c.id]);
         assert_eq!(code(&o), 0, "explain {}: {}", c.id, stderr(&o));
         let out = stdout(&o);

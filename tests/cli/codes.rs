@@ -1,5 +1,5 @@
 //! Every code azaudit reports outside its policies: each has a documentation page and `explain`
-//! (see `azaudit::codes`), each is listed (the sources emit no other), and the rendered text of
+//! (see `azaudit::diagnostic::codes`), each is listed (the sources emit no other), and the rendered text of
 //! each is pinned by a snapshot of `azaudit check` on a small case.
 
 use crate::common::{self, azaudit as run, write, ROOT};
@@ -110,7 +110,7 @@ fn scratch(name: &str) -> PathBuf {
 
 #[test]
 fn every_code_renders_with_its_documentation_link() {
-    for code in azaudit::codes::BUILTIN {
+    for code in azaudit::diagnostic::codes::BUILTIN {
         let (files, extra) = case(code.id);
         let dir = scratch(code.id);
         for (path, bytes) in &files {
@@ -127,7 +127,10 @@ fn every_code_renders_with_its_documentation_link() {
             String::from_utf8_lossy(&o.stderr)
         );
         assert!(
-            out.contains(&format!("= docs: {}", azaudit::codes::doc_url(code.id))),
+            out.contains(&format!(
+                "= docs: {}",
+                azaudit::diagnostic::codes::doc_url(code.id)
+            )),
             "{out}"
         );
         insta::assert_snapshot!(format!("code_{}", code.id), out);
@@ -166,7 +169,7 @@ fn every_emitted_code_is_listed() {
     assert!(found.iter().any(|(c, _)| c == "syntax-error"), "{found:?}");
     for (code, file) in &found {
         assert!(
-            azaudit::codes::find(code).is_some(),
+            azaudit::diagnostic::codes::find(code).is_some(),
             "{file} emits `{code}`, which is not in codes::BUILTIN (add it with a docs/codes page)"
         );
     }

@@ -190,9 +190,9 @@ fn deployment_context_comes_from_the_config_and_the_command_line_wins() {
     assert_eq!(d.resource_group.as_deref(), Some("rg-apim"));
     assert_eq!(d.location.as_deref(), Some("westeurope"));
     // With the subscription known, a subnet of another subscription is reported.
-    let report = azaudit::analysis::check(
+    let report = azaudit::engine::check(
         &from_config.inputs,
-        &azaudit::analysis::Disk,
+        &azaudit::files::Disk,
         &from_config.options,
     );
     assert!(report
@@ -217,7 +217,7 @@ fn deployment_context_comes_from_the_config_and_the_command_line_wins() {
     );
     assert_eq!(d.resource_group.as_deref(), Some("rg-apim"));
     assert_eq!(d.location.as_deref(), Some("northeurope"));
-    let report = azaudit::analysis::check(&flags.inputs, &azaudit::analysis::Disk, &flags.options);
+    let report = azaudit::engine::check(&flags.inputs, &azaudit::files::Disk, &flags.options);
     assert!(!report
         .diagnostics
         .iter()

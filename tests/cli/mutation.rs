@@ -90,10 +90,10 @@ fn mutate(bytes: &[u8], rng: &mut Rng) -> (Vec<u8>, &'static str) {
 fn sources() -> Vec<PathBuf> {
     let exts = ["bicep", "bicepparam", "json"];
     let mut files =
-        azaudit::discover::files_with_extension(&Path::new(ROOT).join("fixtures"), &exts);
+        azaudit::files::discover::files_with_extension(&Path::new(ROOT).join("fixtures"), &exts);
     let corpus = Path::new(ROOT).join("../shared/corpus");
     if corpus.is_dir() {
-        let all = azaudit::discover::files_with_extension(&corpus, &exts);
+        let all = azaudit::files::discover::files_with_extension(&corpus, &exts);
         let mut rng = Rng(0x5eed_c0de);
         for _ in 0..60.min(all.len()) {
             if let Some(f) = all.get(rng.below(all.len())) {

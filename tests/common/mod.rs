@@ -5,7 +5,7 @@
 // Each binary uses some of these helpers, not all.
 #![allow(dead_code)]
 
-use azaudit::analysis::{check, Disk, Input, Options, Report};
+use azaudit::engine::{check, Disk, Input, Options, Report};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

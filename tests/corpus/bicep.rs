@@ -11,8 +11,8 @@
 
 use crate::common;
 use crate::differential::pairs;
-use azaudit::discover::files_with_extension;
 use azaudit::expr::{Expr, ExprKind};
+use azaudit::files::discover::files_with_extension;
 use azaudit::model::{Language, Template};
 use azaudit::source::FileId;
 use azaudit::syntax::bicep::lower;

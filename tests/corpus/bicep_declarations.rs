@@ -9,7 +9,7 @@
 //! `invalid` (case-insensitive). The corpus keeps only Bicep's valid samples and baselines (see its
 //! SOURCES.md), so today the rule excludes nothing: every declaration of every file is required.
 
-use azaudit::discover::files_with_extension;
+use azaudit::files::discover::files_with_extension;
 use azaudit::model::{Language, Template};
 use azaudit::source::FileId;
 use azaudit::syntax::bicep::lower;
@@ -259,7 +259,7 @@ fn scanner_skips_comments_and_strings() {
 
 #[test]
 fn every_declaration_is_recovered() {
-    let root = &azaudit::discover::absolute(Path::new(concat!(
+    let root = &azaudit::files::discover::absolute(Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../shared/corpus"
     )));

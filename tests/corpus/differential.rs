@@ -15,11 +15,11 @@
 //! `DIFFERENTIAL_VERBOSE=1` prints each difference; `DIFFERENTIAL_ONLY=<substring>` runs the
 //! pairs whose path contains it. Skips when ../shared is absent.
 
-use azaudit::analysis::{check, FileProvider, Input, Options};
-use azaudit::discover::files_with_extension;
+use azaudit::engine::{check, FileProvider, Input, Options};
+use azaudit::files::discover::files_with_extension;
+use azaudit::files::registry::{self, BicepSettings, Registry};
 use azaudit::graph::{EdgeKind, ResourceGraph};
 use azaudit::model::{Language, Template};
-use azaudit::registry::{self, BicepSettings, Registry};
 use azaudit::source::FileId;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -143,7 +143,7 @@ fn rebuild_cache(bicep: &Path, compiled: &serde_json::Value, cache: &Path, depth
                 }
                 let _ = std::fs::write(&path, serde_json::to_string(inner).unwrap_or_default());
             }
-        } else if let Some(local) = azaudit::deployments::local_path(source) {
+        } else if let Some(local) = azaudit::graph::deployments::local_path(source) {
             let next = bicep.parent().unwrap_or(Path::new("")).join(local);
             if next.extension().and_then(|e| e.to_str()) == Some("bicep") {
                 rebuild_cache(&next, inner, cache, depth + 1);
@@ -260,7 +260,7 @@ fn summarize(
 /// The ids of the policies an analysis with `options` runs (findings are diagnostics with these
 /// codes).
 fn policy_ids(options: &Options) -> BTreeSet<String> {
-    azaudit::analysis::policies(options)
+    azaudit::engine::policies(options)
         .0
         .policies()
         .iter()
@@ -358,7 +358,7 @@ fn bicep_and_its_compiled_json_agree() {
         println!("skipped: {} is absent", shared.display());
         return;
     }
-    let shared = &azaudit::deployments::normalize(shared);
+    let shared = &azaudit::files::normalize(shared);
     let verbose = std::env::var_os("DIFFERENTIAL_VERBOSE").is_some();
     let only = std::env::var("DIFFERENTIAL_ONLY").ok();
     let known: BTreeMap<String, String> = KNOWN

@@ -2,8 +2,8 @@
 //! one of them violates is reported one level lower, naming the values.
 
 use crate::common;
-use azaudit::analysis::{Options, Report};
 use azaudit::diagnostic::Severity;
+use azaudit::engine::{Options, Report};
 
 fn run(name: &str) -> Report {
     common::check_file(

@@ -2,7 +2,7 @@
 //! with their ids and lines, edges, unresolved references and diagnostics.
 
 use crate::common;
-use azaudit::analysis::{check, Disk, Input, Options, Report};
+use azaudit::engine::{check, Disk, Input, Options, Report};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -152,7 +152,7 @@ fn analyse_dir(dir: &Path) -> Report {
             if p.is_dir() {
                 stack.push(p);
             } else if let Ok(text) = std::fs::read_to_string(&p) {
-                if azaudit::analysis::language_of(&p, &text).is_some() {
+                if azaudit::files::language_of(&p, &text).is_some() {
                     inputs.push(Input {
                         path: p,
                         text: text.into(),

@@ -1,7 +1,7 @@
 //! Deployments that span files: Bicep modules, parameter files, ARM nested and linked deployments,
 //! and `existing` resources another audited folder declares (fixtures/modules).
 
-use azaudit::analysis::{check, Disk, Options, Report};
+use azaudit::engine::{check, Disk, Options, Report};
 use azaudit::graph::EdgeKind;
 use std::path::{Path, PathBuf};
 
@@ -12,8 +12,8 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn analyse_paths(paths: &[PathBuf]) -> Report {
-    let walked = azaudit::discover::candidates(paths).expect("walk");
-    let found = azaudit::discover::read_all(&walked.candidates);
+    let walked = azaudit::files::discover::candidates(paths).expect("walk");
+    let found = azaudit::files::discover::read_all(&walked.candidates);
     check(&found.inputs, &Disk, &Options::default())
 }
 
@@ -212,7 +212,7 @@ fn a_parameter_file_changes_the_verdict() {
     // Without the parameter file the template passes.
     let text = std::fs::read_to_string(fixture("paramfile/main.bicep")).unwrap();
     let alone = check(
-        &[azaudit::analysis::Input {
+        &[azaudit::files::Input {
             path: PathBuf::from("elsewhere/main.bicep"),
             text: text.into(),
         }],
@@ -394,19 +394,19 @@ struct Edited {
     text: std::sync::Arc<str>,
 }
 
-impl azaudit::analysis::FileProvider for Edited {
+impl azaudit::files::FileProvider for Edited {
     fn read(&self, path: &Path) -> Option<std::sync::Arc<str>> {
         if path == self.path {
             return Some(self.text.clone());
         }
-        azaudit::analysis::Disk.read(path)
+        azaudit::files::Disk.read(path)
     }
 }
 
 #[test]
 fn module_files_are_read_through_the_provider() {
     let main = fixture("outputs/main.bicep");
-    let input = azaudit::analysis::Input {
+    let input = azaudit::files::Input {
         path: main.clone(),
         text: std::fs::read_to_string(&main).unwrap().into(),
     };
@@ -491,7 +491,7 @@ fn arm_parameter_files_by_metadata_and_by_convention() {
 #[test]
 fn using_none_deploys_nothing() {
     let path = fixture("paramfile/none.bicepparam");
-    let input = azaudit::analysis::Input {
+    let input = azaudit::files::Input {
         path: path.clone(),
         text: std::fs::read_to_string(&path).unwrap().into(),
     };
@@ -503,7 +503,7 @@ fn using_none_deploys_nothing() {
 #[test]
 fn module_fan_out_is_bounded() {
     let path = fixture("fanout/m1.bicep");
-    let input = azaudit::analysis::Input {
+    let input = azaudit::files::Input {
         path: path.clone(),
         text: std::fs::read_to_string(&path).unwrap().into(),
     };
@@ -518,7 +518,7 @@ fn module_fan_out_is_bounded() {
 #[test]
 fn a_module_scope_places_its_resources() {
     let path = fixture("scope/main.bicep");
-    let input = azaudit::analysis::Input {
+    let input = azaudit::files::Input {
         path: path.clone(),
         text: std::fs::read_to_string(&path).unwrap().into(),
     };
@@ -635,7 +635,7 @@ fn registry_modules_come_from_the_module_cache() {
 fn registry_modules_without_a_cache_are_not_restored() {
     // The same file where no bicepconfig.json governs it, and no default cache.
     let text = std::fs::read_to_string(fixture("registry-cache/main.bicep")).unwrap();
-    let input = azaudit::analysis::Input {
+    let input = azaudit::files::Input {
         path: std::env::temp_dir().join("azaudit-registry-no-config/main.bicep"),
         text: text.into(),
     };
@@ -647,7 +647,7 @@ fn registry_modules_without_a_cache_are_not_restored() {
         && n.reason.contains("module not restored")));
     // The default cache (what `~/.bicep` is for the front ends) has it.
     let options = Options {
-        registry: azaudit::registry::Registry {
+        registry: azaudit::files::registry::Registry {
             default_cache: Some(cache_fixture()),
             fixed: None,
         },
@@ -660,7 +660,7 @@ fn registry_modules_without_a_cache_are_not_restored() {
     );
     // An alias no configuration defines is not evaluated either, and says so.
     let text = std::fs::read_to_string(fixture("registry-cache/alias.bicep")).unwrap();
-    let input = azaudit::analysis::Input {
+    let input = azaudit::files::Input {
         path: std::env::temp_dir().join("azaudit-registry-no-config/alias.bicep"),
         text: text.into(),
     };
@@ -709,14 +709,14 @@ fn cli_reads_the_module_cache_its_configuration_names() {
 fn the_public_alias_reads_the_microsoft_registry_from_the_cache() {
     // `br/public:` is mcr.microsoft.com with module path `bicep`, whatever the configuration.
     let options = Options {
-        registry: azaudit::registry::Registry {
+        registry: azaudit::files::registry::Registry {
             default_cache: Some(cache_fixture()),
             fixed: None,
         },
         ..Options::default()
     };
-    let walked = azaudit::discover::candidates(&[fixture("registry")]).expect("walk");
-    let found = azaudit::discover::read_all(&walked.candidates);
+    let walked = azaudit::files::discover::candidates(&[fixture("registry")]).expect("walk");
+    let found = azaudit::files::discover::read_all(&walked.candidates);
     let report = check(&found.inputs, &Disk, &options);
     assert_eq!(
         apim_subnets(&report),

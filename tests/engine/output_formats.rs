@@ -1,11 +1,11 @@
 //! Snapshot tests of every output format on one hand-built report: a Bicep file and an ARM JSON
 //! file, errors, warnings and infos, related locations, undecided policies and a small graph.
 
-use azaudit::analysis::Report;
 use azaudit::diagnostic::{Diagnostic, NotEvaluated, ResourceRef, Severity};
 use azaudit::graph::{Deployed, Edge, EdgeKind, Origin, Resource, ResourceGraph, Unresolved};
 use azaudit::output::graph::GraphFormat;
 use azaudit::output::{self, Format, RenderOptions, RuleInfo};
+use azaudit::report::Report;
 use azaudit::source::{FileId, Span};
 use azaudit::value::Value;
 use std::path::Path;

@@ -5,9 +5,9 @@
 //! and validates with the `jsonschema` crate. It also deserializes the log into `serde-sarif`'s
 //! typed model.
 
-use azaudit::analysis::Report;
 use azaudit::diagnostic::{Diagnostic, NotEvaluated, Severity, Suppression, SuppressionKind};
 use azaudit::output::{self, RenderOptions, RuleInfo};
+use azaudit::report::Report;
 use azaudit::source::Span;
 use std::path::PathBuf;
 use std::process::Command;

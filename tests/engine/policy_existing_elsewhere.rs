@@ -2,7 +2,7 @@
 //! audited deployment references the resource as `existing` (it may deploy what is missing there).
 
 use crate::common;
-use azaudit::analysis::{check, Disk, Input, Options};
+use azaudit::engine::{check, Disk, Input, Options};
 
 fn input(name: &str) -> Input {
     common::input(&common::fixture("policy-engine/existing-elsewhere").join(name))

@@ -3,7 +3,7 @@
 //! diagnostic starts on each line marked `// expect: <id>`, and nowhere else).
 
 use crate::common::{self, check_file as run, ROOT};
-use azaudit::analysis::Options;
+use azaudit::engine::Options;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

@@ -4,8 +4,8 @@
 //!
 //! Skipped with a message when `nvim` is not on PATH (or `AZAUDIT_NVIM` names another binary).
 
-use azaudit::analysis::{FileProvider, Input, Options, Report};
 use azaudit::diagnostic::{Diagnostic, Severity};
+use azaudit::engine::{FileProvider, Input, Options, Report};
 use azaudit::lsp::{self, ServerOptions};
 use azaudit::source::Span;
 use std::net::TcpListener;

@@ -4,8 +4,8 @@
 //! `#disable-next-line test-code`), sleeps on `SLOW`, and follows `uses '<file>'` through the file
 //! provider, reporting `test-code` at the `uses` when that file contains `BAD`.
 
-use azaudit::analysis::{FileProvider, Input, Options, Report};
 use azaudit::diagnostic::{Diagnostic, Level};
+use azaudit::engine::{FileProvider, Input, Options, Report};
 use azaudit::lsp::{self, convert, ServerOptions};
 use azaudit::source::Span;
 use crossbeam_channel::RecvTimeoutError;
@@ -946,7 +946,7 @@ fn quick_fix_clears(path: &str, uri: &str, language: &str, code: &str) -> String
     .unwrap();
     let mut client = Client::start_with(
         json!({ "azaudit": { "debounceMs": 0 } }),
-        Arc::new(azaudit::analysis::check),
+        Arc::new(azaudit::engine::check),
     );
     client.open(uri, language, 1, &text);
     let p = client.diagnostics(uri);
@@ -1071,7 +1071,7 @@ fn a_module_that_is_a_fifo_or_a_device_never_blocks_the_server() {
 fn real_client() -> Client {
     Client::start_with(
         json!({ "azaudit": { "debounceMs": 0 } }),
-        Arc::new(azaudit::analysis::check),
+        Arc::new(azaudit::engine::check),
     )
 }
 
@@ -1232,7 +1232,7 @@ fn the_server_shows_what_the_cli_finds_for_every_module_fixture() {
     let mut checked = 0;
     let mut with_findings = 0;
     for case in cases {
-        let files = azaudit::discover::candidates(std::slice::from_ref(&case))
+        let files = azaudit::files::discover::candidates(std::slice::from_ref(&case))
             .unwrap()
             .candidates;
         for file in files {
@@ -1246,8 +1246,7 @@ fn the_server_shows_what_the_cli_finds_for_every_module_fixture() {
             let Some(input) = plan.inputs.iter().find(|i| i.path == file.path) else {
                 continue;
             };
-            let report =
-                azaudit::analysis::check(&plan.inputs, &azaudit::analysis::Disk, &plan.options);
+            let report = azaudit::engine::check(&plan.inputs, &azaudit::files::Disk, &plan.options);
             let expected = expected_in(&report, &input.path);
             // What the server publishes for it, opened alone.
             let uri = file_uri(&input.path);
@@ -1348,7 +1347,7 @@ fn opening_only_a_module_shows_what_the_deployment_that_reaches_it_finds() {
     // The editor's workspace folder is the project.
     let mut client = Client::start_in(
         json!({ "azaudit": { "debounceMs": 0 } }),
-        Arc::new(azaudit::analysis::check),
+        Arc::new(azaudit::engine::check),
         json!([{ "uri": file_uri(&dir), "name": "project" }]),
     );
     client.open(
@@ -1415,6 +1414,136 @@ fn a_deployment_publishes_for_every_file_and_closing_keeps_what_open_deployments
     );
     let p = client.diagnostics(&network_uri);
     assert_eq!(p["diagnostics"], json!([]), "{p}");
+    client.shutdown_and_exit().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// (code, 0-based line, LSP severity) of each published diagnostic, sorted.
+fn codes_lines_and_severities(published: &Value) -> Vec<(String, u64, u64)> {
+    let severities = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["severity"].as_u64().unwrap());
+    let mut out: Vec<(String, u64, u64)> = codes_lines_and_messages(published)
+        .into_iter()
+        .zip(severities)
+        .map(|((code, line, _), severity)| (code, line, severity))
+        .collect();
+    out.sort();
+    out
+}
+
+/// What `azaudit check` reports for `file`, as [`codes_lines_and_severities`] gives it.
+fn check_codes_lines_and_severities(dir: &Path, file: &Path) -> Vec<(String, u64, u64)> {
+    let plan = azaudit::cli::plan(&azaudit::cli::InputArgs {
+        paths: vec![dir.to_path_buf()],
+        ..Default::default()
+    })
+    .unwrap();
+    let report = azaudit::engine::check(&plan.inputs, &azaudit::engine::Disk, &plan.options);
+    let mut out: Vec<(String, u64, u64)> = report
+        .diagnostics
+        .iter()
+        .filter(|d| {
+            report
+                .sources
+                .get(d.span.file)
+                .is_some_and(|f| f.path == file)
+        })
+        .map(|d| {
+            let line = report
+                .sources
+                .get(d.span.file)
+                .unwrap()
+                .line_col(d.span.start)
+                .line;
+            let severity = match d.severity {
+                azaudit::diagnostic::Severity::Error => 1,
+                azaudit::diagnostic::Severity::Warning => 2,
+                azaudit::diagnostic::Severity::Info => 3,
+            };
+            (d.code.clone(), u64::from(line - 1), severity)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn the_server_obeys_bicepconfig_json_as_check_does() {
+    let dir = std::env::temp_dir().join(format!("azaudit-lsp-config-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("policies")).unwrap();
+    // A policy of the configuration's policy folder with a parameter: it fires only on the SKUs
+    // the configuration lists (by default `Basic`, which the template doesn't use).
+    std::fs::write(
+        dir.join("policies/apim-sku-listed.json"),
+        json!({"name": "apim-sku-listed", "properties": {
+        "displayName": "API Management SKU is on the list",
+        "parameters": {"skus": {"type": "Array", "defaultValue": ["Basic"]}},
+        "policyRule": {
+            "if": {"allOf": [
+                {"field": "type", "equals": "Microsoft.ApiManagement/service"},
+                {"field": "sku.name", "in": "[parameters('skus')]"}
+            ]},
+            "then": {"effect": "deny"}
+        }}})
+        .to_string(),
+    )
+    .unwrap();
+    let config = |delegation: &str| {
+        json!({"analyzers": {"azaudit": {
+        "policyDirs": ["./policies"],
+        "rules": {
+            "apim-subnet-delegation": {"level": delegation},
+            "apim-sku-listed": {"level": "info", "parameters": {"skus": ["PremiumV2"]}}
+        }}}})
+        .to_string()
+    };
+    std::fs::write(dir.join("bicepconfig.json"), config("off")).unwrap();
+    let main = dir.join("main.bicep");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/policies/apim-subnet-delegation/fail.bicep"),
+    )
+    .unwrap();
+    std::fs::write(&main, &text).unwrap();
+    let main_uri = file_uri(&main);
+
+    let mut client = real_client();
+    client.open(&main_uri, "bicep", 1, &text);
+    let published = codes_lines_and_severities(&client.diagnostics(&main_uri));
+    // `off` hides the delegation finding; the folder's policy fires with the configured
+    // parameter, at the configured level (info).
+    assert!(
+        !published
+            .iter()
+            .any(|(c, _, _)| c == "apim-subnet-delegation"),
+        "{published:?}"
+    );
+    assert!(
+        published
+            .iter()
+            .any(|(c, _, s)| c == "apim-sku-listed" && *s == 3),
+        "{published:?}"
+    );
+    assert_eq!(published, check_codes_lines_and_severities(&dir, &main));
+
+    // The configuration changes on disk: the next analysis reads it again.
+    std::fs::write(dir.join("bicepconfig.json"), config("warning")).unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": file_uri(&dir.join("bicepconfig.json")), "type": 2 }] }),
+    );
+    let published = codes_lines_and_severities(&client.diagnostics(&main_uri));
+    assert!(
+        published
+            .iter()
+            .any(|(c, _, s)| c == "apim-subnet-delegation" && *s == 2),
+        "{published:?}"
+    );
+    assert_eq!(published, check_codes_lines_and_severities(&dir, &main));
     client.shutdown_and_exit().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

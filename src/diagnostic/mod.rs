@@ -1,5 +1,7 @@
 //! Diagnostics: what azaudit reports, at a span, with a severity, a message and related locations.
 
+pub mod codes;
+
 use crate::source::Span;
 use std::fmt;
 
@@ -85,7 +87,7 @@ pub struct ResourceRef {
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Diagnostic {
-    /// Policy id, or a built-in code (`syntax-error`, `unused-suppression` …: see `crate::codes`)
+    /// Policy id, or a built-in code (`syntax-error`, `unused-suppression` …: see `crate::diagnostic::codes`)
     pub code: String,
     pub severity: Severity,
     pub message: String,

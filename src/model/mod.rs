@@ -251,3 +251,12 @@ impl Template {
             && self.using.is_none()
     }
 }
+
+/// The comparable form of a resource id: lowercase, no trailing slash.
+pub fn normalize_id(id: &str) -> String {
+    id.trim().trim_end_matches('/').to_ascii_lowercase()
+}
+
+/// An ARM `templateLink.id` (a template spec's resource id) is kept as a module source with this
+/// prefix: it names a resource in Azure, never a file.
+pub const TEMPLATE_SPEC_ID_PREFIX: &str = "template-spec-id:";

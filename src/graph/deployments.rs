@@ -2,16 +2,17 @@
 //! parameter files that the audited files pull in (through a [`FileProvider`]) and decides which
 //! deployments to build: each template once per parameter file that uses it, else once on its own.
 
-use crate::analysis::{language_of, lower, FileProvider};
-use crate::build::{is_registry_reference, Modules};
 use crate::eval::{Deployment, Evaluator};
+use crate::files::paths::PathRules;
+use crate::files::registry::{BicepSettings, Registry};
+use crate::files::{language_of, normalize, FileProvider};
+use crate::graph::builder::{is_registry_reference, Modules};
 use crate::model::{Language, Template};
-use crate::paths::PathRules;
-use crate::registry::{BicepSettings, Registry};
 use crate::source::{FileId, SourceMap, Span};
+use crate::syntax::lower;
 use crate::value::{Reason, Value};
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// At most this many files are read beyond the inputs.
 const MAX_EXTRA_FILES: usize = 2000;
@@ -70,29 +71,12 @@ pub struct Entry {
     pub parameter_file: Option<FileId>,
 }
 
-/// `a/./b/../c` → `a/c`, without touching the file system.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
 /// The relative path a module reference names: the reference itself, or, for an ARM expression
 /// such as `[uri(deployment().properties.templateLink.uri, 'nested/vnet.json')]`, its quoted
 /// `.json` literal. `None` for registry references and remote URIs.
 pub fn local_path(source: &str) -> Option<String> {
     let s = source.trim();
-    if is_registry_reference(s) || s.starts_with(crate::paths::TEMPLATE_SPEC_ID_PREFIX) {
+    if is_registry_reference(s) || s.starts_with(crate::files::paths::TEMPLATE_SPEC_ID_PREFIX) {
         return None;
     }
     if s.starts_with('[') {
@@ -231,9 +215,9 @@ impl SettingsCache {
                 break;
             }
             walked.push(d.to_path_buf());
-            let path = d.join(crate::config::FILE_NAME);
+            let path = d.join(crate::files::config::FILE_NAME);
             if let Some(text) = provider.read(&path) {
-                found = Some(std::sync::Arc::new(crate::config::bicep_settings(
+                found = Some(std::sync::Arc::new(crate::files::config::bicep_settings(
                     &path, &text,
                 )));
                 break;
@@ -268,13 +252,13 @@ fn open_registry_module(
             &found
         }
     };
-    let reference = crate::registry::parse(source, config)?;
+    let reference = crate::files::registry::parse(source, config)?;
     let root = config
         .cache_root
         .as_ref()
         .or(registry.default_cache.as_ref())
         .ok_or_else(|| NOT_RESTORED.to_string())?;
-    let path = crate::registry::cache_path(&reference, root);
+    let path = crate::files::registry::cache_path(&reference, root);
     if let Some(id) = sources.find(&path) {
         return loaded
             .by_file
@@ -289,13 +273,13 @@ fn open_registry_module(
         .read(&path)
         .ok_or_else(|| NOT_RESTORED.to_string())?;
     let text = match reference {
-        crate::registry::Reference::TemplateSpec { .. } => {
-            match crate::registry::template_spec_template(&text) {
+        crate::files::registry::Reference::TemplateSpec { .. } => {
+            match crate::files::registry::template_spec_template(&text) {
                 Some(t) => std::sync::Arc::from(t),
                 None => text,
             }
         }
-        crate::registry::Reference::Oci { .. } => text,
+        crate::files::registry::Reference::Oci { .. } => text,
     };
     // A cached module is a compiled ARM template.
     if crate::syntax::arm::classify(&text) != Some(Language::ArmTemplate) {

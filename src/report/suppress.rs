@@ -115,9 +115,13 @@ pub fn partition(
                 let ids: Vec<String> = known
                     .iter()
                     .cloned()
-                    .chain(crate::codes::BUILTIN.iter().map(|c| c.id.to_string()))
+                    .chain(
+                        crate::diagnostic::codes::BUILTIN
+                            .iter()
+                            .map(|c| c.id.to_string()),
+                    )
                     .collect();
-                kept.extend(crate::feedback::unknown_suppression(
+                kept.extend(crate::report::feedback::unknown_suppression(
                     code,
                     word_span(cx, directive.at, code),
                     &ids,
@@ -148,7 +152,7 @@ pub fn partition(
 
 /// [`apply`] on a whole report: its diagnostics, graph, sources and undecided policies.
 pub fn apply_to_report(
-    report: &mut crate::analysis::Report,
+    report: &mut crate::report::Report,
     templates: &[&Template],
     known_codes: Option<&HashSet<String>>,
 ) {
@@ -427,7 +431,7 @@ mod tests {
     #[test]
     fn applies_to_a_report() {
         let t = template();
-        let mut report = crate::analysis::Report {
+        let mut report = crate::report::Report {
             sources: sources(),
             ..Default::default()
         };

@@ -7,9 +7,11 @@
 //! `resourceGroup().id` becomes a *symbolic* string, so that ids built the same way still match.
 
 mod budget;
+mod deployment;
 mod functions;
 
 pub use budget::{weight, Budget, BudgetLimits, RunBudget};
+pub use deployment::DeploymentContext;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::expr::{ArrayItem, BinaryOp, Expr, ExprKind, InterpPart, ObjectItem, UnaryOp};
@@ -41,7 +43,7 @@ impl Default for Limits {
 }
 
 /// Where the deployment goes, as far as the caller knows it. Unknown parts become placeholders.
-pub type Deployment = crate::config::DeploymentContext;
+pub type Deployment = DeploymentContext;
 
 /// Placeholder text for the deployment's subscription id.
 pub const SUBSCRIPTION_PLACEHOLDER: &str = "{subscriptionId}";
@@ -817,7 +819,7 @@ impl<'t> Evaluator<'t> {
         if !text.contains("/providers/") {
             return None;
         }
-        let wanted = crate::graph::normalize_id(text);
+        let wanted = crate::model::normalize_id(text);
         for (di, r) in self.template.resources.iter().enumerate() {
             let last_type = r.type_name.rsplit('/').next().unwrap_or("");
             if !wanted.contains(&format!("/{}/", last_type.to_ascii_lowercase())) {
@@ -825,7 +827,7 @@ impl<'t> Evaluator<'t> {
             }
             let n = self.instances(di).len();
             for ii in 0..n {
-                if crate::graph::normalize_id(&self.identity(di, ii).id) == wanted {
+                if crate::model::normalize_id(&self.identity(di, ii).id) == wanted {
                     return Some((di, ii));
                 }
             }

@@ -29,7 +29,7 @@ macro_rules! code {
             level: $level,
             description: $description,
             help: $help,
-            docs: include_str!(concat!("../docs/codes/", $id, ".md")),
+            docs: include_str!(concat!("../../docs/codes/", $id, ".md")),
         }
     };
 }
@@ -142,12 +142,6 @@ pub fn doc_url(id: &str) -> String {
     )
 }
 
-/// [`doc_url`] when that page exists: a built-in code or a policy shipped with azaudit (your own
-/// policies and Azure's built-ins have no page here).
-pub fn published_doc_url(id: &str) -> Option<String> {
-    (find(id).is_some() || crate::policy::has_builtin_docs(id)).then(|| doc_url(id))
-}
-
 /// The known id closest to `unknown` (case-insensitive edit distance at most a third of its
 /// length, at least 2), for "did you mean" hints.
 pub fn nearest<'a>(unknown: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
@@ -177,9 +171,6 @@ mod tests {
             assert!(doc_url(c.id).ends_with(&format!("docs/codes/{}.md", c.id)));
         }
         assert!(doc_url("apim-subnet-nsg").ends_with("docs/policies/apim-subnet-nsg.md"));
-        assert!(published_doc_url("apim-subnet-nsg").is_some());
-        assert!(published_doc_url("unused-suppression").is_some());
-        assert_eq!(published_doc_url("my-own-policy"), None);
     }
 
     #[test]

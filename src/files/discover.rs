@@ -1,7 +1,7 @@
 //! Finding the files to audit: walks the given paths (honouring `.gitignore`), picks Bicep files
 //! and the JSON files that are ARM templates or parameter files, and reads them in parallel.
 
-use crate::analysis::Input;
+use crate::files::Input;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -73,7 +73,7 @@ pub fn kind_of(path: &Path) -> FileKind {
 /// paths are resolved), symlinks not resolved: the one spelling every file of a run is known by.
 pub fn absolute(path: &Path) -> PathBuf {
     let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    crate::deployments::normalize(&path)
+    crate::files::normalize(&path)
 }
 
 /// The project root of `path`: the git work tree that holds it (the nearest folder above it with a

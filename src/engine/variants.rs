@@ -3,9 +3,9 @@
 //! becomes a diagnostic one level lower than a certain one, naming the value
 //! ("violates when skuName = 'Basic'").
 
-use crate::build::{build, Deploy};
 use crate::diagnostic::{Diagnostic, NotEvaluated, Severity};
 use crate::eval::{Deployment, Evaluator};
+use crate::graph::builder::{build, Deploy};
 use crate::model::Template;
 use crate::policy::{evaluate, EvalOptions, PolicySet};
 use crate::value::Value;

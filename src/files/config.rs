@@ -17,7 +17,6 @@
 //! }
 //! ```
 
-use crate::analysis::Options;
 use crate::diagnostic::Level;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use jsonc_parser::ast::{Object, ObjectProp, Value as Ast};
@@ -66,7 +65,7 @@ pub struct Config {
     pub exclude: Vec<String>,
     exclude_set: GlobSet,
     /// Bicep's own `cacheRootDirectory` and `moduleAliases` (where registry modules are).
-    pub bicep: crate::registry::BicepSettings,
+    pub bicep: crate::files::registry::BicepSettings,
     /// `deployment`: where the deployment goes.
     pub deployment: DeploymentContext,
     /// `assignments`: files and folders of policy assignments, resolved against the file's folder.
@@ -77,92 +76,7 @@ pub struct Config {
     pub builtins: Option<PathBuf>,
 }
 
-/// Where the audited deployment goes: `--subscription-id`, `--resource-group`, `--location` on the
-/// command line, `analyzers.azaudit.deployment.{subscriptionId,resourceGroup,location}` in
-/// `bicepconfig.json`. What is set makes `subscription()`, `resourceGroup()` and friends
-/// evaluate; what isn't stays known only at deployment.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DeploymentContext {
-    pub subscription_id: Option<String>,
-    pub resource_group: Option<String>,
-    pub location: Option<String>,
-    /// A management group id or a chain `alz/landingzones/corp`.
-    pub management_group: Option<String>,
-}
-
-impl DeploymentContext {
-    /// `other`'s settings replace these where `other` sets them.
-    pub fn merge(&mut self, other: &DeploymentContext) {
-        let pick = |mine: &mut Option<String>, theirs: &Option<String>| {
-            if theirs.is_some() {
-                mine.clone_from(theirs);
-            }
-        };
-        pick(&mut self.subscription_id, &other.subscription_id);
-        pick(&mut self.resource_group, &other.resource_group);
-        pick(&mut self.location, &other.location);
-        pick(&mut self.management_group, &other.management_group);
-    }
-
-    /// What `resourceGroup()` answers in a policy: `id`, `name` and `location`, the parts not set
-    /// as the placeholders the templates' own values carry (so they compare equal).
-    pub fn resource_group_value(&self) -> crate::value::Value {
-        use crate::eval::{RESOURCE_GROUP_PLACEHOLDER, SUBSCRIPTION_PLACEHOLDER};
-        use crate::value::Value;
-        let text =
-            |known: Option<&String>, placeholder: &str, f: &dyn Fn(&str) -> String| match known {
-                Some(k) => Value::string(f(k)),
-                None => Value::symbolic(f(placeholder)),
-            };
-        let id = format!(
-            "/subscriptions/{}/resourceGroups/{}",
-            self.subscription_id
-                .as_deref()
-                .unwrap_or(SUBSCRIPTION_PLACEHOLDER),
-            self.resource_group
-                .as_deref()
-                .unwrap_or(RESOURCE_GROUP_PLACEHOLDER)
-        );
-        let id = if id.contains('{') {
-            Value::symbolic(id)
-        } else {
-            Value::string(id)
-        };
-        Value::object(vec![
-            ("id".into(), id),
-            (
-                "name".into(),
-                text(
-                    self.resource_group.as_ref(),
-                    RESOURCE_GROUP_PLACEHOLDER,
-                    &|s| s.to_string(),
-                ),
-            ),
-            (
-                "location".into(),
-                text(self.location.as_ref(), "{resourceGroup().location}", &|s| {
-                    s.to_string()
-                }),
-            ),
-        ])
-    }
-
-    /// Whether nothing is set.
-    pub fn is_empty(&self) -> bool {
-        *self == DeploymentContext::default()
-    }
-
-    /// Puts the management group into analysis options (the rest goes through `merge`).
-    pub fn apply_to(&self, options: &mut Options) {
-        options.deployment.merge(self);
-        if self.management_group.is_some() {
-            options
-                .assignments
-                .management_group
-                .clone_from(&self.management_group);
-        }
-    }
-}
+pub use crate::eval::DeploymentContext;
 
 impl Config {
     /// The settings of a configuration without an `analyzers.azaudit` section.
@@ -174,7 +88,7 @@ impl Config {
             policy_dirs: Vec::new(),
             exclude: Vec::new(),
             exclude_set: GlobSet::empty(),
-            bicep: crate::registry::BicepSettings::default(),
+            bicep: crate::files::registry::BicepSettings::default(),
             deployment: DeploymentContext::default(),
             assignments: Vec::new(),
             alz_library: None,
@@ -190,7 +104,7 @@ impl Config {
             column: 1,
             message: format!("cannot read the file: {}", e.to_string().to_lowercase()),
         })?;
-        let text = crate::discover::decode(&text).ok_or_else(|| ConfigError {
+        let text = crate::files::discover::decode(&text).ok_or_else(|| ConfigError {
             path: path.to_path_buf(),
             line: 1,
             column: 1,
@@ -357,49 +271,6 @@ impl Config {
             .filter(|p| !p.as_os_str().is_empty())
             .any(|p| self.exclude_set.is_match(p))
     }
-
-    /// Adds this configuration's levels, parameters and policy folders to `options` (entries
-    /// already there are overwritten).
-    pub fn apply_to(&self, options: &mut Options) {
-        for (id, rule) in &self.rules {
-            if let Some(level) = rule.level {
-                options.levels.insert(id.clone(), level);
-            }
-            if !rule.parameters.is_empty() {
-                let entry = options.parameters.entry(id.clone()).or_default();
-                for (name, value) in &rule.parameters {
-                    entry.insert(name.clone(), value.clone());
-                }
-            }
-        }
-        for dir in &self.policy_dirs {
-            if !options.policy_dirs.contains(dir) {
-                options.policy_dirs.push(dir.clone());
-            }
-        }
-        for path in &self.assignments {
-            if !options.assignments.assignments.contains(path) {
-                options.assignments.assignments.push(path.clone());
-            }
-        }
-        if self.alz_library.is_some() {
-            options
-                .assignments
-                .alz_library
-                .clone_from(&self.alz_library);
-        }
-        if self.builtins.is_some() {
-            options.assignments.builtins.clone_from(&self.builtins);
-        }
-        self.deployment.apply_to(options);
-    }
-
-    /// The analysis options this configuration alone gives.
-    pub fn to_options(&self) -> Options {
-        let mut options = Options::default();
-        self.apply_to(&mut options);
-        options
-    }
 }
 
 fn rule_config(rule: &ObjectProp<'_>, text: &str, path: &Path) -> Result<RuleConfig, ConfigError> {
@@ -476,7 +347,7 @@ fn rule_config(rule: &ObjectProp<'_>, text: &str, path: &Path) -> Result<RuleCon
 
 /// Bicep's own settings in configuration text, leniently: what Bicep would reject is left out
 /// (Bicep reports it), and text that doesn't parse gives the defaults.
-pub fn bicep_settings(path: &Path, text: &str) -> crate::registry::BicepSettings {
+pub fn bicep_settings(path: &Path, text: &str) -> crate::files::registry::BicepSettings {
     match jsonc_parser::parse_to_ast(text, &Default::default(), &parse_options()) {
         Ok(parsed) => match parsed.value {
             Some(Ast::Object(root)) => bicep_settings_of(&root, path),
@@ -487,15 +358,15 @@ pub fn bicep_settings(path: &Path, text: &str) -> crate::registry::BicepSettings
 }
 
 /// `cacheRootDirectory` (relative to the configuration file's folder) and `moduleAliases`.
-fn bicep_settings_of(root: &Object<'_>, path: &Path) -> crate::registry::BicepSettings {
-    use crate::registry::{OciAlias, TemplateSpecAlias};
-    let mut out = crate::registry::BicepSettings::default();
+fn bicep_settings_of(root: &Object<'_>, path: &Path) -> crate::files::registry::BicepSettings {
+    use crate::files::registry::{OciAlias, TemplateSpecAlias};
+    let mut out = crate::files::registry::BicepSettings::default();
     let string = |o: &Object<'_>, key: &str| match o.get(key).map(|p| &p.value) {
         Some(Ast::StringLit(s)) if !s.value.trim().is_empty() => Some(s.value.to_string()),
         _ => None,
     };
     if let Some(dir) = string(root, "cacheRootDirectory") {
-        out.cache_root = Some(crate::deployments::normalize(
+        out.cache_root = Some(crate::files::normalize(
             &path.parent().unwrap_or(Path::new("")).join(dir),
         ));
     }
@@ -664,6 +535,11 @@ impl Cache {
         }
     }
 
+    /// Uses `config` for its file instead of what the disk holds (an editor's unsaved buffer).
+    pub fn insert(&mut self, config: Arc<Config>) {
+        self.loaded.insert(config.path.clone(), config);
+    }
+
     /// The configuration at `path`, loaded once.
     pub fn load(&mut self, path: &Path) -> Result<Arc<Config>, ConfigError> {
         if let Some(config) = self.loaded.get(path) {
@@ -712,12 +588,12 @@ mod tests {
                 PathBuf::from("/repo/../shared/policies")
             ]
         );
-        let options = config.to_options();
-        assert_eq!(options.levels.get("apim-subnet-nsg"), Some(&Level::Warning));
-        assert_eq!(options.levels.get("storage-https"), Some(&Level::Off));
-        assert_eq!(options.levels.get("no-unused-params"), None);
+        let level = |id: &str| config.rules.get(id).and_then(|r| r.level);
+        assert_eq!(level("apim-subnet-nsg"), Some(Level::Warning));
+        assert_eq!(level("storage-https"), Some(Level::Off));
+        assert_eq!(config.rules.get("no-unused-params"), None);
         assert_eq!(
-            options.parameters["allowed-locations"]["listOfAllowedLocations"],
+            config.rules["allowed-locations"].parameters["listOfAllowedLocations"],
             serde_json::json!(["westeurope"])
         );
         assert!(config.is_excluded(Path::new("/repo/vendor/x/main.bicep")));

@@ -1,66 +1,19 @@
-//! The one entry point both front ends call: inputs in, a report of diagnostics out.
+//! The pipeline both front ends call: configuration resolved into [`Options`], inputs in, a
+//! [`Report`] of diagnostics out.
 
-use crate::diagnostic::{Diagnostic, NotEvaluated};
-use crate::graph::ResourceGraph;
+pub mod variants;
+
+use crate::diagnostic::Diagnostic;
+use crate::files::config::{Config, DeploymentContext};
 use crate::model::{Language, Template};
-use crate::source::SourceMap;
-use crate::source::{FileId, Span};
+use crate::source::{FileId, SourceMap, Span};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::OnceLock;
 
-/// Reads files the analysis needs beyond its inputs (modules, parameter files): the CLI reads the
-/// disk, the language server serves unsaved editor buffers first.
-pub trait FileProvider: Sync {
-    /// The text of `path`, or `None` when it can't be read.
-    fn read(&self, path: &Path) -> Option<Arc<str>>;
-
-    /// The text of `path`, or why it can't be read ("no such file or folder", "not a regular
-    /// file", "larger than …").
-    fn read_or_why(&self, path: &Path) -> Result<Arc<str>, String> {
-        self.read(path)
-            .ok_or_else(|| "no such file or folder".to_string())
-    }
-}
-
-/// Reads from the file system.
-pub struct Disk;
-
-impl FileProvider for Disk {
-    fn read(&self, path: &Path) -> Option<Arc<str>> {
-        self.read_or_why(path).ok()
-    }
-
-    /// Only regular files, up to the size limit (see [`crate::discover::read_regular`]).
-    fn read_or_why(&self, path: &Path) -> Result<Arc<str>, String> {
-        crate::discover::read_text(path).map(Arc::from)
-    }
-}
-
-/// One file to audit.
-#[derive(Debug, Clone)]
-pub struct Input {
-    pub path: PathBuf,
-    pub text: Arc<str>,
-}
-
-/// What one analysis found.
-#[derive(Debug, Default)]
-pub struct Report {
-    pub sources: SourceMap,
-    pub graph: ResourceGraph,
-    /// Sorted by file, position, code.
-    pub diagnostics: Vec<Diagnostic>,
-    pub not_evaluated: Vec<NotEvaluated>,
-    /// Diagnostics a suppression covers, each with its `suppression` set; SARIF reports them as
-    /// suppressed, the other formats leave them out.
-    pub suppressed: Vec<Diagnostic>,
-    /// Files read (inputs and the modules and parameter files they pulled in).
-    pub files: usize,
-    /// Deployments audited (a template with the values of one parameter file, or on its own).
-    pub deployments: usize,
-}
+pub use crate::files::{language_of, Disk, FileProvider, Input};
+pub use crate::report::Report;
 
 /// How to run an analysis. Built from the command line, `bicepconfig.json` and editor settings.
 #[derive(Debug, Clone, Default)]
@@ -75,10 +28,10 @@ pub struct Options {
     /// Where the deployment goes, when known (`subscriptionId`, resource group).
     pub deployment: crate::eval::Deployment,
     /// Where registry modules (`br:`, `ts:`) are cached; by default none are read.
-    pub registry: crate::registry::Registry,
+    pub registry: crate::files::registry::Registry,
     /// Where module and parameter-file references may lead.
-    pub paths: crate::paths::PathRules,
-    /// The inputs deployments start at (see `crate::project`); the other inputs are audited
+    pub paths: crate::files::paths::PathRules,
+    /// The inputs deployments start at (see `crate::graph::project`); the other inputs are audited
     /// through the deployments that reach them, or on their own when none does. `None`: every
     /// input starts a deployment.
     pub entries: Option<std::collections::HashSet<PathBuf>>,
@@ -86,40 +39,101 @@ pub struct Options {
     pub assignments: crate::policy::assignment::Sources,
 }
 
-/// The language of a file, by its extension and (for JSON) its `$schema`; `None` when azaudit
-/// doesn't read it.
-pub fn language_of(path: &Path, text: &str) -> Option<Language> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match ext.as_deref() {
-        Some("bicep") => Some(Language::Bicep),
-        Some("bicepparam") => Some(Language::BicepParams),
-        Some("json") | Some("jsonc") => crate::syntax::arm::classify(text),
-        _ => None,
+/// Adds one configuration's levels, parameters, policy folders, assignments and deployment
+/// context to `options` (entries already there are overwritten).
+pub fn apply_config(config: &Config, options: &mut Options) {
+    for (id, rule) in &config.rules {
+        if let Some(level) = rule.level {
+            options.levels.insert(id.clone(), level);
+        }
+        if !rule.parameters.is_empty() {
+            let entry = options.parameters.entry(id.clone()).or_default();
+            for (name, value) in &rule.parameters {
+                entry.insert(name.clone(), value.clone());
+            }
+        }
+    }
+    for dir in &config.policy_dirs {
+        if !options.policy_dirs.contains(dir) {
+            options.policy_dirs.push(dir.clone());
+        }
+    }
+    for path in &config.assignments {
+        if !options.assignments.assignments.contains(path) {
+            options.assignments.assignments.push(path.clone());
+        }
+    }
+    if config.alz_library.is_some() {
+        options
+            .assignments
+            .alz_library
+            .clone_from(&config.alz_library);
+    }
+    if config.builtins.is_some() {
+        options.assignments.builtins.clone_from(&config.builtins);
+    }
+    apply_deployment(&config.deployment, options);
+}
+
+/// Puts a deployment context into `options`: what it sets replaces what is there.
+pub fn apply_deployment(context: &DeploymentContext, options: &mut Options) {
+    options.deployment.merge(context);
+    if context.management_group.is_some() {
+        options
+            .assignments
+            .management_group
+            .clone_from(&context.management_group);
     }
 }
 
-/// Reads one file into the template model; a panic inside becomes a diagnostic.
-pub fn lower(file: FileId, text: &str, language: Language) -> Template {
-    let run = || match language {
-        Language::Bicep | Language::BicepParams => {
-            crate::syntax::bicep::lower(file, text, language)
-        }
-        Language::ArmTemplate | Language::ArmParameters => crate::syntax::arm::lower(file, text),
-    };
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
-        Ok(t) => t,
-        Err(_) => {
-            let mut t = Template::empty(file, language);
-            t.syntax_errors.push(crate::model::SyntaxError {
-                span: Span::new(file, 0, 0),
-                message: "internal error while reading this file; please report it".into(),
-            });
-            t
+/// The configuration resolution both `azaudit check` and `azaudit lsp` use: applies the
+/// `bicepconfig.json` files that govern the audited files to `options`, shallow ones first so
+/// that a deeper configuration wins on conflicts (levels, `off`, policy parameters, policy
+/// folders, assignments, deployment context). A policy folder that doesn't exist is an error
+/// naming the configuration; nothing is applied then.
+pub fn configure(options: &mut Options, configs: &[Arc<Config>]) -> Result<(), String> {
+    let mut ordered: Vec<&Arc<Config>> = configs.iter().collect();
+    ordered.sort_by_key(|c| (c.path.components().count(), c.path.clone()));
+    ordered.dedup_by(|a, b| a.path == b.path);
+    for config in &ordered {
+        if let Some(missing) = config.policy_dirs.iter().find(|d| !d.is_dir()) {
+            return Err(format!(
+                "{}: policy folder `{}` does not exist",
+                config.path.display(),
+                missing.display()
+            ));
         }
     }
+    for config in ordered {
+        apply_config(config, options);
+    }
+    Ok(())
+}
+
+/// The configurations that govern `files` (the nearest `bicepconfig.json` above each), read
+/// through `cache`; a configuration that fails to load is returned as its error.
+pub fn configurations_for<'a>(
+    files: impl IntoIterator<Item = &'a Path>,
+    cache: &mut crate::files::config::Cache,
+) -> (Vec<Arc<Config>>, Vec<crate::files::config::ConfigError>) {
+    let mut found: Vec<Arc<Config>> = Vec::new();
+    let mut errors = Vec::new();
+    for file in files {
+        match cache.for_file(file) {
+            Ok(Some(c)) => {
+                if !found.iter().any(|f| f.path == c.path) {
+                    found.push(c);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                if !errors.contains(&e) {
+                    errors.push(e);
+                }
+            }
+        }
+    }
+    (found, errors)
 }
 
 /// Diagnostics of a deployment made with a parameter file name it: " (with main.bicepparam)" and a
@@ -128,7 +142,7 @@ pub fn lower(file: FileId, text: &str, language: Language) -> Template {
 fn label_parameter_files(
     diagnostics: &mut [Diagnostic],
     parameter_files: &HashMap<FileId, String>,
-    loaded: &crate::deployments::Loaded,
+    loaded: &crate::graph::deployments::Loaded,
     sources: &SourceMap,
 ) {
     if parameter_files.is_empty() {
@@ -266,12 +280,12 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         .par_iter()
         .map(|(id, language)| {
             let text = sources.get(*id).map(|f| f.text.clone()).unwrap_or_default();
-            lower(*id, &text, *language)
+            crate::syntax::lower(*id, &text, *language)
         })
         .collect();
     lap("lowered");
     let mut entry_diagnostics = Vec::new();
-    let mut loaded = crate::deployments::inputs(templates, &report.sources);
+    let mut loaded = crate::graph::deployments::inputs(templates, &report.sources);
     let starts: Vec<bool> = loaded
         .templates
         .iter()
@@ -291,7 +305,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     let mut chosen: Vec<bool> = starts.clone();
     for round in 0..2 {
         if round == 1 {
-            let reached = crate::deployments::reached(&loaded, &entries);
+            let reached = crate::graph::deployments::reached(&loaded, &entries);
             chosen = starts
                 .iter()
                 .enumerate()
@@ -301,7 +315,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
                 break;
             }
         }
-        entries.extend(crate::deployments::entries(
+        entries.extend(crate::graph::deployments::entries(
             &mut loaded,
             &mut report.sources,
             provider,
@@ -310,7 +324,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
             &mut entry_diagnostics,
             &|i| chosen.get(i).copied().unwrap_or(false),
         ));
-        crate::deployments::resolve_modules(
+        crate::graph::deployments::resolve_modules(
             &mut loaded,
             &mut report.sources,
             provider,
@@ -321,10 +335,10 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     report.deployments = entries.len();
     report.files = files.len() + loaded.templates.len().saturating_sub(loaded.inputs);
     lap("modules and parameter files read");
-    let deploys: Vec<crate::build::Deploy<'_>> = entries
+    let deploys: Vec<crate::graph::builder::Deploy<'_>> = entries
         .iter()
         .filter_map(|e| {
-            Some(crate::build::Deploy {
+            Some(crate::graph::builder::Deploy {
                 template: loaded.templates.get(e.template)?,
                 params: e.params.clone(),
                 deployment: options.deployment.clone(),
@@ -340,7 +354,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
                 .unwrap_or_default()
         })
         .collect();
-    let mut graph = crate::build::build_with(&deploys, &chains, &loaded);
+    let mut graph = crate::graph::builder::build_with(&deploys, &chains, &loaded);
     // Syntax errors of parameter files and of files no deployment reaches.
     let reached: std::collections::HashSet<FileId> =
         deploys.iter().map(|d| d.template.file).collect();
@@ -408,7 +422,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     diagnostics.extend(outcome.diagnostics);
     let mut not_evaluated = outcome.not_evaluated;
     let input_templates = loaded.templates.get(..loaded.inputs).unwrap_or(&[]);
-    diagnostics.extend(crate::variants::resolve(
+    diagnostics.extend(crate::engine::variants::resolve(
         input_templates,
         &policy_set,
         &eval_options,
@@ -456,7 +470,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     let known: std::collections::HashSet<String> =
         policy_set.policies().iter().map(|p| p.id.clone()).collect();
     let refs: Vec<&Template> = loaded.templates.iter().collect();
-    crate::suppress::apply_to_report(&mut report, &refs, Some(&known));
+    crate::report::suppress::apply_to_report(&mut report, &refs, Some(&known));
     crate::fix::attach(&mut report);
     // The module cache belongs to Bicep: nothing there is edited.
     if !loaded.cached.is_empty() {
@@ -483,25 +497,6 @@ pub fn drop_later<T: Send + 'static>(value: T) {
     }
 }
 
-/// What SARIF and the documentation links say about each code: the internal ones and every policy.
-pub fn rule_infos(set: &crate::policy::PolicySet) -> Vec<crate::output::RuleInfo> {
-    let mut rules = crate::output::RuleInfo::builtin();
-    for p in set.policies() {
-        rules.push(crate::output::RuleInfo {
-            id: p.id.clone(),
-            title: p.title.clone(),
-            description: p.description.clone(),
-            help: p.docs.clone(),
-            help_uri: crate::codes::published_doc_url(&p.id),
-            level: p
-                .level
-                .severity()
-                .unwrap_or(crate::diagnostic::Severity::Warning),
-        });
-    }
-    rules
-}
-
 /// The policies an analysis runs: the built-in ones and those of `options.policy_dirs`, with the
 /// errors of definitions that failed to load.
 pub fn policies(
@@ -515,14 +510,14 @@ pub fn policies(
     if options.policy_dirs.is_empty() && options.assignments.is_empty() {
         return (builtin.clone(), Vec::new());
     }
-    crate::policy::assignment::cached(options, || {
+    cached(options, || {
         let mut set = crate::policy::PolicySet::builtin();
         let mut errors = Vec::new();
         for dir in &options.policy_dirs {
             errors.extend(set.load_dir(dir));
         }
         if !options.assignments.is_empty() {
-            let r = crate::policy::assignment::load(
+            let r = crate::policy::load_assignments(
                 &mut set,
                 &options.assignments,
                 options.deployment.subscription_id.as_deref(),
@@ -533,4 +528,40 @@ pub fn policies(
         }
         (Arc::new(set), errors)
     })
+}
+
+type Built = (
+    Arc<crate::policy::PolicySet>,
+    Vec<crate::policy::PolicyLoadError>,
+);
+
+/// The policy set of `options`, built once per distinct set of sources (the CLI asks twice: to
+/// audit, and to describe the rules).
+fn cached(options: &Options, build: impl FnOnce() -> Built) -> Built {
+    use std::sync::Mutex;
+    type Key = (
+        Vec<PathBuf>,
+        crate::policy::assignment::Sources,
+        Option<String>,
+        Option<String>,
+    );
+    static CACHE: Mutex<Option<(Key, Built)>> = Mutex::new(None);
+    let key: Key = (
+        options.policy_dirs.clone(),
+        options.assignments.clone(),
+        options.deployment.subscription_id.clone(),
+        options.deployment.resource_group.clone(),
+    );
+    if let Ok(c) = CACHE.lock() {
+        if let Some((k, built)) = c.as_ref() {
+            if *k == key {
+                return built.clone();
+            }
+        }
+    }
+    let built = build();
+    if let Ok(mut c) = CACHE.lock() {
+        *c = Some((key, built.clone()));
+    }
+    built
 }

@@ -1,7 +1,13 @@
 //! The resource graph: every resource a deployment would create, its evaluated body, its source
 //! ranges, and the links between resources.
 
+pub mod builder;
+pub mod deployments;
+pub mod names;
+pub mod project;
+
 use crate::diagnostic::{Diagnostic, ResourceRef};
+pub use crate::model::normalize_id;
 use crate::source::{FileId, Span};
 use crate::value::{Reason, Value};
 
@@ -181,9 +187,4 @@ impl ResourceGraph {
             .filter(move |(_, r)| r.parent == Some(idx))
             .map(|(i, _)| i)
     }
-}
-
-/// The comparable form of a resource id: lowercase, no trailing slash.
-pub fn normalize_id(id: &str) -> String {
-    id.trim().trim_end_matches('/').to_ascii_lowercase()
 }

@@ -1,8 +1,8 @@
 //! Feedback on policy ids the user wrote that azaudit does not know (a typo in a suppression
 //! comment or in `bicepconfig.json` would otherwise be ignored silently): the nearest known id.
 
-use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::files::config::Config;
 use crate::source::Span;
 
 /// The code of the warning about an unknown id.
@@ -13,7 +13,11 @@ pub fn known_ids(set: &crate::policy::PolicySet) -> Vec<String> {
     set.policies()
         .iter()
         .map(|p| p.id.clone())
-        .chain(crate::codes::BUILTIN.iter().map(|c| c.id.to_string()))
+        .chain(
+            crate::diagnostic::codes::BUILTIN
+                .iter()
+                .map(|c| c.id.to_string()),
+        )
         .collect()
 }
 
@@ -24,7 +28,7 @@ fn is_known(id: &str, known: &[String]) -> bool {
 
 /// " did you mean `x`?" or "".
 fn hint(id: &str, known: &[String]) -> String {
-    crate::codes::nearest(id, known.iter().map(String::as_str))
+    crate::diagnostic::codes::nearest(id, known.iter().map(String::as_str))
         .map(|n| format!("; did you mean `{n}`?"))
         .unwrap_or_default()
 }
@@ -63,7 +67,7 @@ pub fn unknown_suppression(id: &str, at: Span, known: &[String]) -> Option<Diagn
     if is_known(id, known) {
         return None;
     }
-    let nearest = crate::codes::nearest(id, known.iter().map(String::as_str))?;
+    let nearest = crate::diagnostic::codes::nearest(id, known.iter().map(String::as_str))?;
     Some(
         Diagnostic::new(
             UNKNOWN,

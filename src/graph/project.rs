@@ -6,8 +6,9 @@
 //! A deployment starts at a file nothing else references, or at a parameter file; a template that
 //! other files reference is audited through the deployments that reach it.
 
-use crate::analysis::Input;
-use crate::deployments::{local_path, normalize};
+use crate::files::normalize;
+use crate::files::Input;
+use crate::graph::deployments::local_path;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -78,7 +79,7 @@ pub fn scan(path: &Path, text: &str) -> Option<IndexedFile> {
             let parameters = language == crate::model::Language::ArmParameters;
             scan_json(text, dir, parameters, &mut references);
             if parameters && references.is_empty() {
-                if let Some(t) = crate::deployments::template_by_convention(path) {
+                if let Some(t) = crate::graph::deployments::template_by_convention(path) {
                     references.push(Reference {
                         target: t,
                         line: 1,
@@ -196,7 +197,7 @@ fn scan_bicep(text: &str, dir: &Path, out: &mut Vec<Reference>) {
         let Some(source) = quoted(rest) else {
             continue;
         };
-        if crate::build::is_registry_reference(&source) {
+        if crate::graph::builder::is_registry_reference(&source) {
             out.push(Reference {
                 target: PathBuf::from(source),
                 line: i + 1,
@@ -303,7 +304,7 @@ fn scan_json(text: &str, dir: &Path, parameters: bool, out: &mut Vec<Reference>)
 /// The index entries of every template on disk under `root` (walked as `check` walks folders,
 /// honouring `.gitignore`) but those in `skip`, read and scanned in parallel.
 pub fn scan_tree(root: &Path, skip: &HashSet<&Path>) -> Vec<IndexedFile> {
-    let paths: Vec<PathBuf> = crate::discover::candidates(&[root.to_path_buf()])
+    let paths: Vec<PathBuf> = crate::files::discover::candidates(&[root.to_path_buf()])
         .map(|w| w.candidates.into_iter().map(|c| c.path).collect())
         .unwrap_or_default();
     paths
@@ -312,8 +313,8 @@ pub fn scan_tree(root: &Path, skip: &HashSet<&Path>) -> Vec<IndexedFile> {
         .filter_map(|p| {
             // Regular files only, under the size cap: a FIFO or a device named `x.bicep` in the
             // project must not block or exhaust the index.
-            let bytes = crate::discover::read_regular(p).ok()?;
-            let text = crate::discover::decode_owned(bytes).ok()?;
+            let bytes = crate::files::discover::read_regular(p).ok()?;
+            let text = crate::files::discover::decode_owned(bytes).ok()?;
             scan(p, &text)
         })
         .collect()
@@ -324,7 +325,7 @@ impl ProjectIndex {
     /// `.gitignore`), reading the files in parallel; `overlay` texts (unsaved editor buffers)
     /// replace what is on disk.
     pub fn build(root: &Path, overlay: &[Input]) -> ProjectIndex {
-        let root = crate::discover::absolute(root);
+        let root = crate::files::discover::absolute(root);
         let skip: HashSet<&Path> = overlay.iter().map(|i| i.path.as_path()).collect();
         let mut files = scan_tree(&root, &skip);
         files.extend(
@@ -467,7 +468,7 @@ pub struct Selection {
 pub fn select(paths: &[PathBuf], files: &[Input], explicit: &[PathBuf]) -> Selection {
     let mut roots: Vec<PathBuf> = paths
         .iter()
-        .map(|p| crate::discover::project_root(p))
+        .map(|p| crate::files::discover::project_root(p))
         .collect();
     // The deepest root that holds a file is its project.
     roots.sort_by_key(|r| std::cmp::Reverse(r.components().count()));
@@ -481,7 +482,7 @@ pub fn select(paths: &[PathBuf], files: &[Input], explicit: &[PathBuf]) -> Selec
         }
         let root = match roots.iter().find(|r| file.starts_with(r)) {
             Some(r) => r.clone(),
-            None => crate::discover::project_root(file),
+            None => crate::files::discover::project_root(file),
         };
         let index = indexes
             .entry(root.clone())

@@ -4,14 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-/// An ARM `templateLink.id` (a template spec's resource id) is kept as a module source with this
-/// prefix: it names a resource in Azure, never a file.
-pub const TEMPLATE_SPEC_ID_PREFIX: &str = "template-spec-id:";
+pub use crate::model::TEMPLATE_SPEC_ID_PREFIX;
 
 /// The path rules of one analysis.
 #[derive(Debug, Clone, Default)]
 pub struct PathRules {
-    /// Project roots (absolute). Empty: each referring file's own [`crate::discover::project_root`].
+    /// Project roots (absolute). Empty: each referring file's own [`crate::files::discover::project_root`].
     pub roots: Vec<PathBuf>,
     /// Paths out of the project root are read too (`--allow-outside-project`).
     pub allow_outside: bool,
@@ -37,13 +35,13 @@ impl PathRules {
             ));
         }
         let base = referrer.parent().unwrap_or(Path::new(""));
-        let path = crate::deployments::normalize(&base.join(reference));
+        let path = crate::files::normalize(&base.join(reference));
         if self.allow_outside {
             return Ok(path);
         }
         let own;
         let roots: &[PathBuf] = if self.roots.is_empty() {
-            own = [crate::discover::project_root(referrer)];
+            own = [crate::files::discover::project_root(referrer)];
             &own
         } else {
             &self.roots

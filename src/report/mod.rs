@@ -1,0 +1,55 @@
+//! The report of one analysis: what the front ends render, and the steps applied to it after the
+//! policies (suppressions, feedback on configuration).
+
+pub mod feedback;
+pub mod suppress;
+
+use crate::diagnostic::{Diagnostic, NotEvaluated};
+use crate::graph::ResourceGraph;
+use crate::source::SourceMap;
+use std::path::{Component, Path};
+
+/// What one analysis found.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub sources: SourceMap,
+    pub graph: ResourceGraph,
+    /// Sorted by file, position, code.
+    pub diagnostics: Vec<Diagnostic>,
+    pub not_evaluated: Vec<NotEvaluated>,
+    /// Diagnostics a suppression covers, each with its `suppression` set; SARIF reports them as
+    /// suppressed, the other formats leave them out.
+    pub suppressed: Vec<Diagnostic>,
+    /// Files read (inputs and the modules and parameter files they pulled in).
+    pub files: usize,
+    /// Deployments audited (a template with the values of one parameter file, or on its own).
+    pub deployments: usize,
+}
+
+/// `path` relative to `cwd` when it lies under it, with `/` separators and no leading `./`.
+pub fn display_path(path: &Path, cwd: &Path) -> String {
+    let relative = match (path.is_absolute(), cwd.is_absolute()) {
+        (true, true) => path.strip_prefix(cwd).unwrap_or(path),
+        _ => path,
+    };
+    let mut parts: Vec<String> = Vec::new();
+    for component in relative.components() {
+        match component {
+            Component::CurDir => {}
+            Component::RootDir => parts.push(String::new()),
+            Component::Prefix(p) => parts.push(p.as_os_str().to_string_lossy().into_owned()),
+            Component::ParentDir => parts.push("..".to_string()),
+            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+        }
+    }
+    let joined = parts.join("/");
+    if joined.is_empty() {
+        if relative.has_root() {
+            "/".to_string()
+        } else {
+            ".".to_string()
+        }
+    } else {
+        joined
+    }
+}
