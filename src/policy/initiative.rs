@@ -4,7 +4,7 @@
 use super::aliases::AliasTable;
 use super::definition::Definition;
 use super::rule::Ctx;
-use super::template::Operand;
+use super::expression::Operand;
 use crate::value::{Reason, Value};
 use std::collections::HashMap;
 

@@ -16,11 +16,12 @@ pub mod assignment;
 pub mod builtins;
 pub mod definition;
 pub mod exemption;
-pub mod functions;
+pub mod compare;
 pub mod initiative;
 pub mod nsg;
 pub mod rule;
-pub mod template;
+pub mod expression;
+pub mod field;
 pub mod types;
 
 use crate::diagnostic::{Diagnostic, Level, NotEvaluated};

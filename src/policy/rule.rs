@@ -1,9 +1,10 @@
 //! The policy rule language: conditions compiled once into a tree, evaluated with three-valued
 //! logic (true, false, unknown with the reason) over a resource body.
 
-use super::aliases::{split_path, AliasTable, Seg};
-use super::functions::{compare, fold, values_equal};
-use super::template::{self, Operand, Scope, TExpr};
+use super::aliases::{AliasTable, Seg};
+use super::compare::{compare, fold, values_equal};
+use super::expression::{self, Operand, RuleExpr, Scope};
+pub use super::field::{FieldKind, FieldPath};
 use crate::source::Span;
 use crate::value::{Kind, Reason, Value};
 use std::cmp::Ordering;
@@ -72,67 +73,7 @@ pub enum FieldRef {
     /// Resolved at load: the field's text and its path segments.
     Static(FieldPath),
     /// `"field": "[concat('tags[', parameters('t'), ']')]"`: resolved when evaluated.
-    Dynamic(TExpr),
-}
-
-/// A field resolved to where it lives in the resource.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldPath {
-    pub text: String,
-    pub kind: FieldKind,
-}
-
-/// What a field reads.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FieldKind {
-    /// `name`: the last segment of the resource's name.
-    Name,
-    /// `fullName`: the whole name (`vnet/subnet`).
-    FullName,
-    /// Any other path in the ARM-shaped body (`type`, `location`, `tags.x`, alias paths).
-    Path(Vec<Seg>),
-    /// An alias whose path depends on the resource type (`Microsoft.Compute/imageId`): the path
-    /// for each lowercase type, and the one to use for other types.
-    ByType(Vec<(String, Vec<Seg>)>, Vec<Seg>),
-}
-
-impl FieldPath {
-    /// Resolves a field's text: built-in fields, aliases, or a path in the body.
-    pub fn resolve(text: &str, aliases: &AliasTable) -> FieldPath {
-        let lower = text.to_ascii_lowercase();
-        let kind = match lower.as_str() {
-            "name" => FieldKind::Name,
-            "fullname" => FieldKind::FullName,
-            _ => {
-                let path = if lower.starts_with("$.") {
-                    text.get(2..).unwrap_or("").to_string()
-                } else {
-                    aliases.resolve(text).unwrap_or_else(|| text.to_string())
-                };
-                match aliases.per_type(text) {
-                    Some(by_type) if !lower.starts_with("$.") => FieldKind::ByType(
-                        by_type
-                            .iter()
-                            .map(|(t, p)| (t.clone(), split_path(p)))
-                            .collect(),
-                        split_path(&path),
-                    ),
-                    _ => FieldKind::Path(split_path(&path)),
-                }
-            }
-        };
-        FieldPath {
-            text: text.to_string(),
-            kind,
-        }
-    }
-
-    fn segs(&self) -> Option<&[Seg]> {
-        match &self.kind {
-            FieldKind::Path(p) | FieldKind::ByType(_, p) => Some(p),
-            _ => None,
-        }
-    }
+    Dynamic(RuleExpr),
 }
 
 /// The right-hand side of a condition.
@@ -253,7 +194,7 @@ fn compile_at(
     }
     if let Some(f) = key("field") {
         let text = f.as_str().ok_or("`field` must be a string")?;
-        let field = match template::parse_template_string(text)? {
+        let field = match expression::parse_expression_string(text)? {
             Some(e) => FieldRef::Dynamic(e),
             None => FieldRef::Static(FieldPath::resolve(text, aliases)),
         };
@@ -736,7 +677,7 @@ pub fn eval(c: &Cond, ctx: &mut Ctx<'_>, depth: usize) -> Ev {
             let dynamic;
             let path = match field {
                 FieldRef::Static(p) => p,
-                FieldRef::Dynamic(e) => match template::eval(e, ctx, 0) {
+                FieldRef::Dynamic(e) => match expression::eval(e, ctx, 0) {
                     Ok(v) => match &v.kind {
                         Kind::String(s) => {
                             dynamic = FieldPath::resolve(s, ctx.aliases);
