@@ -11,7 +11,7 @@ use crate::registry::{BicepSettings, Registry};
 use crate::source::{FileId, SourceMap, Span};
 use crate::value::{Reason, Value};
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// At most this many files are read beyond the inputs.
 const MAX_EXTRA_FILES: usize = 2000;
@@ -70,22 +70,7 @@ pub struct Entry {
     pub parameter_file: Option<FileId>,
 }
 
-/// `a/./b/../c` → `a/c`, without touching the file system.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
+pub use crate::paths::normalize;
 
 /// The relative path a module reference names: the reference itself, or, for an ARM expression
 /// such as `[uri(deployment().properties.templateLink.uri, 'nested/vnet.json')]`, its quoted

@@ -5,6 +5,7 @@ use super::aliases::{AliasTable, Seg};
 use super::compare::{compare, fold, values_equal};
 use super::expression::{self, Operand, RuleExpr, Scope};
 pub use super::field::{FieldKind, FieldPath};
+use crate::eval::functions::placeholders;
 use crate::source::Span;
 use crate::value::{Kind, Reason, Value};
 use std::cmp::Ordering;
@@ -959,7 +960,9 @@ pub fn apply(op: Op, lhs: Option<&Value>, rhs: &Value) -> Tri {
     if let (Some(l), Op::Contains | Op::NotContains, Some(needle)) = (lhs, op, rhs.as_str()) {
         if let Some(Reason::Symbolic { text }) = l.unknown_reason() {
             if !needle.contains(['{', '}'])
-                && literal_parts(text).any(|p| fold(p).contains(&fold(needle)))
+                && placeholders::literal_parts(text)
+                    .iter()
+                    .any(|p| fold(p).contains(&fold(needle)))
             {
                 return Tri::from(op == Op::Contains);
             }
@@ -1041,31 +1044,12 @@ pub fn apply(op: Op, lhs: Option<&Value>, rhs: &Value) -> Tri {
     }
 }
 
-/// The `/`-separated segments of `text`, not splitting inside `{placeholders}`.
-fn id_segments(text: &str) -> Vec<&str> {
-    let mut segments = Vec::new();
-    let (mut depth, mut start) = (0usize, 0usize);
-    for (i, c) in text.char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => depth = depth.saturating_sub(1),
-            '/' if depth == 0 => {
-                segments.push(text.get(start..i).unwrap_or(""));
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    segments.push(text.get(start..).unwrap_or(""));
-    segments
-}
-
 /// Whether the symbolic resource id `text` could contain `needle` once the deployment fills in
 /// its placeholders. `true` (can't tell) unless `text` is a resource id whose type is literal
 /// (`/subscriptions/…/providers/<namespace>/<type>/…`) and `needle` spans segments: a placeholder
 /// stands for (part of) one segment, never for a `/`, or the id would name another type.
 fn id_could_contain(text: &str, needle: &str) -> bool {
-    let segments = id_segments(text);
+    let segments = placeholders::segments(text, '/');
     let literal = |s: &str| !s.contains('{');
     let starts_like_an_id = segments.first().is_some_and(|s| s.is_empty())
         && segments.get(1).is_some_and(|s| {
@@ -1097,34 +1081,6 @@ fn id_could_contain(text: &str, needle: &str) -> bool {
             }
         })
     })
-}
-
-/// The runs of a symbolic text outside its `{placeholders}` (which may nest:
-/// `{uniqueString(/subscriptions/{subscriptionId})}` is one placeholder).
-fn literal_parts(text: &str) -> impl Iterator<Item = &str> {
-    let mut parts = Vec::new();
-    let (mut depth, mut start) = (0usize, 0usize);
-    for (i, c) in text.char_indices() {
-        match c {
-            '{' => {
-                if depth == 0 {
-                    parts.push(text.get(start..i).unwrap_or(""));
-                }
-                depth += 1;
-            }
-            '}' if depth > 0 => {
-                depth -= 1;
-                if depth == 0 {
-                    start = i + 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    if depth == 0 {
-        parts.push(text.get(start..).unwrap_or(""));
-    }
-    parts.into_iter()
 }
 
 /// `like`: `*` matches any run of characters, `?` one character; case-insensitive.
