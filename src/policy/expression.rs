@@ -601,6 +601,9 @@ fn render_into(e: &RuleExpr, s: &mut String) {
 }
 
 #[cfg(test)]
+mod both_evaluators;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -130,6 +130,13 @@ pub(super) fn take_skip(c: &Call<'_>) -> Outcome {
     }
 }
 
+/// Is `x` one of `items` for `union()` / `intersection()`: an element that can't be compared (an
+/// unknown part) counts as different, so that a known element and an id with placeholders are
+/// both kept.
+fn one_of(items: &[Value], x: &Value) -> bool {
+    items.iter().any(|i| equal(i, x) == Ok(true))
+}
+
 /// `union()`: objects merged (a nested object merged with the one it replaces), or arrays
 /// without duplicates.
 pub(super) fn union(c: &Call<'_>) -> Outcome {
@@ -157,7 +164,7 @@ pub(super) fn union(c: &Call<'_>) -> Outcome {
         match &v.kind {
             Kind::Array(a) => {
                 for i in a {
-                    if !holds(&out, i)? {
+                    if !one_of(&out, i) {
                         out.push(i.clone());
                     }
                 }
@@ -178,7 +185,7 @@ pub(super) fn intersection(c: &Call<'_>) -> Outcome {
             'items: for i in a {
                 for r in rest {
                     let other = r.as_array().ok_or_else(|| c.error("needs arrays"))?;
-                    if !holds(other, i)? {
+                    if !one_of(other, i) {
                         continue 'items;
                     }
                 }
@@ -191,7 +198,7 @@ pub(super) fn intersection(c: &Call<'_>) -> Outcome {
             'props: for (k, v) in o {
                 for r in rest {
                     match r.get(k) {
-                        Some(x) if equal(x, v)? => {}
+                        Some(x) if equal(x, v) == Ok(true) => {}
                         _ => continue 'props,
                     }
                 }

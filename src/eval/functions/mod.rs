@@ -7,6 +7,7 @@
 //! takes, or the result would pass a bound. Each evaluator wraps the table: it handles unknown
 //! top-level arguments (as [`Unknowns`] says), symbolic text, spans, and its own functions (the
 //! template's `parameters()`, `resourceId()`, lambdas; the policy's `field()`, `current()` …).
+//! Every function is tested through both evaluators in `policy/expression/both_evaluators.rs`.
 
 mod cidr;
 mod collections;
@@ -21,8 +22,6 @@ pub use text::text_of_all;
 
 use crate::value::{Kind, Value};
 
-#[cfg(test)]
-mod tests;
 
 /// Why a function gave no value.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,9 +1,10 @@
-//! One table of cases run through both evaluators: the template evaluator (an ARM expression of
+//! The ARM function table's test: one table of cases run through both evaluators: the template evaluator (an ARM expression of
 //! a template) and the policy evaluator (the same expression in a policy rule), with the same
 //! inputs and the same expected result, known or unknown.
 
 use crate::eval::{Deployment, Evaluator};
 use crate::model::{Language, Template};
+use crate::eval::functions;
 use crate::policy::expression::{self, Scope};
 use crate::source::FileId;
 use crate::value::{Reason, Value};
@@ -340,7 +341,7 @@ fn every_function_of_the_table_has_a_case() {
         .iter()
         .map(|(t, _)| t.to_ascii_lowercase())
         .collect();
-    let missing: Vec<&str> = super::names()
+    let missing: Vec<&str> = functions::names()
         .filter(|n| !texts.iter().any(|t| t.contains(&format!("{n}("))))
         .collect();
     assert!(missing.is_empty(), "functions with no case: {missing:?}");
@@ -348,11 +349,11 @@ fn every_function_of_the_table_has_a_case() {
 
 #[test]
 fn the_table_is_sorted_and_unique() {
-    let names: Vec<&str> = super::names().collect();
+    let names: Vec<&str> = functions::names().collect();
     assert!(
         names.windows(2).all(|w| matches!(w, [a, b] if a < b)),
         "{names:?}"
     );
-    assert!(names.iter().all(|n| super::lookup(n).is_some()));
-    assert!(super::lookup("reference").is_none());
+    assert!(names.iter().all(|n| functions::lookup(n).is_some()));
+    assert!(functions::lookup("reference").is_none());
 }
