@@ -4,8 +4,7 @@
 
 use super::functions::{self, placeholders, Bounds, Failure, Outcome};
 use super::{
-    type_error, value_text, Evaluator, Locals, RESOURCE_GROUP_PLACEHOLDER,
-    SUBSCRIPTION_PLACEHOLDER,
+    type_error, value_text, Evaluator, Locals, RESOURCE_GROUP_PLACEHOLDER, SUBSCRIPTION_PLACEHOLDER,
 };
 use crate::expr::{BinaryOp, Expr, ExprKind};
 use crate::source::Span;
@@ -113,19 +112,19 @@ fn symbolic_text(
         .map(|(i, a)| match (&a.kind, lower, i) {
             // The format string itself stays as it is.
             (_, "format", 0) => a.clone(),
-            (Kind::Array(items), "join", 0) => Value::array(
-                items
-                    .iter()
-                    .map(|x| as_text(x, params, &mut any))
-                    .collect(),
-            ),
+            (Kind::Array(items), "join", 0) => {
+                Value::array(items.iter().map(|x| as_text(x, params, &mut any)).collect())
+            }
             _ => as_text(a, params, &mut any),
         })
         .collect();
     if !any {
         return None;
     }
-    let texts = functions::Call { args: &args, ..*call };
+    let texts = functions::Call {
+        args: &args,
+        ..*call
+    };
     Some(match f.apply(&texts) {
         Ok(Value {
             kind: Kind::String(s),
@@ -437,7 +436,11 @@ pub(super) fn call(
             _ => table(ev, lower, name, &v),
         },
         // Filled-in text is never empty.
-        "empty" if v.first().and_then(Value::as_text).is_some_and(|t| !t.is_empty()) => {
+        "empty"
+            if v.first()
+                .and_then(Value::as_text)
+                .is_some_and(|t| !t.is_empty()) =>
+        {
             Value::bool(false)
         }
         "tryget" => match v.first() {

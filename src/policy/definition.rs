@@ -2,8 +2,8 @@
 //! deciding a definition for one resource (effect, existence checks, links).
 
 use super::aliases::AliasTable;
-use super::rule::{self, Cond, Ctx, Ev, FieldPath, Tri};
 use super::expression::{Operand, RuleExpr};
+use super::rule::{self, Cond, Ctx, Ev, FieldPath, Tri};
 use crate::source::Span;
 use crate::value::{Kind, Reason, Value};
 use std::collections::HashMap;

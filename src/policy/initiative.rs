@@ -3,8 +3,8 @@
 
 use super::aliases::AliasTable;
 use super::definition::Definition;
-use super::rule::Ctx;
 use super::expression::Operand;
+use super::rule::Ctx;
 use crate::value::{Reason, Value};
 use std::collections::HashMap;
 

@@ -14,14 +14,14 @@ pub mod aliases;
 pub mod alz;
 pub mod assignment;
 pub mod builtins;
+pub mod compare;
 pub mod definition;
 pub mod exemption;
-pub mod compare;
+pub mod expression;
+pub mod field;
 pub mod initiative;
 pub mod nsg;
 pub mod rule;
-pub mod expression;
-pub mod field;
 pub mod types;
 
 use crate::diagnostic::{Diagnostic, Level, NotEvaluated};

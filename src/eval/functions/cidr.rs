@@ -77,8 +77,14 @@ pub(super) fn parse_cidr(c: &Call<'_>) -> Outcome {
             .unwrap_or_else(Value::null)
     };
     let mut props = vec![
-        ("network".to_string(), Value::string(net.network().to_string())),
-        ("netmask".to_string(), Value::string(net.netmask().to_string())),
+        (
+            "network".to_string(),
+            Value::string(net.network().to_string()),
+        ),
+        (
+            "netmask".to_string(),
+            Value::string(net.netmask().to_string()),
+        ),
     ];
     if v4 {
         props.push((
@@ -108,9 +114,7 @@ pub(super) fn cidr_subnet(c: &Call<'_>) -> Outcome {
     let extra = u32::try_from(new - i64::from(net.prefix_len())).unwrap_or(u32::MAX);
     let index = u128::try_from(index).map_err(|_| c.error("needs a subnet index of 0 or more"))?;
     if extra < 128 && index >> extra != 0 {
-        return Err(c.error(&format!(
-            "has no subnet {index} of /{new} in {net}"
-        )));
+        return Err(c.error(&format!("has no subnet {index} of /{new} in {net}")));
     }
     let shift = u32::try_from(max - new).unwrap_or(0);
     let offset = if shift >= 128 { 0 } else { index << shift };
@@ -125,7 +129,8 @@ pub(super) fn cidr_subnet(c: &Call<'_>) -> Outcome {
 /// the network address).
 pub(super) fn cidr_host(c: &Call<'_>) -> Outcome {
     let net = cidr(c, 0)?;
-    let index = u128::try_from(c.int(1)?).map_err(|_| c.error("needs a host index of 0 or more"))?;
+    let index =
+        u128::try_from(c.int(1)?).map_err(|_| c.error("needs a host index of 0 or more"))?;
     let (_, last) = usable(&net);
     bits(net.network())
         .checked_add(1)

@@ -67,11 +67,9 @@ pub(super) fn index_of(c: &Call<'_>) -> Outcome {
         Kind::String(s) => {
             let (h, n) = (s.to_lowercase(), c.str(1)?.to_lowercase());
             let found = if last { h.rfind(&n) } else { h.find(&n) };
-            Ok(Value::int(
-                found
-                    .and_then(|b| h.get(..b))
-                    .map_or(-1, |p| i64::try_from(p.chars().count()).unwrap_or(-1)),
-            ))
+            Ok(Value::int(found.and_then(|b| h.get(..b)).map_or(-1, |p| {
+                i64::try_from(p.chars().count()).unwrap_or(-1)
+            })))
         }
         Kind::Array(a) => {
             let x = c.arg(1)?;
@@ -223,7 +221,9 @@ pub(super) fn range(c: &Call<'_>) -> Outcome {
         )));
     }
     Ok(Value::array(
-        (0..n).map(|i| Value::int(start.saturating_add(i))).collect(),
+        (0..n)
+            .map(|i| Value::int(start.saturating_add(i)))
+            .collect(),
     ))
 }
 
@@ -238,7 +238,9 @@ pub(super) fn items(c: &Call<'_>) -> Outcome {
     Ok(Value::array(
         entries
             .into_iter()
-            .map(|(k, v)| Value::object(vec![("key".into(), Value::string(k)), ("value".into(), v)]))
+            .map(|(k, v)| {
+                Value::object(vec![("key".into(), Value::string(k)), ("value".into(), v)])
+            })
             .collect(),
     ))
 }
@@ -316,8 +318,7 @@ pub(super) fn try_get(c: &Call<'_>) -> Outcome {
 
 /// `coalesce()`: the first argument that is not null (an unknown one included).
 pub(super) fn coalesce(c: &Call<'_>) -> Outcome {
-    Ok(c
-        .args
+    Ok(c.args
         .iter()
         .find(|v| !matches!(v.kind, Kind::Null))
         .cloned()

@@ -70,7 +70,8 @@ pub(super) fn data_uri_to_string(c: &Call<'_>) -> Outcome {
 /// `uri(baseUri, relativeUri)`: the relative URI resolved against the base.
 pub(super) fn uri(c: &Call<'_>) -> Outcome {
     let (base, relative) = (c.str(0)?, c.str(1)?);
-    let base = url::Url::parse(base).map_err(|e| c.error(&format!("of a base that is not a URI: {e}")))?;
+    let base =
+        url::Url::parse(base).map_err(|e| c.error(&format!("of a base that is not a URI: {e}")))?;
     let joined = base
         .join(relative)
         .map_err(|e| c.error(&format!("cannot resolve '{relative}': {e}")))?;
@@ -85,6 +86,8 @@ pub(super) fn uri_component(c: &Call<'_>) -> Outcome {
 /// `uriComponentToString(encoded)`.
 pub(super) fn uri_component_to_string(c: &Call<'_>) -> Outcome {
     Ok(Value::string(
-        percent_decode_str(c.str(0)?).decode_utf8_lossy().into_owned(),
+        percent_decode_str(c.str(0)?)
+            .decode_utf8_lossy()
+            .into_owned(),
     ))
 }

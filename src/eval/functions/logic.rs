@@ -41,7 +41,8 @@ pub fn order(a: &Value, b: &Value) -> Option<Ordering> {
 
 /// `less()`, `lessOrEquals()`, `greater()`, `greaterOrEquals()`.
 pub(super) fn comparison(c: &Call<'_>) -> Outcome {
-    let o = order(c.arg(0)?, c.arg(1)?).ok_or_else(|| c.error("needs two numbers or two strings"))?;
+    let o =
+        order(c.arg(0)?, c.arg(1)?).ok_or_else(|| c.error("needs two numbers or two strings"))?;
     let lower = c.name.to_ascii_lowercase();
     Ok(Value::bool(match lower.as_str() {
         "less" => o.is_lt(),

@@ -22,7 +22,6 @@ pub use text::text_of_all;
 
 use crate::value::{Kind, Value};
 
-
 /// Why a function gave no value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Failure {
@@ -165,7 +164,11 @@ static TABLE: &[Function] = &[
     f("union", Propagate, collections::union),
     f("uri", Propagate, encoding::uri),
     f("uricomponent", Propagate, encoding::uri_component),
-    f("uricomponenttostring", Propagate, encoding::uri_component_to_string),
+    f(
+        "uricomponenttostring",
+        Propagate,
+        encoding::uri_component_to_string,
+    ),
 ];
 
 /// The function named `lower` (a lowercase name), if the table has it.
@@ -204,7 +207,11 @@ impl Call<'_> {
     /// The string argument at `i`.
     fn str(&self, i: usize) -> Result<&str, Failure> {
         self.arg(i)?.as_str().ok_or_else(|| {
-            Failure::Error(format!("{}() needs a string as argument {}", self.name, i + 1))
+            Failure::Error(format!(
+                "{}() needs a string as argument {}",
+                self.name,
+                i + 1
+            ))
         })
     }
 

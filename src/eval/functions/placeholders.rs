@@ -87,7 +87,13 @@ mod tests {
         let id = "/subscriptions/{subscriptionId}/x/{uniqueString(/a/{b})}-n";
         assert_eq!(
             segments(id, '/'),
-            ["", "subscriptions", "{subscriptionId}", "x", "{uniqueString(/a/{b})}-n"]
+            [
+                "",
+                "subscriptions",
+                "{subscriptionId}",
+                "x",
+                "{uniqueString(/a/{b})}-n"
+            ]
         );
         assert_eq!(placeholder_len("{a{b}c}d"), Some(7));
         assert_eq!(placeholder_len("{a"), None);

@@ -109,7 +109,9 @@ pub(super) fn substring(c: &Call<'_>) -> Outcome {
     let chars: Vec<char> = c.str(0)?.chars().collect();
     let start = usize::try_from(c.int(1)?).map_err(|_| c.error("needs a start of 0 or more"))?;
     let len = match c.args.get(2) {
-        Some(_) => usize::try_from(c.int(2)?).map_err(|_| c.error("needs a length of 0 or more"))?,
+        Some(_) => {
+            usize::try_from(c.int(2)?).map_err(|_| c.error("needs a length of 0 or more"))?
+        }
         None => chars.len().saturating_sub(start),
     };
     let part = chars

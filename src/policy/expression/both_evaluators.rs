@@ -2,9 +2,9 @@
 //! a template) and the policy evaluator (the same expression in a policy rule), with the same
 //! inputs and the same expected result, known or unknown.
 
+use crate::eval::functions;
 use crate::eval::{Deployment, Evaluator};
 use crate::model::{Language, Template};
-use crate::eval::functions;
 use crate::policy::expression::{self, Scope};
 use crate::source::FileId;
 use crate::value::{Reason, Value};
