@@ -7,8 +7,9 @@
 //! `resourceGroup().id` becomes a *symbolic* string, so that ids built the same way still match.
 
 mod budget;
+mod calls;
 mod deployment;
-mod functions;
+pub mod functions;
 
 pub use budget::{weight, Budget, BudgetLimits, RunBudget};
 pub use deployment::DeploymentContext;
@@ -467,7 +468,7 @@ impl<'t> Evaluator<'t> {
                         InterpPart::Expr(e) => self.eval(e, locals, d),
                     })
                     .collect();
-                functions::concat_text(&values, self.limits.string_len)
+                calls::concat_text(self, &values)
             }
             ExprKind::Array(items) => {
                 let mut out = Vec::new();
@@ -688,7 +689,7 @@ impl<'t> Evaluator<'t> {
             _ => {}
         }
         let r = self.eval(rhs, locals, d);
-        functions::binary(op, &l, &r)
+        calls::binary(self, op, &l, &r)
     }
 
     fn ident(&self, name: &str, locals: &Locals, span: Span) -> Value {
@@ -1401,7 +1402,7 @@ impl<'t> Evaluator<'t> {
                 return self.eval(&decl.body, &scope, d);
             }
         }
-        functions::call(self, &lower, name, args, locals, d, span)
+        calls::call(self, &lower, name, args, locals, d, span)
     }
 
     /// `copyIndex(name?)`: the index of the named (or innermost) copy loop.
@@ -1491,17 +1492,7 @@ fn name_segments(full_name: &str) -> Vec<&str> {
 
 /// Byte offsets of the `/` in `text` that are not inside a `{...}` placeholder.
 pub fn top_level_slashes(text: &str) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut depth = 0usize;
-    for (i, b) in text.bytes().enumerate() {
-        match b {
-            b'{' => depth += 1,
-            b'}' => depth = depth.saturating_sub(1),
-            b'/' if depth == 0 => out.push(i),
-            _ => {}
-        }
-    }
-    out
+    functions::placeholders::top_level(text, '/')
 }
 
 /// Gives the inline subnets of a virtual network (and the like) the `id` Azure gives them.

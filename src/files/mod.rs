@@ -7,7 +7,7 @@ pub mod paths;
 pub mod registry;
 
 use crate::model::Language;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Reads files the analysis needs beyond its inputs (modules, parameter files): the CLI reads the
@@ -60,19 +60,4 @@ pub fn language_of(path: &Path, text: &str) -> Option<Language> {
     }
 }
 
-/// `a/./b/../c` → `a/c`, without touching the file system.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
+pub use paths::normalize;

@@ -2,7 +2,7 @@
 //! referring file, never absolute, and (unless configured) never out of the project root (the git
 //! work tree that holds the input, else the folder given).
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 pub use crate::model::TEMPLATE_SPEC_ID_PREFIX;
 
@@ -13,6 +13,26 @@ pub struct PathRules {
     pub roots: Vec<PathBuf>,
     /// Paths out of the project root are read too (`--allow-outside-project`).
     pub allow_outside: bool,
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system. A `..` that has no folder to leave
+/// stays in a relative path (`../../x` is still `../../x`) and is dropped at the root (`/..` is `/`).
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                Some(Component::ParentDir | Component::CurDir) | None => out.push(".."),
+            },
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 /// Whether `reference` is written as an absolute path (`/x`, `\x`, `C:\x`, `C:/x`, `\\server\x`).
@@ -35,7 +55,7 @@ impl PathRules {
             ));
         }
         let base = referrer.parent().unwrap_or(Path::new(""));
-        let path = crate::files::normalize(&base.join(reference));
+        let path = normalize(&base.join(reference));
         if self.allow_outside {
             return Ok(path);
         }
@@ -69,6 +89,17 @@ impl PathRules {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalize_keeps_the_parents_a_relative_path_climbs() {
+        let n = |p: &str| normalize(Path::new(p));
+        assert_eq!(n("a/./b/../c"), PathBuf::from("a/c"));
+        assert_eq!(n("../../x"), PathBuf::from("../../x"));
+        assert_eq!(n("a/../../x"), PathBuf::from("../x"));
+        assert_eq!(n("./a/.."), PathBuf::from(""));
+        assert_eq!(n("/a/../../b"), PathBuf::from("/b"));
+        assert_eq!(n("/.."), PathBuf::from("/"));
+    }
 
     #[test]
     fn absolute_references_are_refused() {

@@ -5,7 +5,7 @@ use super::convert;
 use crate::files::FileProvider;
 use lsp_types::{TextDocumentContentChangeEvent, Uri};
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// What kind of file a document is.
@@ -48,10 +48,7 @@ impl Lang {
     }
 }
 
-/// Whether JSON text declares an ARM deployment template or parameters `$schema`.
-pub fn is_arm_json(text: &str) -> bool {
-    crate::syntax::arm::classify(text).is_some()
-}
+pub use crate::files::discover::is_arm_json;
 
 /// One open document.
 #[derive(Debug, Clone)]
@@ -119,25 +116,7 @@ pub fn uri_of(path: &Path) -> Option<Uri> {
     url.as_str().parse().ok()
 }
 
-/// A path with `.` and `..` components resolved lexically (no file system access).
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                let can_pop = matches!(out.components().next_back(), Some(Component::Normal(_)));
-                if can_pop {
-                    out.pop();
-                } else {
-                    out.push(component);
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
+pub use crate::files::normalize;
 
 /// Serves open buffers first, then the disk.
 pub struct Overlay {

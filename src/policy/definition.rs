@@ -2,8 +2,8 @@
 //! deciding a definition for one resource (effect, existence checks, links).
 
 use super::aliases::AliasTable;
+use super::expression::{Operand, RuleExpr};
 use super::rule::{self, Cond, Ctx, Ev, FieldPath, Tri};
-use super::template::{Operand, TExpr};
 use crate::source::Span;
 use crate::value::{Kind, Reason, Value};
 use std::collections::HashMap;
@@ -21,80 +21,12 @@ const FUNCTIONS: &[&str] = &[
     "deployment",
     "utcnow",
     "if",
-    "and",
-    "or",
-    "not",
-    "coalesce",
-    "true",
-    "false",
-    "null",
-    "concat",
-    "tolower",
-    "toupper",
-    "trim",
-    "string",
-    "tostring",
-    "json",
-    "int",
-    "float",
-    "bool",
-    "array",
-    "createarray",
-    "createobject",
-    "equals",
-    "less",
-    "lessorequals",
-    "greater",
-    "greaterorequals",
-    "empty",
-    "length",
-    "contains",
-    "startswith",
-    "endswith",
-    "indexof",
-    "lastindexof",
-    "split",
-    "replace",
-    "substring",
-    "padleft",
-    "format",
-    "first",
-    "last",
-    "skip",
-    "take",
-    "union",
-    "intersection",
-    "range",
-    "min",
-    "max",
-    "add",
-    "sub",
-    "mul",
-    "div",
-    "mod",
-    "iprangecontains",
     // azaudit extensions (docs/policy-authoring.md)
-    "iprangesize",
-    "ipprefixlength",
     "relatedfield",
     "referencedby",
     "relatedchildren",
     "nsgflow",
     "nsgdeniedflows",
-    "join",
-    "uricomponent",
-    "uricomponenttostring",
-    "base64",
-    "base64tostring",
-    "datauri",
-    "datauritostring",
-    "datetimetoepoch",
-    "datetimefromepoch",
-    "adddays",
-    "datetimeadd",
-    "base64tojson",
-    "uri",
-    "tryget",
 ];
 
 /// Functions allowed in `then.details` (existence conditions, names) but not in the `if`.
@@ -148,23 +80,24 @@ fn get<'a>(
         .map(|(_, v)| v)
 }
 
-fn check_functions(e: &TExpr, details: bool) -> Result<(), String> {
+fn check_functions(e: &RuleExpr, details: bool) -> Result<(), String> {
     match e {
-        TExpr::Lit(_) => Ok(()),
-        TExpr::Call { name, args } => {
+        RuleExpr::Lit(_) => Ok(()),
+        RuleExpr::Call { name, args } => {
             let allowed = FUNCTIONS.contains(&name.as_str())
+                || crate::eval::functions::lookup(name).is_some()
                 || (details && DETAILS_FUNCTIONS.contains(&name.as_str()));
             if !allowed {
                 return Err(format!("function '{name}' is not allowed in policy rules"));
             }
             args.iter().try_for_each(|a| check_functions(a, details))
         }
-        TExpr::Index { target, index } => {
+        RuleExpr::Index { target, index } => {
             check_functions(target, details)?;
             check_functions(index, details)
         }
-        TExpr::Member { target, .. } => check_functions(target, details),
-        TExpr::Field { .. } => Ok(()),
+        RuleExpr::Member { target, .. } => check_functions(target, details),
+        RuleExpr::Field { .. } => Ok(()),
     }
 }
 
@@ -397,7 +330,7 @@ impl Definition {
                         let gv = Value::from_json(g);
                         let ok = allowed
                             .iter()
-                            .any(|a| super::functions::values_equal(&Value::from_json(a), &gv))
+                            .any(|a| super::compare::values_equal(&Value::from_json(a), &gv))
                             || matches!(g, serde_json::Value::Array(_));
                         if !ok {
                             return Err(format!(

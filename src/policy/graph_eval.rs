@@ -346,7 +346,7 @@ fn placeholder(
             .iter()
             .position(|r| std::ptr::eq(r, linked))?;
         let operand =
-            super::template::Operand::compile(&serde_json::Value::String(expr.trim().into()))
+            super::expression::Operand::compile(&serde_json::Value::String(expr.trim().into()))
                 .ok()?;
         let params = HashMap::new();
         let env = HashMap::new();
@@ -364,7 +364,7 @@ fn placeholder(
     if let Some(expr) = key.strip_prefix("expr:") {
         // A template expression over the evaluated resource (`[if(…, 'a', 'b')]`).
         let operand =
-            super::template::Operand::compile(&serde_json::Value::String(expr.trim().into()))
+            super::expression::Operand::compile(&serde_json::Value::String(expr.trim().into()))
                 .ok()?;
         let params = HashMap::new();
         let env = HashMap::new();

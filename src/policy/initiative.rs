@@ -3,8 +3,8 @@
 
 use super::aliases::AliasTable;
 use super::definition::Definition;
+use super::expression::Operand;
 use super::rule::Ctx;
-use super::template::Operand;
 use crate::value::{Reason, Value};
 use std::collections::HashMap;
 

@@ -15,13 +15,14 @@ pub mod alz;
 pub mod assigned;
 pub mod assignment;
 pub mod builtins;
+pub mod compare;
 pub mod definition;
 pub mod exemption;
-pub mod functions;
+pub mod expression;
+pub mod field;
 pub mod initiative;
 pub mod nsg;
 pub mod rule;
-pub mod template;
 pub mod types;
 
 use crate::diagnostic::{Diagnostic, Level, NotEvaluated};

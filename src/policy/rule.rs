@@ -1,9 +1,11 @@
 //! The policy rule language: conditions compiled once into a tree, evaluated with three-valued
 //! logic (true, false, unknown with the reason) over a resource body.
 
-use super::aliases::{split_path, AliasTable, Seg};
-use super::functions::{compare, fold, values_equal};
-use super::template::{self, Operand, Scope, TExpr};
+use super::aliases::{AliasTable, Seg};
+use super::compare::{compare, fold, values_equal};
+use super::expression::{self, Operand, RuleExpr, Scope};
+pub use super::field::{FieldKind, FieldPath};
+use crate::eval::functions::placeholders;
 use crate::source::Span;
 use crate::value::{Kind, Reason, Value};
 use std::cmp::Ordering;
@@ -72,67 +74,7 @@ pub enum FieldRef {
     /// Resolved at load: the field's text and its path segments.
     Static(FieldPath),
     /// `"field": "[concat('tags[', parameters('t'), ']')]"`: resolved when evaluated.
-    Dynamic(TExpr),
-}
-
-/// A field resolved to where it lives in the resource.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldPath {
-    pub text: String,
-    pub kind: FieldKind,
-}
-
-/// What a field reads.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FieldKind {
-    /// `name`: the last segment of the resource's name.
-    Name,
-    /// `fullName`: the whole name (`vnet/subnet`).
-    FullName,
-    /// Any other path in the ARM-shaped body (`type`, `location`, `tags.x`, alias paths).
-    Path(Vec<Seg>),
-    /// An alias whose path depends on the resource type (`Microsoft.Compute/imageId`): the path
-    /// for each lowercase type, and the one to use for other types.
-    ByType(Vec<(String, Vec<Seg>)>, Vec<Seg>),
-}
-
-impl FieldPath {
-    /// Resolves a field's text: built-in fields, aliases, or a path in the body.
-    pub fn resolve(text: &str, aliases: &AliasTable) -> FieldPath {
-        let lower = text.to_ascii_lowercase();
-        let kind = match lower.as_str() {
-            "name" => FieldKind::Name,
-            "fullname" => FieldKind::FullName,
-            _ => {
-                let path = if lower.starts_with("$.") {
-                    text.get(2..).unwrap_or("").to_string()
-                } else {
-                    aliases.resolve(text).unwrap_or_else(|| text.to_string())
-                };
-                match aliases.per_type(text) {
-                    Some(by_type) if !lower.starts_with("$.") => FieldKind::ByType(
-                        by_type
-                            .iter()
-                            .map(|(t, p)| (t.clone(), split_path(p)))
-                            .collect(),
-                        split_path(&path),
-                    ),
-                    _ => FieldKind::Path(split_path(&path)),
-                }
-            }
-        };
-        FieldPath {
-            text: text.to_string(),
-            kind,
-        }
-    }
-
-    fn segs(&self) -> Option<&[Seg]> {
-        match &self.kind {
-            FieldKind::Path(p) | FieldKind::ByType(_, p) => Some(p),
-            _ => None,
-        }
-    }
+    Dynamic(RuleExpr),
 }
 
 /// The right-hand side of a condition.
@@ -253,7 +195,7 @@ fn compile_at(
     }
     if let Some(f) = key("field") {
         let text = f.as_str().ok_or("`field` must be a string")?;
-        let field = match template::parse_template_string(text)? {
+        let field = match expression::parse_expression_string(text)? {
             Some(e) => FieldRef::Dynamic(e),
             None => FieldRef::Static(FieldPath::resolve(text, aliases)),
         };
@@ -736,7 +678,7 @@ pub fn eval(c: &Cond, ctx: &mut Ctx<'_>, depth: usize) -> Ev {
             let dynamic;
             let path = match field {
                 FieldRef::Static(p) => p,
-                FieldRef::Dynamic(e) => match template::eval(e, ctx, 0) {
+                FieldRef::Dynamic(e) => match expression::eval(e, ctx, 0) {
                     Ok(v) => match &v.kind {
                         Kind::String(s) => {
                             dynamic = FieldPath::resolve(s, ctx.aliases);
@@ -1018,7 +960,9 @@ pub fn apply(op: Op, lhs: Option<&Value>, rhs: &Value) -> Tri {
     if let (Some(l), Op::Contains | Op::NotContains, Some(needle)) = (lhs, op, rhs.as_str()) {
         if let Some(Reason::Symbolic { text }) = l.unknown_reason() {
             if !needle.contains(['{', '}'])
-                && literal_parts(text).any(|p| fold(p).contains(&fold(needle)))
+                && placeholders::literal_parts(text)
+                    .iter()
+                    .any(|p| fold(p).contains(&fold(needle)))
             {
                 return Tri::from(op == Op::Contains);
             }
@@ -1100,31 +1044,12 @@ pub fn apply(op: Op, lhs: Option<&Value>, rhs: &Value) -> Tri {
     }
 }
 
-/// The `/`-separated segments of `text`, not splitting inside `{placeholders}`.
-fn id_segments(text: &str) -> Vec<&str> {
-    let mut segments = Vec::new();
-    let (mut depth, mut start) = (0usize, 0usize);
-    for (i, c) in text.char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => depth = depth.saturating_sub(1),
-            '/' if depth == 0 => {
-                segments.push(text.get(start..i).unwrap_or(""));
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    segments.push(text.get(start..).unwrap_or(""));
-    segments
-}
-
 /// Whether the symbolic resource id `text` could contain `needle` once the deployment fills in
 /// its placeholders. `true` (can't tell) unless `text` is a resource id whose type is literal
 /// (`/subscriptions/…/providers/<namespace>/<type>/…`) and `needle` spans segments: a placeholder
 /// stands for (part of) one segment, never for a `/`, or the id would name another type.
 fn id_could_contain(text: &str, needle: &str) -> bool {
-    let segments = id_segments(text);
+    let segments = placeholders::segments(text, '/');
     let literal = |s: &str| !s.contains('{');
     let starts_like_an_id = segments.first().is_some_and(|s| s.is_empty())
         && segments.get(1).is_some_and(|s| {
@@ -1156,34 +1081,6 @@ fn id_could_contain(text: &str, needle: &str) -> bool {
             }
         })
     })
-}
-
-/// The runs of a symbolic text outside its `{placeholders}` (which may nest:
-/// `{uniqueString(/subscriptions/{subscriptionId})}` is one placeholder).
-fn literal_parts(text: &str) -> impl Iterator<Item = &str> {
-    let mut parts = Vec::new();
-    let (mut depth, mut start) = (0usize, 0usize);
-    for (i, c) in text.char_indices() {
-        match c {
-            '{' => {
-                if depth == 0 {
-                    parts.push(text.get(start..i).unwrap_or(""));
-                }
-                depth += 1;
-            }
-            '}' if depth > 0 => {
-                depth -= 1;
-                if depth == 0 {
-                    start = i + 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    if depth == 0 {
-        parts.push(text.get(start..).unwrap_or(""));
-    }
-    parts.into_iter()
 }
 
 /// `like`: `*` matches any run of characters, `?` one character; case-insensitive.

@@ -43,7 +43,7 @@ pub fn matchable_types(cond: &serde_json::Value) -> Option<BTreeSet<String>> {
     let literal = |v: &serde_json::Value| -> Option<String> {
         let s = v.as_str()?;
         // An expression (`[parameters('type')]`) is only known with the assignment.
-        if s.starts_with('[') && !s.starts_with("[[") {
+        if crate::syntax::arm_expr::is_expression(s.trim()) {
             return None;
         }
         Some(s.to_ascii_lowercase())

@@ -11,6 +11,18 @@ use crate::source::{FileId, Span};
 /// How deeply calls, indexes and member accesses may nest before parsing gives up.
 const MAX_DEPTH: usize = 128;
 
+/// The text between the brackets when `s` is an expression string (`[...]`); `None` for a plain
+/// string, including one that starts with `[[` (a literal `[`).
+pub fn expression_text(s: &str) -> Option<&str> {
+    let inner = s.strip_prefix('[')?.strip_suffix(']')?;
+    (!s.starts_with("[[")).then_some(inner)
+}
+
+/// Whether `s` is an expression string (`[...]`, not `[[...`).
+pub fn is_expression(s: &str) -> bool {
+    expression_text(s).is_some()
+}
+
 /// Parses the text inside `[` `]` of an ARM expression string; `offset` is the byte offset of that
 /// text in the file (so spans point into the file); errors become ExprKind::Error with a message.
 pub fn parse(file: FileId, text: &str, offset: usize) -> Expr {

@@ -1,29 +1,33 @@
-//! The template expressions allowed in policy rules (`[concat(field('name'), '-x')]`): a small
-//! parser, parsed once at load, and the evaluator with the functions Azure Policy allows.
+//! The `[...]` expressions of policy rules (`[concat(field('name'), '-x')]`): parsed once at load
+//! by the one ARM expression parser (`syntax/arm_expr.rs`) into [`RuleExpr`], with `field('…')`
+//! paths resolved, and evaluated with the one table of ARM functions (`eval/functions/`) and the
+//! functions only policies have (`field()`, `current()`, `requestContext()` …).
 
 use super::aliases::AliasTable;
-use super::rule::FieldPath;
+use super::field::FieldPath;
+use crate::eval::functions::{self, Bounds, Failure};
+use crate::expr::{Expr, ExprKind};
 use crate::value::{Kind, Reason, Value};
 use std::fmt::Write as _;
 
-/// Deepest nesting of calls, indexes and literals the parser accepts.
+/// Deepest nesting of values in a definition, and of expression evaluation.
 const MAX_DEPTH: usize = 64;
 
-/// A parsed template expression.
+/// A compiled expression of a policy rule.
 #[derive(Debug, Clone, PartialEq)]
-pub enum TExpr {
+pub enum RuleExpr {
     Lit(Value),
     /// A function call; `name` is lowercase.
     Call {
         name: String,
-        args: Vec<TExpr>,
+        args: Vec<RuleExpr>,
     },
     Index {
-        target: Box<TExpr>,
-        index: Box<TExpr>,
+        target: Box<RuleExpr>,
+        index: Box<RuleExpr>,
     },
     Member {
-        target: Box<TExpr>,
+        target: Box<RuleExpr>,
         name: String,
     },
     /// `field('<literal>')` with its path resolved at load (see [`Operand::bind_fields`]).
@@ -37,7 +41,7 @@ pub enum TExpr {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
     Lit(Value),
-    Expr(TExpr),
+    Expr(RuleExpr),
     /// An object or array whose members hold expressions.
     Object(Vec<(String, Operand)>),
     Array(Vec<Operand>),
@@ -54,7 +58,7 @@ impl Operand {
             return Err("value nested too deeply".into());
         }
         match json {
-            serde_json::Value::String(s) => match parse_template_string(s)? {
+            serde_json::Value::String(s) => match parse_expression_string(s)? {
                 Some(e) => Ok(Operand::Expr(e)),
                 None => Ok(Operand::Lit(Value::string(unescape_brackets(s)))),
             },
@@ -104,7 +108,7 @@ impl Operand {
     }
 
     /// The expression, if the operand is a single one.
-    pub fn as_expr(&self) -> Option<&TExpr> {
+    pub fn as_expr(&self) -> Option<&RuleExpr> {
         match self {
             Operand::Expr(e) => Some(e),
             _ => None,
@@ -114,7 +118,7 @@ impl Operand {
 
 fn has_expr(json: &serde_json::Value) -> bool {
     match json {
-        serde_json::Value::String(s) => is_template(s),
+        serde_json::Value::String(s) => crate::syntax::arm_expr::is_expression(s.trim()),
         serde_json::Value::Array(a) => a.iter().any(has_expr),
         serde_json::Value::Object(o) => o.values().any(has_expr),
         _ => false,
@@ -122,13 +126,13 @@ fn has_expr(json: &serde_json::Value) -> bool {
 }
 
 /// Resolves every `field('<literal>')` call of `e` to its path once.
-pub fn bind_fields(e: &mut TExpr, aliases: &AliasTable) {
+pub fn bind_fields(e: &mut RuleExpr, aliases: &AliasTable) {
     match e {
-        TExpr::Call { name, args } if name == "field" => {
-            if let [TExpr::Lit(v)] = args.as_slice() {
+        RuleExpr::Call { name, args } if name == "field" => {
+            if let [RuleExpr::Lit(v)] = args.as_slice() {
                 if let Some(text) = v.as_str() {
                     let path = Box::new(FieldPath::resolve(text, aliases));
-                    *e = TExpr::Field {
+                    *e = RuleExpr::Field {
                         text: text.to_string(),
                         path,
                     };
@@ -137,20 +141,14 @@ pub fn bind_fields(e: &mut TExpr, aliases: &AliasTable) {
             }
             args.iter_mut().for_each(|a| bind_fields(a, aliases));
         }
-        TExpr::Call { args, .. } => args.iter_mut().for_each(|a| bind_fields(a, aliases)),
-        TExpr::Index { target, index } => {
+        RuleExpr::Call { args, .. } => args.iter_mut().for_each(|a| bind_fields(a, aliases)),
+        RuleExpr::Index { target, index } => {
             bind_fields(target, aliases);
             bind_fields(index, aliases);
         }
-        TExpr::Member { target, .. } => bind_fields(target, aliases),
-        TExpr::Lit(_) | TExpr::Field { .. } => {}
+        RuleExpr::Member { target, .. } => bind_fields(target, aliases),
+        RuleExpr::Lit(_) | RuleExpr::Field { .. } => {}
     }
-}
-
-/// Does the string hold a template expression (`[...]`, not `[[...`)?
-pub fn is_template(s: &str) -> bool {
-    let t = s.trim();
-    t.starts_with('[') && !t.starts_with("[[") && t.ends_with(']')
 }
 
 fn unescape_brackets(s: &str) -> String {
@@ -160,222 +158,63 @@ fn unescape_brackets(s: &str) -> String {
     }
 }
 
-/// Parses `s` if it holds a template expression; `Ok(None)` for a plain string.
-pub fn parse_template_string(s: &str) -> Result<Option<TExpr>, String> {
-    if !is_template(s) {
-        return Ok(None);
+/// Parses `s` if it holds an expression (`[...]`); `Ok(None)` for a plain string.
+pub fn parse_expression_string(s: &str) -> Result<Option<RuleExpr>, String> {
+    match crate::syntax::arm_expr::expression_text(s.trim()) {
+        Some(inner) => parse(inner).map(Some),
+        None => Ok(None),
     }
-    let t = s.trim();
-    let inner = t
-        .strip_prefix('[')
-        .and_then(|x| x.strip_suffix(']'))
-        .unwrap_or("");
-    parse(inner).map(Some)
 }
 
-/// Parses the text between the brackets.
-pub fn parse(text: &str) -> Result<TExpr, String> {
-    let tokens = lex(text)?;
-    let mut p = Parser { tokens, pos: 0 };
-    let e = p.expr(0)?;
-    if p.pos < p.tokens.len() {
-        return Err(format!("unexpected text after the expression in `{text}`"));
+/// Parses the text between the brackets (with the ARM expression parser).
+pub fn parse(text: &str) -> Result<RuleExpr, String> {
+    let e = crate::syntax::arm_expr::parse(crate::source::FileId(0), text, 0);
+    compile_expr(&e, 0)
+}
+
+/// The ARM expression tree as a rule expression: names lowercase; lambdas and user-defined
+/// functions have no place in a policy rule.
+fn compile_expr(e: &Expr, depth: usize) -> Result<RuleExpr, String> {
+    if depth > MAX_DEPTH {
+        return Err("expression nested too deeply".into());
     }
-    Ok(e)
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Ident(String),
-    Str(String),
-    Int(i64),
-    Float(f64),
-    LParen,
-    RParen,
-    LBrack,
-    RBrack,
-    Comma,
-    Dot,
-}
-
-fn lex(text: &str) -> Result<Vec<Tok>, String> {
-    let mut out = Vec::new();
-    let chars: Vec<char> = text.chars().collect();
-    let mut i = 0;
-    while let Some(&c) = chars.get(i) {
-        match c {
-            c if c.is_whitespace() => i += 1,
-            '(' => {
-                out.push(Tok::LParen);
-                i += 1
-            }
-            ')' => {
-                out.push(Tok::RParen);
-                i += 1
-            }
-            '[' => {
-                out.push(Tok::LBrack);
-                i += 1
-            }
-            ']' => {
-                out.push(Tok::RBrack);
-                i += 1
-            }
-            ',' => {
-                out.push(Tok::Comma);
-                i += 1
-            }
-            '.' => {
-                out.push(Tok::Dot);
-                i += 1
-            }
-            '\'' => {
-                let mut s = String::new();
-                i += 1;
-                loop {
-                    match chars.get(i) {
-                        None => return Err("unterminated string in expression".into()),
-                        Some('\'') if chars.get(i + 1) == Some(&'\'') => {
-                            s.push('\'');
-                            i += 2;
-                        }
-                        Some('\'') => {
-                            i += 1;
-                            break;
-                        }
-                        Some(&ch) => {
-                            s.push(ch);
-                            i += 1;
-                        }
-                    }
-                }
-                out.push(Tok::Str(s));
-            }
-            c if c.is_ascii_digit() || c == '-' => {
-                let start = i;
-                i += 1;
-                while chars
-                    .get(i)
-                    .is_some_and(|d| d.is_ascii_digit() || *d == '.')
-                {
-                    i += 1;
-                }
-                let s: String = chars.get(start..i).unwrap_or_default().iter().collect();
-                if let Ok(n) = s.parse::<i64>() {
-                    out.push(Tok::Int(n));
-                } else if let Ok(f) = s.parse::<f64>() {
-                    out.push(Tok::Float(f));
-                } else {
-                    return Err(format!("bad number `{s}` in expression"));
-                }
-            }
-            c if c.is_alphabetic() || c == '_' || c == '$' => {
-                let start = i;
-                while chars
-                    .get(i)
-                    .is_some_and(|d| d.is_alphanumeric() || *d == '_' || *d == '$')
-                {
-                    i += 1;
-                }
-                out.push(Tok::Ident(
-                    chars.get(start..i).unwrap_or_default().iter().collect(),
+    let sub = |x: &Expr| compile_expr(x, depth + 1).map(Box::new);
+    Ok(match &e.kind {
+        ExprKind::Null => RuleExpr::Lit(Value::null()),
+        ExprKind::Bool(b) => RuleExpr::Lit(Value::bool(*b)),
+        ExprKind::Int(i) => RuleExpr::Lit(Value::int(*i)),
+        ExprKind::Float(f) => RuleExpr::Lit(Value::new(Kind::Float(*f), None)),
+        ExprKind::String(s) => RuleExpr::Lit(Value::string(s.clone())),
+        ExprKind::Call(c) => {
+            if let Some(ns) = &c.namespace {
+                return Err(format!(
+                    "function '{ns}.{}' is not allowed in policy rules",
+                    c.name
                 ));
             }
-            other => return Err(format!("unexpected character `{other}` in expression")),
-        }
-    }
-    Ok(out)
-}
-
-struct Parser {
-    tokens: Vec<Tok>,
-    pos: usize,
-}
-
-impl Parser {
-    fn peek(&self) -> Option<&Tok> {
-        self.tokens.get(self.pos)
-    }
-    fn next(&mut self) -> Option<Tok> {
-        let t = self.tokens.get(self.pos).cloned();
-        self.pos += 1;
-        t
-    }
-    fn expect(&mut self, t: Tok) -> Result<(), String> {
-        match self.next() {
-            Some(x) if x == t => Ok(()),
-            Some(x) => Err(format!("expected {t:?}, found {x:?} in expression")),
-            None => Err(format!("expected {t:?} at the end of the expression")),
-        }
-    }
-
-    fn expr(&mut self, depth: usize) -> Result<TExpr, String> {
-        if depth > MAX_DEPTH {
-            return Err("expression nested too deeply".into());
-        }
-        let mut e = match self.next() {
-            Some(Tok::Str(s)) => TExpr::Lit(Value::string(s)),
-            Some(Tok::Int(n)) => TExpr::Lit(Value::int(n)),
-            Some(Tok::Float(f)) => TExpr::Lit(Value::new(Kind::Float(f), None)),
-            Some(Tok::Ident(name)) => {
-                if self.peek() != Some(&Tok::LParen) {
-                    match name.to_ascii_lowercase().as_str() {
-                        "true" => return Ok(TExpr::Lit(Value::bool(true))),
-                        "false" => return Ok(TExpr::Lit(Value::bool(false))),
-                        "null" => return Ok(TExpr::Lit(Value::null())),
-                        _ => return Err(format!("`{name}` must be called as a function")),
-                    }
-                }
-                self.next();
-                let mut args = Vec::new();
-                if self.peek() == Some(&Tok::RParen) {
-                    self.next();
-                } else {
-                    loop {
-                        args.push(self.expr(depth + 1)?);
-                        match self.next() {
-                            Some(Tok::Comma) => continue,
-                            Some(Tok::RParen) => break,
-                            _ => return Err(format!("expected `,` or `)` in call of `{name}`")),
-                        }
-                    }
-                }
-                TExpr::Call {
-                    name: name.to_ascii_lowercase(),
-                    args,
-                }
-            }
-            Some(t) => return Err(format!("unexpected {t:?} in expression")),
-            None => return Err("empty expression".into()),
-        };
-        loop {
-            match self.peek() {
-                Some(Tok::Dot) => {
-                    self.next();
-                    match self.next() {
-                        Some(Tok::Ident(n)) => {
-                            e = TExpr::Member {
-                                target: Box::new(e),
-                                name: n,
-                            }
-                        }
-                        _ => return Err("expected a property name after `.`".into()),
-                    }
-                }
-                Some(Tok::LBrack) => {
-                    self.next();
-                    let index = self.expr(depth + 1)?;
-                    self.expect(Tok::RBrack)?;
-                    e = TExpr::Index {
-                        target: Box::new(e),
-                        index: Box::new(index),
-                    };
-                }
-                _ => break,
+            RuleExpr::Call {
+                name: c.name.to_ascii_lowercase(),
+                args: c
+                    .args
+                    .iter()
+                    .map(|a| compile_expr(a, depth + 1))
+                    .collect::<Result<_, _>>()?,
             }
         }
-        Ok(e)
-    }
+        ExprKind::Member { target, name, .. } => RuleExpr::Member {
+            target: sub(target)?,
+            name: name.clone(),
+        },
+        ExprKind::Index { target, index, .. } => RuleExpr::Index {
+            target: sub(target)?,
+            index: sub(index)?,
+        },
+        ExprKind::Error(message) => return Err(message.clone()),
+        ExprKind::Lambda { .. } | ExprKind::Ident(_) => {
+            return Err("function 'lambda' is not allowed in policy rules".into())
+        }
+        _ => return Err("this expression is not allowed in policy rules".into()),
+    })
 }
 
 /// What an expression can read: parameters, fields, count bindings and the request context.
@@ -418,13 +257,13 @@ fn unknown_env(what: &str) -> Value {
 }
 
 /// Evaluates an expression.
-pub fn eval(e: &TExpr, scope: &dyn Scope, depth: usize) -> Result<Value, String> {
+pub fn eval(e: &RuleExpr, scope: &dyn Scope, depth: usize) -> Result<Value, String> {
     if depth > MAX_DEPTH {
         return Err("expression nested too deeply".into());
     }
     match e {
-        TExpr::Lit(v) => Ok(v.clone()),
-        TExpr::Member { target, name } => {
+        RuleExpr::Lit(v) => Ok(v.clone()),
+        RuleExpr::Member { target, name } => {
             let t = eval(target, scope, depth + 1)?;
             if t.is_unknown() {
                 return Ok(t);
@@ -437,7 +276,7 @@ pub fn eval(e: &TExpr, scope: &dyn Scope, depth: usize) -> Result<Value, String>
                 )),
             }
         }
-        TExpr::Index { target, index } => {
+        RuleExpr::Index { target, index } => {
             let t = eval(target, scope, depth + 1)?;
             let i = eval(index, scope, depth + 1)?;
             if t.is_unknown() {
@@ -462,12 +301,12 @@ pub fn eval(e: &TExpr, scope: &dyn Scope, depth: usize) -> Result<Value, String>
                 _ => Err(format!("cannot index a {}", t.type_name())),
             }
         }
-        TExpr::Call { name, args } => call(name, args, scope, depth),
-        TExpr::Field { text, path } => scope.field_path(text, path),
+        RuleExpr::Call { name, args } => call(name, args, scope, depth),
+        RuleExpr::Field { text, path } => scope.field_path(text, path),
     }
 }
 
-fn call(name: &str, args: &[TExpr], scope: &dyn Scope, depth: usize) -> Result<Value, String> {
+fn call(name: &str, args: &[RuleExpr], scope: &dyn Scope, depth: usize) -> Result<Value, String> {
     // Functions that evaluate their arguments lazily or read the scope.
     match name {
         "if" => {
@@ -589,27 +428,6 @@ fn call(name: &str, args: &[TExpr], scope: &dyn Scope, depth: usize) -> Result<V
                 .context("utcnow")
                 .unwrap_or_else(|| unknown_env("utcNow")))
         }
-        "tryget" => {
-            // tryGet(object, key, …): the value under the keys, null when one is missing.
-            let mut cur = vals.first().cloned().ok_or("tryGet() needs arguments")?;
-            for k in vals.iter().skip(1) {
-                if cur.is_unknown() {
-                    return Ok(cur);
-                }
-                if k.is_unknown() {
-                    return Ok(k.clone());
-                }
-                cur = match (&cur.kind, k.as_str(), k.as_i64()) {
-                    (Kind::Object(_), Some(key), _) => cur.get(key).cloned(),
-                    (Kind::Array(items), _, Some(i)) => {
-                        usize::try_from(i).ok().and_then(|i| items.get(i)).cloned()
-                    }
-                    _ => None,
-                }
-                .unwrap_or_else(Value::null);
-            }
-            return Ok(cur);
-        }
         "uniquestring" => {
             // A hash Azure computes at deployment: symbolic text, as in templates.
             if let Some(u) = vals.iter().find(|v| v.is_unknown() && !is_symbolic(v)) {
@@ -626,6 +444,23 @@ fn call(name: &str, args: &[TExpr], scope: &dyn Scope, depth: usize) -> Result<V
         }
         _ => {}
     }
+    let Some(f) = functions::lookup(name) else {
+        if let Some(u) = vals.iter().find(|v| v.is_unknown()) {
+            return Ok(u.clone());
+        }
+        // An NSG decision is about the whole group, not the first rule it read.
+        let arg = |i: usize| {
+            vals.get(i)
+                .ok_or_else(|| format!("{name}() is missing argument {}", i + 1))
+        };
+        return match name {
+            "nsgflow" => super::nsg::flow(arg(0)?, arg(1)?),
+            "nsgdeniedflows" => super::nsg::denied_flows(arg(0)?, arg(1)?),
+            other => Err(format!(
+                "function '{other}' is not supported in policy rules"
+            )),
+        };
+    };
     // Text functions work on symbolic strings (`/subscriptions/{subscriptionId}/…`): the known
     // parts of the text stay known, the placeholders stay symbolic.
     if SYMBOLIC_TEXT_FUNCTIONS.contains(&name)
@@ -639,20 +474,37 @@ fn call(name: &str, args: &[TExpr], scope: &dyn Scope, depth: usize) -> Result<V
                 _ => v.clone(),
             })
             .collect();
-        return super::functions::pure(name, &plain)
+        return run(f, name, &plain)
             .map(resymbolize)
             .map(|v| with_arg_span(v, &vals));
     }
-    // Arrays and objects may hold unknowns; other functions need known arguments.
-    let builds = matches!(name, "createarray" | "createobject" | "array");
-    if let Some(u) = vals.iter().find(|v| v.is_unknown()).filter(|_| !builds) {
-        return Ok(u.clone());
+    match f.apply(&functions::Call {
+        name,
+        args: &vals,
+        bounds: Bounds::default(),
+    }) {
+        // An unknown argument decides: it stays as it is.
+        Err(Failure::Unknown(u)) => Ok(u),
+        other => outcome(other).map(|v| with_arg_span(v, &vals)),
     }
-    // An NSG decision is about the whole group, not the first rule it read.
-    if name.starts_with("nsg") {
-        return super::functions::pure(name, &vals);
+}
+
+/// Runs a function of the table.
+fn run(f: &functions::Function, name: &str, args: &[Value]) -> Result<Value, String> {
+    outcome(f.apply(&functions::Call {
+        name,
+        args,
+        bounds: Bounds::default(),
+    }))
+}
+
+/// A table function's outcome as the policy evaluator's result.
+fn outcome(o: functions::Outcome) -> Result<Value, String> {
+    match o {
+        Ok(v) | Err(Failure::Unknown(v)) => Ok(v),
+        Err(Failure::Error(message)) => Err(message),
+        Err(Failure::Limit(what)) => Err(Reason::Limit { what }.to_string()),
     }
-    super::functions::pure(name, &vals).map(|v| with_arg_span(v, &vals))
 }
 
 /// A computed value is located where its first located argument is (`ipRangeSize(x)` where `x`
@@ -704,15 +556,15 @@ pub(crate) fn str_arg(vals: &[Value], i: usize, f: &str) -> Result<String, Strin
 }
 
 /// Renders an expression back to text (for messages).
-pub fn render(e: &TExpr) -> String {
+pub fn render(e: &RuleExpr) -> String {
     let mut s = String::new();
     render_into(e, &mut s);
     s
 }
 
-fn render_into(e: &TExpr, s: &mut String) {
+fn render_into(e: &RuleExpr, s: &mut String) {
     match e {
-        TExpr::Lit(v) => match &v.kind {
+        RuleExpr::Lit(v) => match &v.kind {
             Kind::String(t) => {
                 let _ = write!(s, "'{}'", t.replace('\'', "''"));
             }
@@ -720,7 +572,7 @@ fn render_into(e: &TExpr, s: &mut String) {
                 let _ = write!(s, "{v}");
             }
         },
-        TExpr::Call { name, args } => {
+        RuleExpr::Call { name, args } => {
             s.push_str(name);
             s.push('(');
             for (i, a) in args.iter().enumerate() {
@@ -731,22 +583,25 @@ fn render_into(e: &TExpr, s: &mut String) {
             }
             s.push(')');
         }
-        TExpr::Index { target, index } => {
+        RuleExpr::Index { target, index } => {
             render_into(target, s);
             s.push('[');
             render_into(index, s);
             s.push(']');
         }
-        TExpr::Member { target, name } => {
+        RuleExpr::Member { target, name } => {
             render_into(target, s);
             s.push('.');
             s.push_str(name);
         }
-        TExpr::Field { text, .. } => {
+        RuleExpr::Field { text, .. } => {
             let _ = write!(s, "field('{}')", text.replace('\'', "''"));
         }
     }
 }
+
+#[cfg(test)]
+mod both_evaluators;
 
 #[cfg(test)]
 mod tests {
@@ -756,7 +611,7 @@ mod tests {
     fn parses_calls_members_and_escapes() {
         let e = parse("concat(parameters('a'), 'it''s')[0].x").unwrap();
         assert_eq!(render(&e), "concat(parameters('a'), 'it''s')[0].x");
-        assert!(parse_template_string("[[not]").unwrap().is_none());
+        assert!(parse_expression_string("[[not]").unwrap().is_none());
         assert!(parse("concat(").is_err());
         assert!(parse("foo").is_err());
     }
