@@ -1,9 +1,14 @@
-//! Azure Policy aliases: the built-in table (generated into `data/aliases.txt`) and field-path splitting.
+//! Azure Policy aliases: the built-in table (generated into `data/aliases.txt`), field paths, and
+//! reading them from a resource with jsonpath-rust.
 //!
 //! The table is carried in the binary in a terse, front-coded text form (see
 //! `scripts/gen-aliases.py`). On first use only the resource types are indexed; a type's aliases
 //! are parsed the first time one of them is looked up.
 
+use crate::value::{Kind, Reason, Value};
+use jsonpath_rust::parser::model::{JpQuery, Segment, Selector};
+use jsonpath_rust::query::queryable::Queryable;
+use jsonpath_rust::query::{js_path_process, QueryRef};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, OnceLock};
 
@@ -333,6 +338,235 @@ fn apply_mask(mask: &str, suffix: &str) -> String {
     out.join(".")
 }
 
+/// A field path compiled once, when policies load: its segments and the jsonpath-rust query
+/// (`$['properties']['subnets'][*]…`) that reads it from a resource body.
+///
+/// The query runs over [`Value`] through its [`Queryable`] implementation below, which answers as
+/// Azure Policy reads aliases: property names compare case-insensitively, an unknown value stays
+/// unknown through every later step (a property of it, an element of it, `[*]` over it), and a
+/// property or element that is missing reads as one *missing* element, so that a condition on
+/// `a[*].b` sees an element whose `b` is missing (Azure decides such an element as on a missing
+/// field).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AliasPath {
+    segs: Vec<Seg>,
+    /// The query of the path without its first `i` segments, for each `i` (a path under a counted
+    /// array reads the current element with the rest of the path).
+    queries: Vec<JpQuery>,
+}
+
+/// The value(s) a field reads.
+#[derive(Debug, Clone)]
+pub enum Read {
+    /// A path without `[*]` (`None` when missing or null), or a collection that an unknown value
+    /// blocked (the first one met, in document order).
+    One(Option<Value>),
+    /// Every value a path with `[*]` reaches, in document order.
+    Many(Vec<Value>),
+}
+
+/// What a missing property or element reads as (told apart from a `null` written in the template
+/// by its address).
+static MISSING: Value = Value {
+    kind: Kind::Null,
+    span: None,
+};
+
+/// Prefix of the member name an `[n]` step is compiled to (a Unicode noncharacter, reserved for
+/// a program's internal use): JSONPath's index selector drops an unknown or non-array value,
+/// where an alias path must keep the unknown and read the rest as missing.
+const INDEX_MARK: char = '\u{FDD0}';
+
+impl AliasPath {
+    /// Compiles a path (`properties.a[*].b`, `tags['x y']`, `a[0]`).
+    pub fn parse(path: &str) -> AliasPath {
+        let segs = split_path(path);
+        let segments: Vec<Segment> = segs
+            .iter()
+            .map(|s| {
+                Segment::Selector(match s {
+                    Seg::Key(k) => Selector::Name(k.clone()),
+                    Seg::Wildcard => Selector::Wildcard,
+                    Seg::Index(i) => Selector::Name(format!("{INDEX_MARK}{i}")),
+                })
+            })
+            .collect();
+        let queries = (0..=segments.len())
+            .map(|i| JpQuery::new(segments.get(i..).unwrap_or_default().to_vec()))
+            .collect();
+        AliasPath { segs, queries }
+    }
+
+    /// The path's segments.
+    pub fn segs(&self) -> &[Seg] {
+        &self.segs
+    }
+
+    /// Reads the path from `root`, skipping its first `from` segments (a path under a counted
+    /// array read from the current element). With `missing_arrays`, a missing property or array on
+    /// the way to a `[*]` reads as one missing (`null`) element; without, it is left out.
+    pub fn read(&self, root: &Value, from: usize, missing_arrays: bool) -> Read {
+        let Some(query) = self.queries.get(from) else {
+            return Read::One(None);
+        };
+        let found: Vec<&Value> = js_path_process(query, root)
+            .unwrap_or_default()
+            .into_iter()
+            .map(QueryRef::val)
+            .collect();
+        let wildcard = self
+            .segs
+            .get(from..)
+            .is_some_and(|s| s.contains(&Seg::Wildcard));
+        if !wildcard {
+            // Every step answers, so there is one value: missing, null, unknown or known.
+            return Read::One(
+                found
+                    .first()
+                    .filter(|v| !matches!(v.kind, Kind::Null))
+                    .map(|v| (*v).clone()),
+            );
+        }
+        let mut out = Vec::with_capacity(found.len());
+        for v in found {
+            if std::ptr::eq(v, &MISSING) {
+                if missing_arrays {
+                    out.push(Value::null());
+                }
+            } else if v.is_unknown() && !symbolic_leaf(query, root, v) {
+                // An unknown array or element stops the read: the collection is unknown.
+                return Read::One(Some(v.clone()));
+            } else {
+                out.push(v.clone());
+            }
+        }
+        Read::Many(out)
+    }
+}
+
+/// Whether the unknown `v` that `query` reached from `root` is a symbolic string the path ends at
+/// (a value like any other) rather than one it went through (which blocks the read): the last
+/// step reached it unless the query without that step already did.
+fn symbolic_leaf(query: &JpQuery, root: &Value, v: &Value) -> bool {
+    if !matches!(v.unknown_reason(), Some(Reason::Symbolic { .. })) {
+        return false;
+    }
+    let Some((_, before)) = query.segments.split_last() else {
+        return true;
+    };
+    !js_path_process(&JpQuery::new(before.to_vec()), root)
+        .unwrap_or_default()
+        .into_iter()
+        .any(|p| std::ptr::eq(p.val(), v))
+}
+
+/// The element `i` of an array (from the end when negative).
+fn element(v: &Value, i: i64) -> Option<&Value> {
+    let a = v.as_array()?;
+    let idx = if i < 0 {
+        usize::try_from(i64::try_from(a.len()).ok()? + i).ok()?
+    } else {
+        usize::try_from(i).ok()?
+    };
+    a.get(idx)
+}
+
+/// Alias semantics for jsonpath-rust (see [`AliasPath`]). Only name and wildcard selectors reach
+/// it: `[n]` steps are compiled to names marked with [`INDEX_MARK`].
+impl Queryable for Value {
+    fn get(&self, key: &str) -> Option<&Value> {
+        if self.is_unknown() {
+            return Some(self);
+        }
+        let found = match key.strip_prefix(INDEX_MARK) {
+            Some(i) => i.parse().ok().and_then(|i| element(self, i)),
+            None => Value::get(self, key),
+        };
+        Some(found.unwrap_or(&MISSING))
+    }
+
+    fn as_array(&self) -> Option<&Vec<Value>> {
+        match &self.kind {
+            Kind::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// Asked by `[*]` about a value that is not an array: an unknown one is its own element,
+    /// anything else reads as one missing element.
+    fn as_object(&self) -> Option<Vec<(&str, &Value)>> {
+        Some(vec![("", if self.is_unknown() { self } else { &MISSING })])
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        Value::as_str(self)
+    }
+
+    fn as_i64(&self) -> Option<i64> {
+        Value::as_i64(self)
+    }
+
+    fn as_f64(&self) -> Option<f64> {
+        match self.kind {
+            Kind::Float(f) => Some(f),
+            Kind::Int(i) => Some(i as f64),
+            _ => None,
+        }
+    }
+
+    fn as_bool(&self) -> Option<bool> {
+        Value::as_bool(self)
+    }
+
+    fn null() -> Value {
+        Value::null()
+    }
+}
+
+// Conversions jsonpath-rust's `Queryable` asks of the value type (for filter literals, which
+// alias paths never have).
+impl Default for Value {
+    fn default() -> Value {
+        Value::null()
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::string(s)
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::string(s)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::bool(b)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::int(i)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(f: f64) -> Value {
+        Value::new(Kind::Float(f), None)
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(items: Vec<Value>) -> Value {
+        Value::array(items)
+    }
+}
+
 /// Splits a path (`properties.a[*].b`, `tags['x y']`, `a[0]`) into segments.
 pub fn split_path(path: &str) -> Vec<Seg> {
     let mut segs = Vec::new();
@@ -404,6 +638,149 @@ mod tests {
             Some("properties.a.b")
         );
         assert_eq!(t.resolve("name"), None);
+    }
+
+    fn json(v: serde_json::Value) -> Value {
+        Value::from_json(&v)
+    }
+
+    fn param(name: &str) -> Value {
+        Value::unknown(Reason::Parameter { name: name.into() })
+    }
+
+    fn many(read: Read) -> Vec<Value> {
+        match read {
+            Read::Many(items) => items,
+            Read::One(v) => panic!("expected a collection, got {v:?}"),
+        }
+    }
+
+    fn one(read: Read) -> Option<Value> {
+        match read {
+            Read::One(v) => v,
+            Read::Many(items) => panic!("expected one value, got {items:?}"),
+        }
+    }
+
+    #[test]
+    fn paths_read_case_insensitively_with_indexes_from_either_end() {
+        let body = json(
+            serde_json::json!({"Properties": {"IpConfigurations": [{"name": "a"}, {"name": "b"}]}}),
+        );
+        let read = |p: &str| one(AliasPath::parse(p).read(&body, 0, false));
+        assert_eq!(
+            read("properties.ipConfigurations[0].name"),
+            Some(Value::string("a"))
+        );
+        assert_eq!(
+            read("properties.ipConfigurations[-1].name"),
+            Some(Value::string("b"))
+        );
+        assert_eq!(read("properties.ipConfigurations[2].name"), None);
+        assert_eq!(read("properties.missing.name"), None);
+        assert_eq!(
+            many(AliasPath::parse("properties.ipConfigurations[*].NAME").read(&body, 0, false)),
+            vec![Value::string("a"), Value::string("b")]
+        );
+    }
+
+    #[test]
+    fn an_unknown_stays_unknown_through_every_step() {
+        let mut body = json(serde_json::json!({"properties": {}}));
+        body.set("properties", param("p"));
+        for path in ["properties.a.b", "properties.a[0].b", "properties[1]"] {
+            assert_eq!(
+                one(AliasPath::parse(path).read(&body, 0, false)),
+                Some(param("p")),
+                "{path}"
+            );
+        }
+        for path in ["properties.a[*].b", "properties[*]", "properties.a[0][*]"] {
+            assert_eq!(
+                one(AliasPath::parse(path).read(&body, 0, true)),
+                Some(param("p")),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_element_makes_the_collection_unknown() {
+        let mut body = json(serde_json::json!({"a": [{"b": 1}, {"b": 2}, {"b": 3}]}));
+        if let Some(Kind::Array(items)) = body.get_mut("a").map(|a| &mut a.kind) {
+            items[1] = param("second");
+            items[2] = param("third");
+        }
+        // The first unknown met, in document order.
+        assert_eq!(
+            one(AliasPath::parse("a[*].b").read(&body, 0, true)),
+            Some(param("second"))
+        );
+        assert_eq!(
+            one(AliasPath::parse("a[*]").read(&body, 0, false)),
+            Some(param("second"))
+        );
+    }
+
+    #[test]
+    fn a_symbolic_string_is_an_element_at_the_end_of_a_path_and_blocks_inside_it() {
+        let mut body = json(serde_json::json!({"a": [{"b": "x"}, {"b": "y"}]}));
+        let sym = Value::symbolic("{uniqueString}");
+        if let Some(Kind::Array(items)) = body.get_mut("a").map(|a| &mut a.kind) {
+            items[1].set("b", sym.clone());
+        }
+        assert_eq!(
+            many(AliasPath::parse("a[*].b").read(&body, 0, true)),
+            vec![Value::string("x"), sym.clone()]
+        );
+        assert_eq!(
+            one(AliasPath::parse("a[*].b.c").read(&body, 0, true)),
+            Some(sym.clone())
+        );
+        assert_eq!(
+            one(AliasPath::parse("a[1].b.c").read(&body, 0, true)),
+            Some(sym)
+        );
+    }
+
+    #[test]
+    fn missing_elements_read_as_null_in_conditions_and_are_left_out_otherwise() {
+        let body = json(serde_json::json!({"a": [{"b": 1}, {"c": 2}, {"b": null}], "o": {"b": 1}}));
+        let path = AliasPath::parse("a[*].b");
+        assert_eq!(
+            many(path.read(&body, 0, true)),
+            vec![Value::int(1), Value::null(), Value::null()]
+        );
+        // A `null` written in the template is kept; a missing property is left out.
+        assert_eq!(
+            many(path.read(&body, 0, false)),
+            vec![Value::int(1), Value::null()]
+        );
+        // `[*]` over a missing property or an object: one missing element.
+        assert_eq!(
+            many(AliasPath::parse("x[*].b").read(&body, 0, true)),
+            vec![Value::null()]
+        );
+        assert_eq!(
+            many(AliasPath::parse("o[*].b").read(&body, 0, true)),
+            vec![Value::null()]
+        );
+        assert_eq!(
+            many(AliasPath::parse("o[*].b").read(&body, 0, false)),
+            Vec::<Value>::new()
+        );
+        assert_eq!(
+            many(AliasPath::parse("a[5][*]").read(&body, 0, true)),
+            vec![Value::null()]
+        );
+    }
+
+    #[test]
+    fn a_bound_element_reads_the_rest_of_the_path() {
+        let elem = json(serde_json::json!({"properties": {"serviceName": "s"}}));
+        let path = AliasPath::parse("properties.delegations[*].properties.serviceName");
+        assert_eq!(one(path.read(&elem, 3, false)), Some(Value::string("s")));
+        assert_eq!(one(path.read(&elem, 99, false)), None);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The policy rule language: conditions compiled once into a tree, evaluated with three-valued
 //! logic (true, false, unknown with the reason) over a resource body.
 
-use super::aliases::{split_path, AliasTable, Seg};
+pub use super::aliases::Read;
+use super::aliases::{AliasPath, AliasTable, Seg};
 use super::functions::{compare, fold, values_equal};
 use super::template::{self, Operand, Scope, TExpr};
 use crate::source::Span;
@@ -90,10 +91,10 @@ pub enum FieldKind {
     /// `fullName`: the whole name (`vnet/subnet`).
     FullName,
     /// Any other path in the ARM-shaped body (`type`, `location`, `tags.x`, alias paths).
-    Path(Vec<Seg>),
+    Path(AliasPath),
     /// An alias whose path depends on the resource type (`Microsoft.Compute/imageId`): the path
     /// for each lowercase type, and the one to use for other types.
-    ByType(Vec<(String, Vec<Seg>)>, Vec<Seg>),
+    ByType(Vec<(String, AliasPath)>, AliasPath),
 }
 
 impl FieldPath {
@@ -113,11 +114,11 @@ impl FieldPath {
                     Some(by_type) if !lower.starts_with("$.") => FieldKind::ByType(
                         by_type
                             .iter()
-                            .map(|(t, p)| (t.clone(), split_path(p)))
+                            .map(|(t, p)| (t.clone(), AliasPath::parse(p)))
                             .collect(),
-                        split_path(&path),
+                        AliasPath::parse(&path),
                     ),
-                    _ => FieldKind::Path(split_path(&path)),
+                    _ => FieldKind::Path(AliasPath::parse(&path)),
                 }
             }
         };
@@ -129,7 +130,7 @@ impl FieldPath {
 
     fn segs(&self) -> Option<&[Seg]> {
         match &self.kind {
-            FieldKind::Path(p) | FieldKind::ByType(_, p) => Some(p),
+            FieldKind::Path(p) | FieldKind::ByType(_, p) => Some(p.segs()),
             _ => None,
         }
     }
@@ -446,7 +447,7 @@ impl<'a> Ctx<'a> {
 
     /// Reads a field; the flag tells whether the path read an element bound by a `count`.
     fn read_bound(&self, path: &FieldPath, missing_arrays: bool, base: &Value) -> (Read, bool) {
-        let segs = match &path.kind {
+        let alias = match &path.kind {
             FieldKind::Name | FieldKind::FullName => {
                 let key = match (&path.kind, base.get("fullName")) {
                     (FieldKind::FullName, Some(_)) => "fullName",
@@ -476,22 +477,13 @@ impl<'a> Ctx<'a> {
         // Inside a field count, paths under the counted array read the current element.
         let bound = self.bindings.iter().rev().find_map(|b| match b {
             Binding::Field { prefix, elem, .. } => {
-                strip_prefix(segs, prefix).map(|rest| (elem, rest))
+                starts_with(alias.segs(), prefix).then_some((elem, prefix.len()))
             }
             Binding::Value { .. } => None,
         });
         let is_bound = bound.is_some();
-        let (root, rest) = bound.unwrap_or((base, segs));
-        let read = if rest.contains(&Seg::Wildcard) {
-            let mut out = Vec::new();
-            match collect(root, rest, &mut out, 0, missing_arrays) {
-                Ok(()) => Read::Many(out),
-                Err(u) => Read::One(Some(u)),
-            }
-        } else {
-            Read::One(walk(root, rest))
-        };
-        (read, is_bound)
+        let (root, from) = bound.unwrap_or((base, 0));
+        (alias.read(root, from, missing_arrays), is_bound)
     }
 
     /// `field()`: inside a count, a path under the counted array gives the current element's
@@ -522,108 +514,13 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// The value(s) a field reads.
-#[derive(Debug, Clone)]
-pub enum Read {
-    One(Option<Value>),
-    Many(Vec<Value>),
-}
-
-fn strip_prefix<'s>(segs: &'s [Seg], prefix: &[Seg]) -> Option<&'s [Seg]> {
-    if segs.len() < prefix.len() {
-        return None;
-    }
-    for (a, b) in segs.iter().zip(prefix) {
-        let same = match (a, b) {
+/// Whether `segs` begins with `prefix` (names compared case-insensitively).
+fn starts_with(segs: &[Seg], prefix: &[Seg]) -> bool {
+    segs.len() >= prefix.len()
+        && segs.iter().zip(prefix).all(|(a, b)| match (a, b) {
             (Seg::Key(x), Seg::Key(y)) => x.eq_ignore_ascii_case(y),
             (x, y) => x == y,
-        };
-        if !same {
-            return None;
-        }
-    }
-    segs.get(prefix.len()..)
-}
-
-fn step<'v>(v: &'v Value, seg: &Seg) -> Option<&'v Value> {
-    match seg {
-        Seg::Key(k) => v.get(k),
-        Seg::Index(i) => {
-            let a = v.as_array()?;
-            let idx = if *i < 0 {
-                usize::try_from(i64::try_from(a.len()).ok()? + i).ok()?
-            } else {
-                usize::try_from(*i).ok()?
-            };
-            a.get(idx)
-        }
-        Seg::Wildcard => None,
-    }
-}
-
-/// Follows a wildcard-free path; unknown values stop the walk and are returned.
-fn walk(root: &Value, segs: &[Seg]) -> Option<Value> {
-    let mut cur = root;
-    for s in segs {
-        if cur.is_unknown() {
-            return Some(cur.clone());
-        }
-        cur = step(cur, s)?;
-    }
-    if matches!(cur.kind, Kind::Null) {
-        return None;
-    }
-    Some(cur.clone())
-}
-
-/// Collects every value a wildcard path reaches; `Err(unknown)` when an unknown blocks the way.
-fn collect(
-    v: &Value,
-    segs: &[Seg],
-    out: &mut Vec<Value>,
-    depth: usize,
-    missing_arrays: bool,
-) -> Result<(), Value> {
-    if v.is_unknown() {
-        // A symbolic leaf is a value like any other; an unknown container stops the walk.
-        if segs.is_empty() && matches!(v.unknown_reason(), Some(Reason::Symbolic { .. })) {
-            out.push(v.clone());
-            return Ok(());
-        }
-        return Err(v.clone());
-    }
-    if depth > MAX_DEPTH {
-        return Ok(());
-    }
-    let Some((first, rest)) = segs.split_first() else {
-        out.push(v.clone());
-        return Ok(());
-    };
-    match first {
-        Seg::Wildcard => {
-            match v.as_array() {
-                Some(items) => {
-                    for i in items {
-                        collect(i, rest, out, depth + 1, missing_arrays)?;
-                    }
-                }
-                None if missing_arrays => out.push(Value::null()),
-                None => {}
-            }
-            Ok(())
-        }
-        s => match step(v, s) {
-            Some(next) => collect(next, rest, out, depth + 1, missing_arrays),
-            None => {
-                // In a condition, a missing property under an element reads as missing; in a
-                // `field()` collection it is left out.
-                if missing_arrays {
-                    out.push(Value::null());
-                }
-                Ok(())
-            }
-        },
-    }
+        })
 }
 
 impl Scope for Ctx<'_> {
@@ -644,15 +541,17 @@ impl Scope for Ctx<'_> {
                     return Some(elem.clone());
                 }
                 let path = FieldPath::resolve(n, self.aliases);
-                let rest = strip_prefix(path.segs()?, prefix)?;
-                if rest.contains(&Seg::Wildcard) {
-                    let mut out = Vec::new();
-                    return Some(match collect(elem, rest, &mut out, 1, false) {
-                        Ok(()) => Value::array(out),
-                        Err(u) => u,
-                    });
+                let alias = match &path.kind {
+                    FieldKind::Path(p) | FieldKind::ByType(_, p) => p,
+                    _ => return None,
+                };
+                if !starts_with(alias.segs(), prefix) {
+                    return None;
                 }
-                Some(walk(elem, rest).unwrap_or_else(Value::null))
+                Some(match alias.read(elem, prefix.len(), false) {
+                    Read::Many(items) => Value::array(items),
+                    Read::One(v) => v.unwrap_or_else(Value::null),
+                })
             }
             (
                 Binding::Value {
