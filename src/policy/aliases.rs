@@ -1,14 +1,11 @@
 //! Azure Policy aliases: the built-in table (generated into `data/aliases.txt`), field paths, and
-//! reading them from a resource with jsonpath-rust.
+//! reading them from a resource.
 //!
 //! The table is carried in the binary in a terse, front-coded text form (see
 //! `scripts/gen-aliases.py`). On first use only the resource types are indexed; a type's aliases
 //! are parsed the first time one of them is looked up.
 
 use crate::value::{Kind, Reason, Value};
-use jsonpath_rust::parser::model::{JpQuery, Segment, Selector};
-use jsonpath_rust::query::queryable::Queryable;
-use jsonpath_rust::query::{js_path_process, QueryRef};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, OnceLock};
 
@@ -338,21 +335,16 @@ fn apply_mask(mask: &str, suffix: &str) -> String {
     out.join(".")
 }
 
-/// A field path compiled once, when policies load: its segments and the jsonpath-rust query
-/// (`$['properties']['subnets'][*]…`) that reads it from a resource body.
+/// A field path compiled once, when policies load (`properties.subnets[*].properties.name`), and
+/// how it is read from a resource body: property names compare case-insensitively, an unknown value
+/// met on the way is the answer (an unknown array or element makes a `[*]` collection unknown), and
+/// with `missing_arrays` a missing property or array under `[*]` reads as one missing element.
 ///
-/// The query runs over [`Value`] through its [`Queryable`] implementation below, which answers as
-/// Azure Policy reads aliases: property names compare case-insensitively, an unknown value stays
-/// unknown through every later step (a property of it, an element of it, `[*]` over it), and a
-/// property or element that is missing reads as one *missing* element, so that a condition on
-/// `a[*].b` sees an element whose `b` is missing (Azure decides such an element as on a missing
-/// field).
+/// Alias paths are JSONPath, but this walker reads them rather than jsonpath-rust: see "Aliases"
+/// in ARCHITECTURE.md for the measurement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AliasPath {
     segs: Vec<Seg>,
-    /// The query of the path without its first `i` segments, for each `i` (a path under a counted
-    /// array reads the current element with the rest of the path).
-    queries: Vec<JpQuery>,
 }
 
 /// The value(s) a field reads.
@@ -365,36 +357,15 @@ pub enum Read {
     Many(Vec<Value>),
 }
 
-/// What a missing property or element reads as (told apart from a `null` written in the template
-/// by its address).
-static MISSING: Value = Value {
-    kind: Kind::Null,
-    span: None,
-};
-
-/// Prefix of the member name an `[n]` step is compiled to (a Unicode noncharacter, reserved for
-/// a program's internal use): JSONPath's index selector drops an unknown or non-array value,
-/// where an alias path must keep the unknown and read the rest as missing.
-const INDEX_MARK: char = '\u{FDD0}';
+/// Deepest path followed.
+const MAX_DEPTH: usize = 64;
 
 impl AliasPath {
     /// Compiles a path (`properties.a[*].b`, `tags['x y']`, `a[0]`).
     pub fn parse(path: &str) -> AliasPath {
-        let segs = split_path(path);
-        let segments: Vec<Segment> = segs
-            .iter()
-            .map(|s| {
-                Segment::Selector(match s {
-                    Seg::Key(k) => Selector::Name(k.clone()),
-                    Seg::Wildcard => Selector::Wildcard,
-                    Seg::Index(i) => Selector::Name(format!("{INDEX_MARK}{i}")),
-                })
-            })
-            .collect();
-        let queries = (0..=segments.len())
-            .map(|i| JpQuery::new(segments.get(i..).unwrap_or_default().to_vec()))
-            .collect();
-        AliasPath { segs, queries }
+        AliasPath {
+            segs: split_path(path),
+        }
     }
 
     /// The path's segments.
@@ -406,164 +377,99 @@ impl AliasPath {
     /// array read from the current element). With `missing_arrays`, a missing property or array on
     /// the way to a `[*]` reads as one missing (`null`) element; without, it is left out.
     pub fn read(&self, root: &Value, from: usize, missing_arrays: bool) -> Read {
-        let Some(query) = self.queries.get(from) else {
+        let Some(rest) = self.segs.get(from..) else {
             return Read::One(None);
         };
-        let found: Vec<&Value> = js_path_process(query, root)
-            .unwrap_or_default()
-            .into_iter()
-            .map(QueryRef::val)
-            .collect();
-        let wildcard = self
-            .segs
-            .get(from..)
-            .is_some_and(|s| s.contains(&Seg::Wildcard));
-        if !wildcard {
-            // Every step answers, so there is one value: missing, null, unknown or known.
-            return Read::One(
-                found
-                    .first()
-                    .filter(|v| !matches!(v.kind, Kind::Null))
-                    .map(|v| (*v).clone()),
-            );
+        if rest.contains(&Seg::Wildcard) {
+            let mut out = Vec::new();
+            match collect(root, rest, &mut out, 0, missing_arrays) {
+                Ok(()) => Read::Many(out),
+                Err(u) => Read::One(Some(u)),
+            }
+        } else {
+            Read::One(walk(root, rest))
         }
-        let mut out = Vec::with_capacity(found.len());
-        for v in found {
-            if std::ptr::eq(v, &MISSING) {
+    }
+}
+
+fn step<'v>(v: &'v Value, seg: &Seg) -> Option<&'v Value> {
+    match seg {
+        Seg::Key(k) => v.get(k),
+        Seg::Index(i) => {
+            let a = v.as_array()?;
+            let idx = if *i < 0 {
+                usize::try_from(i64::try_from(a.len()).ok()? + i).ok()?
+            } else {
+                usize::try_from(*i).ok()?
+            };
+            a.get(idx)
+        }
+        Seg::Wildcard => None,
+    }
+}
+
+/// Follows a wildcard-free path; unknown values stop the walk and are returned.
+fn walk(root: &Value, segs: &[Seg]) -> Option<Value> {
+    let mut cur = root;
+    for s in segs {
+        if cur.is_unknown() {
+            return Some(cur.clone());
+        }
+        cur = step(cur, s)?;
+    }
+    if matches!(cur.kind, Kind::Null) {
+        return None;
+    }
+    Some(cur.clone())
+}
+
+/// Collects every value a wildcard path reaches; `Err(unknown)` when an unknown blocks the way.
+fn collect(
+    v: &Value,
+    segs: &[Seg],
+    out: &mut Vec<Value>,
+    depth: usize,
+    missing_arrays: bool,
+) -> Result<(), Value> {
+    if v.is_unknown() {
+        // A symbolic leaf is a value like any other; an unknown container stops the walk.
+        if segs.is_empty() && matches!(v.unknown_reason(), Some(Reason::Symbolic { .. })) {
+            out.push(v.clone());
+            return Ok(());
+        }
+        return Err(v.clone());
+    }
+    if depth > MAX_DEPTH {
+        return Ok(());
+    }
+    let Some((first, rest)) = segs.split_first() else {
+        out.push(v.clone());
+        return Ok(());
+    };
+    match first {
+        Seg::Wildcard => {
+            match v.as_array() {
+                Some(items) => {
+                    for i in items {
+                        collect(i, rest, out, depth + 1, missing_arrays)?;
+                    }
+                }
+                None if missing_arrays => out.push(Value::null()),
+                None => {}
+            }
+            Ok(())
+        }
+        s => match step(v, s) {
+            Some(next) => collect(next, rest, out, depth + 1, missing_arrays),
+            None => {
+                // In a condition, a missing property under an element reads as missing; in a
+                // `field()` collection it is left out.
                 if missing_arrays {
                     out.push(Value::null());
                 }
-            } else if v.is_unknown() && !symbolic_leaf(query, root, v) {
-                // An unknown array or element stops the read: the collection is unknown.
-                return Read::One(Some(v.clone()));
-            } else {
-                out.push(v.clone());
+                Ok(())
             }
-        }
-        Read::Many(out)
-    }
-}
-
-/// Whether the unknown `v` that `query` reached from `root` is a symbolic string the path ends at
-/// (a value like any other) rather than one it went through (which blocks the read): the last
-/// step reached it unless the query without that step already did.
-fn symbolic_leaf(query: &JpQuery, root: &Value, v: &Value) -> bool {
-    if !matches!(v.unknown_reason(), Some(Reason::Symbolic { .. })) {
-        return false;
-    }
-    let Some((_, before)) = query.segments.split_last() else {
-        return true;
-    };
-    !js_path_process(&JpQuery::new(before.to_vec()), root)
-        .unwrap_or_default()
-        .into_iter()
-        .any(|p| std::ptr::eq(p.val(), v))
-}
-
-/// The element `i` of an array (from the end when negative).
-fn element(v: &Value, i: i64) -> Option<&Value> {
-    let a = v.as_array()?;
-    let idx = if i < 0 {
-        usize::try_from(i64::try_from(a.len()).ok()? + i).ok()?
-    } else {
-        usize::try_from(i).ok()?
-    };
-    a.get(idx)
-}
-
-/// Alias semantics for jsonpath-rust (see [`AliasPath`]). Only name and wildcard selectors reach
-/// it: `[n]` steps are compiled to names marked with [`INDEX_MARK`].
-impl Queryable for Value {
-    fn get(&self, key: &str) -> Option<&Value> {
-        if self.is_unknown() {
-            return Some(self);
-        }
-        let found = match key.strip_prefix(INDEX_MARK) {
-            Some(i) => i.parse().ok().and_then(|i| element(self, i)),
-            None => Value::get(self, key),
-        };
-        Some(found.unwrap_or(&MISSING))
-    }
-
-    fn as_array(&self) -> Option<&Vec<Value>> {
-        match &self.kind {
-            Kind::Array(items) => Some(items),
-            _ => None,
-        }
-    }
-
-    /// Asked by `[*]` about a value that is not an array: an unknown one is its own element,
-    /// anything else reads as one missing element.
-    fn as_object(&self) -> Option<Vec<(&str, &Value)>> {
-        Some(vec![("", if self.is_unknown() { self } else { &MISSING })])
-    }
-
-    fn as_str(&self) -> Option<&str> {
-        Value::as_str(self)
-    }
-
-    fn as_i64(&self) -> Option<i64> {
-        Value::as_i64(self)
-    }
-
-    fn as_f64(&self) -> Option<f64> {
-        match self.kind {
-            Kind::Float(f) => Some(f),
-            Kind::Int(i) => Some(i as f64),
-            _ => None,
-        }
-    }
-
-    fn as_bool(&self) -> Option<bool> {
-        Value::as_bool(self)
-    }
-
-    fn null() -> Value {
-        Value::null()
-    }
-}
-
-// Conversions jsonpath-rust's `Queryable` asks of the value type (for filter literals, which
-// alias paths never have).
-impl Default for Value {
-    fn default() -> Value {
-        Value::null()
-    }
-}
-
-impl From<&str> for Value {
-    fn from(s: &str) -> Value {
-        Value::string(s)
-    }
-}
-
-impl From<String> for Value {
-    fn from(s: String) -> Value {
-        Value::string(s)
-    }
-}
-
-impl From<bool> for Value {
-    fn from(b: bool) -> Value {
-        Value::bool(b)
-    }
-}
-
-impl From<i64> for Value {
-    fn from(i: i64) -> Value {
-        Value::int(i)
-    }
-}
-
-impl From<f64> for Value {
-    fn from(f: f64) -> Value {
-        Value::new(Kind::Float(f), None)
-    }
-}
-
-impl From<Vec<Value>> for Value {
-    fn from(items: Vec<Value>) -> Value {
-        Value::array(items)
+        },
     }
 }
 
