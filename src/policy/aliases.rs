@@ -335,18 +335,6 @@ fn apply_mask(mask: &str, suffix: &str) -> String {
     out.join(".")
 }
 
-/// A field path compiled once, when policies load (`properties.subnets[*].properties.name`), and
-/// how it is read from a resource body: property names compare case-insensitively, an unknown value
-/// met on the way is the answer (an unknown array or element makes a `[*]` collection unknown), and
-/// with `missing_arrays` a missing property or array under `[*]` reads as one missing element.
-///
-/// Alias paths are JSONPath, but this walker reads them rather than jsonpath-rust: see "Aliases"
-/// in ARCHITECTURE.md for the measurement.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AliasPath {
-    segs: Vec<Seg>,
-}
-
 /// The value(s) a field reads.
 #[derive(Debug, Clone)]
 pub enum Read {
@@ -360,35 +348,24 @@ pub enum Read {
 /// Deepest path followed.
 const MAX_DEPTH: usize = 64;
 
-impl AliasPath {
-    /// Compiles a path (`properties.a[*].b`, `tags['x y']`, `a[0]`).
-    pub fn parse(path: &str) -> AliasPath {
-        AliasPath {
-            segs: split_path(path),
+/// Reads a field path (split by [`split_path`]) from a resource body or a counted element, as Azure
+/// Policy does: property names compare case-insensitively; an unknown value met on the way is the
+/// answer, and under `[*]` an unknown array or element makes the collection unknown (a symbolic
+/// string at the end of the path is an element like any other); with `missing_arrays` (a
+/// condition), a missing property or array under `[*]` reads as one missing (`null`) element,
+/// without (a `field()` collection) it is left out.
+///
+/// Alias paths are JSONPath, but this walker reads them rather than jsonpath-rust: see "Aliases"
+/// in ARCHITECTURE.md for the measurement.
+pub fn read(root: &Value, segs: &[Seg], missing_arrays: bool) -> Read {
+    if segs.contains(&Seg::Wildcard) {
+        let mut out = Vec::new();
+        match collect(root, segs, &mut out, 0, missing_arrays) {
+            Ok(()) => Read::Many(out),
+            Err(u) => Read::One(Some(u)),
         }
-    }
-
-    /// The path's segments.
-    pub fn segs(&self) -> &[Seg] {
-        &self.segs
-    }
-
-    /// Reads the path from `root`, skipping its first `from` segments (a path under a counted
-    /// array read from the current element). With `missing_arrays`, a missing property or array on
-    /// the way to a `[*]` reads as one missing (`null`) element; without, it is left out.
-    pub fn read(&self, root: &Value, from: usize, missing_arrays: bool) -> Read {
-        let Some(rest) = self.segs.get(from..) else {
-            return Read::One(None);
-        };
-        if rest.contains(&Seg::Wildcard) {
-            let mut out = Vec::new();
-            match collect(root, rest, &mut out, 0, missing_arrays) {
-                Ok(()) => Read::Many(out),
-                Err(u) => Read::One(Some(u)),
-            }
-        } else {
-            Read::One(walk(root, rest))
-        }
+    } else {
+        Read::One(walk(root, segs))
     }
 }
 
@@ -554,6 +531,11 @@ mod tests {
         Value::unknown(Reason::Parameter { name: name.into() })
     }
 
+    /// Reads `path` from `root`, skipping its first `from` segments.
+    fn at(root: &Value, path: &str, from: usize, missing_arrays: bool) -> Read {
+        read(root, &split_path(path)[from..], missing_arrays)
+    }
+
     fn many(read: Read) -> Vec<Value> {
         match read {
             Read::Many(items) => items,
@@ -573,7 +555,7 @@ mod tests {
         let body = json(
             serde_json::json!({"Properties": {"IpConfigurations": [{"name": "a"}, {"name": "b"}]}}),
         );
-        let read = |p: &str| one(AliasPath::parse(p).read(&body, 0, false));
+        let read = |p: &str| one(at(&body, p, 0, false));
         assert_eq!(
             read("properties.ipConfigurations[0].name"),
             Some(Value::string("a"))
@@ -585,7 +567,7 @@ mod tests {
         assert_eq!(read("properties.ipConfigurations[2].name"), None);
         assert_eq!(read("properties.missing.name"), None);
         assert_eq!(
-            many(AliasPath::parse("properties.ipConfigurations[*].NAME").read(&body, 0, false)),
+            many(at(&body, "properties.ipConfigurations[*].NAME", 0, false)),
             vec![Value::string("a"), Value::string("b")]
         );
     }
@@ -595,18 +577,10 @@ mod tests {
         let mut body = json(serde_json::json!({"properties": {}}));
         body.set("properties", param("p"));
         for path in ["properties.a.b", "properties.a[0].b", "properties[1]"] {
-            assert_eq!(
-                one(AliasPath::parse(path).read(&body, 0, false)),
-                Some(param("p")),
-                "{path}"
-            );
+            assert_eq!(one(at(&body, path, 0, false)), Some(param("p")), "{path}");
         }
         for path in ["properties.a[*].b", "properties[*]", "properties.a[0][*]"] {
-            assert_eq!(
-                one(AliasPath::parse(path).read(&body, 0, true)),
-                Some(param("p")),
-                "{path}"
-            );
+            assert_eq!(one(at(&body, path, 0, true)), Some(param("p")), "{path}");
         }
     }
 
@@ -618,14 +592,8 @@ mod tests {
             items[2] = param("third");
         }
         // The first unknown met, in document order.
-        assert_eq!(
-            one(AliasPath::parse("a[*].b").read(&body, 0, true)),
-            Some(param("second"))
-        );
-        assert_eq!(
-            one(AliasPath::parse("a[*]").read(&body, 0, false)),
-            Some(param("second"))
-        );
+        assert_eq!(one(at(&body, "a[*].b", 0, true)), Some(param("second")));
+        assert_eq!(one(at(&body, "a[*]", 0, false)), Some(param("second")));
     }
 
     #[test]
@@ -636,57 +604,38 @@ mod tests {
             items[1].set("b", sym.clone());
         }
         assert_eq!(
-            many(AliasPath::parse("a[*].b").read(&body, 0, true)),
+            many(at(&body, "a[*].b", 0, true)),
             vec![Value::string("x"), sym.clone()]
         );
-        assert_eq!(
-            one(AliasPath::parse("a[*].b.c").read(&body, 0, true)),
-            Some(sym.clone())
-        );
-        assert_eq!(
-            one(AliasPath::parse("a[1].b.c").read(&body, 0, true)),
-            Some(sym)
-        );
+        assert_eq!(one(at(&body, "a[*].b.c", 0, true)), Some(sym.clone()));
+        assert_eq!(one(at(&body, "a[1].b.c", 0, true)), Some(sym));
     }
 
     #[test]
     fn missing_elements_read_as_null_in_conditions_and_are_left_out_otherwise() {
         let body = json(serde_json::json!({"a": [{"b": 1}, {"c": 2}, {"b": null}], "o": {"b": 1}}));
-        let path = AliasPath::parse("a[*].b");
+        let path = "a[*].b";
         assert_eq!(
-            many(path.read(&body, 0, true)),
+            many(at(&body, path, 0, true)),
             vec![Value::int(1), Value::null(), Value::null()]
         );
         // A `null` written in the template is kept; a missing property is left out.
         assert_eq!(
-            many(path.read(&body, 0, false)),
+            many(at(&body, path, 0, false)),
             vec![Value::int(1), Value::null()]
         );
         // `[*]` over a missing property or an object: one missing element.
-        assert_eq!(
-            many(AliasPath::parse("x[*].b").read(&body, 0, true)),
-            vec![Value::null()]
-        );
-        assert_eq!(
-            many(AliasPath::parse("o[*].b").read(&body, 0, true)),
-            vec![Value::null()]
-        );
-        assert_eq!(
-            many(AliasPath::parse("o[*].b").read(&body, 0, false)),
-            Vec::<Value>::new()
-        );
-        assert_eq!(
-            many(AliasPath::parse("a[5][*]").read(&body, 0, true)),
-            vec![Value::null()]
-        );
+        assert_eq!(many(at(&body, "x[*].b", 0, true)), vec![Value::null()]);
+        assert_eq!(many(at(&body, "o[*].b", 0, true)), vec![Value::null()]);
+        assert_eq!(many(at(&body, "o[*].b", 0, false)), Vec::<Value>::new());
+        assert_eq!(many(at(&body, "a[5][*]", 0, true)), vec![Value::null()]);
     }
 
     #[test]
     fn a_bound_element_reads_the_rest_of_the_path() {
         let elem = json(serde_json::json!({"properties": {"serviceName": "s"}}));
-        let path = AliasPath::parse("properties.delegations[*].properties.serviceName");
-        assert_eq!(one(path.read(&elem, 3, false)), Some(Value::string("s")));
-        assert_eq!(one(path.read(&elem, 99, false)), None);
+        let path = "properties.delegations[*].properties.serviceName";
+        assert_eq!(one(at(&elem, path, 3, false)), Some(Value::string("s")));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! logic (true, false, unknown with the reason) over a resource body.
 
 pub use super::aliases::Read;
-use super::aliases::{AliasPath, AliasTable, Seg};
+use super::aliases::{read, split_path, AliasTable, Seg};
 use super::functions::{compare, fold, values_equal};
 use super::template::{self, Operand, Scope, TExpr};
 use crate::source::Span;
@@ -91,10 +91,10 @@ pub enum FieldKind {
     /// `fullName`: the whole name (`vnet/subnet`).
     FullName,
     /// Any other path in the ARM-shaped body (`type`, `location`, `tags.x`, alias paths).
-    Path(AliasPath),
+    Path(Vec<Seg>),
     /// An alias whose path depends on the resource type (`Microsoft.Compute/imageId`): the path
     /// for each lowercase type, and the one to use for other types.
-    ByType(Vec<(String, AliasPath)>, AliasPath),
+    ByType(Vec<(String, Vec<Seg>)>, Vec<Seg>),
 }
 
 impl FieldPath {
@@ -114,11 +114,11 @@ impl FieldPath {
                     Some(by_type) if !lower.starts_with("$.") => FieldKind::ByType(
                         by_type
                             .iter()
-                            .map(|(t, p)| (t.clone(), AliasPath::parse(p)))
+                            .map(|(t, p)| (t.clone(), split_path(p)))
                             .collect(),
-                        AliasPath::parse(&path),
+                        split_path(&path),
                     ),
-                    _ => FieldKind::Path(AliasPath::parse(&path)),
+                    _ => FieldKind::Path(split_path(&path)),
                 }
             }
         };
@@ -130,7 +130,7 @@ impl FieldPath {
 
     fn segs(&self) -> Option<&[Seg]> {
         match &self.kind {
-            FieldKind::Path(p) | FieldKind::ByType(_, p) => Some(p.segs()),
+            FieldKind::Path(p) | FieldKind::ByType(_, p) => Some(p),
             _ => None,
         }
     }
@@ -447,7 +447,7 @@ impl<'a> Ctx<'a> {
 
     /// Reads a field; the flag tells whether the path read an element bound by a `count`.
     fn read_bound(&self, path: &FieldPath, missing_arrays: bool, base: &Value) -> (Read, bool) {
-        let alias = match &path.kind {
+        let segs = match &path.kind {
             FieldKind::Name | FieldKind::FullName => {
                 let key = match (&path.kind, base.get("fullName")) {
                     (FieldKind::FullName, Some(_)) => "fullName",
@@ -477,13 +477,13 @@ impl<'a> Ctx<'a> {
         // Inside a field count, paths under the counted array read the current element.
         let bound = self.bindings.iter().rev().find_map(|b| match b {
             Binding::Field { prefix, elem, .. } => {
-                starts_with(alias.segs(), prefix).then_some((elem, prefix.len()))
+                strip_prefix(segs, prefix).map(|rest| (elem, rest))
             }
             Binding::Value { .. } => None,
         });
         let is_bound = bound.is_some();
-        let (root, from) = bound.unwrap_or((base, 0));
-        (alias.read(root, from, missing_arrays), is_bound)
+        let (root, rest) = bound.unwrap_or((base, segs));
+        (read(root, rest, missing_arrays), is_bound)
     }
 
     /// `field()`: inside a count, a path under the counted array gives the current element's
@@ -514,13 +514,20 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Whether `segs` begins with `prefix` (names compared case-insensitively).
-fn starts_with(segs: &[Seg], prefix: &[Seg]) -> bool {
-    segs.len() >= prefix.len()
-        && segs.iter().zip(prefix).all(|(a, b)| match (a, b) {
+fn strip_prefix<'s>(segs: &'s [Seg], prefix: &[Seg]) -> Option<&'s [Seg]> {
+    if segs.len() < prefix.len() {
+        return None;
+    }
+    for (a, b) in segs.iter().zip(prefix) {
+        let same = match (a, b) {
             (Seg::Key(x), Seg::Key(y)) => x.eq_ignore_ascii_case(y),
             (x, y) => x == y,
-        })
+        };
+        if !same {
+            return None;
+        }
+    }
+    segs.get(prefix.len()..)
 }
 
 impl Scope for Ctx<'_> {
@@ -541,14 +548,8 @@ impl Scope for Ctx<'_> {
                     return Some(elem.clone());
                 }
                 let path = FieldPath::resolve(n, self.aliases);
-                let alias = match &path.kind {
-                    FieldKind::Path(p) | FieldKind::ByType(_, p) => p,
-                    _ => return None,
-                };
-                if !starts_with(alias.segs(), prefix) {
-                    return None;
-                }
-                Some(match alias.read(elem, prefix.len(), false) {
+                let rest = strip_prefix(path.segs()?, prefix)?;
+                Some(match read(elem, rest, false) {
                     Read::Many(items) => Value::array(items),
                     Read::One(v) => v.unwrap_or_else(Value::null),
                 })
