@@ -481,19 +481,9 @@ fn parse_options() -> jsonc_parser::ParseOptions {
 
 /// 1-based line and column (in characters) of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while offset > 0 && !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = text.get(..offset).unwrap_or("");
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let column = before
-        .get(line_start..)
-        .map(|s| s.chars().count())
-        .unwrap_or(0)
-        + 1;
-    (line, column)
+    let at =
+        crate::source::LineIndex::new(text).line_col(u32::try_from(offset).unwrap_or(u32::MAX));
+    (at.line as usize, at.column as usize)
 }
 
 /// The nearest `bicepconfig.json` in the folder of `file` or one of its parents.

@@ -39,7 +39,10 @@ pub fn code_actions(
         }
     }
     let mut actions: Vec<CodeAction> = Vec::new();
-    let lines: Vec<&str> = doc.text.split('\n').collect();
+    let index = crate::source::LineIndex::new(&doc.text);
+    let lines: Vec<&str> = (0..index.line_count())
+        .map(|l| index.line_text(&doc.text, l))
+        .collect();
     let eol = if doc.text.contains("\r\n") {
         "\r\n"
     } else {

@@ -1,75 +1,43 @@
 //! Byte offsets ↔ LSP positions (0-based lines, UTF-16 columns): the only place that knows them.
 //!
-//! Lines end at `\n`; a `\r` right before it belongs to the line break, so a position never points
-//! between `\r` and `\n`. Positions past the end of a line clamp to the end of its text, positions
-//! past the last line clamp to the end of the file, and a column inside a surrogate pair snaps to
-//! the start of that character.
+//! Lines are those of [`LineIndex`]: `\n`, `\r\n` and a lone `\r` end a line, and a position
+//! never points between `\r` and `\n`. Positions past the end of a line clamp to the end of its
+//! text, positions past the last line clamp to the end of the file, and a column inside a
+//! surrogate pair snaps to the start of that character.
 
-use crate::source::{SourceFile, Span};
+use crate::source::{LineIndex, SourceFile, Span};
 use lsp_types::{Position, Range};
 
 /// The LSP position of byte `offset` in `text` (clamped to the text, floored to a char boundary).
 pub fn position_at(text: &str, offset: usize) -> Position {
-    let offset = floor_char_boundary(text, offset);
-    let before = text.get(..offset).unwrap_or("");
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line = before.bytes().filter(|b| *b == b'\n').count();
-    let prefix = text.get(line_start..offset).unwrap_or("");
-    Position {
-        line: to_u32(line),
-        character: column(prefix, text.get(offset..).unwrap_or("")),
-    }
+    position(&LineIndex::new(text), to_u32(offset))
 }
 
 /// The byte offset of an LSP position in `text` (clamped as the module docs say).
 pub fn offset_at(text: &str, position: Position) -> usize {
-    let mut line_start = 0usize;
-    for _ in 0..position.line {
-        match text.get(line_start..).and_then(|rest| rest.find('\n')) {
-            Some(i) => line_start += i + 1,
-            None => return text.len(),
-        }
-    }
-    let rest = text.get(line_start..).unwrap_or("");
-    let line = rest.split('\n').next().unwrap_or("");
-    let line = line.strip_suffix('\r').unwrap_or(line);
-    let mut units = 0u32;
-    for (i, c) in line.char_indices() {
-        let next = units.saturating_add(to_u32(c.len_utf16()));
-        if next > position.character {
-            return line_start + i;
-        }
-        units = next;
-    }
-    line_start + line.len()
+    offset(&LineIndex::new(text), position)
 }
 
 /// The LSP range of byte range `start..end` in `text`.
 pub fn range_at(text: &str, start: usize, end: usize) -> Range {
+    let lines = LineIndex::new(text);
     Range {
-        start: position_at(text, start),
-        end: position_at(text, end.max(start)),
+        start: position(&lines, to_u32(start)),
+        end: position(&lines, to_u32(end.max(start))),
     }
 }
 
 /// The byte range of an LSP range in `text` (`start <= end`).
 pub fn offsets_of(text: &str, range: Range) -> (usize, usize) {
-    let start = offset_at(text, range.start);
-    let end = offset_at(text, range.end);
+    let lines = LineIndex::new(text);
+    let start = offset(&lines, range.start);
+    let end = offset(&lines, range.end);
     (start.min(end), start.max(end))
 }
 
 /// The LSP position of a byte offset in a source file of a report (uses its line index).
 pub fn file_position(file: &SourceFile, offset: u32) -> Position {
-    let text: &str = &file.text;
-    let offset = floor_char_boundary(text, offset as usize);
-    let line = file.line_index(to_u32(offset));
-    let start = (file.line_start(line) as usize).min(offset);
-    let prefix = text.get(start..offset).unwrap_or("");
-    Position {
-        line: to_u32(line),
-        character: column(prefix, text.get(offset..).unwrap_or("")),
-    }
+    position(file.lines(), offset)
 }
 
 /// The LSP range of a span in its source file.
@@ -80,13 +48,22 @@ pub fn span_range(file: &SourceFile, span: Span) -> Range {
     }
 }
 
+fn position(lines: &LineIndex, offset: u32) -> Position {
+    let (line, character) = lines.utf16(offset);
+    Position { line, character }
+}
+
+fn offset(lines: &LineIndex, position: Position) -> usize {
+    lines.offset_utf16(position.line, position.character) as usize
+}
+
 /// The position where 0-based `line` starts.
 pub fn line_start(line: usize) -> Option<Position> {
     Some(Position::new(u32::try_from(line).ok()?, 0))
 }
 
-/// The position at the end of 0-based `line`'s text (before its line break), given the text
-/// split at `\n`.
+/// The position at the end of 0-based `line`'s text (before its line break), given the text's
+/// lines ([`LineIndex::line_text`]; a trailing `\r` is not counted).
 pub fn line_end(lines: &[&str], line: usize) -> Option<Position> {
     let text = lines.get(line)?;
     let text = text.strip_suffix('\r').unwrap_or(text);
@@ -106,23 +83,6 @@ pub fn contains(range: Range, position: Position) -> bool {
 pub fn overlaps(a: Range, b: Range) -> bool {
     let key = |p: Position| (p.line, p.character);
     key(a.start) <= key(b.end) && key(b.start) <= key(a.end)
-}
-
-/// UTF-16 length of a line prefix; a trailing `\r` followed by `\n` is part of the line break.
-fn column(prefix: &str, rest: &str) -> u32 {
-    let prefix = match prefix.strip_suffix('\r') {
-        Some(p) if rest.starts_with('\n') => p,
-        _ => prefix,
-    };
-    to_u32(prefix.encode_utf16().count())
-}
-
-fn floor_char_boundary(text: &str, offset: usize) -> usize {
-    let mut offset = offset.min(text.len());
-    while offset > 0 && !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    offset
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -201,6 +161,20 @@ mod tests {
         assert_eq!(span_range(&file, span), Range::new(pos(0, 1), pos(0, 3)));
         let span = Span::new(FileId(0), 8, 11);
         assert_eq!(span_range(&file, span), Range::new(pos(1, 0), pos(1, 2)));
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line_for_requests_and_published_ranges_alike() {
+        let text = "a\rb😀\rc";
+        let file = SourceFile::new("a.bicep".into(), text);
+        for offset in 0..=text.len() {
+            let p = position_at(text, offset);
+            assert_eq!(file_position(&file, offset as u32), p, "offset {offset}");
+        }
+        assert_eq!(position_at(text, 2), pos(1, 0));
+        assert_eq!(offset_at(text, pos(1, 3)), 7);
+        assert_eq!(offset_at(text, pos(1, 9)), 7);
+        assert_eq!(offset_at(text, pos(2, 0)), 8);
     }
 
     #[test]

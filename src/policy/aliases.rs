@@ -1,9 +1,11 @@
-//! Azure Policy aliases: the built-in table (generated into `data/aliases.txt`) and field-path splitting.
+//! Azure Policy aliases: the built-in table (generated into `data/aliases.txt`), field paths, and
+//! reading them from a resource.
 //!
 //! The table is carried in the binary in a terse, front-coded text form (see
 //! `scripts/gen-aliases.py`). On first use only the resource types are indexed; a type's aliases
 //! are parsed the first time one of them is looked up.
 
+use crate::value::{Kind, Reason, Value};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, OnceLock};
 
@@ -333,6 +335,121 @@ fn apply_mask(mask: &str, suffix: &str) -> String {
     out.join(".")
 }
 
+/// The value(s) a field reads.
+#[derive(Debug, Clone)]
+pub enum Read {
+    /// A path without `[*]` (`None` when missing or null), or a collection that an unknown value
+    /// blocked (the first one met, in document order).
+    One(Option<Value>),
+    /// Every value a path with `[*]` reaches, in document order.
+    Many(Vec<Value>),
+}
+
+/// Deepest path followed.
+const MAX_DEPTH: usize = 64;
+
+/// Reads a field path (split by [`split_path`]) from a resource body or a counted element, as Azure
+/// Policy does: property names compare case-insensitively; an unknown value met on the way is the
+/// answer, and under `[*]` an unknown array or element makes the collection unknown (a symbolic
+/// string at the end of the path is an element like any other); with `missing_arrays` (a
+/// condition), a missing property or array under `[*]` reads as one missing (`null`) element,
+/// without (a `field()` collection) it is left out.
+///
+/// Alias paths are JSONPath, but this walker reads them rather than jsonpath-rust: see "Aliases"
+/// in ARCHITECTURE.md for the measurement.
+pub fn read(root: &Value, segs: &[Seg], missing_arrays: bool) -> Read {
+    if segs.contains(&Seg::Wildcard) {
+        let mut out = Vec::new();
+        match collect(root, segs, &mut out, 0, missing_arrays) {
+            Ok(()) => Read::Many(out),
+            Err(u) => Read::One(Some(u)),
+        }
+    } else {
+        Read::One(walk(root, segs))
+    }
+}
+
+fn step<'v>(v: &'v Value, seg: &Seg) -> Option<&'v Value> {
+    match seg {
+        Seg::Key(k) => v.get(k),
+        Seg::Index(i) => {
+            let a = v.as_array()?;
+            let idx = if *i < 0 {
+                usize::try_from(i64::try_from(a.len()).ok()? + i).ok()?
+            } else {
+                usize::try_from(*i).ok()?
+            };
+            a.get(idx)
+        }
+        Seg::Wildcard => None,
+    }
+}
+
+/// Follows a wildcard-free path; unknown values stop the walk and are returned.
+fn walk(root: &Value, segs: &[Seg]) -> Option<Value> {
+    let mut cur = root;
+    for s in segs {
+        if cur.is_unknown() {
+            return Some(cur.clone());
+        }
+        cur = step(cur, s)?;
+    }
+    if matches!(cur.kind, Kind::Null) {
+        return None;
+    }
+    Some(cur.clone())
+}
+
+/// Collects every value a wildcard path reaches; `Err(unknown)` when an unknown blocks the way.
+fn collect(
+    v: &Value,
+    segs: &[Seg],
+    out: &mut Vec<Value>,
+    depth: usize,
+    missing_arrays: bool,
+) -> Result<(), Value> {
+    if v.is_unknown() {
+        // A symbolic leaf is a value like any other; an unknown container stops the walk.
+        if segs.is_empty() && matches!(v.unknown_reason(), Some(Reason::Symbolic { .. })) {
+            out.push(v.clone());
+            return Ok(());
+        }
+        return Err(v.clone());
+    }
+    if depth > MAX_DEPTH {
+        return Ok(());
+    }
+    let Some((first, rest)) = segs.split_first() else {
+        out.push(v.clone());
+        return Ok(());
+    };
+    match first {
+        Seg::Wildcard => {
+            match v.as_array() {
+                Some(items) => {
+                    for i in items {
+                        collect(i, rest, out, depth + 1, missing_arrays)?;
+                    }
+                }
+                None if missing_arrays => out.push(Value::null()),
+                None => {}
+            }
+            Ok(())
+        }
+        s => match step(v, s) {
+            Some(next) => collect(next, rest, out, depth + 1, missing_arrays),
+            None => {
+                // In a condition, a missing property under an element reads as missing; in a
+                // `field()` collection it is left out.
+                if missing_arrays {
+                    out.push(Value::null());
+                }
+                Ok(())
+            }
+        },
+    }
+}
+
 /// Splits a path (`properties.a[*].b`, `tags['x y']`, `a[0]`) into segments.
 pub fn split_path(path: &str) -> Vec<Seg> {
     let mut segs = Vec::new();
@@ -404,6 +521,121 @@ mod tests {
             Some("properties.a.b")
         );
         assert_eq!(t.resolve("name"), None);
+    }
+
+    fn json(v: serde_json::Value) -> Value {
+        Value::from_json(&v)
+    }
+
+    fn param(name: &str) -> Value {
+        Value::unknown(Reason::Parameter { name: name.into() })
+    }
+
+    /// Reads `path` from `root`, skipping its first `from` segments.
+    fn at(root: &Value, path: &str, from: usize, missing_arrays: bool) -> Read {
+        read(root, &split_path(path)[from..], missing_arrays)
+    }
+
+    fn many(read: Read) -> Vec<Value> {
+        match read {
+            Read::Many(items) => items,
+            Read::One(v) => panic!("expected a collection, got {v:?}"),
+        }
+    }
+
+    fn one(read: Read) -> Option<Value> {
+        match read {
+            Read::One(v) => v,
+            Read::Many(items) => panic!("expected one value, got {items:?}"),
+        }
+    }
+
+    #[test]
+    fn paths_read_case_insensitively_with_indexes_from_either_end() {
+        let body = json(
+            serde_json::json!({"Properties": {"IpConfigurations": [{"name": "a"}, {"name": "b"}]}}),
+        );
+        let read = |p: &str| one(at(&body, p, 0, false));
+        assert_eq!(
+            read("properties.ipConfigurations[0].name"),
+            Some(Value::string("a"))
+        );
+        assert_eq!(
+            read("properties.ipConfigurations[-1].name"),
+            Some(Value::string("b"))
+        );
+        assert_eq!(read("properties.ipConfigurations[2].name"), None);
+        assert_eq!(read("properties.missing.name"), None);
+        assert_eq!(
+            many(at(&body, "properties.ipConfigurations[*].NAME", 0, false)),
+            vec![Value::string("a"), Value::string("b")]
+        );
+    }
+
+    #[test]
+    fn an_unknown_stays_unknown_through_every_step() {
+        let mut body = json(serde_json::json!({"properties": {}}));
+        body.set("properties", param("p"));
+        for path in ["properties.a.b", "properties.a[0].b", "properties[1]"] {
+            assert_eq!(one(at(&body, path, 0, false)), Some(param("p")), "{path}");
+        }
+        for path in ["properties.a[*].b", "properties[*]", "properties.a[0][*]"] {
+            assert_eq!(one(at(&body, path, 0, true)), Some(param("p")), "{path}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_element_makes_the_collection_unknown() {
+        let mut body = json(serde_json::json!({"a": [{"b": 1}, {"b": 2}, {"b": 3}]}));
+        if let Some(Kind::Array(items)) = body.get_mut("a").map(|a| &mut a.kind) {
+            items[1] = param("second");
+            items[2] = param("third");
+        }
+        // The first unknown met, in document order.
+        assert_eq!(one(at(&body, "a[*].b", 0, true)), Some(param("second")));
+        assert_eq!(one(at(&body, "a[*]", 0, false)), Some(param("second")));
+    }
+
+    #[test]
+    fn a_symbolic_string_is_an_element_at_the_end_of_a_path_and_blocks_inside_it() {
+        let mut body = json(serde_json::json!({"a": [{"b": "x"}, {"b": "y"}]}));
+        let sym = Value::symbolic("{uniqueString}");
+        if let Some(Kind::Array(items)) = body.get_mut("a").map(|a| &mut a.kind) {
+            items[1].set("b", sym.clone());
+        }
+        assert_eq!(
+            many(at(&body, "a[*].b", 0, true)),
+            vec![Value::string("x"), sym.clone()]
+        );
+        assert_eq!(one(at(&body, "a[*].b.c", 0, true)), Some(sym.clone()));
+        assert_eq!(one(at(&body, "a[1].b.c", 0, true)), Some(sym));
+    }
+
+    #[test]
+    fn missing_elements_read_as_null_in_conditions_and_are_left_out_otherwise() {
+        let body = json(serde_json::json!({"a": [{"b": 1}, {"c": 2}, {"b": null}], "o": {"b": 1}}));
+        let path = "a[*].b";
+        assert_eq!(
+            many(at(&body, path, 0, true)),
+            vec![Value::int(1), Value::null(), Value::null()]
+        );
+        // A `null` written in the template is kept; a missing property is left out.
+        assert_eq!(
+            many(at(&body, path, 0, false)),
+            vec![Value::int(1), Value::null()]
+        );
+        // `[*]` over a missing property or an object: one missing element.
+        assert_eq!(many(at(&body, "x[*].b", 0, true)), vec![Value::null()]);
+        assert_eq!(many(at(&body, "o[*].b", 0, true)), vec![Value::null()]);
+        assert_eq!(many(at(&body, "o[*].b", 0, false)), Vec::<Value>::new());
+        assert_eq!(many(at(&body, "a[5][*]", 0, true)), vec![Value::null()]);
+    }
+
+    #[test]
+    fn a_bound_element_reads_the_rest_of_the_path() {
+        let elem = json(serde_json::json!({"properties": {"serviceName": "s"}}));
+        let path = "properties.delegations[*].properties.serviceName";
+        assert_eq!(one(at(&elem, path, 3, false)), Some(Value::string("s")));
     }
 
     #[test]

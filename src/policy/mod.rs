@@ -140,10 +140,8 @@ fn line_col_of(text: &str, needle: &str) -> (usize, usize) {
     let Some(pos) = text.find(needle) else {
         return (1, 1);
     };
-    let before = text.get(..pos).unwrap_or("");
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
+    let at = crate::source::LineIndex::new(text).line_col(u32::try_from(pos).unwrap_or(u32::MAX));
+    (at.line as usize, at.column as usize)
 }
 
 impl PolicySet {

@@ -1,7 +1,8 @@
 //! The policy rule language: conditions compiled once into a tree, evaluated with three-valued
 //! logic (true, false, unknown with the reason) over a resource body.
 
-use super::aliases::{AliasTable, Seg};
+pub use super::aliases::Read;
+use super::aliases::{read, split_path, AliasTable, Seg};
 use super::compare::{compare, fold, values_equal};
 use super::expression::{self, Operand, RuleExpr, Scope};
 pub use super::field::{FieldKind, FieldPath};
@@ -424,16 +425,7 @@ impl<'a> Ctx<'a> {
         });
         let is_bound = bound.is_some();
         let (root, rest) = bound.unwrap_or((base, segs));
-        let read = if rest.contains(&Seg::Wildcard) {
-            let mut out = Vec::new();
-            match collect(root, rest, &mut out, 0, missing_arrays) {
-                Ok(()) => Read::Many(out),
-                Err(u) => Read::One(Some(u)),
-            }
-        } else {
-            Read::One(walk(root, rest))
-        };
-        (read, is_bound)
+        (read(root, rest, missing_arrays), is_bound)
     }
 
     /// `field()`: inside a count, a path under the counted array gives the current element's
@@ -464,13 +456,6 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// The value(s) a field reads.
-#[derive(Debug, Clone)]
-pub enum Read {
-    One(Option<Value>),
-    Many(Vec<Value>),
-}
-
 fn strip_prefix<'s>(segs: &'s [Seg], prefix: &[Seg]) -> Option<&'s [Seg]> {
     if segs.len() < prefix.len() {
         return None;
@@ -485,87 +470,6 @@ fn strip_prefix<'s>(segs: &'s [Seg], prefix: &[Seg]) -> Option<&'s [Seg]> {
         }
     }
     segs.get(prefix.len()..)
-}
-
-fn step<'v>(v: &'v Value, seg: &Seg) -> Option<&'v Value> {
-    match seg {
-        Seg::Key(k) => v.get(k),
-        Seg::Index(i) => {
-            let a = v.as_array()?;
-            let idx = if *i < 0 {
-                usize::try_from(i64::try_from(a.len()).ok()? + i).ok()?
-            } else {
-                usize::try_from(*i).ok()?
-            };
-            a.get(idx)
-        }
-        Seg::Wildcard => None,
-    }
-}
-
-/// Follows a wildcard-free path; unknown values stop the walk and are returned.
-fn walk(root: &Value, segs: &[Seg]) -> Option<Value> {
-    let mut cur = root;
-    for s in segs {
-        if cur.is_unknown() {
-            return Some(cur.clone());
-        }
-        cur = step(cur, s)?;
-    }
-    if matches!(cur.kind, Kind::Null) {
-        return None;
-    }
-    Some(cur.clone())
-}
-
-/// Collects every value a wildcard path reaches; `Err(unknown)` when an unknown blocks the way.
-fn collect(
-    v: &Value,
-    segs: &[Seg],
-    out: &mut Vec<Value>,
-    depth: usize,
-    missing_arrays: bool,
-) -> Result<(), Value> {
-    if v.is_unknown() {
-        // A symbolic leaf is a value like any other; an unknown container stops the walk.
-        if segs.is_empty() && matches!(v.unknown_reason(), Some(Reason::Symbolic { .. })) {
-            out.push(v.clone());
-            return Ok(());
-        }
-        return Err(v.clone());
-    }
-    if depth > MAX_DEPTH {
-        return Ok(());
-    }
-    let Some((first, rest)) = segs.split_first() else {
-        out.push(v.clone());
-        return Ok(());
-    };
-    match first {
-        Seg::Wildcard => {
-            match v.as_array() {
-                Some(items) => {
-                    for i in items {
-                        collect(i, rest, out, depth + 1, missing_arrays)?;
-                    }
-                }
-                None if missing_arrays => out.push(Value::null()),
-                None => {}
-            }
-            Ok(())
-        }
-        s => match step(v, s) {
-            Some(next) => collect(next, rest, out, depth + 1, missing_arrays),
-            None => {
-                // In a condition, a missing property under an element reads as missing; in a
-                // `field()` collection it is left out.
-                if missing_arrays {
-                    out.push(Value::null());
-                }
-                Ok(())
-            }
-        },
-    }
 }
 
 impl Scope for Ctx<'_> {
@@ -587,14 +491,10 @@ impl Scope for Ctx<'_> {
                 }
                 let path = FieldPath::resolve(n, self.aliases);
                 let rest = strip_prefix(path.segs()?, prefix)?;
-                if rest.contains(&Seg::Wildcard) {
-                    let mut out = Vec::new();
-                    return Some(match collect(elem, rest, &mut out, 1, false) {
-                        Ok(()) => Value::array(out),
-                        Err(u) => u,
-                    });
-                }
-                Some(walk(elem, rest).unwrap_or_else(Value::null))
+                Some(match read(elem, rest, false) {
+                    Read::Many(items) => Value::array(items),
+                    Read::One(v) => v.unwrap_or_else(Value::null),
+                })
             }
             (
                 Binding::Value {
