@@ -2,7 +2,7 @@
 //! logic (true, false, unknown with the reason) over a resource body.
 
 pub use super::aliases::Read;
-use super::aliases::{read, split_path, AliasTable, Seg};
+use super::aliases::{read, AliasTable, Seg};
 use super::compare::{compare, fold, values_equal};
 use super::expression::{self, Operand, RuleExpr, Scope};
 pub use super::field::{FieldKind, FieldPath};
