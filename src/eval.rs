@@ -625,7 +625,20 @@ impl<'t> Evaluator<'t> {
         locals: &Locals,
         d: usize,
     ) -> Value {
-        let items = self.eval(iterable, locals, d);
+        let items = match copy_count(item, iterable) {
+            // An ARM property or variable `copy`: its count must be 0 to 800, as a resource's.
+            Some(count) => {
+                let n = self.eval(count, locals, d);
+                match n.as_i64() {
+                    Some(c) if c < 0 || c as i128 > self.limits.loop_items as i128 => {
+                        return self.count_out_of_range(count.span, c.into());
+                    }
+                    Some(c) => Value::array((0..c).map(Value::int).collect()),
+                    None => self.eval(iterable, locals, d),
+                }
+            }
+            None => self.eval(iterable, locals, d),
+        };
         if let Kind::Array(a) = &items.kind {
             if a.len() > self.limits.loop_items {
                 return self.count_out_of_range(iterable.span, a.len() as i128);
@@ -1587,6 +1600,18 @@ fn bind_loop(
 }
 
 /// The elements a loop walks over, or the unknown value that stops it.
+/// The count of an ARM property or variable `copy` loop, which the lowering writes as
+/// `[for copy:<name> in range(0, count): …]`; `None` for any other loop.
+fn copy_count<'e>(item: Option<&str>, iterable: &'e Expr) -> Option<&'e Expr> {
+    if !item?.starts_with("copy:") {
+        return None;
+    }
+    match &iterable.kind {
+        ExprKind::Call(c) if c.namespace.is_none() && c.name == "range" => c.args.get(1),
+        _ => None,
+    }
+}
+
 fn iterable_elements(items: &Value, limit: usize) -> Result<Vec<Value>, Value> {
     match &items.kind {
         Kind::Array(a) if a.len() > limit => Err(Value::unknown(Reason::Limit {

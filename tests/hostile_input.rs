@@ -445,3 +445,56 @@ fn a_file_with_lone_carriage_returns_is_audited() {
         text(&o)
     );
 }
+
+#[test]
+fn property_copy_counts_outside_zero_to_800_are_errors_as_in_arm() {
+    for (count, expected) in [
+        ("801", true),
+        ("12800", true),
+        ("12801", true),
+        ("1000000000", true),
+        ("-5", true),
+        ("800", false),
+        ("0", false),
+    ] {
+        let t = format!(
+            r#"{{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "resources": [
+    {{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-09-01",
+      "name": "nsg", "location": "westeurope",
+      "properties": {{"copy": [{{"name": "securityRules", "count": {count},
+        "input": {{"name": "[format('r{{0}}', copyIndex('securityRules'))]",
+                   "properties": {{"priority": "[add(100, copyIndex('securityRules'))]"}}}}}}]}}}}
+  ]
+}}"#
+        );
+        let (o, codes) = audit_one(&format!("property-copy{count}"), "copy.json", &t);
+        assert_eq!(
+            codes.contains(&"template-error".to_string()),
+            expected,
+            "{count}: {}",
+            text(&o)
+        );
+        if expected {
+            assert!(text(&o).contains(&format!("this one is {count}")), "{count}: {}", text(&o));
+        }
+    }
+}
+
+#[test]
+fn a_bicep_integer_past_64_bits_is_an_error_at_the_literal() {
+    let (o, codes) = audit_one(
+        "bicep-int",
+        "main.bicep",
+        "param n int = 99999999999999999999\noutput o int = n\n",
+    );
+    assert!(codes.contains(&"syntax-error".to_string()), "{}", text(&o));
+    assert!(
+        text(&o).contains("expected a valid 64-bit signed integer"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+}
