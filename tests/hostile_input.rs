@@ -498,3 +498,51 @@ fn a_bicep_integer_past_64_bits_is_an_error_at_the_literal() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 }
+
+#[cfg(unix)]
+#[test]
+fn links_to_templates_in_walked_folders_are_followed_inside_the_project_only() {
+    let dir = scratch("walk-links");
+    let project = dir.join("project");
+    std::fs::create_dir_all(project.join("shared")).unwrap();
+    std::fs::write(project.join("shared/apim.bicep.txt"), bad_apim()).unwrap();
+    std::os::unix::fs::symlink("shared/apim.bicep.txt", project.join("linked.bicep")).unwrap();
+    std::fs::write(dir.join("outside.bicep.txt"), bad_apim()).unwrap();
+    std::os::unix::fs::symlink("../outside.bicep.txt", project.join("escape.bicep")).unwrap();
+    std::os::unix::fs::symlink("loop-b.bicep", project.join("loop-a.bicep")).unwrap();
+    std::os::unix::fs::symlink("loop-a.bicep", project.join("loop-b.bicep")).unwrap();
+    // A link to a folder above is not entered: the walk can't loop.
+    std::os::unix::fs::symlink("..", project.join("up")).unwrap();
+
+    let o = azaudit(&project, &["check", "--format", "json", "."]);
+    let report = json(&o);
+    let audited = files_with(&report, "apim-subnet-delegation");
+    assert_eq!(audited.len(), 1, "{}", text(&o));
+    assert!(audited[0].ends_with("linked.bicep"), "{audited:?}");
+    assert_eq!(files_with(&report, "read-error").len(), 3, "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("leads out of the project"), "{out}");
+    assert!(!out.contains("outside.bicep.txt"), "{out}");
+
+    // Allowed when asked.
+    let o = azaudit(
+        &project,
+        &["check", "--format", "json", "--allow-outside-project", "."],
+    );
+    let audited = files_with(&json(&o), "apim-subnet-delegation");
+    assert_eq!(audited.len(), 2, "{}", text(&o));
+}
+
+/// The files that have a diagnostic with `code`, sorted, each once.
+fn files_with(report: &serde_json::Value, code: &str) -> Vec<String> {
+    let mut files: Vec<String> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == code)
+        .map(|d| d["file"].as_str().unwrap_or_default().to_string())
+        .collect();
+    files.sort();
+    files.dedup();
+    files
+}
