@@ -442,10 +442,7 @@ fn instantiate_modules(
             if m.loop_.is_none() && !text.contains("{?}") {
                 names.push(text.to_ascii_lowercase());
             }
-            results.push(Value::object(vec![
-                ("name".into(), name),
-                ("outputs".into(), outputs),
-            ]));
+            results.push(module_value(m, name, outputs));
         }
         if let Some(what) = ev.end_construct() {
             part.graph
@@ -467,6 +464,26 @@ fn instantiate_modules(
         }
     }
     values
+}
+
+/// What a module symbol stands for: `{ name, outputs }`; a nested deployment declared as a
+/// Bicep resource reads as the resource too (`d.properties.outputs.x.value`, `d.type`).
+fn module_value(m: &crate::model::ModuleDecl, name: Value, outputs: Value) -> Value {
+    let mut value = Value::object(vec![
+        ("name".into(), name),
+        ("outputs".into(), outputs.clone()),
+    ]);
+    if m.declared_as_resource {
+        value.set(
+            "type",
+            Value::string("Microsoft.Resources/deployments").with_span(m.head_span),
+        );
+        value.set(
+            "properties",
+            Value::object(vec![("outputs".into(), outputs)]),
+        );
+    }
+    value
 }
 
 /// The `evaluation-limit` warning at a construct that `what` (a limit) cut: what it set past that
@@ -644,7 +661,10 @@ fn instantiate(
     cx.chain.pop();
     // ARM callers read `outputs.x.value`; a Bicep caller of an ARM JSON module (a local `.json`
     // file, a registry module) reads `outputs.x`.
-    if caller.language == Language::Bicep && target.language == Language::ArmTemplate {
+    if caller.language == Language::Bicep
+        && target.language == Language::ArmTemplate
+        && !m.declared_as_resource
+    {
         if let Kind::Object(props) = &mut outputs.kind {
             for (_, v) in props.iter_mut() {
                 if let Some(inner) = v.get("value").cloned() {

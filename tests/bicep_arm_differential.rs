@@ -120,8 +120,14 @@ fn rebuild_cache(bicep: &Path, compiled: &serde_json::Value, cache: &Path, depth
     };
     let t: Template = azaudit::syntax::bicep::lower(FileId(0), &text, Language::Bicep);
     let (by_symbol, ordered) = compiled_modules(compiled);
-    let skip = ordered.len().saturating_sub(t.modules.len());
-    for (i, m) in t.modules.iter().enumerate() {
+    // Deployments declared as resources are written among the resources.
+    let modules: Vec<_> = t
+        .modules
+        .iter()
+        .filter(|m| !m.declared_as_resource)
+        .collect();
+    let skip = ordered.len().saturating_sub(modules.len());
+    for (i, m) in modules.into_iter().enumerate() {
         let Some(source) = &m.source else { continue };
         let deployment = match &m.symbol {
             Some(s) if !by_symbol.is_empty() => by_symbol.get(&s.to_ascii_lowercase()).copied(),
@@ -685,4 +691,19 @@ fn findings_on_different_resources_at_one_place_stay_apart() {
         "three loop instances and a module deployed twice: {:?}",
         s.findings
     );
+}
+
+#[test]
+fn deployments_declared_as_resources_are_nested_deployments() {
+    let s = agreeing("deployment");
+    let mut n = names(&s);
+    n.sort();
+    assert_eq!(n, ["app-nsg", "nic", "vnet-inner", "vnet-inner/snet"]);
+    assert_eq!(s.deployments, 0, "a nested deployment is no resource");
+    // The inner template's output, read as the resource's `properties.outputs.x.value`.
+    assert!(has_edge(
+        &s.links,
+        "/networkinterfaces/nic",
+        "/virtualnetworks/vnet-inner/subnets/snet"
+    ));
 }

@@ -572,6 +572,16 @@ impl<'a> Lowerer<'a> {
             }
             decl.body = Expr::new(ExprKind::Object(items), self.span(body));
         }
+        // A nested deployment written as a resource is one, as its compiled JSON is.
+        if parent.is_none() && !decl.existing && super::deployment::is_deployment(&decl.type_name)
+        {
+            t.modules
+                .push(super::deployment::module_of(decl, t.target_scope));
+            for child in children {
+                self.resource(child, None, t, depth + 1);
+            }
+            return;
+        }
         let index = t.resources.len();
         t.resources.push(decl);
         let me = ParentType {
@@ -612,6 +622,7 @@ impl<'a> Lowerer<'a> {
             depends_on: Vec::new(),
             inline_template: None,
             inner_scope: false,
+            declared_as_resource: false,
             span: self.span(node),
             head_span: Span::new(
                 self.file,
