@@ -707,3 +707,22 @@ fn deployments_declared_as_resources_are_nested_deployments() {
         "/virtualnetworks/vnet-inner/subnets/snet"
     ));
 }
+
+#[test]
+fn resource_types_and_names_in_ids_compare_case_insensitively() {
+    let s = agreeing("casing");
+    assert!(has_edge(
+        &s.links,
+        "/networkinterfaces/nic",
+        "/virtualnetworks/vnet-hub/subnets/snet"
+    ));
+    assert!(has_edge(
+        &s.depends_on,
+        "/networkinterfaces/nic",
+        "/virtualnetworks/vnet-hub"
+    ));
+    assert_eq!(
+        id_of(&s, "lock"),
+        "/subscriptions/{subscriptionid}/resourcegroups/{resourcegroupname}/providers/microsoft.network/virtualnetworks/vnet-hub/providers/microsoft.authorization/locks/lock"
+    );
+}
