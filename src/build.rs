@@ -3,7 +3,7 @@
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::eval::{value_text, Budget, BudgetLimits, Deployment, Evaluator, RunBudget};
-use crate::expr::ExprKind;
+use crate::expr::{Expr, ExprKind};
 use crate::graph::{
     normalize_id, Deployed, Edge, EdgeKind, Origin, Resource, ResourceGraph, Unresolved,
 };
@@ -737,6 +737,37 @@ fn module_order(t: &Template) -> Vec<usize> {
         .enumerate()
         .filter_map(|(i, m)| m.symbol.as_ref().map(|s| (s.to_ascii_lowercase(), i)))
         .collect();
+    // ARM names a nested deployment by its name (`resourceId('Microsoft.Resources/deployments',
+    // 'n')`) or, in `languageVersion` 2.0, by its symbol (`reference('sym')`, `dependsOn: ['sym']`).
+    let names: HashMap<String, usize> = t
+        .modules
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| Some((m.name.as_ref()?.as_str()?.to_ascii_lowercase(), i)))
+        .collect();
+    let variables: HashMap<String, usize> = t
+        .vars
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.name.to_ascii_lowercase(), i))
+        .collect();
+    let arm_reference = |x: &Expr| -> Option<usize> {
+        let ExprKind::Call(c) = &x.kind else {
+            return None;
+        };
+        let literal = |i: usize| c.args.get(i).and_then(Expr::as_str).map(str::to_ascii_lowercase);
+        if c.name.eq_ignore_ascii_case("reference") {
+            return symbols.get(&literal(0)?).copied();
+        }
+        if c.name.eq_ignore_ascii_case("resourceId") {
+            let at = c.args.iter().position(|a| {
+                a.as_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("Microsoft.Resources/deployments"))
+            })?;
+            return names.get(&literal(at + 1)?).copied();
+        }
+        None
+    };
     let deps: Vec<Vec<usize>> = t
         .modules
         .iter()
@@ -747,23 +778,47 @@ fn module_order(t: &Template) -> Vec<usize> {
                 Some(crate::model::Loop::Copy { count, .. }) => Some(count),
                 None => None,
             };
-            let exprs = m
+            let mut exprs: Vec<&Expr> = m
                 .params
                 .iter()
                 .chain(m.scope.iter())
                 .chain(m.name.iter())
                 .chain(m.condition.iter())
                 .chain(loop_expr)
-                .chain(m.depends_on.iter());
-            for e in exprs {
+                .chain(m.depends_on.iter())
+                .collect();
+            // Variables read on the way are read too (the compiler's `dependsOn` follows them).
+            let mut seen_vars = vec![false; t.vars.len()];
+            while let Some(e) = exprs.pop() {
                 e.walk(&mut |x| {
-                    if let ExprKind::Ident(name) = &x.kind {
-                        if let Some(i) = symbols.get(&name.to_ascii_lowercase()) {
-                            found.push(*i);
+                    let var = match &x.kind {
+                        ExprKind::Ident(name) => {
+                            if let Some(i) = symbols.get(&name.to_ascii_lowercase()) {
+                                found.push(*i);
+                            }
+                            variables.get(&name.to_ascii_lowercase())
+                        }
+                        ExprKind::Call(c) if c.name.eq_ignore_ascii_case("variables") => c
+                            .args
+                            .first()
+                            .and_then(Expr::as_str)
+                            .and_then(|n| variables.get(&n.to_ascii_lowercase())),
+                        _ => None,
+                    };
+                    if let Some(seen) = var.and_then(|v| seen_vars.get_mut(*v)) {
+                        if !*seen {
+                            *seen = true;
+                            exprs.extend(var.and_then(|v| t.vars.get(*v)).map(|d| &d.value));
                         }
                     }
+                    found.extend(arm_reference(x));
                 });
             }
+            found.extend(
+                m.depends_on
+                    .iter()
+                    .filter_map(|d| symbols.get(&d.as_str()?.to_ascii_lowercase())),
+            );
             found
         })
         .collect();

@@ -726,3 +726,13 @@ fn resource_types_and_names_in_ids_compare_case_insensitively() {
         "/subscriptions/{subscriptionid}/resourcegroups/{resourcegroupname}/providers/microsoft.network/virtualnetworks/vnet-hub/providers/microsoft.authorization/locks/lock"
     );
 }
+
+#[test]
+fn modules_are_evaluated_after_the_modules_they_read() {
+    let s = agreeing("module-order");
+    assert!(has_edge(
+        &s.links,
+        "/privateendpoints/pep/privatednszonegroups/default",
+        "/privatednszones/privatelink.vaultcore.azure.net"
+    ));
+}
