@@ -707,7 +707,17 @@ fn scope_deployment(scope: &Value, caller: &Deployment) -> Deployment {
     let id = scope.get("id").unwrap_or(scope);
     let (text, _) = value_text(id);
     let mut out = caller.clone();
-    let segments: Vec<&str> = text.split('/').filter(|s| !s.is_empty()).collect();
+    // Split at the slashes outside placeholders: `rg-{uniqueString(/subscriptions/…)}` is one
+    // segment.
+    let mut segments: Vec<&str> = Vec::new();
+    let mut start = 0;
+    for end in crate::eval::top_level_slashes(&text)
+        .into_iter()
+        .chain(Some(text.len()))
+    {
+        segments.extend(text.get(start..end).filter(|s| !s.is_empty()));
+        start = end + 1;
+    }
     for pair in segments.chunks(2) {
         let [key, value] = pair else {
             continue;
@@ -1341,6 +1351,20 @@ fn collect_refs<'v>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scope_splits_at_slashes_outside_placeholders() {
+        let scope = Value::symbolic(
+            "/subscriptions/{subscriptionId}/resourceGroups/rg-{uniqueString(/subscriptions/{subscriptionId})}-test"
+                .to_string(),
+        );
+        let d = scope_deployment(&scope, &Deployment::default());
+        assert_eq!(d.subscription_id, None, "the caller's own subscription");
+        assert_eq!(
+            d.resource_group.as_deref(),
+            Some("rg-{uniqueString(/subscriptions/{subscriptionId})}-test")
+        );
+    }
 
     #[test]
     fn parent_id_strips_the_last_type_and_name() {
