@@ -405,6 +405,12 @@ fn bicep_and_its_compiled_json_agree() {
                 ..BicepSettings::default()
             }),
         },
+        // The corpus is the project (`../modules/x.bicep` of an AVM module stays inside it), as
+        // it is for `azaudit check` run in the corpus.
+        paths: azaudit::paths::PathRules {
+            roots: vec![shared.clone()],
+            allow_outside: false,
+        },
         ..Options::default()
     };
     let policy_ids = policy_ids(&options);
