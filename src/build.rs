@@ -409,6 +409,7 @@ fn instantiate_modules(
         let instances = ev.expand_loop(m.loop_.as_ref(), Vec::new(), None);
         let mut results = Vec::new();
         let mut names = Vec::new();
+        let mut undecided: Option<Reason> = None;
         for inst in instances.iter() {
             let maybe = match m.condition.as_ref().map(|c| ev.eval(c, &inst.locals, 0)) {
                 Some(c) => match &c.kind {
@@ -425,6 +426,7 @@ fn instantiate_modules(
                 Some(n) => ev.eval(n, &inst.locals, 0),
                 None => Value::string(m.symbol.clone().unwrap_or_default()),
             };
+            undecided = undecided.or_else(|| maybe.clone());
             let outputs = instantiate(part, t, m, &ev, &inst.locals, params, deployment, cx, maybe);
             // A module that is not evaluated may deploy anything: existence checks of its
             // deployment can't conclude that something is missing.
@@ -460,6 +462,14 @@ fn instantiate_modules(
             values.insert(format!("deployment:{n}"), value.clone());
         }
         if let Some(sym) = &m.symbol {
+            // `sym.?outputs.x` of a module whose condition is undecided is unknown: the compiler
+            // writes `if(condition, reference('sym'), null())`.
+            if let (None, Some(reason)) = (&m.loop_, undecided) {
+                values.insert(
+                    format!("{}{}", crate::eval::UNDECIDED_MODULE, sym.to_ascii_lowercase()),
+                    Value::unknown(reason),
+                );
+            }
             values.insert(sym.to_ascii_lowercase(), value);
         }
     }

@@ -43,6 +43,10 @@ impl Default for Limits {
 /// Where the deployment goes, as far as the caller knows it. Unknown parts become placeholders.
 pub type Deployment = crate::config::DeploymentContext;
 
+/// Key prefix, in the module values given to an [`Evaluator`], of the modules whose condition is
+/// undecided (the value is the unknown condition).
+pub const UNDECIDED_MODULE: &str = "undecided:";
+
 /// Placeholder text for the deployment's subscription id.
 pub const SUBSCRIPTION_PLACEHOLDER: &str = "{subscriptionId}";
 /// Placeholder text for the deployment's resource group name.
@@ -521,7 +525,9 @@ impl<'t> Evaluator<'t> {
                 expr.span,
             ),
             ExprKind::Member { target, name, safe } => {
-                if let Some(v) = self.resource_member(expr, locals, d) {
+                if let Some(v) = self.undecided_module(target, *safe, locals) {
+                    v
+                } else if let Some(v) = self.resource_member(expr, locals, d) {
                     v
                 } else if let Some(v) = self.in_variable(target, locals, |t| member(t, name, *safe))
                 {
@@ -725,6 +731,24 @@ impl<'t> Evaluator<'t> {
                 }
             },
         }
+    }
+
+    /// `sym.?x` where `sym` is a module whose condition is undecided: unknown, as the compiled
+    /// `tryGet(if(condition, reference('sym'), null()), 'x')` is (the module may not be deployed).
+    fn undecided_module(&self, target: &Expr, safe: bool, locals: &Locals) -> Option<Value> {
+        let ExprKind::Ident(name) = &target.kind else {
+            return None;
+        };
+        if !safe || locals.iter().any(|(n, _)| n == name) {
+            return None;
+        }
+        let key = name.to_ascii_lowercase();
+        let Some(Symbol::Module(_)) = self.symbols.get(&key) else {
+            return None;
+        };
+        self.module_values
+            .get(&format!("{UNDECIDED_MODULE}{key}"))
+            .cloned()
     }
 
     /// `reference('name')` / `reference(resourceId('Microsoft.Resources/deployments', 'name'))` of a

@@ -742,3 +742,22 @@ fn modules_are_evaluated_after_the_modules_they_read() {
         "/privatednszones/privatelink.vaultcore.azure.net"
     ));
 }
+
+#[test]
+fn a_module_read_with_a_safe_access_under_an_undecided_condition_is_unknown() {
+    let (s, j) = fixture("conditional-module");
+    assert_eq!(s.resources, j.resources);
+    assert_eq!(s.links, j.links);
+    // `dependsOn` on a module: an edge to its resources on the ARM side only (a known
+    // difference the corpus run counts).
+    assert!(has_edge(
+        &s.links,
+        "/jobs/job-always",
+        "/managedenvironments/env-always"
+    ));
+    assert!(
+        !s.links.iter().any(|(f, _)| f.ends_with("/jobs/job")),
+        "{:?}",
+        s.links
+    );
+}
