@@ -117,7 +117,7 @@ fn fix_edits_a_links_target_inside_the_project_and_nothing_outside() {
     std::os::unix::fs::symlink(&outside, project.join("escape.bicep")).unwrap();
     let before = std::fs::read_to_string(&outside).unwrap();
 
-    // Folders are walked without following links: name them.
+    // Named explicitly: a walk would refuse the link out of the project before --fix sees it.
     let o = azaudit(
         &project,
         &["check", "--fix", "linked.bicep", "escape.bicep"],
