@@ -761,3 +761,18 @@ fn a_module_read_with_a_safe_access_under_an_undecided_condition_is_unknown() {
         s.links
     );
 }
+
+#[test]
+fn a_module_scope_with_slashes_in_a_placeholder_is_read_whole() {
+    let s = agreeing("scope-placeholder");
+    let rg = "/subscriptions/{subscriptionid}/resourcegroups/rg-{uniquestring(/subscriptions/{subscriptionid})}-x";
+    assert_eq!(
+        id_of(&s, "nic"),
+        format!("{rg}/providers/microsoft.network/networkinterfaces/nic")
+    );
+    assert!(has_edge(
+        &s.links,
+        "/networkinterfaces/nic",
+        "/virtualnetworks/vnet/subnets/snet"
+    ));
+}
