@@ -529,12 +529,14 @@ impl<'t> Evaluator<'t> {
                     v
                 } else if let Some(v) = self.resource_member(expr, locals, d) {
                     v
-                } else if let Some(v) = self.in_variable(target, locals, |t| member(t, name, *safe))
-                {
-                    v
                 } else {
-                    let t = self.eval(target, locals, d);
-                    member(&t, name, *safe)
+                    // `a.?b.c`: a null met after a safe access ends the whole chain (the compiler
+                    // writes `tryGet(a, 'b', 'c')`).
+                    let read = |t: &Value| member(t, name, *safe || short_circuits(t, target));
+                    match self.in_variable(target, locals, &read) {
+                        Some(v) => v,
+                        None => read(&self.eval(target, locals, d)),
+                    }
                 }
             }
             ExprKind::Index {
@@ -544,13 +546,11 @@ impl<'t> Evaluator<'t> {
                 from_end,
             } => {
                 let i = self.eval(index, locals, d);
-                if let Some(v) =
-                    self.in_variable(target, locals, |t| index_value(t, &i, *safe, *from_end))
-                {
-                    v
-                } else {
-                    let t = self.eval(target, locals, d);
-                    index_value(&t, &i, *safe, *from_end)
+                let read =
+                    |t: &Value| index_value(t, &i, *safe || short_circuits(t, target), *from_end);
+                match self.in_variable(target, locals, &read) {
+                    Some(v) => v,
+                    None => read(&self.eval(target, locals, d)),
                 }
             }
             ExprKind::ChildAccess { target, name } => self.child_access(target, name, locals, d),
@@ -1649,6 +1649,27 @@ fn iterable_elements(items: &Value, limit: usize) -> Result<Vec<Value>, Value> {
 }
 
 /// `target.name`; a missing property is an error unless `safe`.
+/// Whether `value`, what `target` gave, is a null that a safe access in `target`'s chain
+/// (`a.?b`, `a[?0]`) produced: the rest of the chain reads null too.
+fn short_circuits(value: &Value, target: &Expr) -> bool {
+    if !matches!(value.kind, Kind::Null) {
+        return false;
+    }
+    let mut cur = target;
+    loop {
+        match &cur.kind {
+            ExprKind::Member { target, safe, .. } | ExprKind::Index { target, safe, .. } => {
+                if *safe {
+                    return true;
+                }
+                cur = target;
+            }
+            ExprKind::NonNull(inner) => cur = inner,
+            _ => return false,
+        }
+    }
+}
+
 pub fn member(target: &Value, name: &str, safe: bool) -> Value {
     match &target.kind {
         Kind::Object(_) => match target.get(name) {

@@ -776,3 +776,11 @@ fn a_module_scope_with_slashes_in_a_placeholder_is_read_whole() {
         "/virtualnetworks/vnet/subnets/snet"
     ));
 }
+
+#[test]
+fn a_null_after_a_safe_access_ends_the_chain() {
+    let s = agreeing("safe-chain");
+    let mut n = names(&s);
+    n.sort();
+    assert_eq!(n, ["vnet-default", "vnet-default/default"]);
+}
