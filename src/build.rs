@@ -466,7 +466,11 @@ fn instantiate_modules(
             // writes `if(condition, reference('sym'), null())`.
             if let (None, Some(reason)) = (&m.loop_, undecided) {
                 values.insert(
-                    format!("{}{}", crate::eval::UNDECIDED_MODULE, sym.to_ascii_lowercase()),
+                    format!(
+                        "{}{}",
+                        crate::eval::UNDECIDED_MODULE,
+                        sym.to_ascii_lowercase()
+                    ),
                     Value::unknown(reason),
                 );
             }
@@ -775,7 +779,12 @@ fn module_order(t: &Template) -> Vec<usize> {
         let ExprKind::Call(c) = &x.kind else {
             return None;
         };
-        let literal = |i: usize| c.args.get(i).and_then(Expr::as_str).map(str::to_ascii_lowercase);
+        let literal = |i: usize| {
+            c.args
+                .get(i)
+                .and_then(Expr::as_str)
+                .map(str::to_ascii_lowercase)
+        };
         if c.name.eq_ignore_ascii_case("reference") {
             return symbols.get(&literal(0)?).copied();
         }

@@ -245,7 +245,10 @@ fn linked_file(
         Ok(meta) => meta,
         Err(e) => {
             return Some(Err(Unreadable {
-                message: format!("a symbolic link whose target can't be read: {}", io_message(&e)),
+                message: format!(
+                    "a symbolic link whose target can't be read: {}",
+                    io_message(&e)
+                ),
                 path,
             }))
         }

@@ -478,7 +478,11 @@ fn property_copy_counts_outside_zero_to_800_are_errors_as_in_arm() {
             text(&o)
         );
         if expected {
-            assert!(text(&o).contains(&format!("this one is {count}")), "{count}: {}", text(&o));
+            assert!(
+                text(&o).contains(&format!("this one is {count}")),
+                "{count}: {}",
+                text(&o)
+            );
         }
     }
 }

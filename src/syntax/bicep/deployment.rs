@@ -219,7 +219,10 @@ fn lower_template(items: &[ObjectItem], span: Span, scope: TargetScope, depth: u
             secure,
             description: text(property(object(property(o, "metadata")), "description"))
                 .map(str::to_string),
-            nullable: matches!(property(o, "nullable").map(|e| &e.kind), Some(ExprKind::Bool(true))),
+            nullable: matches!(
+                property(o, "nullable").map(|e| &e.kind),
+                Some(ExprKind::Bool(true))
+            ),
         });
     }
     for (name, name_span, v) in properties(object(property(items, "variables"))) {
@@ -368,13 +371,16 @@ fn lower_resource(
 fn scope_of_ids(items: &[ObjectItem]) -> Option<Expr> {
     let rg = property(items, "resourceGroup").cloned();
     let sub = property(items, "subscriptionId").cloned();
-    let call = |name: &str, args: Vec<Expr>, span: Span| {
-        Expr::new(ExprKind::call(None, name, args), span)
-    };
+    let call =
+        |name: &str, args: Vec<Expr>, span: Span| Expr::new(ExprKind::call(None, name, args), span);
     match (sub, rg) {
         (sub, Some(rg)) => {
             let span = rg.span;
-            Some(call("resourceGroup", sub.into_iter().chain(Some(rg)).collect(), span))
+            Some(call(
+                "resourceGroup",
+                sub.into_iter().chain(Some(rg)).collect(),
+                span,
+            ))
         }
         (Some(sub), None) => {
             let span = sub.span;

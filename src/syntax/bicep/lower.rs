@@ -573,8 +573,7 @@ impl<'a> Lowerer<'a> {
             decl.body = Expr::new(ExprKind::Object(items), self.span(body));
         }
         // A nested deployment written as a resource is one, as its compiled JSON is.
-        if parent.is_none() && !decl.existing && super::deployment::is_deployment(&decl.type_name)
-        {
+        if parent.is_none() && !decl.existing && super::deployment::is_deployment(&decl.type_name) {
             t.modules
                 .push(super::deployment::module_of(decl, t.target_scope));
             for child in children {
@@ -1219,8 +1218,7 @@ impl<'a> Lowerer<'a> {
             UnaryOp::Neg
         };
         // The smallest 64-bit integer, whose digits alone do not fit.
-        if op == UnaryOp::Neg && arg.kind() == "number" && self.src(arg) == "9223372036854775808"
-        {
+        if op == UnaryOp::Neg && arg.kind() == "number" && self.src(arg) == "9223372036854775808" {
             return ExprKind::Int(i64::MIN);
         }
         ExprKind::Unary {

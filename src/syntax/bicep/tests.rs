@@ -776,8 +776,14 @@ fn integer_literals_past_64_bits_are_an_error_at_the_literal() {
     assert_eq!(
         errors,
         [
-            ("99999999999999999999", "expected a valid 64-bit signed integer"),
-            ("9223372036854775808", "expected a valid 64-bit signed integer"),
+            (
+                "99999999999999999999",
+                "expected a valid 64-bit signed integer"
+            ),
+            (
+                "9223372036854775808",
+                "expected a valid 64-bit signed integer"
+            ),
         ]
     );
     assert!(matches!(var(&t, "big").kind, ExprKind::Error(_)));
