@@ -533,7 +533,7 @@ impl<'t> Evaluator<'t> {
                     // `a.?b.c`: a null met after a safe access ends the whole chain (the compiler
                     // writes `tryGet(a, 'b', 'c')`).
                     let read = |t: &Value| member(t, name, *safe || short_circuits(t, target));
-                    match self.in_variable(target, locals, &read) {
+                    match self.in_variable(target, locals, read) {
                         Some(v) => v,
                         None => read(&self.eval(target, locals, d)),
                     }
@@ -548,7 +548,7 @@ impl<'t> Evaluator<'t> {
                 let i = self.eval(index, locals, d);
                 let read =
                     |t: &Value| index_value(t, &i, *safe || short_circuits(t, target), *from_end);
-                match self.in_variable(target, locals, &read) {
+                match self.in_variable(target, locals, read) {
                     Some(v) => v,
                     None => read(&self.eval(target, locals, d)),
                 }
