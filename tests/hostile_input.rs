@@ -209,20 +209,27 @@ fn values_that_double_thirty_times_stop_at_the_memory_limit() {
 
 // ---- loop counts ----------------------------------------------------------------------------
 
-#[test]
-fn copy_counts_outside_zero_to_800_are_errors_as_in_arm() {
-    for count in ["1000000000", "-5", "801"] {
-        let t = format!(
-            r#"{{
+/// A resource-group ARM template with `resource` (one resource's JSON) as its only resource.
+fn arm_template(resource: &str) -> String {
+    format!(
+        r#"{{
   "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
   "contentVersion": "1.0.0.0",
   "resources": [
-    {{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-09-01",
-      "name": "[format('nsg-{{0}}', copyIndex())]", "location": "westeurope",
-      "copy": {{"name": "nsgs", "count": {count}}}, "properties": {{}}}}
+    {resource}
   ]
 }}"#
-        );
+    )
+}
+
+#[test]
+fn copy_counts_outside_zero_to_800_are_errors_as_in_arm() {
+    for count in ["1000000000", "-5", "801"] {
+        let t = arm_template(&format!(
+            r#"{{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-09-01",
+      "name": "[format('nsg-{{0}}', copyIndex())]", "location": "westeurope",
+      "copy": {{"name": "nsgs", "count": {count}}}, "properties": {{}}}}"#
+        ));
         let (o, codes) = audit_one(&format!("copy{count}"), "copy.json", &t);
         assert!(
             codes.contains(&"template-error".to_string()),
@@ -457,19 +464,13 @@ fn property_copy_counts_outside_zero_to_800_are_errors_as_in_arm() {
         ("800", false),
         ("0", false),
     ] {
-        let t = format!(
-            r#"{{
-  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
-  "contentVersion": "1.0.0.0",
-  "resources": [
-    {{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-09-01",
+        let t = arm_template(&format!(
+            r#"{{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-09-01",
       "name": "nsg", "location": "westeurope",
       "properties": {{"copy": [{{"name": "securityRules", "count": {count},
         "input": {{"name": "[format('r{{0}}', copyIndex('securityRules'))]",
-                   "properties": {{"priority": "[add(100, copyIndex('securityRules'))]"}}}}}}]}}}}
-  ]
-}}"#
-        );
+                   "properties": {{"priority": "[add(100, copyIndex('securityRules'))]"}}}}}}]}}}}"#
+        ));
         let (o, codes) = audit_one(&format!("property-copy{count}"), "copy.json", &t);
         assert_eq!(
             codes.contains(&"template-error".to_string()),
