@@ -569,7 +569,7 @@ impl<'t> Evaluator<'t> {
                         if a.first_unknown().is_none() && a.to_json_lossy() == b.to_json_lossy() {
                             a
                         } else {
-                            c
+                            chosen_by(&c)
                         }
                     }
                     _ => type_error("the condition of `?:` is not a bool"),
@@ -1717,6 +1717,23 @@ pub fn index_value(target: &Value, index: &Value, safe: bool, from_end: bool) ->
 
 /// A part of an unknown value: unknown for the same reason, except that a part of symbolic text
 /// or of a parameter is not that text (`split(id, '/')[0]` is not the whole id).
+/// The value of `c ? a : b` / `if(c, a, b)` when the condition `c` is unknown: unknown, but
+/// never the condition's own text (a condition on `{resourceGroup().location}` does not make the
+/// choice that location).
+pub(crate) fn chosen_by(condition: &Value) -> Value {
+    match condition.unknown_reason() {
+        Some(Reason::Symbolic { text }) => Value::unknown(Reason::Environment {
+            what: format!("a value chosen by a condition on '{text}'"),
+        }),
+        Some(Reason::Parameter { name }) => Value::unknown(Reason::Error {
+            message: format!(
+                "a value chosen by a condition on parameter '{name}', which has no value"
+            ),
+        }),
+        _ => condition.clone(),
+    }
+}
+
 pub(crate) fn part_of(target: &Value) -> Value {
     match target.unknown_reason() {
         Some(Reason::Symbolic { text }) => Value::unknown(Reason::Environment {

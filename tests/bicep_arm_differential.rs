@@ -784,3 +784,10 @@ fn a_null_after_a_safe_access_ends_the_chain() {
     n.sort();
     assert_eq!(n, ["vnet-default", "vnet-default/default"]);
 }
+
+#[test]
+fn a_choice_on_an_unknown_condition_is_not_the_conditions_text() {
+    let s = agreeing("condition-choice");
+    let locations: Vec<&str> = s.resources.values().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(locations, ["{?}"]);
+}
