@@ -147,6 +147,7 @@ fn evaluate_template(
         chain: chain.to_vec(),
         maybe: None,
         budget: std::rc::Rc::new(Budget::new(BudgetLimits::default(), run.clone())),
+        inherited_vars: 0,
     };
     let _ = add_template(
         &mut part,
@@ -169,6 +170,9 @@ struct Instantiation<'m> {
     maybe: Option<Reason>,
     /// The deployment's budget (and through it the run's).
     budget: std::rc::Rc<Budget>,
+    /// How many of the next template's variables are its caller's (an outer-scope nested
+    /// template reads them; the caller already evaluated them).
+    inherited_vars: usize,
 }
 
 enum DependsOn {
@@ -199,6 +203,7 @@ fn add_template(
     if matches!(t.language, Language::BicepParams | Language::ArmParameters) {
         return Value::object(Vec::new());
     }
+    let inherited_vars = std::mem::take(&mut cx.inherited_vars);
     let module_values = instantiate_modules(part, t, &params, deployment, cx);
     let graph = &mut part.graph;
     let known_ids = &mut part.known_ids;
@@ -340,8 +345,9 @@ fn add_template(
                 .push(limit_diagnostic(decl.head_span, &what, true));
         }
     }
-    // Variables and outputs no resource reads still deserve their cycle diagnostics.
-    for v in &t.vars {
+    // Variables and outputs no resource reads still deserve their cycle diagnostics (the
+    // caller's variables an outer-scope nested template reads got theirs in the caller).
+    for v in t.vars.iter().skip(inherited_vars) {
         ev.begin_construct();
         let _ = ev.var(&v.name);
         if let Some(what) = ev.end_construct() {
@@ -588,6 +594,7 @@ fn instantiate(
             let mut t = inline.as_ref().clone();
             t.params = caller.params.clone();
             let mut vars = caller.vars.clone();
+            cx.inherited_vars = vars.len();
             vars.extend(t.vars);
             t.vars = vars;
             let mut functions = caller.functions.clone();
