@@ -551,7 +551,7 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
         paths.push(PathBuf::from("."));
     }
     paths.extend(args.entries.iter().cloned());
-    let mut walked = discover::candidates(&paths)?;
+    let mut walked = discover::candidates_with(&paths, args.allow_outside_project)?;
     let candidates = std::mem::take(&mut walked.candidates);
     let mut cache = config::Cache::new();
     let fixed: Option<Arc<Config>> = match &args.config {

@@ -360,7 +360,7 @@ pub(super) fn call(
             return match ev.eval(c, locals, d).kind {
                 Kind::Bool(true) => ev.eval(t, locals, d),
                 Kind::Bool(false) => ev.eval(f, locals, d),
-                Kind::Unknown(r) => Value::unknown(*r),
+                Kind::Unknown(r) => crate::eval::chosen_by(&Value::unknown(*r)),
                 _ => type_error("the condition of if() is not a bool"),
             };
         }

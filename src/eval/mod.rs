@@ -46,6 +46,10 @@ impl Default for Limits {
 /// Where the deployment goes, as far as the caller knows it. Unknown parts become placeholders.
 pub type Deployment = DeploymentContext;
 
+/// Key prefix, in the module values given to an [`Evaluator`], of the modules whose condition is
+/// undecided (the value is the unknown condition).
+pub const UNDECIDED_MODULE: &str = "undecided:";
+
 /// Placeholder text for the deployment's subscription id.
 pub const SUBSCRIPTION_PLACEHOLDER: &str = "{subscriptionId}";
 /// Placeholder text for the deployment's resource group name.
@@ -524,14 +528,18 @@ impl<'t> Evaluator<'t> {
                 expr.span,
             ),
             ExprKind::Member { target, name, safe } => {
-                if let Some(v) = self.resource_member(expr, locals, d) {
+                if let Some(v) = self.undecided_module(target, *safe, locals) {
                     v
-                } else if let Some(v) = self.in_variable(target, locals, |t| member(t, name, *safe))
-                {
+                } else if let Some(v) = self.resource_member(expr, locals, d) {
                     v
                 } else {
-                    let t = self.eval(target, locals, d);
-                    member(&t, name, *safe)
+                    // `a.?b.c`: a null met after a safe access ends the whole chain (the compiler
+                    // writes `tryGet(a, 'b', 'c')`).
+                    let read = |t: &Value| member(t, name, *safe || short_circuits(t, target));
+                    match self.in_variable(target, locals, read) {
+                        Some(v) => v,
+                        None => read(&self.eval(target, locals, d)),
+                    }
                 }
             }
             ExprKind::Index {
@@ -541,13 +549,11 @@ impl<'t> Evaluator<'t> {
                 from_end,
             } => {
                 let i = self.eval(index, locals, d);
-                if let Some(v) =
-                    self.in_variable(target, locals, |t| index_value(t, &i, *safe, *from_end))
-                {
-                    v
-                } else {
-                    let t = self.eval(target, locals, d);
-                    index_value(&t, &i, *safe, *from_end)
+                let read =
+                    |t: &Value| index_value(t, &i, *safe || short_circuits(t, target), *from_end);
+                match self.in_variable(target, locals, read) {
+                    Some(v) => v,
+                    None => read(&self.eval(target, locals, d)),
                 }
             }
             ExprKind::ChildAccess { target, name } => self.child_access(target, name, locals, d),
@@ -566,7 +572,7 @@ impl<'t> Evaluator<'t> {
                         if a.first_unknown().is_none() && a.to_json_lossy() == b.to_json_lossy() {
                             a
                         } else {
-                            c
+                            chosen_by(&c)
                         }
                     }
                     _ => type_error("the condition of `?:` is not a bool"),
@@ -628,7 +634,20 @@ impl<'t> Evaluator<'t> {
         locals: &Locals,
         d: usize,
     ) -> Value {
-        let items = self.eval(iterable, locals, d);
+        let items = match copy_count(item, iterable) {
+            // An ARM property or variable `copy`: its count must be 0 to 800, as a resource's.
+            Some(count) => {
+                let n = self.eval(count, locals, d);
+                match n.as_i64() {
+                    Some(c) if c < 0 || c as i128 > self.limits.loop_items as i128 => {
+                        return self.count_out_of_range(count.span, c.into());
+                    }
+                    Some(c) => Value::array((0..c).map(Value::int).collect()),
+                    None => self.eval(iterable, locals, d),
+                }
+            }
+            None => self.eval(iterable, locals, d),
+        };
         if let Kind::Array(a) = &items.kind {
             if a.len() > self.limits.loop_items {
                 return self.count_out_of_range(iterable.span, a.len() as i128);
@@ -715,6 +734,24 @@ impl<'t> Evaluator<'t> {
                 }
             },
         }
+    }
+
+    /// `sym.?x` where `sym` is a module whose condition is undecided: unknown, as the compiled
+    /// `tryGet(if(condition, reference('sym'), null()), 'x')` is (the module may not be deployed).
+    fn undecided_module(&self, target: &Expr, safe: bool, locals: &Locals) -> Option<Value> {
+        let ExprKind::Ident(name) = &target.kind else {
+            return None;
+        };
+        if !safe || locals.iter().any(|(n, _)| n == name) {
+            return None;
+        }
+        let key = name.to_ascii_lowercase();
+        let Some(Symbol::Module(_)) = self.symbols.get(&key) else {
+            return None;
+        };
+        self.module_values
+            .get(&format!("{UNDECIDED_MODULE}{key}"))
+            .cloned()
     }
 
     /// `reference('name')` / `reference(resourceId('Microsoft.Resources/deployments', 'name'))` of a
@@ -1580,6 +1617,18 @@ fn bind_loop(
 }
 
 /// The elements a loop walks over, or the unknown value that stops it.
+/// The count of an ARM property or variable `copy` loop, which the lowering writes as
+/// `[for copy:<name> in range(0, count): …]`; `None` for any other loop.
+fn copy_count<'e>(item: Option<&str>, iterable: &'e Expr) -> Option<&'e Expr> {
+    if !item?.starts_with("copy:") {
+        return None;
+    }
+    match &iterable.kind {
+        ExprKind::Call(c) if c.namespace.is_none() && c.name == "range" => c.args.get(1),
+        _ => None,
+    }
+}
+
 fn iterable_elements(items: &Value, limit: usize) -> Result<Vec<Value>, Value> {
     match &items.kind {
         Kind::Array(a) if a.len() > limit => Err(Value::unknown(Reason::Limit {
@@ -1593,6 +1642,27 @@ fn iterable_elements(items: &Value, limit: usize) -> Result<Vec<Value>, Value> {
 }
 
 /// `target.name`; a missing property is an error unless `safe`.
+/// Whether `value`, what `target` gave, is a null that a safe access in `target`'s chain
+/// (`a.?b`, `a[?0]`) produced: the rest of the chain reads null too.
+fn short_circuits(value: &Value, target: &Expr) -> bool {
+    if !matches!(value.kind, Kind::Null) {
+        return false;
+    }
+    let mut cur = target;
+    loop {
+        match &cur.kind {
+            ExprKind::Member { target, safe, .. } | ExprKind::Index { target, safe, .. } => {
+                if *safe {
+                    return true;
+                }
+                cur = target;
+            }
+            ExprKind::NonNull(inner) => cur = inner,
+            _ => return false,
+        }
+    }
+}
+
 pub fn member(target: &Value, name: &str, safe: bool) -> Value {
     match &target.kind {
         Kind::Object(_) => match target.get(name) {
@@ -1640,6 +1710,23 @@ pub fn index_value(target: &Value, index: &Value, safe: bool, from_end: bool) ->
 
 /// A part of an unknown value: unknown for the same reason, except that a part of symbolic text
 /// or of a parameter is not that text (`split(id, '/')[0]` is not the whole id).
+/// The value of `c ? a : b` / `if(c, a, b)` when the condition `c` is unknown: unknown, but
+/// never the condition's own text (a condition on `{resourceGroup().location}` does not make the
+/// choice that location).
+pub(crate) fn chosen_by(condition: &Value) -> Value {
+    match condition.unknown_reason() {
+        Some(Reason::Symbolic { text }) => Value::unknown(Reason::Environment {
+            what: format!("a value chosen by a condition on '{text}'"),
+        }),
+        Some(Reason::Parameter { name }) => Value::unknown(Reason::Error {
+            message: format!(
+                "a value chosen by a condition on parameter '{name}', which has no value"
+            ),
+        }),
+        _ => condition.clone(),
+    }
+}
+
 pub(crate) fn part_of(target: &Value) -> Value {
     match target.unknown_reason() {
         Some(Reason::Symbolic { text }) => Value::unknown(Reason::Environment {

@@ -104,7 +104,18 @@ pub fn project_root(path: &Path) -> PathBuf {
 ///
 /// A path that does not exist, and a folder that can't be read, is reported in
 /// [`Walked::unreadable`]; the other paths are still walked.
+///
+/// A symbolic link to a regular file is a candidate under the link's own path when the file it
+/// leads to is inside the project root (see [`candidates_with`]); links to folders are not
+/// entered (so no walk can loop).
 pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
+    candidates_with(paths, false)
+}
+
+/// [`candidates`], where a link in a walked folder may lead out of the project root when
+/// `allow_outside` (`--allow-outside-project`); otherwise such a link, a dangling link and a
+/// loop of links are reported in [`Walked::unreadable`].
+pub fn candidates_with(paths: &[PathBuf], allow_outside: bool) -> anyhow::Result<Walked> {
     let mut found = Vec::new();
     let mut warnings = Vec::new();
     let mut unreadable = Vec::new();
@@ -129,6 +140,18 @@ pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
             });
         }
     }
+    // Each walked folder with its project root, for the links found in it (deepest first).
+    let mut roots: Vec<(PathBuf, crate::paths::PathRules)> = dirs
+        .iter()
+        .map(|d| {
+            let rules = crate::paths::PathRules {
+                roots: vec![project_root(d)],
+                allow_outside,
+            };
+            (absolute(d), rules)
+        })
+        .collect();
+    roots.sort_by_key(|(d, _)| std::cmp::Reverse(d.components().count()));
     if let Some((first, rest)) = dirs.split_first() {
         let mut builder = ignore::WalkBuilder::new(first);
         for dir in rest {
@@ -151,15 +174,23 @@ pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
             Box::new(|entry| {
                 let outcome = match entry {
                     Ok(entry) => {
-                        if !entry.file_type().is_some_and(|t| t.is_file())
-                            || kind_of(entry.path()) == FileKind::Other
-                        {
+                        if kind_of(entry.path()) == FileKind::Other {
                             return ignore::WalkState::Continue;
                         }
-                        Ok(Candidate {
-                            path: absolute(entry.path()),
-                            explicit: false,
-                        })
+                        if entry.path_is_symlink() {
+                            match linked_file(entry.path(), &roots) {
+                                Some(Ok(c)) => Ok(c),
+                                Some(Err(u)) => Err((Some(u.path), u.message)),
+                                None => return ignore::WalkState::Continue,
+                            }
+                        } else if entry.file_type().is_some_and(|t| t.is_file()) {
+                            Ok(Candidate {
+                                path: absolute(entry.path()),
+                                explicit: false,
+                            })
+                        } else {
+                            return ignore::WalkState::Continue;
+                        }
                     }
                     Err(e) => Err(walk_error(&e)),
                 };
@@ -199,6 +230,47 @@ pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
         warnings,
         unreadable,
     })
+}
+
+/// A symbolic link met in a walked folder: a candidate when it leads to a regular file inside
+/// the project root of the folder it was found in, `read-error` material when it dangles, loops
+/// or leads out of the project, and nothing for a link to a folder or a special file (neither
+/// is walked when it is not a link either).
+fn linked_file(
+    link: &Path,
+    roots: &[(PathBuf, crate::paths::PathRules)],
+) -> Option<Result<Candidate, Unreadable>> {
+    let path = absolute(link);
+    let target = match std::fs::metadata(&path) {
+        Ok(meta) => meta,
+        Err(e) => {
+            return Some(Err(Unreadable {
+                message: format!(
+                    "a symbolic link whose target can't be read: {}",
+                    io_message(&e)
+                ),
+                path,
+            }))
+        }
+    };
+    if !target.is_file() {
+        return None;
+    }
+    let rules = roots
+        .iter()
+        .find(|(dir, _)| path.starts_with(dir))
+        .map(|(_, rules)| rules)?;
+    if rules.contains(&path, &path) {
+        Some(Ok(Candidate {
+            path,
+            explicit: false,
+        }))
+    } else {
+        Some(Err(Unreadable {
+            message: "a symbolic link that leads out of the project folder; it is not read (--allow-outside-project reads it)".to_string(),
+            path,
+        }))
+    }
 }
 
 /// The files below `dir`, walked as [`candidates`] walks them (sorted, normalized absolute paths),

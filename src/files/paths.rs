@@ -59,6 +59,21 @@ impl PathRules {
         if self.allow_outside {
             return Ok(path);
         }
+        if self.contains(&path, referrer) {
+            Ok(path)
+        } else {
+            Err(format!(
+                "'{reference}' leads out of the project folder; it is not read (--allow-outside-project reads it)"
+            ))
+        }
+    }
+
+    /// Whether the absolute, normalized `path` is inside a project root (the roots given, else
+    /// `referrer`'s), lexically and, when it exists, after following symbolic links too.
+    pub fn contains(&self, path: &Path, referrer: &Path) -> bool {
+        if self.allow_outside {
+            return true;
+        }
         let own;
         let roots: &[PathBuf] = if self.roots.is_empty() {
             own = [crate::files::discover::project_root(referrer)];
@@ -68,7 +83,7 @@ impl PathRules {
         };
         // Lexically inside, and (when it exists) inside after following symbolic links too.
         let lexical = roots.iter().any(|r| path.starts_with(r));
-        let real = match std::fs::canonicalize(&path) {
+        let real = match std::fs::canonicalize(path) {
             Ok(real) => roots.iter().any(|r| {
                 std::fs::canonicalize(r)
                     .map(|r| real.starts_with(r))
@@ -76,13 +91,7 @@ impl PathRules {
             }),
             Err(_) => true,
         };
-        if lexical && real {
-            Ok(path)
-        } else {
-            Err(format!(
-                "'{reference}' leads out of the project folder; it is not read (--allow-outside-project reads it)"
-            ))
-        }
+        lexical && real
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::eval::{value_text, Budget, BudgetLimits, Deployment, Evaluator, RunBudget};
-use crate::expr::ExprKind;
+use crate::expr::{Expr, ExprKind};
 use crate::graph::{
     normalize_id, Deployed, Edge, EdgeKind, Origin, Resource, ResourceGraph, Unresolved,
 };
@@ -147,6 +147,7 @@ fn evaluate_template(
         chain: chain.to_vec(),
         maybe: None,
         budget: std::rc::Rc::new(Budget::new(BudgetLimits::default(), run.clone())),
+        inherited_vars: 0,
     };
     let _ = add_template(
         &mut part,
@@ -169,6 +170,9 @@ struct Instantiation<'m> {
     maybe: Option<Reason>,
     /// The deployment's budget (and through it the run's).
     budget: std::rc::Rc<Budget>,
+    /// How many of the next template's variables are its caller's (an outer-scope nested
+    /// template reads them; the caller already evaluated them).
+    inherited_vars: usize,
 }
 
 enum DependsOn {
@@ -199,6 +203,7 @@ fn add_template(
     if matches!(t.language, Language::BicepParams | Language::ArmParameters) {
         return Value::object(Vec::new());
     }
+    let inherited_vars = std::mem::take(&mut cx.inherited_vars);
     let module_values = instantiate_modules(part, t, &params, deployment, cx);
     let graph = &mut part.graph;
     let known_ids = &mut part.known_ids;
@@ -340,8 +345,9 @@ fn add_template(
                 .push(limit_diagnostic(decl.head_span, &what, true));
         }
     }
-    // Variables and outputs no resource reads still deserve their cycle diagnostics.
-    for v in &t.vars {
+    // Variables and outputs no resource reads still deserve their cycle diagnostics (the
+    // caller's variables an outer-scope nested template reads got theirs in the caller).
+    for v in t.vars.iter().skip(inherited_vars) {
         ev.begin_construct();
         let _ = ev.var(&v.name);
         if let Some(what) = ev.end_construct() {
@@ -409,6 +415,7 @@ fn instantiate_modules(
         let instances = ev.expand_loop(m.loop_.as_ref(), Vec::new(), None);
         let mut results = Vec::new();
         let mut names = Vec::new();
+        let mut undecided: Option<Reason> = None;
         for inst in instances.iter() {
             let maybe = match m.condition.as_ref().map(|c| ev.eval(c, &inst.locals, 0)) {
                 Some(c) => match &c.kind {
@@ -425,6 +432,7 @@ fn instantiate_modules(
                 Some(n) => ev.eval(n, &inst.locals, 0),
                 None => Value::string(m.symbol.clone().unwrap_or_default()),
             };
+            undecided = undecided.or_else(|| maybe.clone());
             let outputs = instantiate(part, t, m, &ev, &inst.locals, params, deployment, cx, maybe);
             // A module that is not evaluated may deploy anything: existence checks of its
             // deployment can't conclude that something is missing.
@@ -442,10 +450,7 @@ fn instantiate_modules(
             if m.loop_.is_none() && !text.contains("{?}") {
                 names.push(text.to_ascii_lowercase());
             }
-            results.push(Value::object(vec![
-                ("name".into(), name),
-                ("outputs".into(), outputs),
-            ]));
+            results.push(module_value(m, name, outputs));
         }
         if let Some(what) = ev.end_construct() {
             part.graph
@@ -463,10 +468,42 @@ fn instantiate_modules(
             values.insert(format!("deployment:{n}"), value.clone());
         }
         if let Some(sym) = &m.symbol {
+            // `sym.?outputs.x` of a module whose condition is undecided is unknown: the compiler
+            // writes `if(condition, reference('sym'), null())`.
+            if let (None, Some(reason)) = (&m.loop_, undecided) {
+                values.insert(
+                    format!(
+                        "{}{}",
+                        crate::eval::UNDECIDED_MODULE,
+                        sym.to_ascii_lowercase()
+                    ),
+                    Value::unknown(reason),
+                );
+            }
             values.insert(sym.to_ascii_lowercase(), value);
         }
     }
     values
+}
+
+/// What a module symbol stands for: `{ name, outputs }`; a nested deployment declared as a
+/// Bicep resource reads as the resource too (`d.properties.outputs.x.value`, `d.type`).
+fn module_value(m: &crate::model::ModuleDecl, name: Value, outputs: Value) -> Value {
+    let mut value = Value::object(vec![
+        ("name".into(), name),
+        ("outputs".into(), outputs.clone()),
+    ]);
+    if m.declared_as_resource {
+        value.set(
+            "type",
+            Value::string("Microsoft.Resources/deployments").with_span(m.head_span),
+        );
+        value.set(
+            "properties",
+            Value::object(vec![("outputs".into(), outputs)]),
+        );
+    }
+    value
 }
 
 /// The `evaluation-limit` warning at a construct that `what` (a limit) cut: what it set past that
@@ -557,6 +594,7 @@ fn instantiate(
             let mut t = inline.as_ref().clone();
             t.params = caller.params.clone();
             let mut vars = caller.vars.clone();
+            cx.inherited_vars = vars.len();
             vars.extend(t.vars);
             t.vars = vars;
             let mut functions = caller.functions.clone();
@@ -644,7 +682,10 @@ fn instantiate(
     cx.chain.pop();
     // ARM callers read `outputs.x.value`; a Bicep caller of an ARM JSON module (a local `.json`
     // file, a registry module) reads `outputs.x`.
-    if caller.language == Language::Bicep && target.language == Language::ArmTemplate {
+    if caller.language == Language::Bicep
+        && target.language == Language::ArmTemplate
+        && !m.declared_as_resource
+    {
         if let Kind::Object(props) = &mut outputs.kind {
             for (_, v) in props.iter_mut() {
                 if let Some(inner) = v.get("value").cloned() {
@@ -687,7 +728,17 @@ fn scope_deployment(scope: &Value, caller: &Deployment) -> Deployment {
     let id = scope.get("id").unwrap_or(scope);
     let (text, _) = value_text(id);
     let mut out = caller.clone();
-    let segments: Vec<&str> = text.split('/').filter(|s| !s.is_empty()).collect();
+    // Split at the slashes outside placeholders: `rg-{uniqueString(/subscriptions/…)}` is one
+    // segment.
+    let mut segments: Vec<&str> = Vec::new();
+    let mut start = 0;
+    for end in crate::eval::top_level_slashes(&text)
+        .into_iter()
+        .chain(Some(text.len()))
+    {
+        segments.extend(text.get(start..end).filter(|s| !s.is_empty()));
+        start = end + 1;
+    }
     for pair in segments.chunks(2) {
         let [key, value] = pair else {
             continue;
@@ -717,6 +768,42 @@ fn module_order(t: &Template) -> Vec<usize> {
         .enumerate()
         .filter_map(|(i, m)| m.symbol.as_ref().map(|s| (s.to_ascii_lowercase(), i)))
         .collect();
+    // ARM names a nested deployment by its name (`resourceId('Microsoft.Resources/deployments',
+    // 'n')`) or, in `languageVersion` 2.0, by its symbol (`reference('sym')`, `dependsOn: ['sym']`).
+    let names: HashMap<String, usize> = t
+        .modules
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| Some((m.name.as_ref()?.as_str()?.to_ascii_lowercase(), i)))
+        .collect();
+    let variables: HashMap<String, usize> = t
+        .vars
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.name.to_ascii_lowercase(), i))
+        .collect();
+    let arm_reference = |x: &Expr| -> Option<usize> {
+        let ExprKind::Call(c) = &x.kind else {
+            return None;
+        };
+        let literal = |i: usize| {
+            c.args
+                .get(i)
+                .and_then(Expr::as_str)
+                .map(str::to_ascii_lowercase)
+        };
+        if c.name.eq_ignore_ascii_case("reference") {
+            return symbols.get(&literal(0)?).copied();
+        }
+        if c.name.eq_ignore_ascii_case("resourceId") {
+            let at = c.args.iter().position(|a| {
+                a.as_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("Microsoft.Resources/deployments"))
+            })?;
+            return names.get(&literal(at + 1)?).copied();
+        }
+        None
+    };
     let deps: Vec<Vec<usize>> = t
         .modules
         .iter()
@@ -727,23 +814,47 @@ fn module_order(t: &Template) -> Vec<usize> {
                 Some(crate::model::Loop::Copy { count, .. }) => Some(count),
                 None => None,
             };
-            let exprs = m
+            let mut exprs: Vec<&Expr> = m
                 .params
                 .iter()
                 .chain(m.scope.iter())
                 .chain(m.name.iter())
                 .chain(m.condition.iter())
                 .chain(loop_expr)
-                .chain(m.depends_on.iter());
-            for e in exprs {
+                .chain(m.depends_on.iter())
+                .collect();
+            // Variables read on the way are read too (the compiler's `dependsOn` follows them).
+            let mut seen_vars = vec![false; t.vars.len()];
+            while let Some(e) = exprs.pop() {
                 e.walk(&mut |x| {
-                    if let ExprKind::Ident(name) = &x.kind {
-                        if let Some(i) = symbols.get(&name.to_ascii_lowercase()) {
-                            found.push(*i);
+                    let var = match &x.kind {
+                        ExprKind::Ident(name) => {
+                            if let Some(i) = symbols.get(&name.to_ascii_lowercase()) {
+                                found.push(*i);
+                            }
+                            variables.get(&name.to_ascii_lowercase())
+                        }
+                        ExprKind::Call(c) if c.name.eq_ignore_ascii_case("variables") => c
+                            .args
+                            .first()
+                            .and_then(Expr::as_str)
+                            .and_then(|n| variables.get(&n.to_ascii_lowercase())),
+                        _ => None,
+                    };
+                    if let Some(seen) = var.and_then(|v| seen_vars.get_mut(*v)) {
+                        if !*seen {
+                            *seen = true;
+                            exprs.extend(var.and_then(|v| t.vars.get(*v)).map(|d| &d.value));
                         }
                     }
+                    found.extend(arm_reference(x));
                 });
             }
+            found.extend(
+                m.depends_on
+                    .iter()
+                    .filter_map(|d| symbols.get(&d.as_str()?.to_ascii_lowercase())),
+            );
             found
         })
         .collect();
@@ -1266,6 +1377,20 @@ fn collect_refs<'v>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scope_splits_at_slashes_outside_placeholders() {
+        let scope = Value::symbolic(
+            "/subscriptions/{subscriptionId}/resourceGroups/rg-{uniqueString(/subscriptions/{subscriptionId})}-test"
+                .to_string(),
+        );
+        let d = scope_deployment(&scope, &Deployment::default());
+        assert_eq!(d.subscription_id, None, "the caller's own subscription");
+        assert_eq!(
+            d.resource_group.as_deref(),
+            Some("rg-{uniqueString(/subscriptions/{subscriptionId})}-test")
+        );
+    }
 
     #[test]
     fn parent_id_strips_the_last_type_and_name() {

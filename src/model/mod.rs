@@ -150,6 +150,9 @@ pub struct ModuleDecl {
     pub inline_template: Option<Box<Template>>,
     /// ARM `expressionEvaluationOptions.scope == inner`.
     pub inner_scope: bool,
+    /// A Bicep `resource` of type `Microsoft.Resources/deployments` (not a `module`): its symbol
+    /// reads as a resource (`d.properties.outputs.x.value`, outputs as ARM gives them).
+    pub declared_as_resource: bool,
     pub span: Span,
     pub head_span: Span,
 }

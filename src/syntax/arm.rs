@@ -29,7 +29,7 @@ const MAX_TEMPLATE_DEPTH: usize = 32;
 const CLASSIFY_SCAN_LIMIT: usize = 1 << 20;
 
 /// Resource properties that are not part of the resource body.
-const NOT_BODY: &[&str] = &[
+pub(crate) const NOT_BODY: &[&str] = &[
     "name",
     "type",
     "apiVersion",
@@ -302,12 +302,12 @@ fn get_array<'a, 'b>(obj: &'b Object<'a>, key: &str) -> Option<&'b Array<'a>> {
 
 /// Does the type name a provider namespace (`Microsoft.Network/...`), rather than being relative
 /// to a parent (`subnets`)?
-fn has_namespace(type_name: &str) -> bool {
+pub(crate) fn has_namespace(type_name: &str) -> bool {
     type_name.split('/').next().is_some_and(|s| s.contains('.'))
 }
 
 /// Is `type_name` a child type of `parent_type` (`a/b/c` under `a/b`)?
-fn is_child_type(type_name: &str, parent_type: &str) -> bool {
+pub(crate) fn is_child_type(type_name: &str, parent_type: &str) -> bool {
     let n = parent_type.len();
     type_name.len() > n + 1
         && type_name
@@ -492,17 +492,7 @@ impl Lowerer<'_> {
                 self.error_expr(at, "copy has no count")
             }
         };
-        let iterable = range_call(count);
-        Expr::new(
-            ExprKind::For(Box::new(crate::expr::For {
-                item: Some(format!("copy:{name}")),
-                index: None,
-                iterable: Box::new(iterable),
-                filter: None,
-                body: Box::new(body),
-            })),
-            self.span(at),
-        )
+        copy_for(name, count, body, self.span(at))
     }
 
     /// A JSON string: an ARM expression (`"[...]"`), an escaped literal (`"[[..."`), or text.
@@ -1029,6 +1019,7 @@ impl Lowerer<'_> {
             depends_on: d.depends_on,
             inline_template,
             inner_scope,
+            declared_as_resource: false,
             span: d.span,
             head_span: d.head_span,
         }
@@ -1146,7 +1137,7 @@ struct DeploymentParts<'o, 'a> {
 }
 
 /// `whole.value` (read safely): the value of a nested-deployment parameter built as a whole.
-fn value_of(whole: Expr) -> Expr {
+pub(crate) fn value_of(whole: Expr) -> Expr {
     let span = whole.span;
     let kind = ExprKind::Member {
         target: Box::new(whole),
@@ -1160,6 +1151,21 @@ fn call(name: &str, args: Vec<Expr>, span: Span) -> Expr {
     Expr::new(ExprKind::call(None, name, args), span)
 }
 
+/// `[for copy:<name> in range(0, count): body]`: a property or variable iteration.
+pub(crate) fn copy_for(name: &str, count: Expr, body: Expr, span: Span) -> Expr {
+    let iterable = range_call(count);
+    Expr::new(
+        ExprKind::For(Box::new(crate::expr::For {
+            item: Some(format!("copy:{name}")),
+            index: None,
+            iterable: Box::new(iterable),
+            filter: None,
+            body: Box::new(body),
+        })),
+        span,
+    )
+}
+
 /// `range(0, count)`.
 fn range_call(count: Expr) -> Expr {
     let span = count.span;
@@ -1171,7 +1177,7 @@ fn range_call(count: Expr) -> Expr {
 }
 
 /// `concat(parentName, '/', childName)`; the child's name alone when the parent's is unknown.
-fn compose_name(parent: Option<&Expr>, child: Option<Expr>) -> Option<Expr> {
+pub(crate) fn compose_name(parent: Option<&Expr>, child: Option<Expr>) -> Option<Expr> {
     let child = child?;
     let Some(parent) = parent else {
         return Some(child);

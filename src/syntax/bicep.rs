@@ -8,6 +8,7 @@
 //! operations (`a && b.c` is read as `(a && b).c`) and rejoins `a` `[0]` split into two array items.
 //! Spans are byte offsets in the original text.
 
+mod deployment;
 mod lower;
 mod prepass;
 mod suppress;

@@ -76,7 +76,7 @@ fn fix_edits_a_links_target_inside_the_project_and_nothing_outside() {
     std::os::unix::fs::symlink(&outside, project.join("escape.bicep")).unwrap();
     let before = std::fs::read_to_string(&outside).unwrap();
 
-    // Folders are walked without following links: name them.
+    // Named explicitly: a walk would refuse the link out of the project before --fix sees it.
     let o = azaudit(
         &project,
         &["check", "--fix", "linked.bicep", "escape.bicep"],
@@ -168,20 +168,27 @@ fn values_that_double_thirty_times_stop_at_the_memory_limit() {
 
 // ---- loop counts ----------------------------------------------------------------------------
 
-#[test]
-fn copy_counts_outside_zero_to_800_are_errors_as_in_arm() {
-    for count in ["1000000000", "-5", "801"] {
-        let t = format!(
-            r#"{{
+/// A resource-group ARM template with `resource` (one resource's JSON) as its only resource.
+fn arm_template(resource: &str) -> String {
+    format!(
+        r#"{{
   "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
   "contentVersion": "1.0.0.0",
   "resources": [
-    {{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-09-01",
-      "name": "[format('nsg-{{0}}', copyIndex())]", "location": "westeurope",
-      "copy": {{"name": "nsgs", "count": {count}}}, "properties": {{}}}}
+    {resource}
   ]
 }}"#
-        );
+    )
+}
+
+#[test]
+fn copy_counts_outside_zero_to_800_are_errors_as_in_arm() {
+    for count in ["1000000000", "-5", "801"] {
+        let t = arm_template(&format!(
+            r#"{{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-09-01",
+      "name": "[format('nsg-{{0}}', copyIndex())]", "location": "westeurope",
+      "copy": {{"name": "nsgs", "count": {count}}}, "properties": {{}}}}"#
+        ));
         let (o, codes) = audit_one(&format!("copy{count}"), "copy.json", &t);
         assert!(
             codes.contains(&"template-error".to_string()),
@@ -403,4 +410,103 @@ fn a_file_with_lone_carriage_returns_is_audited() {
         "{}",
         text(&o)
     );
+}
+
+#[test]
+fn property_copy_counts_outside_zero_to_800_are_errors_as_in_arm() {
+    for (count, expected) in [
+        ("801", true),
+        ("12800", true),
+        ("12801", true),
+        ("1000000000", true),
+        ("-5", true),
+        ("800", false),
+        ("0", false),
+    ] {
+        let t = arm_template(&format!(
+            r#"{{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2023-09-01",
+      "name": "nsg", "location": "westeurope",
+      "properties": {{"copy": [{{"name": "securityRules", "count": {count},
+        "input": {{"name": "[format('r{{0}}', copyIndex('securityRules'))]",
+                   "properties": {{"priority": "[add(100, copyIndex('securityRules'))]"}}}}}}]}}}}"#
+        ));
+        let (o, codes) = audit_one(&format!("property-copy{count}"), "copy.json", &t);
+        assert_eq!(
+            codes.contains(&"template-error".to_string()),
+            expected,
+            "{count}: {}",
+            text(&o)
+        );
+        if expected {
+            assert!(
+                text(&o).contains(&format!("this one is {count}")),
+                "{count}: {}",
+                text(&o)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_bicep_integer_past_64_bits_is_an_error_at_the_literal() {
+    let (o, codes) = audit_one(
+        "bicep-int",
+        "main.bicep",
+        "param n int = 99999999999999999999\noutput o int = n\n",
+    );
+    assert!(codes.contains(&"syntax-error".to_string()), "{}", text(&o));
+    assert!(
+        text(&o).contains("expected a valid 64-bit signed integer"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+}
+
+#[cfg(unix)]
+#[test]
+fn links_to_templates_in_walked_folders_are_followed_inside_the_project_only() {
+    let dir = scratch("walk-links");
+    let project = dir.join("project");
+    std::fs::create_dir_all(project.join("shared")).unwrap();
+    std::fs::write(project.join("shared/apim.bicep.txt"), bad_apim()).unwrap();
+    std::os::unix::fs::symlink("shared/apim.bicep.txt", project.join("linked.bicep")).unwrap();
+    std::fs::write(dir.join("outside.bicep.txt"), bad_apim()).unwrap();
+    std::os::unix::fs::symlink("../outside.bicep.txt", project.join("escape.bicep")).unwrap();
+    std::os::unix::fs::symlink("loop-b.bicep", project.join("loop-a.bicep")).unwrap();
+    std::os::unix::fs::symlink("loop-a.bicep", project.join("loop-b.bicep")).unwrap();
+    // A link to a folder above is not entered: the walk can't loop.
+    std::os::unix::fs::symlink("..", project.join("up")).unwrap();
+
+    let o = azaudit(&project, &["check", "--format", "json", "."]);
+    let report = json(&o);
+    let audited = files_with(&report, "apim-subnet-delegation");
+    assert_eq!(audited.len(), 1, "{}", text(&o));
+    assert!(audited[0].ends_with("linked.bicep"), "{audited:?}");
+    assert_eq!(files_with(&report, "read-error").len(), 3, "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("leads out of the project"), "{out}");
+    assert!(!out.contains("outside.bicep.txt"), "{out}");
+
+    // Allowed when asked.
+    let o = azaudit(
+        &project,
+        &["check", "--format", "json", "--allow-outside-project", "."],
+    );
+    let audited = files_with(&json(&o), "apim-subnet-delegation");
+    assert_eq!(audited.len(), 2, "{}", text(&o));
+}
+
+/// The files that have a diagnostic with `code`, sorted, each once.
+fn files_with(report: &serde_json::Value, code: &str) -> Vec<String> {
+    let mut files: Vec<String> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == code)
+        .map(|d| d["file"].as_str().unwrap_or_default().to_string())
+        .collect();
+    files.sort();
+    files.dedup();
+    files
 }

@@ -86,14 +86,18 @@ fn the_module_lowers_completely() {
     assert_eq!(
         symbols,
         [
-            "avmTelemetry",
             "service",
             "service_lock",
             "service_diagnosticSettings",
             "service_roleAssignments"
         ]
     );
-    assert_eq!(t.modules.len(), 15);
+    // The telemetry `Microsoft.Resources/deployments` resource is a nested deployment.
+    assert_eq!(t.modules.len(), 16);
+    assert!(t
+        .modules
+        .iter()
+        .any(|m| m.symbol.as_deref() == Some("avmTelemetry") && m.declared_as_resource));
     assert!(t
         .modules
         .iter()

@@ -122,8 +122,14 @@ fn rebuild_cache(bicep: &Path, compiled: &serde_json::Value, cache: &Path, depth
     };
     let t: Template = azaudit::syntax::bicep::lower(FileId(0), &text, Language::Bicep);
     let (by_symbol, ordered) = compiled_modules(compiled);
-    let skip = ordered.len().saturating_sub(t.modules.len());
-    for (i, m) in t.modules.iter().enumerate() {
+    // Deployments declared as resources are written among the resources.
+    let modules: Vec<_> = t
+        .modules
+        .iter()
+        .filter(|m| !m.declared_as_resource)
+        .collect();
+    let skip = ordered.len().saturating_sub(modules.len());
+    for (i, m) in modules.into_iter().enumerate() {
         let Some(source) = &m.source else { continue };
         let deployment = match &m.symbol {
             Some(s) if !by_symbol.is_empty() => by_symbol.get(&s.to_ascii_lowercase()).copied(),
@@ -400,6 +406,12 @@ fn bicep_and_its_compiled_json_agree() {
                 cache_root: Some(cache.clone()),
                 ..BicepSettings::default()
             }),
+        },
+        // The corpus is the project (`../modules/x.bicep` of an AVM module stays inside it), as
+        // it is for `azaudit check` run in the corpus.
+        paths: azaudit::paths::PathRules {
+            roots: vec![shared.clone()],
+            allow_outside: false,
         },
         ..Options::default()
     };
@@ -687,4 +699,97 @@ fn findings_on_different_resources_at_one_place_stay_apart() {
         "three loop instances and a module deployed twice: {:?}",
         s.findings
     );
+}
+
+#[test]
+fn deployments_declared_as_resources_are_nested_deployments() {
+    let s = agreeing("deployment");
+    let mut n = names(&s);
+    n.sort();
+    assert_eq!(n, ["app-nsg", "nic", "vnet-inner", "vnet-inner/snet"]);
+    assert_eq!(s.deployments, 0, "a nested deployment is no resource");
+    // The inner template's output, read as the resource's `properties.outputs.x.value`.
+    assert!(has_edge(
+        &s.links,
+        "/networkinterfaces/nic",
+        "/virtualnetworks/vnet-inner/subnets/snet"
+    ));
+}
+
+#[test]
+fn resource_types_and_names_in_ids_compare_case_insensitively() {
+    let s = agreeing("casing");
+    assert!(has_edge(
+        &s.links,
+        "/networkinterfaces/nic",
+        "/virtualnetworks/vnet-hub/subnets/snet"
+    ));
+    assert!(has_edge(
+        &s.depends_on,
+        "/networkinterfaces/nic",
+        "/virtualnetworks/vnet-hub"
+    ));
+    assert_eq!(
+        id_of(&s, "lock"),
+        "/subscriptions/{subscriptionid}/resourcegroups/{resourcegroupname}/providers/microsoft.network/virtualnetworks/vnet-hub/providers/microsoft.authorization/locks/lock"
+    );
+}
+
+#[test]
+fn modules_are_evaluated_after_the_modules_they_read() {
+    let s = agreeing("module-order");
+    assert!(has_edge(
+        &s.links,
+        "/privateendpoints/pep/privatednszonegroups/default",
+        "/privatednszones/privatelink.vaultcore.azure.net"
+    ));
+}
+
+#[test]
+fn a_module_read_with_a_safe_access_under_an_undecided_condition_is_unknown() {
+    let (s, j) = fixture("conditional-module");
+    assert_eq!(s.resources, j.resources);
+    assert_eq!(s.links, j.links);
+    // `dependsOn` on a module: an edge to its resources on the ARM side only (a known
+    // difference the corpus run counts).
+    assert!(has_edge(
+        &s.links,
+        "/jobs/job-always",
+        "/managedenvironments/env-always"
+    ));
+    assert!(
+        !s.links.iter().any(|(f, _)| f.ends_with("/jobs/job")),
+        "{:?}",
+        s.links
+    );
+}
+
+#[test]
+fn a_module_scope_with_slashes_in_a_placeholder_is_read_whole() {
+    let s = agreeing("scope-placeholder");
+    let rg = "/subscriptions/{subscriptionid}/resourcegroups/rg-{uniquestring(/subscriptions/{subscriptionid})}-x";
+    assert_eq!(
+        id_of(&s, "nic"),
+        format!("{rg}/providers/microsoft.network/networkinterfaces/nic")
+    );
+    assert!(has_edge(
+        &s.links,
+        "/networkinterfaces/nic",
+        "/virtualnetworks/vnet/subnets/snet"
+    ));
+}
+
+#[test]
+fn a_null_after_a_safe_access_ends_the_chain() {
+    let s = agreeing("safe-chain");
+    let mut n = names(&s);
+    n.sort();
+    assert_eq!(n, ["vnet-default", "vnet-default/default"]);
+}
+
+#[test]
+fn a_choice_on_an_unknown_condition_is_not_the_conditions_text() {
+    let s = agreeing("condition-choice");
+    let locations: Vec<&str> = s.resources.values().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(locations, ["{?}"]);
 }

@@ -5,7 +5,7 @@ use super::suppress::NextLine;
 use crate::expr::{ArrayItem, BinaryOp, Expr, ExprKind, InterpPart, ObjectItem, UnaryOp};
 use crate::model::{
     FunctionDecl, Loop, ModuleDecl, OutputDecl, ParamAssignment, ParamDecl, ResourceDecl,
-    TargetScope, Template, VarDecl,
+    SyntaxError, TargetScope, Template, VarDecl,
 };
 use crate::source::{FileId, Span};
 use std::cell::RefCell;
@@ -29,6 +29,8 @@ pub struct Lowerer<'a> {
     /// Spans of binary, unary, conditional and lambda expressions written without parentheses
     /// (see [`Lowerer::postfix`]).
     bare: RefCell<HashSet<(u32, u32)>>,
+    /// Errors found while lowering (an integer literal out of range), added to the template.
+    errors: RefCell<Vec<SyntaxError>>,
 }
 
 /// A resource's type and API version, for composing nested children.
@@ -133,6 +135,7 @@ impl<'a> Lowerer<'a> {
             params_file,
             callees: RefCell::new(BTreeMap::new()),
             bare: RefCell::new(HashSet::new()),
+            errors: RefCell::new(Vec::new()),
         }
     }
 
@@ -154,6 +157,7 @@ impl<'a> Lowerer<'a> {
     pub fn lower_root(&mut self, root: Node, t: &mut Template) {
         let mut decorators: Vec<Node> = Vec::new();
         self.lower_statements(root, t, &mut decorators, 0);
+        t.syntax_errors.append(&mut self.errors.borrow_mut());
     }
 
     fn lower_statements<'t>(
@@ -568,6 +572,15 @@ impl<'a> Lowerer<'a> {
             }
             decl.body = Expr::new(ExprKind::Object(items), self.span(body));
         }
+        // A nested deployment written as a resource is one, as its compiled JSON is.
+        if parent.is_none() && !decl.existing && super::deployment::is_deployment(&decl.type_name) {
+            t.modules
+                .push(super::deployment::module_of(decl, t.target_scope));
+            for child in children {
+                self.resource(child, None, t, depth + 1);
+            }
+            return;
+        }
         let index = t.resources.len();
         t.resources.push(decl);
         let me = ParentType {
@@ -608,6 +621,7 @@ impl<'a> Lowerer<'a> {
             depends_on: Vec::new(),
             inline_template: None,
             inner_scope: false,
+            declared_as_resource: false,
             span: self.span(node),
             head_span: Span::new(
                 self.file,
@@ -866,6 +880,15 @@ impl<'a> Lowerer<'a> {
         let s = self.src(node);
         match s.parse::<i64>() {
             Ok(n) => ExprKind::Int(n),
+            // Bicep's integers are 64-bit: a longer literal is its error BCP010.
+            Err(_) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                let message = "expected a valid 64-bit signed integer".to_string();
+                self.errors.borrow_mut().push(SyntaxError {
+                    span: self.span(node),
+                    message: message.clone(),
+                });
+                ExprKind::Error(message)
+            }
             Err(_) => match s.parse::<f64>() {
                 Ok(f) => ExprKind::Float(f),
                 Err(_) => ExprKind::Error(format!("invalid number `{s}`")),
@@ -1194,6 +1217,10 @@ impl<'a> Lowerer<'a> {
         } else {
             UnaryOp::Neg
         };
+        // The smallest 64-bit integer, whose digits alone do not fit.
+        if op == UnaryOp::Neg && arg.kind() == "number" && self.src(arg) == "9223372036854775808" {
+            return ExprKind::Int(i64::MIN);
+        }
         ExprKind::Unary {
             op,
             operand: Box::new(self.expr(arg, d)),

@@ -763,3 +763,30 @@ fn a_comment_after_the_question_mark_keeps_a_parameter_nullable() {
         [("images", true), ("tags", true), ("name", false)]
     );
 }
+
+#[test]
+fn integer_literals_past_64_bits_are_an_error_at_the_literal() {
+    let text = "var big = 99999999999999999999\nvar max = 9223372036854775807\nvar min = -9223372036854775808\nvar over = 9223372036854775808\n";
+    let t = bicep(text);
+    let errors: Vec<(&str, &str)> = t
+        .syntax_errors
+        .iter()
+        .map(|e| (at(text, e.span), e.message.as_str()))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (
+                "99999999999999999999",
+                "expected a valid 64-bit signed integer"
+            ),
+            (
+                "9223372036854775808",
+                "expected a valid 64-bit signed integer"
+            ),
+        ]
+    );
+    assert!(matches!(var(&t, "big").kind, ExprKind::Error(_)));
+    assert!(matches!(var(&t, "max").kind, ExprKind::Int(i64::MAX)));
+    assert!(matches!(var(&t, "min").kind, ExprKind::Int(i64::MIN)));
+}
