@@ -141,10 +141,10 @@ pub fn candidates_with(paths: &[PathBuf], allow_outside: bool) -> anyhow::Result
         }
     }
     // Each walked folder with its project root, for the links found in it (deepest first).
-    let mut roots: Vec<(PathBuf, crate::paths::PathRules)> = dirs
+    let mut roots: Vec<(PathBuf, super::paths::PathRules)> = dirs
         .iter()
         .map(|d| {
-            let rules = crate::paths::PathRules {
+            let rules = super::paths::PathRules {
                 roots: vec![project_root(d)],
                 allow_outside,
             };
@@ -238,7 +238,7 @@ pub fn candidates_with(paths: &[PathBuf], allow_outside: bool) -> anyhow::Result
 /// is walked when it is not a link either).
 fn linked_file(
     link: &Path,
-    roots: &[(PathBuf, crate::paths::PathRules)],
+    roots: &[(PathBuf, super::paths::PathRules)],
 ) -> Option<Result<Candidate, Unreadable>> {
     let path = absolute(link);
     let target = match std::fs::metadata(&path) {

@@ -409,7 +409,7 @@ fn bicep_and_its_compiled_json_agree() {
         },
         // The corpus is the project (`../modules/x.bicep` of an AVM module stays inside it), as
         // it is for `azaudit check` run in the corpus.
-        paths: azaudit::paths::PathRules {
+        paths: azaudit::files::paths::PathRules {
             roots: vec![shared.clone()],
             allow_outside: false,
         },

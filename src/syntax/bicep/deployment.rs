@@ -112,7 +112,7 @@ fn module(
     let linked = property(link, "relativePath")
         .or_else(|| property(link, "uri"))
         .map(|e| (e, ""))
-        .or_else(|| property(link, "id").map(|e| (e, crate::paths::TEMPLATE_SPEC_ID_PREFIX)));
+        .or_else(|| property(link, "id").map(|e| (e, crate::model::TEMPLATE_SPEC_ID_PREFIX)));
     if let Some((e, prefix)) = linked {
         if let Some(s) = e.as_str() {
             source = Some(format!("{prefix}{s}"));
