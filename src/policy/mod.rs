@@ -19,6 +19,7 @@ pub mod exemption;
 pub mod functions;
 pub mod initiative;
 pub mod nsg;
+pub mod platform;
 pub mod rule;
 pub mod template;
 pub mod types;
