@@ -394,7 +394,13 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         parameters: options.parameters.clone(),
         env,
     };
-    let (policy_set, load_errors) = policies(options);
+    let audited_types: std::collections::BTreeSet<String> = graph
+        .resources
+        .iter()
+        .filter(|r| !r.existing)
+        .map(|r| r.type_name.to_ascii_lowercase())
+        .collect();
+    let (policy_set, load_errors) = policies_for(options, &audited_types);
     for e in load_errors {
         let id = report.sources.add(e.path.clone(), Arc::<str>::from(""));
         diagnostics.push(Diagnostic::new(
@@ -454,7 +460,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     report.diagnostics = diagnostics;
     report.not_evaluated = not_evaluated;
     let known: std::collections::HashSet<String> =
-        policy_set.policies().iter().map(|p| p.id.clone()).collect();
+        policy_set.ids().map(str::to_string).collect();
     let refs: Vec<&Template> = loaded.templates.iter().collect();
     crate::suppress::apply_to_report(&mut report, &refs, Some(&known));
     crate::fix::attach(&mut report);
@@ -503,9 +509,32 @@ pub fn rule_infos(set: &crate::policy::PolicySet) -> Vec<crate::output::RuleInfo
 }
 
 /// The policies an analysis runs: the built-in ones and those of `options.policy_dirs`, with the
-/// errors of definitions that failed to load.
+/// errors of definitions that failed to load. With assignments, the set the last analysis built
+/// (see [`policies_for`]), else every assigned policy.
 pub fn policies(
     options: &Options,
+) -> (
+    Arc<crate::policy::PolicySet>,
+    Vec<crate::policy::PolicyLoadError>,
+) {
+    policies_wanted(options, crate::policy::assignment::Want::Last)
+}
+
+/// The policies an analysis of resources of `types` (lowercase) runs: as [`policies`], but the
+/// assigned definitions whose `if` can match none of the types are left out uncompiled.
+pub fn policies_for(
+    options: &Options,
+    types: &std::collections::BTreeSet<String>,
+) -> (
+    Arc<crate::policy::PolicySet>,
+    Vec<crate::policy::PolicyLoadError>,
+) {
+    policies_wanted(options, crate::policy::assignment::Want::Types(types))
+}
+
+fn policies_wanted(
+    options: &Options,
+    want: crate::policy::assignment::Want<'_>,
 ) -> (
     Arc<crate::policy::PolicySet>,
     Vec<crate::policy::PolicyLoadError>,
@@ -515,7 +544,7 @@ pub fn policies(
     if options.policy_dirs.is_empty() && options.assignments.is_empty() {
         return (builtin.clone(), Vec::new());
     }
-    crate::policy::assignment::cached(options, || {
+    crate::policy::assignment::cached(options, want, |only| {
         let mut set = crate::policy::PolicySet::builtin();
         let mut errors = Vec::new();
         for dir in &options.policy_dirs {
@@ -525,8 +554,8 @@ pub fn policies(
             let r = crate::policy::assignment::load(
                 &mut set,
                 &options.assignments,
-                options.deployment.subscription_id.as_deref(),
-                options.deployment.resource_group.as_deref(),
+                &options.deployment,
+                only,
             );
             errors.extend(r.errors);
             set.notes = r.notes;

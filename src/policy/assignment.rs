@@ -15,7 +15,7 @@ use super::initiative::{self, properties, Initiative};
 use super::{effect_level, Policy, PolicyLoadError, PolicySet};
 use crate::diagnostic::Level;
 use crate::value::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -78,6 +78,32 @@ pub struct Assignment {
     pub not_scopes: Vec<String>,
     pub definition_version: Option<String>,
     pub path: PathBuf,
+    /// Parameters whose value is known only at deployment (a landing-zone placeholder with no
+    /// deployment context to fill it), with why.
+    pub unknown: Vec<(String, crate::value::Reason)>,
+}
+
+/// The landing-zone library's placeholder for the deployment's location.
+pub const DEFAULT_LOCATION: &str = "${default_location}";
+
+/// Whether a string in `v` contains `needle`.
+fn mentions(v: &serde_json::Value, needle: &str) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains(needle),
+        serde_json::Value::Array(a) => a.iter().any(|x| mentions(x, needle)),
+        serde_json::Value::Object(o) => o.values().any(|x| mentions(x, needle)),
+        _ => false,
+    }
+}
+
+/// Replaces `needle` with `with` in every string of `v`.
+fn replace_in(v: &mut serde_json::Value, needle: &str, with: &str) {
+    match v {
+        serde_json::Value::String(s) => *s = s.replace(needle, with),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| replace_in(x, needle, with)),
+        serde_json::Value::Object(o) => o.values_mut().for_each(|x| replace_in(x, needle, with)),
+        _ => {}
+    }
 }
 
 fn get<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
@@ -149,7 +175,50 @@ impl Assignment {
             not_scopes,
             definition_version: text(props, "definitionVersion"),
             path: path.to_path_buf(),
+            unknown: Vec::new(),
         })
+    }
+
+    /// The parameter values known before deployment.
+    fn known_parameters(&self) -> HashMap<String, serde_json::Value> {
+        self.parameters
+            .iter()
+            .filter(|(k, _)| !self.unknown.iter().any(|(u, _)| u == *k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Makes the parameters known only at deployment unknown in `values` (lowercase keys).
+    fn set_unknown(&self, values: &mut HashMap<String, Value>) {
+        for (name, reason) in &self.unknown {
+            values.insert(name.to_ascii_lowercase(), Value::unknown(reason.clone()));
+        }
+    }
+
+    /// Fills the landing-zone library's `${default_location}` placeholder in parameter values
+    /// with the deployment's location; without one, such a parameter is known only at
+    /// deployment (never a guessed region).
+    pub fn fill_default_location(&mut self, location: Option<&str>) {
+        let mut unknown = Vec::new();
+        for (name, value) in self.parameters.iter_mut() {
+            if !mentions(value, DEFAULT_LOCATION) {
+                continue;
+            }
+            match location {
+                Some(l) => replace_in(value, DEFAULT_LOCATION, l),
+                None => unknown.push((
+                    name.clone(),
+                    crate::value::Reason::Environment {
+                        what: format!(
+                            "the deployment location, which `{DEFAULT_LOCATION}` in parameter '{name}' of assignment '{}' stands for (give `--location`),",
+                            self.name
+                        ),
+                    },
+                )),
+            }
+        }
+        unknown.sort_by(|a, b| a.0.cmp(&b.0));
+        self.unknown.extend(unknown);
     }
 
     /// The non-compliance message for member `reference` (its own, else the assignment's
@@ -298,10 +367,21 @@ impl Target {
     }
 }
 
-/// Custom definitions and initiatives by kind and lowercase name, with their files.
+/// A custom definition or initiative and its file.
+type Entry = (PathBuf, Arc<serde_json::Value>);
+
+/// Custom definitions and initiatives by kind and lowercase name, with their files. Files of a
+/// landing-zone library are read on first look-up (a chain uses a few of its hundreds), found by
+/// the name their file name gives (`<name>[.<version>].alz_policy_definition.json`).
 #[derive(Debug, Default)]
 pub struct Catalog {
-    pub entries: HashMap<(Kind, String), (PathBuf, Arc<serde_json::Value>)>,
+    pub entries: HashMap<(Kind, String), Entry>,
+    /// Files not read yet, by the kind and lowercase name their file name gives.
+    deferred: HashMap<(Kind, String), PathBuf>,
+    /// Deferred files read so far, by the name they hold; `true` once all of them are.
+    read: std::sync::Mutex<(HashMap<(Kind, String), Entry>, bool)>,
+    /// Deferred files that failed to read.
+    errors: std::sync::Mutex<Vec<PolicyLoadError>>,
 }
 
 impl Catalog {
@@ -309,6 +389,72 @@ impl Catalog {
         self.entries
             .entry((kind, name))
             .or_insert_with(|| (path.to_path_buf(), Arc::new(json)));
+    }
+
+    /// Notes a file of `kind` to read when `name` is looked up.
+    pub fn defer(&mut self, kind: Kind, name: String, path: PathBuf) {
+        self.deferred.entry((kind, name)).or_insert(path);
+    }
+
+    /// Adds what `other` holds that this catalog doesn't (this one's entries win).
+    pub fn absorb(&mut self, other: Catalog) {
+        for (k, v) in other.entries {
+            self.entries.entry(k).or_insert(v);
+        }
+        for (k, v) in other.deferred {
+            self.deferred.entry(k).or_insert(v);
+        }
+    }
+
+    /// The definition or initiative `kind` named `name` (lowercase).
+    pub fn get(&self, kind: Kind, name: &str) -> Option<Entry> {
+        let key = (kind, name.to_string());
+        if let Some(e) = self.entries.get(&key) {
+            return Some(e.clone());
+        }
+        let mut read = self.read.lock().ok()?;
+        if let Some(e) = read.0.get(&key) {
+            return Some(e.clone());
+        }
+        if let Some(path) = self.deferred.get(&key) {
+            self.read_file(path, &mut read.0);
+            if let Some(e) = read.0.get(&key) {
+                return Some(e.clone());
+            }
+        }
+        // A file whose name doesn't say what it holds: read them all, once.
+        if !read.1 {
+            read.1 = true;
+            for path in self.deferred.values() {
+                if !read.0.values().any(|(p, _)| p == path) {
+                    self.read_file(path, &mut read.0);
+                }
+            }
+        }
+        read.0.get(&key).cloned()
+    }
+
+    fn read_file(&self, path: &Path, into: &mut HashMap<(Kind, String), Entry>) {
+        let mut loaded = Loaded::default();
+        let mut errors = Vec::new();
+        match read_json(path) {
+            Ok(json) => add_document(json, path, &mut loaded, &mut errors),
+            Err(e) => errors.push(e),
+        }
+        for (k, v) in loaded.catalog.entries {
+            into.entry(k).or_insert(v);
+        }
+        if let Ok(mut e) = self.errors.lock() {
+            e.append(&mut errors);
+        }
+    }
+
+    /// The errors of deferred files read so far (taken).
+    pub fn take_errors(&self) -> Vec<PolicyLoadError> {
+        self.errors
+            .lock()
+            .map(|mut e| std::mem::take(&mut *e))
+            .unwrap_or_default()
     }
 }
 
@@ -453,6 +599,10 @@ struct Resolver<'a> {
     catalog: &'a Catalog,
     builtins: &'a Builtins,
     compiled: Compiled,
+    /// The resource types audited (`None`: any): a definition whose `if` can match none of
+    /// them is left out uncompiled, its code noted in `left_out`.
+    only: Option<&'a BTreeSet<String>>,
+    left_out: Vec<String>,
 }
 
 impl Resolver<'_> {
@@ -464,17 +614,41 @@ impl Resolver<'_> {
             .trim_start()
             .to_ascii_lowercase()
             .starts_with("/providers/microsoft.authorization/");
-        let custom = || {
-            self.catalog
-                .entries
-                .get(&(kind, name.clone()))
-                .map(|(p, j)| (j.clone(), Some(p.clone())))
-        };
+        let custom = || self.catalog.get(kind, &name).map(|(p, j)| (j, Some(p)));
         let builtin = || self.builtins.get(kind, &name).map(|j| (j, None));
         if builtin_id {
             builtin().or_else(custom)
         } else {
             custom().or_else(builtin)
+        }
+    }
+
+    /// Whether definition `id` can match none of the audited resource types (read from its
+    /// JSON, or the snapshot's index, without compiling it). A definition that isn't found is
+    /// not left out: compiling it reports the error.
+    fn cannot_apply(&self, id: &str) -> bool {
+        let Some(only) = self.only else {
+            return false;
+        };
+        let name = builtins::name_of(id);
+        let builtin_id = id
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("/providers/microsoft.authorization/");
+        let custom = || {
+            self.catalog
+                .get(Kind::Definition, &name)
+                .map(|(_, j)| super::types::definition_types(&j))
+        };
+        let builtin = || self.builtins.types(&name);
+        let types = if builtin_id {
+            builtin().or_else(custom)
+        } else {
+            custom().or_else(builtin)
+        };
+        match types {
+            Some(Some(types)) => types.is_disjoint(only),
+            _ => false,
         }
     }
 
@@ -548,15 +722,18 @@ pub fn resolve(
     catalog: &Catalog,
     builtins: &Builtins,
     target: &Target,
+    only: Option<&BTreeSet<String>>,
 ) -> Resolution {
     let mut out = Resolution::default();
     let mut policies = Vec::new();
-    {
+    let left_out = {
         let mut r = Resolver {
             set,
             catalog,
             builtins,
             compiled: HashMap::new(),
+            only,
+            left_out: Vec::new(),
         };
         for a in assignments {
             if !target.applies(a.scope.as_deref(), &a.not_scopes) {
@@ -576,7 +753,9 @@ pub fn resolve(
                 }),
             }
         }
-    }
+        r.left_out
+    };
+    set.left_out = left_out;
     for p in set.add_assigned(policies) {
         out.notes.push(format!(
             "the code `{}` of an assignment is already a policy id; the assignment's policy was left out",
@@ -657,11 +836,16 @@ fn assign(
     };
     match kind {
         Kind::Definition => {
+            if r.cannot_apply(&a.definition_id) {
+                r.left_out.push(a.name.clone());
+                return Ok(Vec::new());
+            }
             let definition = r.definition(&a.definition_id)?;
             check_version(a, a.definition_version.as_deref(), &definition, out);
-            let params = definition
-                .parameter_values(Some(&a.parameters))
+            let mut params = definition
+                .parameter_values(Some(&a.known_parameters()))
                 .map_err(|e| format!("{e} (definition '{}')", definition.name))?;
+            a.set_unknown(&mut params);
             Ok(make(definition, params, None, None).into_iter().collect())
         }
         Kind::Initiative => {
@@ -672,9 +856,14 @@ fn assign(
                 )
             })?;
             let initiative = Initiative::from_json(&json)?;
-            let set_values = initiative.parameter_values(&a.parameters);
+            let mut set_values = initiative.parameter_values(&a.known_parameters());
+            a.set_unknown(&mut set_values);
             let mut policies = Vec::new();
             for m in &initiative.members {
+                if r.cannot_apply(&m.definition_id) {
+                    r.left_out.push(format!("{}/{}", a.name, m.reference_id));
+                    continue;
+                }
                 let definition = r.definition(&m.definition_id).map_err(|e| {
                     format!(
                         "initiative '{}', member '{}': {e}",
@@ -699,13 +888,16 @@ fn assign(
 
 /// Adds to `set` the policies of every assignment `sources` give that applies to the
 /// deployment (its management group from `sources`, its subscription and resource group), and
-/// the exemptions that apply.
+/// the exemptions that apply. With `only` (the audited resource types), the definitions whose
+/// `if` can match none of them are left out without being compiled.
 pub fn load(
     set: &mut PolicySet,
     sources: &Sources,
-    subscription: Option<&str>,
-    resource_group: Option<&str>,
+    deployment: &crate::config::DeploymentContext,
+    only: Option<&BTreeSet<String>>,
 ) -> Resolution {
+    let subscription = deployment.subscription_id.as_deref();
+    let resource_group = deployment.resource_group.as_deref();
     let mut out = Resolution::default();
     let folder;
     let builtins: &Builtins = match &sources.builtins {
@@ -761,9 +953,10 @@ pub fn load(
                 }),
             },
         }
-        for (k, v) in lib.loaded.catalog.entries {
-            loaded.catalog.entries.entry(k).or_insert(v);
-        }
+        loaded.catalog.absorb(lib.loaded.catalog);
+    }
+    for a in &mut loaded.assignments {
+        a.fill_default_location(deployment.location.as_deref());
     }
     if target.is_unstated() && !loaded.assignments.is_empty() {
         out.notes.push(
@@ -777,8 +970,10 @@ pub fn load(
         &loaded.catalog,
         builtins,
         &target,
+        only,
     );
     out.errors.extend(r.errors);
+    out.errors.extend(loaded.catalog.take_errors());
     out.notes.extend(r.notes);
     out
 }
@@ -805,30 +1000,98 @@ fn check_version(a: &Assignment, wanted: Option<&str>, d: &Definition, out: &mut
 
 type Built = (Arc<PolicySet>, Vec<PolicyLoadError>);
 
-/// The policy set of `options`, built once per distinct set of sources (the CLI asks twice: to
-/// audit, and to describe the rules).
-pub fn cached(options: &crate::analysis::Options, build: impl FnOnce() -> Built) -> Built {
+/// What [`cached`] is asked for.
+#[derive(Debug, Clone, Copy)]
+pub enum Want<'a> {
+    /// The policies that can apply to these (lowercase) resource types, at least.
+    Types(&'a BTreeSet<String>),
+    /// The set built last for the same sources (an analysis's, to describe its rules), else
+    /// every policy.
+    Last,
+}
+
+/// The policy set of `options`, built once per distinct set of sources, deployment context and
+/// content of the files they name (an edit to an assignment, a definition or the landing-zone
+/// library on disk makes a new one: the language server sees it at its next analysis).
+/// `build` is given the resource types to compile for (`None`: all); a set built for some
+/// types is reused for any of them, and rebuilt for the union when more are asked for.
+pub fn cached(
+    options: &crate::analysis::Options,
+    want: Want<'_>,
+    build: impl FnOnce(Option<&BTreeSet<String>>) -> Built,
+) -> Built {
     use std::sync::Mutex;
-    type Key = (Vec<PathBuf>, Sources, Option<String>, Option<String>);
-    static CACHE: Mutex<Option<(Key, Built)>> = Mutex::new(None);
+    type Key = (Vec<PathBuf>, Sources, crate::config::DeploymentContext);
+    /// The key, the files' fingerprint, the types the set was built for (`None`: all), the set.
+    type Entry = (Key, u64, Option<BTreeSet<String>>, Built);
+    static CACHE: Mutex<Option<Entry>> = Mutex::new(None);
     let key: Key = (
         options.policy_dirs.clone(),
         options.assignments.clone(),
-        options.deployment.subscription_id.clone(),
-        options.deployment.resource_group.clone(),
+        options.deployment.clone(),
     );
+    // The last set is the last analysis's, whatever changed on disk since: no need to look.
+    let files = match want {
+        Want::Types(_) => fingerprint(options),
+        Want::Last => 0,
+    };
+    let mut covers = match want {
+        Want::Types(t) => Some(t.clone()),
+        Want::Last => None,
+    };
     if let Ok(c) = CACHE.lock() {
-        if let Some((k, built)) = c.as_ref() {
+        if let Some((k, f, built_for, built)) = c.as_ref() {
             if *k == key {
-                return built.clone();
+                match (want, built_for) {
+                    (Want::Last, _) => return built.clone(),
+                    _ if *f != files => {}
+                    (Want::Types(_), None) => return built.clone(),
+                    (Want::Types(t), Some(b)) if t.is_subset(b) => return built.clone(),
+                    (Want::Types(t), Some(b)) => covers = Some(b.union(t).cloned().collect()),
+                }
             }
         }
     }
-    let built = build();
+    let files = match want {
+        Want::Types(_) => files,
+        Want::Last => fingerprint(options),
+    };
+    let built = build(covers.as_ref());
     if let Ok(mut c) = CACHE.lock() {
-        *c = Some((key, built.clone()));
+        *c = Some((key, files, covers, built.clone()));
     }
     built
+}
+
+/// A hash of the size and modification time of every file the policy sources of `options`
+/// name (`--policy-dir` folders, `--assignments` paths, the landing-zone library, `--builtins`).
+fn fingerprint(options: &crate::analysis::Options) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let s = &options.assignments;
+    let roots = options
+        .policy_dirs
+        .iter()
+        .chain(&s.assignments)
+        .chain(&s.alz_library)
+        .chain(&s.builtins);
+    for root in roots {
+        let mut files = Vec::new();
+        if root.is_dir() {
+            super::collect_json_files(root, &mut files);
+            files.sort();
+        } else {
+            files.push(root.clone());
+        }
+        for f in files {
+            f.hash(&mut h);
+            if let Ok(m) = std::fs::metadata(&f) {
+                m.len().hash(&mut h);
+                m.modified().ok().hash(&mut h);
+            }
+        }
+    }
+    h.finish()
 }
 
 #[cfg(test)]

@@ -94,6 +94,9 @@ pub struct PolicySet {
     pub exemptions: Vec<exemption::Exemption>,
     /// What loading assignments noted (the scope used, what was left out), for stderr.
     pub notes: Vec<String>,
+    /// Codes of assigned policies left out uncompiled: their `if` can match none of the audited
+    /// resource types (see [`assignment::load`]). They are still known ids.
+    pub left_out: Vec<String>,
 }
 
 /// Per-run configuration.
@@ -151,6 +154,7 @@ impl PolicySet {
             aliases: Some(Arc::new(aliases)),
             exemptions: Vec::new(),
             notes: Vec::new(),
+            left_out: Vec::new(),
         }
     }
 
@@ -322,12 +326,21 @@ impl PolicySet {
             aliases: self.aliases.clone(),
             exemptions: Vec::new(),
             notes: Vec::new(),
+            left_out: Vec::new(),
         }
     }
 
     /// The loaded policies, sorted by id.
     pub fn policies(&self) -> &[Policy] {
         &self.policies
+    }
+
+    /// Every policy id a user may name: the loaded policies' and the assigned ones left out.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.policies
+            .iter()
+            .map(|p| p.id.as_str())
+            .chain(self.left_out.iter().map(String::as_str))
     }
 
     /// A policy by id (case-insensitive).
