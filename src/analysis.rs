@@ -459,8 +459,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     report.graph = graph;
     report.diagnostics = diagnostics;
     report.not_evaluated = not_evaluated;
-    let known: std::collections::HashSet<String> =
-        policy_set.ids().map(str::to_string).collect();
+    let known: std::collections::HashSet<String> = policy_set.ids().map(str::to_string).collect();
     let refs: Vec<&Template> = loaded.templates.iter().collect();
     crate::suppress::apply_to_report(&mut report, &refs, Some(&known));
     crate::fix::attach(&mut report);

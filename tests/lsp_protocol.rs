@@ -1462,8 +1462,8 @@ fn an_edited_assignment_file_changes_the_published_diagnostics() {
     std::fs::create_dir_all(&dir).unwrap();
     let assignment = dir.join("assignment.json");
     std::fs::write(&assignment, https_assignment("Https-Before")).unwrap();
-    let template = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/policy-as-code/template/main.json");
+    let template =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policy-as-code/template/main.json");
     let main = dir.join("main.json");
     std::fs::copy(&template, &main).unwrap();
     let main_uri = file_uri(&main);
@@ -1477,7 +1477,12 @@ fn an_edited_assignment_file_changes_the_published_diagnostics() {
             azaudit::analysis::check(inputs, provider, &options)
         }),
     );
-    client.open(&main_uri, "json", 1, &std::fs::read_to_string(&main).unwrap());
+    client.open(
+        &main_uri,
+        "json",
+        1,
+        &std::fs::read_to_string(&main).unwrap(),
+    );
     let p = client.diagnostics(&main_uri);
     assert!(has_code(&p, "Https-Before"), "{p:#}");
     // The assignment is renamed on disk: the next analysis uses it, not the one it read first.

@@ -255,7 +255,11 @@ fn name_in_file_name(lower_file_name: &str, kind: &str) -> String {
         .unwrap_or(lower_file_name);
     let parts: Vec<&str> = stem.rsplitn(4, '.').collect();
     match parts.as_slice() {
-        [c, b, a, name] if [a, b, c].iter().all(|p| p.chars().all(|ch| ch.is_ascii_digit())) => {
+        [c, b, a, name]
+            if [a, b, c]
+                .iter()
+                .all(|p| p.chars().all(|ch| ch.is_ascii_digit())) =>
+        {
             (*name).to_string()
         }
         _ => stem.to_string(),

@@ -369,17 +369,19 @@ impl Target {
 
 /// A custom definition or initiative and its file.
 type Entry = (PathBuf, Arc<serde_json::Value>);
+/// Entries by kind and lowercase name.
+type Entries = HashMap<(Kind, String), Entry>;
 
 /// Custom definitions and initiatives by kind and lowercase name, with their files. Files of a
 /// landing-zone library are read on first look-up (a chain uses a few of its hundreds), found by
 /// the name their file name gives (`<name>[.<version>].alz_policy_definition.json`).
 #[derive(Debug, Default)]
 pub struct Catalog {
-    pub entries: HashMap<(Kind, String), Entry>,
+    pub entries: Entries,
     /// Files not read yet, by the kind and lowercase name their file name gives.
     deferred: HashMap<(Kind, String), PathBuf>,
     /// Deferred files read so far, by the name they hold; `true` once all of them are.
-    read: std::sync::Mutex<(HashMap<(Kind, String), Entry>, bool)>,
+    read: std::sync::Mutex<(Entries, bool)>,
     /// Deferred files that failed to read.
     errors: std::sync::Mutex<Vec<PolicyLoadError>>,
 }
@@ -434,7 +436,7 @@ impl Catalog {
         read.0.get(&key).cloned()
     }
 
-    fn read_file(&self, path: &Path, into: &mut HashMap<(Kind, String), Entry>) {
+    fn read_file(&self, path: &Path, into: &mut Entries) {
         let mut loaded = Loaded::default();
         let mut errors = Vec::new();
         match read_json(path) {

@@ -10,12 +10,18 @@
 
 /// Lowercase types Azure writes as results of its own assessment, with who writes them.
 const WRITTEN_BY_AZURE: &[(&str, &str)] = &[
-    ("microsoft.security/assessments", "Microsoft Defender for Cloud"),
+    (
+        "microsoft.security/assessments",
+        "Microsoft Defender for Cloud",
+    ),
     (
         "microsoft.security/assessments/subassessments",
         "Microsoft Defender for Cloud",
     ),
-    ("microsoft.security/subassessments", "Microsoft Defender for Cloud"),
+    (
+        "microsoft.security/subassessments",
+        "Microsoft Defender for Cloud",
+    ),
     (
         "microsoft.security/complianceresults",
         "Microsoft Defender for Cloud",
