@@ -121,7 +121,8 @@ pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
             }
         };
         if meta.is_dir() {
-            dirs.push(path.clone());
+            // Walked from its normalized absolute path, so the files found below it are too.
+            dirs.push(absolute(path));
         } else {
             found.push(Candidate {
                 path: absolute(path),
@@ -157,7 +158,7 @@ pub fn candidates(paths: &[PathBuf]) -> anyhow::Result<Walked> {
                             return ignore::WalkState::Continue;
                         }
                         Ok(Candidate {
-                            path: absolute(entry.path()),
+                            path: entry.path().to_path_buf(),
                             explicit: false,
                         })
                     }
