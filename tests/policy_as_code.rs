@@ -372,6 +372,18 @@ fn codes(report: &Value, list: &str) -> Vec<String> {
         .collect()
 }
 
+/// Why the check `code` was not evaluated (the first one listed).
+fn reason_not_evaluated(report: &Value, code: &str) -> String {
+    report["not_evaluated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["code"] == code)
+        .and_then(|n| n["reason"].as_str())
+        .unwrap_or_else(|| panic!("{code} is not in {report}"))
+        .to_string()
+}
+
 #[test]
 fn a_defender_assessment_is_not_evaluated_before_deployment() {
     // "Azure DDoS Protection should be enabled" asks whether Defender for Cloud assessed the
@@ -381,14 +393,8 @@ fn a_defender_assessment_is_not_evaluated_before_deployment() {
         !codes(&report, "diagnostics").contains(&"Defender-DDoS".to_string()),
         "{report}"
     );
-    let n = report["not_evaluated"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["code"] == "Defender-DDoS")
-        .unwrap_or_else(|| panic!("{report}"));
     assert_eq!(
-        n["reason"],
+        reason_not_evaluated(&report, "Defender-DDoS"),
         "the assessment is written by Microsoft Defender for Cloud once the resource is deployed"
     );
 }
@@ -405,13 +411,7 @@ fn the_default_location_placeholder_is_the_deployment_location_or_unknown() {
     // No location given: never a guessed region, the check is not evaluated and says why.
     let unknown = report_with(&["--assignments", "location"]);
     assert!(!codes(&unknown, "diagnostics").contains(&"Location-From-Library".into()));
-    let n = unknown["not_evaluated"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["code"] == "Location-From-Library")
-        .unwrap_or_else(|| panic!("{unknown}"));
-    let reason = n["reason"].as_str().unwrap();
+    let reason = reason_not_evaluated(&unknown, "Location-From-Library");
     assert!(reason.contains("`${default_location}`"), "{reason}");
     assert!(reason.contains("--location"), "{reason}");
 }
