@@ -13,7 +13,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use azaudit::policy::builtins::{identify, Kind, MAGIC, SOVEREIGN_FOLDERS};
+use azaudit::policy::builtins::{identify, types_column, Kind, MAGIC, SOVEREIGN_FOLDERS};
+use azaudit::policy::types::definition_types;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -58,14 +59,19 @@ fn main() {
     let mut files = Vec::new();
     collect(&src, &mut files);
     files.sort();
-    let mut entries: Vec<(Kind, String, Vec<u8>)> = Vec::new();
+    let mut entries: Vec<(Kind, String, Vec<u8>, String)> = Vec::new();
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
         let text = String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes))
             .into_owned();
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         let (kind, name) = identify(&json, f).unwrap();
-        entries.push((kind, name, serde_json::to_vec(&json).unwrap()));
+        // The resource types a definition can match, so a reader skips what can't apply.
+        let types = match kind {
+            Kind::Definition => types_column(&definition_types(&json)),
+            Kind::Initiative => "*".to_string(),
+        };
+        entries.push((kind, name, serde_json::to_vec(&json).unwrap(), types));
     }
     entries.sort_by(|a, b| (a.0 as u8, &a.1).cmp(&(b.0 as u8, &b.1)));
     entries.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
@@ -73,17 +79,21 @@ fn main() {
         use rayon::prelude::*;
         entries
             .par_iter()
-            .map(|(_, _, json)| compress(json))
+            .map(|(_, _, json, _)| compress(json))
             .collect()
     };
     let mut index = String::new();
     let mut body = Vec::new();
-    for ((kind, name, _), c) in entries.iter().zip(&compressed) {
+    for ((kind, name, _, types), c) in entries.iter().zip(&compressed) {
         let k = match kind {
             Kind::Definition => "d",
             Kind::Initiative => "s",
         };
-        index.push_str(&format!("{k}\t{name}\t{}\t{}\n", body.len(), c.len()));
+        index.push_str(&format!(
+            "{k}\t{name}\t{}\t{}\t{types}\n",
+            body.len(),
+            c.len()
+        ));
         body.extend_from_slice(c);
     }
     let index = compress(index.as_bytes());

@@ -408,7 +408,13 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         parameters: options.parameters.clone(),
         env,
     };
-    let (policy_set, load_errors) = policies(options);
+    let audited_types: std::collections::BTreeSet<String> = graph
+        .resources
+        .iter()
+        .filter(|r| !r.existing)
+        .map(|r| r.type_name.to_ascii_lowercase())
+        .collect();
+    let (policy_set, load_errors) = policies_for(options, &audited_types);
     for e in load_errors {
         let id = report.sources.add(e.path.clone(), Arc::<str>::from(""));
         diagnostics.push(Diagnostic::new(
@@ -467,8 +473,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     report.graph = graph;
     report.diagnostics = diagnostics;
     report.not_evaluated = not_evaluated;
-    let known: std::collections::HashSet<String> =
-        policy_set.policies().iter().map(|p| p.id.clone()).collect();
+    let known: std::collections::HashSet<String> = policy_set.ids().map(str::to_string).collect();
     let refs: Vec<&Template> = loaded.templates.iter().collect();
     crate::report::suppress::apply_to_report(&mut report, &refs, Some(&known));
     crate::fix::attach(&mut report);
@@ -498,9 +503,32 @@ pub fn drop_later<T: Send + 'static>(value: T) {
 }
 
 /// The policies an analysis runs: the built-in ones and those of `options.policy_dirs`, with the
-/// errors of definitions that failed to load.
+/// errors of definitions that failed to load. With assignments, the set the last analysis built
+/// (see [`policies_for`]), else every assigned policy.
 pub fn policies(
     options: &Options,
+) -> (
+    Arc<crate::policy::PolicySet>,
+    Vec<crate::policy::PolicyLoadError>,
+) {
+    policies_wanted(options, Want::Last)
+}
+
+/// The policies an analysis of resources of `types` (lowercase) runs: as [`policies`], but the
+/// assigned definitions whose `if` can match none of the types are left out uncompiled.
+pub fn policies_for(
+    options: &Options,
+    types: &std::collections::BTreeSet<String>,
+) -> (
+    Arc<crate::policy::PolicySet>,
+    Vec<crate::policy::PolicyLoadError>,
+) {
+    policies_wanted(options, Want::Types(types))
+}
+
+fn policies_wanted(
+    options: &Options,
+    want: Want<'_>,
 ) -> (
     Arc<crate::policy::PolicySet>,
     Vec<crate::policy::PolicyLoadError>,
@@ -510,7 +538,7 @@ pub fn policies(
     if options.policy_dirs.is_empty() && options.assignments.is_empty() {
         return (builtin.clone(), Vec::new());
     }
-    cached(options, || {
+    cached(options, want, |only| {
         let mut set = crate::policy::PolicySet::builtin();
         let mut errors = Vec::new();
         for dir in &options.policy_dirs {
@@ -520,8 +548,8 @@ pub fn policies(
             let r = crate::policy::load_assignments(
                 &mut set,
                 &options.assignments,
-                options.deployment.subscription_id.as_deref(),
-                options.deployment.resource_group.as_deref(),
+                &options.deployment,
+                only,
             );
             errors.extend(r.errors);
             set.notes = r.notes;
@@ -535,33 +563,96 @@ type Built = (
     Vec<crate::policy::PolicyLoadError>,
 );
 
-/// The policy set of `options`, built once per distinct set of sources (the CLI asks twice: to
-/// audit, and to describe the rules).
-fn cached(options: &Options, build: impl FnOnce() -> Built) -> Built {
+/// What [`cached`] is asked for.
+#[derive(Debug, Clone, Copy)]
+pub enum Want<'a> {
+    /// The policies that can apply to these (lowercase) resource types, at least.
+    Types(&'a std::collections::BTreeSet<String>),
+    /// The set built last for the same sources (an analysis's, to describe its rules), else
+    /// every policy.
+    Last,
+}
+
+/// The policy set of `options`, built once per distinct set of sources, deployment context and
+/// content of the files they name (an edit to an assignment, a definition or the landing-zone
+/// library on disk makes a new one: the language server sees it at its next analysis).
+/// `build` is given the resource types to compile for (`None`: all); a set built for some
+/// types is reused for any of them, and rebuilt for the union when more are asked for.
+fn cached(
+    options: &Options,
+    want: Want<'_>,
+    build: impl FnOnce(Option<&std::collections::BTreeSet<String>>) -> Built,
+) -> Built {
     use std::sync::Mutex;
-    type Key = (
-        Vec<PathBuf>,
-        crate::policy::assignment::Sources,
-        Option<String>,
-        Option<String>,
-    );
-    static CACHE: Mutex<Option<(Key, Built)>> = Mutex::new(None);
+    type Key = (Vec<PathBuf>, crate::policy::assignment::Sources, DeploymentContext);
+    /// The key, the files' fingerprint, the types the set was built for (`None`: all), the set.
+    type Entry = (Key, u64, Option<std::collections::BTreeSet<String>>, Built);
+    static CACHE: Mutex<Option<Entry>> = Mutex::new(None);
     let key: Key = (
         options.policy_dirs.clone(),
         options.assignments.clone(),
-        options.deployment.subscription_id.clone(),
-        options.deployment.resource_group.clone(),
+        options.deployment.clone(),
     );
+    // The last set is the last analysis's, whatever changed on disk since: no need to look.
+    let files = match want {
+        Want::Types(_) => fingerprint(options),
+        Want::Last => 0,
+    };
+    let mut covers = match want {
+        Want::Types(t) => Some(t.clone()),
+        Want::Last => None,
+    };
     if let Ok(c) = CACHE.lock() {
-        if let Some((k, built)) = c.as_ref() {
+        if let Some((k, f, built_for, built)) = c.as_ref() {
             if *k == key {
-                return built.clone();
+                match (want, built_for) {
+                    (Want::Last, _) => return built.clone(),
+                    _ if *f != files => {}
+                    (Want::Types(_), None) => return built.clone(),
+                    (Want::Types(t), Some(b)) if t.is_subset(b) => return built.clone(),
+                    (Want::Types(t), Some(b)) => covers = Some(b.union(t).cloned().collect()),
+                }
             }
         }
     }
-    let built = build();
+    let files = match want {
+        Want::Types(_) => files,
+        Want::Last => fingerprint(options),
+    };
+    let built = build(covers.as_ref());
     if let Ok(mut c) = CACHE.lock() {
-        *c = Some((key, built.clone()));
+        *c = Some((key, files, covers, built.clone()));
     }
     built
+}
+
+/// A hash of the size and modification time of every file the policy sources of `options`
+/// name (`--policy-dir` folders, `--assignments` paths, the landing-zone library, `--builtins`).
+fn fingerprint(options: &Options) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let s = &options.assignments;
+    let roots = options
+        .policy_dirs
+        .iter()
+        .chain(&s.assignments)
+        .chain(&s.alz_library)
+        .chain(&s.builtins);
+    for root in roots {
+        let mut files = Vec::new();
+        if root.is_dir() {
+            crate::policy::collect_json_files(root, &mut files);
+            files.sort();
+        } else {
+            files.push(root.clone());
+        }
+        for f in files {
+            f.hash(&mut h);
+            if let Ok(m) = std::fs::metadata(&f) {
+                m.len().hash(&mut h);
+                m.modified().ok().hash(&mut h);
+            }
+        }
+    }
+    h.finish()
 }

@@ -132,7 +132,8 @@ pub fn candidates_with(paths: &[PathBuf], allow_outside: bool) -> anyhow::Result
             }
         };
         if meta.is_dir() {
-            dirs.push(path.clone());
+            // Walked from its normalized absolute path, so the files found below it are too.
+            dirs.push(absolute(path));
         } else {
             found.push(Candidate {
                 path: absolute(path),
@@ -185,7 +186,7 @@ pub fn candidates_with(paths: &[PathBuf], allow_outside: bool) -> anyhow::Result
                             }
                         } else if entry.file_type().is_some_and(|t| t.is_file()) {
                             Ok(Candidate {
-                                path: absolute(entry.path()),
+                                path: entry.path().to_path_buf(),
                                 explicit: false,
                             })
                         } else {

@@ -104,54 +104,66 @@ fn without_comments(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
-    let mut in_string = false;
-    while let Some(&b) = bytes.get(i) {
-        let next = bytes.get(i + 1).copied();
-        if in_string {
-            out.push(b);
-            if b == b'\\' {
-                if let Some(n) = next {
-                    out.push(n);
-                    i += 1;
-                }
-            } else if b == b'\'' {
-                in_string = false;
-            }
-            i += 1;
-            continue;
-        }
-        match (b, next) {
-            (b'\'', _) => {
-                in_string = true;
-                out.push(b);
+    // Copies runs of plain bytes at once, up to the next byte `stop` accepts.
+    let run = |out: &mut Vec<u8>, i: &mut usize, stop: &dyn Fn(u8) -> bool| {
+        let rest = bytes.get(*i..).unwrap_or_default();
+        let k = rest.iter().position(|b| stop(*b)).unwrap_or(rest.len());
+        out.extend_from_slice(rest.get(..k).unwrap_or_default());
+        *i += k;
+    };
+    while i < bytes.len() {
+        run(&mut out, &mut i, &|b| b == b'\'' || b == b'/');
+        match (bytes.get(i), bytes.get(i + 1)) {
+            (Some(b'\''), _) => {
+                // A string, escapes kept, to its closing quote.
+                out.push(b'\'');
                 i += 1;
-            }
-            (b'/', Some(b'/')) => {
-                while let Some(&c) = bytes.get(i) {
-                    if c == b'\n' {
-                        break;
+                loop {
+                    run(&mut out, &mut i, &|b| b == b'\\' || b == b'\'');
+                    match bytes.get(i) {
+                        Some(b'\\') => {
+                            out.extend_from_slice(bytes.get(i..i + 2).unwrap_or(b"\\"));
+                            i += 2;
+                        }
+                        Some(_) => {
+                            out.push(b'\'');
+                            i += 1;
+                            break;
+                        }
+                        None => break,
                     }
-                    out.push(b' ');
-                    i += 1;
                 }
             }
-            (b'/', Some(b'*')) => {
+            (Some(b'/'), Some(b'/')) => {
+                let rest = bytes.get(i..).unwrap_or_default();
+                let k = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
+                out.resize(out.len() + k, b' ');
+                i += k;
+            }
+            (Some(b'/'), Some(b'*')) => {
+                let body = bytes.get(i + 2..).unwrap_or_default();
+                let (k, closed) = match body.windows(2).position(|w| w == b"*/") {
+                    Some(k) => (k, true),
+                    None => (body.len(), false),
+                };
                 out.extend_from_slice(b"  ");
-                i += 2;
-                while let Some(&c) = bytes.get(i) {
-                    i += 1;
-                    if c == b'*' && bytes.get(i) == Some(&b'/') {
-                        out.extend_from_slice(b"  ");
-                        i += 1;
-                        break;
+                out.extend(body.get(..k).unwrap_or_default().iter().map(|c| {
+                    if *c == b'\n' {
+                        b'\n'
+                    } else {
+                        b' '
                     }
-                    out.push(if c == b'\n' { b'\n' } else { b' ' });
+                }));
+                if closed {
+                    out.extend_from_slice(b"  ");
                 }
+                i += 2 + k + if closed { 2 } else { 0 };
             }
-            _ => {
-                out.push(b);
+            (Some(b), _) => {
+                out.push(*b);
                 i += 1;
             }
+            (None, _) => break,
         }
     }
     String::from_utf8(out).unwrap_or_default()
@@ -179,7 +191,8 @@ fn scan_bicep(text: &str, dir: &Path, out: &mut Vec<Reference>) {
         let t = l.trim_start();
         t.starts_with("module") || t.starts_with("using")
     };
-    if !text.lines().any(candidate) {
+    // Most files name neither keyword: a substring search rules them out without a line walk.
+    if !(text.contains("module") || text.contains("using")) || !text.lines().any(candidate) {
         return;
     }
     let code = without_comments(text);
@@ -505,6 +518,16 @@ mod tests {
             .filter_map(|(p, t)| scan(Path::new(p), t))
             .collect();
         ProjectIndex::from_files(Path::new("/p"), scanned)
+    }
+
+    #[test]
+    fn comments_are_blanked_byte_for_byte() {
+        let text = "a // c\n'x//y \\' /*' /* z\n */ b /* open\n";
+        let out = without_comments(text);
+        assert_eq!(out, "a     \n'x//y \\' /*'     \n    b        \n");
+        assert_eq!(out.len(), text.len());
+        assert_eq!(without_comments("'a\\"), "'a\\");
+        assert_eq!(without_comments("x / y"), "x / y");
     }
 
     #[test]

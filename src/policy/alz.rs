@@ -8,6 +8,7 @@
 //! (`managementGroups/placeholder`) resolve to the chain.
 
 use super::assignment::{add_document, Assignment, Loaded};
+use super::builtins::Kind;
 use super::PolicyLoadError;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -82,6 +83,17 @@ impl Library {
             let Some(kind) = kind else {
                 continue;
             };
+            // Definitions and initiatives are read when an assignment on the chain needs them.
+            let deferred = match kind {
+                "alz_policy_definition" => Some(Kind::Definition),
+                "alz_policy_set_definition" => Some(Kind::Initiative),
+                _ => None,
+            };
+            if let Some(deferred) = deferred {
+                let name = name_in_file_name(&file_name, kind);
+                lib.loaded.catalog.defer(deferred, name, f);
+                continue;
+            }
             let json = match std::fs::read(&f)
                 .map_err(|e| format!("cannot read the file: {e}"))
                 .and_then(|b| {
@@ -235,6 +247,25 @@ impl Library {
     }
 }
 
+/// The lowercase name a library file's name gives: `deny-x.1.0.0.alz_policy_definition.json` →
+/// `deny-x` (the version, when there is one, dropped).
+fn name_in_file_name(lower_file_name: &str, kind: &str) -> String {
+    let stem = lower_file_name
+        .strip_suffix(&format!(".{kind}.json"))
+        .unwrap_or(lower_file_name);
+    let parts: Vec<&str> = stem.rsplitn(4, '.').collect();
+    match parts.as_slice() {
+        [c, b, a, name]
+            if [a, b, c]
+                .iter()
+                .all(|p| p.chars().all(|ch| ch.is_ascii_digit())) =>
+        {
+            (*name).to_string()
+        }
+        _ => stem.to_string(),
+    }
+}
+
 /// `…/managementGroups/placeholder…` → `…/managementGroups/<mg>…`.
 fn placeholder(scope: &str, mg: &str) -> String {
     let lower = scope.to_ascii_lowercase();
@@ -254,6 +285,23 @@ fn placeholder(scope: &str, mg: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_names_give_the_names_without_a_version() {
+        let k = "alz_policy_set_definition";
+        assert_eq!(
+            name_in_file_name("enforce-backup.1.0.0.alz_policy_set_definition.json", k),
+            "enforce-backup"
+        );
+        assert_eq!(
+            name_in_file_name("deny-x.alz_policy_set_definition.json", k),
+            "deny-x"
+        );
+        assert_eq!(
+            name_in_file_name("a.b.alz_policy_set_definition.json", k),
+            "a.b"
+        );
+    }
 
     #[test]
     fn placeholders_become_the_management_group() {

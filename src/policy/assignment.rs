@@ -16,7 +16,7 @@ use super::initiative::{self, properties, Initiative};
 use super::{effect_level, Policy, PolicyLoadError, PolicySet};
 use crate::diagnostic::Level;
 use crate::value::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -57,6 +57,32 @@ pub struct Assignment {
     pub not_scopes: Vec<String>,
     pub definition_version: Option<String>,
     pub path: PathBuf,
+    /// Parameters whose value is known only at deployment (a landing-zone placeholder with no
+    /// deployment context to fill it), with why.
+    pub unknown: Vec<(String, crate::value::Reason)>,
+}
+
+/// The landing-zone library's placeholder for the deployment's location.
+pub const DEFAULT_LOCATION: &str = "${default_location}";
+
+/// Whether a string in `v` contains `needle`.
+fn mentions(v: &serde_json::Value, needle: &str) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains(needle),
+        serde_json::Value::Array(a) => a.iter().any(|x| mentions(x, needle)),
+        serde_json::Value::Object(o) => o.values().any(|x| mentions(x, needle)),
+        _ => false,
+    }
+}
+
+/// Replaces `needle` with `with` in every string of `v`.
+fn replace_in(v: &mut serde_json::Value, needle: &str, with: &str) {
+    match v {
+        serde_json::Value::String(s) => *s = s.replace(needle, with),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| replace_in(x, needle, with)),
+        serde_json::Value::Object(o) => o.values_mut().for_each(|x| replace_in(x, needle, with)),
+        _ => {}
+    }
 }
 
 fn get<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
@@ -121,7 +147,50 @@ impl Assignment {
             not_scopes,
             definition_version: text(props, "definitionVersion"),
             path: path.to_path_buf(),
+            unknown: Vec::new(),
         })
+    }
+
+    /// The parameter values known before deployment.
+    fn known_parameters(&self) -> HashMap<String, serde_json::Value> {
+        self.parameters
+            .iter()
+            .filter(|(k, _)| !self.unknown.iter().any(|(u, _)| u == *k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Makes the parameters known only at deployment unknown in `values` (lowercase keys).
+    fn set_unknown(&self, values: &mut HashMap<String, Value>) {
+        for (name, reason) in &self.unknown {
+            values.insert(name.to_ascii_lowercase(), Value::unknown(reason.clone()));
+        }
+    }
+
+    /// Fills the landing-zone library's `${default_location}` placeholder in parameter values
+    /// with the deployment's location; without one, such a parameter is known only at
+    /// deployment (never a guessed region).
+    pub fn fill_default_location(&mut self, location: Option<&str>) {
+        let mut unknown = Vec::new();
+        for (name, value) in self.parameters.iter_mut() {
+            if !mentions(value, DEFAULT_LOCATION) {
+                continue;
+            }
+            match location {
+                Some(l) => replace_in(value, DEFAULT_LOCATION, l),
+                None => unknown.push((
+                    name.clone(),
+                    crate::value::Reason::Environment {
+                        what: format!(
+                            "the deployment location, which `{DEFAULT_LOCATION}` in parameter '{name}' of assignment '{}' stands for (give `--location`),",
+                            self.name
+                        ),
+                    },
+                )),
+            }
+        }
+        unknown.sort_by(|a, b| a.0.cmp(&b.0));
+        self.unknown.extend(unknown);
     }
 
     /// The non-compliance message for member `reference` (its own, else the assignment's
@@ -270,10 +339,23 @@ impl Target {
     }
 }
 
-/// Custom definitions and initiatives by kind and lowercase name, with their files.
+/// A custom definition or initiative and its file.
+type Entry = (PathBuf, Arc<serde_json::Value>);
+/// Entries by kind and lowercase name.
+type Entries = HashMap<(Kind, String), Entry>;
+
+/// Custom definitions and initiatives by kind and lowercase name, with their files. Files of a
+/// landing-zone library are read on first look-up (a chain uses a few of its hundreds), found by
+/// the name their file name gives (`<name>[.<version>].alz_policy_definition.json`).
 #[derive(Debug, Default)]
 pub struct Catalog {
-    pub entries: HashMap<(Kind, String), (PathBuf, Arc<serde_json::Value>)>,
+    pub entries: Entries,
+    /// Files not read yet, by the kind and lowercase name their file name gives.
+    deferred: HashMap<(Kind, String), PathBuf>,
+    /// Deferred files read so far, by the name they hold; `true` once all of them are.
+    read: std::sync::Mutex<(Entries, bool)>,
+    /// Deferred files that failed to read.
+    errors: std::sync::Mutex<Vec<PolicyLoadError>>,
 }
 
 impl Catalog {
@@ -281,6 +363,72 @@ impl Catalog {
         self.entries
             .entry((kind, name))
             .or_insert_with(|| (path.to_path_buf(), Arc::new(json)));
+    }
+
+    /// Notes a file of `kind` to read when `name` is looked up.
+    pub fn defer(&mut self, kind: Kind, name: String, path: PathBuf) {
+        self.deferred.entry((kind, name)).or_insert(path);
+    }
+
+    /// Adds what `other` holds that this catalog doesn't (this one's entries win).
+    pub fn absorb(&mut self, other: Catalog) {
+        for (k, v) in other.entries {
+            self.entries.entry(k).or_insert(v);
+        }
+        for (k, v) in other.deferred {
+            self.deferred.entry(k).or_insert(v);
+        }
+    }
+
+    /// The definition or initiative `kind` named `name` (lowercase).
+    pub fn get(&self, kind: Kind, name: &str) -> Option<Entry> {
+        let key = (kind, name.to_string());
+        if let Some(e) = self.entries.get(&key) {
+            return Some(e.clone());
+        }
+        let mut read = self.read.lock().ok()?;
+        if let Some(e) = read.0.get(&key) {
+            return Some(e.clone());
+        }
+        if let Some(path) = self.deferred.get(&key) {
+            self.read_file(path, &mut read.0);
+            if let Some(e) = read.0.get(&key) {
+                return Some(e.clone());
+            }
+        }
+        // A file whose name doesn't say what it holds: read them all, once.
+        if !read.1 {
+            read.1 = true;
+            for path in self.deferred.values() {
+                if !read.0.values().any(|(p, _)| p == path) {
+                    self.read_file(path, &mut read.0);
+                }
+            }
+        }
+        read.0.get(&key).cloned()
+    }
+
+    fn read_file(&self, path: &Path, into: &mut Entries) {
+        let mut loaded = Loaded::default();
+        let mut errors = Vec::new();
+        match read_json(path) {
+            Ok(json) => add_document(json, path, &mut loaded, &mut errors),
+            Err(e) => errors.push(e),
+        }
+        for (k, v) in loaded.catalog.entries {
+            into.entry(k).or_insert(v);
+        }
+        if let Ok(mut e) = self.errors.lock() {
+            e.append(&mut errors);
+        }
+    }
+
+    /// The errors of deferred files read so far (taken).
+    pub fn take_errors(&self) -> Vec<PolicyLoadError> {
+        self.errors
+            .lock()
+            .map(|mut e| std::mem::take(&mut *e))
+            .unwrap_or_default()
     }
 }
 
@@ -425,6 +573,10 @@ struct Resolver<'a> {
     catalog: &'a Catalog,
     builtins: &'a Builtins,
     compiled: Compiled,
+    /// The resource types audited (`None`: any): a definition whose `if` can match none of
+    /// them is left out uncompiled, its code noted in `left_out`.
+    only: Option<&'a BTreeSet<String>>,
+    left_out: Vec<String>,
 }
 
 impl Resolver<'_> {
@@ -436,17 +588,41 @@ impl Resolver<'_> {
             .trim_start()
             .to_ascii_lowercase()
             .starts_with("/providers/microsoft.authorization/");
-        let custom = || {
-            self.catalog
-                .entries
-                .get(&(kind, name.clone()))
-                .map(|(p, j)| (j.clone(), Some(p.clone())))
-        };
+        let custom = || self.catalog.get(kind, &name).map(|(p, j)| (j, Some(p)));
         let builtin = || self.builtins.get(kind, &name).map(|j| (j, None));
         if builtin_id {
             builtin().or_else(custom)
         } else {
             custom().or_else(builtin)
+        }
+    }
+
+    /// Whether definition `id` can match none of the audited resource types (read from its
+    /// JSON, or the snapshot's index, without compiling it). A definition that isn't found is
+    /// not left out: compiling it reports the error.
+    fn cannot_apply(&self, id: &str) -> bool {
+        let Some(only) = self.only else {
+            return false;
+        };
+        let name = builtins::name_of(id);
+        let builtin_id = id
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("/providers/microsoft.authorization/");
+        let custom = || {
+            self.catalog
+                .get(Kind::Definition, &name)
+                .map(|(_, j)| super::types::definition_types(&j))
+        };
+        let builtin = || self.builtins.types(&name);
+        let types = if builtin_id {
+            builtin().or_else(custom)
+        } else {
+            custom().or_else(builtin)
+        };
+        match types {
+            Some(Some(types)) => types.is_disjoint(only),
+            _ => false,
         }
     }
 
@@ -520,15 +696,18 @@ pub fn resolve(
     catalog: &Catalog,
     builtins: &Builtins,
     target: &Target,
+    only: Option<&BTreeSet<String>>,
 ) -> Resolution {
     let mut out = Resolution::default();
     let mut policies = Vec::new();
-    {
+    let left_out = {
         let mut r = Resolver {
             set,
             catalog,
             builtins,
             compiled: HashMap::new(),
+            only,
+            left_out: Vec::new(),
         };
         for a in assignments {
             if !target.applies(a.scope.as_deref(), &a.not_scopes) {
@@ -548,7 +727,9 @@ pub fn resolve(
                 }),
             }
         }
-    }
+        r.left_out
+    };
+    set.left_out = left_out;
     for p in set.add_assigned(policies) {
         out.notes.push(format!(
             "the code `{}` of an assignment is already a policy id; the assignment's policy was left out",
@@ -629,11 +810,16 @@ fn assign(
     };
     match kind {
         Kind::Definition => {
+            if r.cannot_apply(&a.definition_id) {
+                r.left_out.push(a.name.clone());
+                return Ok(Vec::new());
+            }
             let definition = r.definition(&a.definition_id)?;
             check_version(a, a.definition_version.as_deref(), &definition, out);
-            let params = definition
-                .parameter_values(Some(&a.parameters))
+            let mut params = definition
+                .parameter_values(Some(&a.known_parameters()))
                 .map_err(|e| format!("{e} (definition '{}')", definition.name))?;
+            a.set_unknown(&mut params);
             Ok(make(definition, params, None, None).into_iter().collect())
         }
         Kind::Initiative => {
@@ -644,9 +830,14 @@ fn assign(
                 )
             })?;
             let initiative = Initiative::from_json(&json)?;
-            let set_values = initiative.parameter_values(&a.parameters);
+            let mut set_values = initiative.parameter_values(&a.known_parameters());
+            a.set_unknown(&mut set_values);
             let mut policies = Vec::new();
             for m in &initiative.members {
+                if r.cannot_apply(&m.definition_id) {
+                    r.left_out.push(format!("{}/{}", a.name, m.reference_id));
+                    continue;
+                }
                 let definition = r.definition(&m.definition_id).map_err(|e| {
                     format!(
                         "initiative '{}', member '{}': {e}",

@@ -7,11 +7,14 @@
 //! first look-up, and each entry, a brotli stream of its own, only when it is asked for.
 //!
 //! Snapshot layout: `AZPOLSNAP1\n`, the index's compressed length (u32, little endian), the
-//! compressed index (lines `d|s <TAB> name <TAB> offset <TAB> length`, offsets into what follows),
-//! then the entries, each the minified JSON of one definition or initiative.
+//! compressed index (lines `d|s <TAB> name <TAB> offset <TAB> length <TAB> types`, offsets into
+//! what follows), then the entries, each the minified JSON of one definition or initiative.
+//! `types` are the resource types a definition can match ([`super::types::definition_types`]):
+//! comma-separated, `*` for any type, `-` for none; an index without the column is read too
+//! (each entry is then decoded to learn its types).
 
 use super::PolicyLoadError;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -51,10 +54,37 @@ impl Kind {
     }
 }
 
+/// What the resource types of a definition are: `None` for any type.
+pub type Types = Option<BTreeSet<String>>;
+
+/// The index's text for `types`.
+pub fn types_column(types: &Types) -> String {
+    match types {
+        None => "*".into(),
+        Some(t) if t.is_empty() => "-".into(),
+        Some(t) => t.iter().cloned().collect::<Vec<_>>().join(","),
+    }
+}
+
+fn parse_types_column(text: &str) -> Types {
+    match text {
+        "*" => None,
+        "-" => Some(BTreeSet::new()),
+        t => Some(t.split(',').map(str::to_string).collect()),
+    }
+}
+
+/// One entry of a snapshot's index: where its bytes are, and its types column when given.
+struct Entry {
+    offset: usize,
+    length: usize,
+    types: Option<Box<str>>,
+}
+
 /// Where built-in entries come from.
 enum Store {
     Snapshot {
-        index: HashMap<(Kind, String), (usize, usize)>,
+        index: HashMap<(Kind, String), Entry>,
         entries: &'static [u8],
     },
     Folder(HashMap<(Kind, String), Arc<serde_json::Value>>),
@@ -132,7 +162,15 @@ impl Builtins {
             else {
                 continue;
             };
-            map.insert((kind, name.to_ascii_lowercase()), (offset, length));
+            let types = parts.next().map(Box::from);
+            map.insert(
+                (kind, name.to_ascii_lowercase()),
+                Entry {
+                    offset,
+                    length,
+                    types,
+                },
+            );
         }
         Some(Builtins {
             store: Store::Snapshot {
@@ -257,8 +295,8 @@ impl Builtins {
                 if let Some(v) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
                     return Some(v);
                 }
-                let (offset, length) = *index.get(&key)?;
-                let bytes = entries.get(offset..offset.checked_add(length)?)?;
+                let entry = index.get(&key)?;
+                let bytes = entries.get(entry.offset..entry.offset.checked_add(entry.length)?)?;
                 let json: serde_json::Value = serde_json::from_slice(&decompress(bytes)?).ok()?;
                 let json = Arc::new(json);
                 if let Ok(mut c) = self.cache.lock() {
@@ -267,6 +305,21 @@ impl Builtins {
                 Some(json)
             }
         }
+    }
+}
+
+impl Builtins {
+    /// The resource types the built-in definition `name` can match, without decoding it when
+    /// the snapshot's index says; `None` when there is no such definition.
+    pub fn types(&self, name: &str) -> Option<Types> {
+        let key = (Kind::Definition, name.to_ascii_lowercase());
+        if let Store::Snapshot { index, .. } = &self.store {
+            if let Some(column) = &index.get(&key)?.types {
+                return Some(parse_types_column(column));
+            }
+        }
+        self.get(Kind::Definition, name)
+            .map(|json| super::types::definition_types(&json))
     }
 }
 

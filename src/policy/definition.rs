@@ -304,11 +304,10 @@ impl Definition {
             existence,
             // A resource provider mode (`Microsoft.Kubernetes.Data`, …) evaluates data-plane
             // objects, never the resources a template deploys.
-            types: if ["", "all", "indexed"].contains(&text("mode").to_ascii_lowercase().as_str()) {
-                super::types::matchable_types(cond_json).map(|t| t.into_iter().collect())
-            } else {
-                Some(Vec::new())
-            },
+            types: super::types::provider_mode_or(&text("mode").to_ascii_lowercase(), || {
+                super::types::matchable_types(cond_json)
+            })
+            .map(|t| t.into_iter().collect()),
         })
     }
 

@@ -522,6 +522,14 @@ fn link(
     let chosen = if related { linked } else { of_type };
     // Another deployment that references this resource as `existing` may deploy what it needs.
     if chosen.is_empty() {
+        // A record Azure writes when it assesses the deployed resource: unless the deployment
+        // writes one itself, it is known only after deployment.
+        if let Some(who) = super::platform::assessed_by(want_type) {
+            return LinkAnswer::Unknown(format!(
+                "the {} is written by {who} once the resource is deployed",
+                type_noun(want_type)
+            ));
+        }
         let elsewhere = kids
             .existing
             .iter()

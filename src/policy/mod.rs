@@ -22,6 +22,7 @@ pub mod expression;
 pub mod field;
 pub mod initiative;
 pub mod nsg;
+pub mod platform;
 pub mod rule;
 pub mod types;
 
@@ -95,6 +96,9 @@ pub struct PolicySet {
     pub exemptions: Vec<exemption::Exemption>,
     /// What loading assignments noted (the scope used, what was left out), for stderr.
     pub notes: Vec<String>,
+    /// Codes of assigned policies left out uncompiled: their `if` can match none of the audited
+    /// resource types (see [`assignment::load`]). They are still known ids.
+    pub left_out: Vec<String>,
 }
 
 /// Per-run configuration.
@@ -157,6 +161,7 @@ impl PolicySet {
             aliases: Some(Arc::new(aliases)),
             exemptions: Vec::new(),
             notes: Vec::new(),
+            left_out: Vec::new(),
         }
     }
 
@@ -328,12 +333,21 @@ impl PolicySet {
             aliases: self.aliases.clone(),
             exemptions: Vec::new(),
             notes: Vec::new(),
+            left_out: Vec::new(),
         }
     }
 
     /// The loaded policies, sorted by id.
     pub fn policies(&self) -> &[Policy] {
         &self.policies
+    }
+
+    /// Every policy id a user may name: the loaded policies' and the assigned ones left out.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.policies
+            .iter()
+            .map(|p| p.id.as_str())
+            .chain(self.left_out.iter().map(String::as_str))
     }
 
     /// A policy by id (case-insensitive).
@@ -379,13 +393,16 @@ pub fn effect_level(effect: &str) -> Level {
 
 /// Adds to `set` the policies of every assignment `sources` give that applies to the
 /// deployment (its management group from `sources`, its subscription and resource group), and
-/// the exemptions that apply.
+/// the exemptions that apply. With `only` (the audited resource types), the definitions whose
+/// `if` can match none of them are left out without being compiled.
 pub fn load_assignments(
     set: &mut PolicySet,
     sources: &assignment::Sources,
-    subscription: Option<&str>,
-    resource_group: Option<&str>,
+    deployment: &crate::files::config::DeploymentContext,
+    only: Option<&std::collections::BTreeSet<String>>,
 ) -> assignment::Resolution {
+    let subscription = deployment.subscription_id.as_deref();
+    let resource_group = deployment.resource_group.as_deref();
     let mut out = assignment::Resolution::default();
     let folder;
     let builtins: &builtins::Builtins = match &sources.builtins {
@@ -441,9 +458,10 @@ pub fn load_assignments(
                 }),
             },
         }
-        for (k, v) in lib.loaded.catalog.entries {
-            loaded.catalog.entries.entry(k).or_insert(v);
-        }
+        loaded.catalog.absorb(lib.loaded.catalog);
+    }
+    for a in &mut loaded.assignments {
+        a.fill_default_location(deployment.location.as_deref());
     }
     if target.is_unstated() && !loaded.assignments.is_empty() {
         out.notes.push(
@@ -457,8 +475,10 @@ pub fn load_assignments(
         &loaded.catalog,
         builtins,
         &target,
+        only,
     );
     out.errors.extend(r.errors);
+    out.errors.extend(loaded.catalog.take_errors());
     out.notes.extend(r.notes);
     out
 }

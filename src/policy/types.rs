@@ -57,6 +57,43 @@ pub fn matchable_types(cond: &serde_json::Value) -> Option<BTreeSet<String>> {
     None
 }
 
+/// The lowercase resource types a definition (its whole JSON: `{name, properties: {mode,
+/// policyRule}}`, its `properties`, or a bare rule) can match; `None` when it may match any type
+/// (or isn't readable as a definition). A resource provider mode (`Microsoft.Kubernetes.Data`, …)
+/// evaluates data-plane objects, never the resources a template deploys: no type.
+///
+/// This is what [`super::Definition::types`] holds once compiled, read without compiling, so that
+/// an assignment's definitions that can't meet any audited resource need not be compiled.
+pub fn definition_types(json: &serde_json::Value) -> Option<BTreeSet<String>> {
+    fn get<'a>(v: &'a serde_json::Value, k: &str) -> Option<&'a serde_json::Value> {
+        v.as_object()?
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v)
+    }
+    let props = get(json, "properties").unwrap_or(json);
+    let mode = get(props, "mode")
+        .and_then(|m| m.as_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    provider_mode_or(&mode, || {
+        let rule = get(props, "policyRule").unwrap_or(props);
+        matchable_types(get(rule, "if")?)
+    })
+}
+
+/// `Some(∅)` for a resource provider mode, else what `rule_types` says.
+pub fn provider_mode_or(
+    lower_mode: &str,
+    rule_types: impl FnOnce() -> Option<BTreeSet<String>>,
+) -> Option<BTreeSet<String>> {
+    if ["", "all", "indexed"].contains(&lower_mode) {
+        rule_types()
+    } else {
+        Some(BTreeSet::new())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,14 +10,9 @@ pub const UNKNOWN: &str = "unknown-policy";
 
 /// The ids a user may name: the loaded policies' and the built-in codes.
 pub fn known_ids(set: &crate::policy::PolicySet) -> Vec<String> {
-    set.policies()
-        .iter()
-        .map(|p| p.id.clone())
-        .chain(
-            crate::diagnostic::codes::BUILTIN
-                .iter()
-                .map(|c| c.id.to_string()),
-        )
+    set.ids()
+        .map(str::to_string)
+        .chain(crate::diagnostic::codes::BUILTIN.iter().map(|c| c.id.to_string()))
         .collect()
 }
 

@@ -334,3 +334,71 @@ fn a_related_resource_in_another_resource_group_is_not_evaluated() {
         "the network watcher is looked for in resource group 'NetworkWatcherRG', which the audited templates don't deploy to"
     );
 }
+
+/// The report of `check template --show-not-evaluated` with `args`.
+fn report_with(args: &[&str]) -> Value {
+    let mut all = vec![
+        "check",
+        "template",
+        "--format",
+        "json",
+        "--show-not-evaluated",
+    ];
+    all.extend_from_slice(args);
+    let o = azaudit(&all);
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)))
+}
+
+fn codes(report: &Value, list: &str) -> Vec<String> {
+    report[list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Why the check `code` was not evaluated (the first one listed).
+fn reason_not_evaluated(report: &Value, code: &str) -> String {
+    report["not_evaluated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["code"] == code)
+        .and_then(|n| n["reason"].as_str())
+        .unwrap_or_else(|| panic!("{code} is not in {report}"))
+        .to_string()
+}
+
+#[test]
+fn a_defender_assessment_is_not_evaluated_before_deployment() {
+    // "Azure DDoS Protection should be enabled" asks whether Defender for Cloud assessed the
+    // virtual network as healthy: no template deploys that record.
+    let report = report_with(&["--assignments", "defender"]);
+    assert!(
+        !codes(&report, "diagnostics").contains(&"Defender-DDoS".to_string()),
+        "{report}"
+    );
+    assert_eq!(
+        reason_not_evaluated(&report, "Defender-DDoS"),
+        "the assessment is written by Microsoft Defender for Cloud once the resource is deployed"
+    );
+}
+
+#[test]
+fn the_default_location_placeholder_is_the_deployment_location_or_unknown() {
+    let at = |location: &str| report_with(&["--assignments", "location", "--location", location]);
+    assert!(!codes(&at("westeurope"), "diagnostics").contains(&"Location-From-Library".into()));
+    let elsewhere = at("northeurope");
+    assert!(
+        codes(&elsewhere, "diagnostics").contains(&"Location-From-Library".into()),
+        "{elsewhere}"
+    );
+    // No location given: never a guessed region, the check is not evaluated and says why.
+    let unknown = report_with(&["--assignments", "location"]);
+    assert!(!codes(&unknown, "diagnostics").contains(&"Location-From-Library".into()));
+    let reason = reason_not_evaluated(&unknown, "Location-From-Library");
+    assert!(reason.contains("`${default_location}`"), "{reason}");
+    assert!(reason.contains("--location"), "{reason}");
+}

@@ -1547,3 +1547,73 @@ fn the_server_obeys_bicepconfig_json_as_check_does() {
     client.shutdown_and_exit().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An assignment of a definition that denies storage accounts without HTTPS only, named `name`.
+fn https_assignment(name: &str) -> String {
+    json!([
+        {
+            "name": "Https-Only",
+            "type": "Microsoft.Authorization/policyDefinitions",
+            "properties": {
+                "mode": "Indexed",
+                "policyRule": {
+                    "if": { "allOf": [
+                        { "field": "type", "equals": "Microsoft.Storage/storageAccounts" },
+                        { "field": "Microsoft.Storage/storageAccounts/supportsHttpsTrafficOnly", "equals": false }
+                    ] },
+                    "then": { "effect": "deny" }
+                }
+            }
+        },
+        {
+            "name": name,
+            "type": "Microsoft.Authorization/policyAssignments",
+            "properties": {
+                "policyDefinitionId": "/providers/Microsoft.Management/managementGroups/x/providers/Microsoft.Authorization/policyDefinitions/Https-Only"
+            }
+        }
+    ])
+    .to_string()
+}
+
+#[test]
+fn an_edited_assignment_file_changes_the_published_diagnostics() {
+    let dir = std::env::temp_dir().join(format!("azaudit-lsp-assign-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let assignment = dir.join("assignment.json");
+    std::fs::write(&assignment, https_assignment("Https-Before")).unwrap();
+    let template =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/policy-as-code/template/main.json");
+    let main = dir.join("main.json");
+    std::fs::copy(&template, &main).unwrap();
+    let main_uri = file_uri(&main);
+    // The server audits with the assignments of this folder (as `--assignments` would give).
+    let given = assignment.clone();
+    let mut client = Client::start_with(
+        json!({ "azaudit": { "debounceMs": 0 } }),
+        Arc::new(move |inputs, provider, options| {
+            let mut options = options.clone();
+            options.assignments.assignments = vec![given.clone()];
+            azaudit::engine::check(inputs, provider, &options)
+        }),
+    );
+    client.open(
+        &main_uri,
+        "json",
+        1,
+        &std::fs::read_to_string(&main).unwrap(),
+    );
+    let p = client.diagnostics(&main_uri);
+    assert!(has_code(&p, "Https-Before"), "{p:#}");
+    // The assignment is renamed on disk: the next analysis uses it, not the one it read first.
+    std::fs::write(&assignment, https_assignment("Https-After-The-Edit")).unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": file_uri(&assignment), "type": 2 }] }),
+    );
+    let p = client.diagnostics(&main_uri);
+    assert!(has_code(&p, "Https-After-The-Edit"), "{p:#}");
+    assert!(!has_code(&p, "Https-Before"), "{p:#}");
+    client.shutdown_and_exit().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
