@@ -55,16 +55,22 @@ pub fn classify(text: &str) -> Option<Language> {
 
 /// The language and target scope a `$schema` URL names, if it is an ARM template or parameter file.
 pub fn schema_kind(schema: &str) -> Option<(Language, TargetScope)> {
-    let s = schema.to_ascii_lowercase();
-    if s.contains("deploymentparameters.json") {
+    // Compared in place, ignoring ASCII case (every nested template has a `$schema`).
+    let has = |needle: &str| {
+        schema
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    };
+    if has("deploymentparameters.json") {
         Some((Language::ArmParameters, TargetScope::ResourceGroup))
-    } else if s.contains("subscriptiondeploymenttemplate.json") {
+    } else if has("subscriptiondeploymenttemplate.json") {
         Some((Language::ArmTemplate, TargetScope::Subscription))
-    } else if s.contains("managementgroupdeploymenttemplate.json") {
+    } else if has("managementgroupdeploymenttemplate.json") {
         Some((Language::ArmTemplate, TargetScope::ManagementGroup))
-    } else if s.contains("tenantdeploymenttemplate.json") {
+    } else if has("tenantdeploymenttemplate.json") {
         Some((Language::ArmTemplate, TargetScope::Tenant))
-    } else if s.contains("deploymenttemplate.json") {
+    } else if has("deploymenttemplate.json") {
         Some((Language::ArmTemplate, TargetScope::ResourceGroup))
     } else {
         None
@@ -250,17 +256,30 @@ fn get<'a, 'b>(obj: &'b Object<'a>, key: &str) -> Option<&'b ObjectProp<'a>> {
 }
 
 /// Each key that repeats an earlier one of the same object (case-insensitively), anywhere in
-/// `root`: its span and name.
+/// `root`: its span and name. Keys are compared in place (no lowercase copies): pairwise in small
+/// objects, through a case-blind hash set in large ones.
 fn duplicate_keys(root: &Json, file: FileId) -> Vec<(Span, String)> {
+    /// Objects with more properties than this are checked through a hash set.
+    const PAIRWISE: usize = 16;
     let mut out = Vec::new();
     let mut stack = vec![root];
     while let Some(v) = stack.pop() {
         match v {
             Json::Object(o) => {
+                let props = &o.properties;
                 let mut seen = rustc_hash::FxHashSet::default();
-                for p in &o.properties {
+                for (i, p) in props.iter().enumerate() {
                     let name = p.name.as_str();
-                    if !seen.insert(name.to_ascii_lowercase()) {
+                    let repeated = if props.len() <= PAIRWISE {
+                        props
+                            .get(..i)
+                            .unwrap_or(&[])
+                            .iter()
+                            .any(|q| q.name.as_str().eq_ignore_ascii_case(name))
+                    } else {
+                        !seen.insert(Caseless(name))
+                    };
+                    if repeated {
                         let r = p.name.range();
                         out.push((Span::new(file, r.start, r.end), name.to_string()));
                     }
@@ -273,6 +292,26 @@ fn duplicate_keys(root: &Json, file: FileId) -> Vec<(Span, String)> {
     }
     out.sort_by_key(|(span, _)| span.start);
     out
+}
+
+/// A key hashed and compared ignoring ASCII case, as ARM compares property names.
+struct Caseless<'a>(&'a str);
+
+impl PartialEq for Caseless<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(other.0)
+    }
+}
+
+impl Eq for Caseless<'_> {}
+
+impl std::hash::Hash for Caseless<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for b in self.0.bytes() {
+            state.write_u8(b.to_ascii_lowercase());
+        }
+        state.write_u8(0xff);
+    }
 }
 
 fn get_value<'a, 'b>(obj: &'b Object<'a>, key: &str) -> Option<&'b Json<'a>> {
@@ -1703,6 +1742,25 @@ mod tests {
             text_of(&text, t.resources[0].head_span),
             "\"Microsoft.Storage/storageAccounts\""
         );
+    }
+
+    #[test]
+    fn duplicate_keys_in_small_and_large_objects() {
+        // A large object (checked through the hash set) and a small one (pairwise), each with a
+        // key repeated in another case; the first of each name is not a duplicate.
+        let many: Vec<String> = (0..20).map(|i| format!("\"k{i}\": {i}")).collect();
+        let text = template(&format!(
+            r#""variables": {{{}, "K7": 0, "small": {{"a": 1, "B": 2, "b": 3}}}}"#,
+            many.join(", ")
+        ));
+        let t = lower(FileId(0), &text);
+        assert!(t.syntax_errors.is_empty(), "{:?}", t.syntax_errors);
+        let found: Vec<(&str, &str)> = t
+            .duplicate_keys
+            .iter()
+            .map(|(span, name)| (text_of(&text, *span), name.as_str()))
+            .collect();
+        assert_eq!(found, [("\"K7\"", "K7"), ("\"b\"", "b")]);
     }
 
     #[test]
