@@ -55,22 +55,16 @@ pub fn classify(text: &str) -> Option<Language> {
 
 /// The language and target scope a `$schema` URL names, if it is an ARM template or parameter file.
 pub fn schema_kind(schema: &str) -> Option<(Language, TargetScope)> {
-    // Compared in place, ignoring ASCII case (every nested template has a `$schema`).
-    let has = |needle: &str| {
-        schema
-            .as_bytes()
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-    };
-    if has("deploymentparameters.json") {
+    let s = schema.to_ascii_lowercase();
+    if s.contains("deploymentparameters.json") {
         Some((Language::ArmParameters, TargetScope::ResourceGroup))
-    } else if has("subscriptiondeploymenttemplate.json") {
+    } else if s.contains("subscriptiondeploymenttemplate.json") {
         Some((Language::ArmTemplate, TargetScope::Subscription))
-    } else if has("managementgroupdeploymenttemplate.json") {
+    } else if s.contains("managementgroupdeploymenttemplate.json") {
         Some((Language::ArmTemplate, TargetScope::ManagementGroup))
-    } else if has("tenantdeploymenttemplate.json") {
+    } else if s.contains("tenantdeploymenttemplate.json") {
         Some((Language::ArmTemplate, TargetScope::Tenant))
-    } else if has("deploymenttemplate.json") {
+    } else if s.contains("deploymenttemplate.json") {
         Some((Language::ArmTemplate, TargetScope::ResourceGroup))
     } else {
         None
