@@ -166,7 +166,8 @@ pub fn lower(file: FileId, text: &str) -> Template {
         }
         None => text,
     };
-    let fallback = classify(text).unwrap_or(Language::ArmTemplate);
+    // Only a file that isn't a JSON object needs its language guessed (by the light scan).
+    let fallback = || classify(text).unwrap_or(Language::ArmTemplate);
     // Lenient like the deployment engine's JSON reader (comments, trailing commas, single quotes,
     // unquoted keys), but a missing comma is an error there, so it is one here.
     let options = ParseOptions {
@@ -179,7 +180,7 @@ pub fn lower(file: FileId, text: &str) -> Template {
     let parsed = match parse_to_ast(src, &CollectOptions::default(), &options) {
         Ok(p) => p,
         Err(e) => {
-            let mut t = Template::empty(file, fallback);
+            let mut t = Template::empty(file, fallback());
             let r = e.range();
             t.syntax_errors.push(SyntaxError {
                 span: Span::new(file, r.start, r.end),
@@ -207,11 +208,11 @@ pub fn lower(file: FileId, text: &str) -> Template {
         }
         Some(other) => {
             l.error(other.range(), "expected a json object".into());
-            Template::empty(file, fallback)
+            Template::empty(file, fallback())
         }
         None => {
             l.error(Range::new(0, 0), "empty file".into());
-            Template::empty(file, fallback)
+            Template::empty(file, fallback())
         }
     };
     t.syntax_errors.append(&mut l.errors);
