@@ -4,7 +4,8 @@
 //!   ARM JSON files (each file parsed whole, results dropped);
 //! - jsonc-parser alone over the ARM JSON files (the parser azaudit's ARM lowering starts from);
 //! - azaudit's lowering alone (every file to the template model), Bicep and ARM JSON apart, and
-//!   the resident memory the template models hold;
+//!   the rise in resident memory while the template models are held (meaningful for the first
+//!   set of a run only: later sets reuse memory the allocator kept);
 //! - the whole analysis as `azaudit check` plans it (the project index chooses the deployments),
 //!   and its time as a multiple of the parse floor.
 //!
