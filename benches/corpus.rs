@@ -127,7 +127,7 @@ fn main() {
         });
         // Lowering kept (to see what the template models hold), then freed off the clock.
         let lower_all = |bicep: bool| {
-            let before = resident_mb();
+            let before = azaudit::timing::resident_mb();
             let started = Instant::now();
             let templates: Vec<_> = files
                 .par_iter()
@@ -139,7 +139,7 @@ fn main() {
                 })
                 .collect();
             let secs = started.elapsed().as_secs_f64();
-            let held = resident_mb().saturating_sub(before);
+            let held = azaudit::timing::resident_mb().saturating_sub(before);
             drop(templates);
             (secs, held)
         };
@@ -178,15 +178,6 @@ fn bicep_parser() -> Option<tree_sitter::Parser> {
         .set_language(&tree_sitter_bicep::LANGUAGE.into())
         .ok()?;
     Some(parser)
-}
-
-/// Resident memory in MB (Linux; 0 elsewhere).
-fn resident_mb() -> u64 {
-    let pages = std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .unwrap_or(0);
-    pages * 4096 / 1_000_000
 }
 
 /// Seconds `f` takes (its result is kept until the clock stops, then dropped).
