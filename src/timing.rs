@@ -25,7 +25,7 @@ pub fn lap(what: &str) {
 }
 
 /// Resident memory in MB (Linux; 0 elsewhere).
-fn resident_mb() -> u64 {
+pub fn resident_mb() -> u64 {
     let pages = std::fs::read_to_string("/proc/self/statm")
         .ok()
         .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())

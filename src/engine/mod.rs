@@ -584,7 +584,11 @@ fn cached(
     build: impl FnOnce(Option<&std::collections::BTreeSet<String>>) -> Built,
 ) -> Built {
     use std::sync::Mutex;
-    type Key = (Vec<PathBuf>, crate::policy::assignment::Sources, DeploymentContext);
+    type Key = (
+        Vec<PathBuf>,
+        crate::policy::assignment::Sources,
+        DeploymentContext,
+    );
     /// The key, the files' fingerprint, the types the set was built for (`None`: all), the set.
     type Entry = (Key, u64, Option<std::collections::BTreeSet<String>>, Built);
     static CACHE: Mutex<Option<Entry>> = Mutex::new(None);

@@ -12,7 +12,11 @@ pub const UNKNOWN: &str = "unknown-policy";
 pub fn known_ids(set: &crate::policy::PolicySet) -> Vec<String> {
     set.ids()
         .map(str::to_string)
-        .chain(crate::diagnostic::codes::BUILTIN.iter().map(|c| c.id.to_string()))
+        .chain(
+            crate::diagnostic::codes::BUILTIN
+                .iter()
+                .map(|c| c.id.to_string()),
+        )
         .collect()
 }
 

@@ -166,7 +166,8 @@ pub fn lower(file: FileId, text: &str) -> Template {
         }
         None => text,
     };
-    let fallback = classify(text).unwrap_or(Language::ArmTemplate);
+    // Only a file that isn't a JSON object needs its language guessed (by the light scan).
+    let fallback = || classify(text).unwrap_or(Language::ArmTemplate);
     // Lenient like the deployment engine's JSON reader (comments, trailing commas, single quotes,
     // unquoted keys), but a missing comma is an error there, so it is one here.
     let options = ParseOptions {
@@ -179,7 +180,7 @@ pub fn lower(file: FileId, text: &str) -> Template {
     let parsed = match parse_to_ast(src, &CollectOptions::default(), &options) {
         Ok(p) => p,
         Err(e) => {
-            let mut t = Template::empty(file, fallback);
+            let mut t = Template::empty(file, fallback());
             let r = e.range();
             t.syntax_errors.push(SyntaxError {
                 span: Span::new(file, r.start, r.end),
@@ -207,11 +208,11 @@ pub fn lower(file: FileId, text: &str) -> Template {
         }
         Some(other) => {
             l.error(other.range(), "expected a json object".into());
-            Template::empty(file, fallback)
+            Template::empty(file, fallback())
         }
         None => {
             l.error(Range::new(0, 0), "empty file".into());
-            Template::empty(file, fallback)
+            Template::empty(file, fallback())
         }
     };
     t.syntax_errors.append(&mut l.errors);
@@ -250,17 +251,30 @@ fn get<'a, 'b>(obj: &'b Object<'a>, key: &str) -> Option<&'b ObjectProp<'a>> {
 }
 
 /// Each key that repeats an earlier one of the same object (case-insensitively), anywhere in
-/// `root`: its span and name.
+/// `root`: its span and name. Keys are compared in place (no lowercase copies): pairwise in small
+/// objects, through a case-blind hash set in large ones.
 fn duplicate_keys(root: &Json, file: FileId) -> Vec<(Span, String)> {
+    /// Objects with more properties than this are checked through a hash set.
+    const PAIRWISE: usize = 16;
     let mut out = Vec::new();
     let mut stack = vec![root];
     while let Some(v) = stack.pop() {
         match v {
             Json::Object(o) => {
+                let props = &o.properties;
                 let mut seen = rustc_hash::FxHashSet::default();
-                for p in &o.properties {
+                for (i, p) in props.iter().enumerate() {
                     let name = p.name.as_str();
-                    if !seen.insert(name.to_ascii_lowercase()) {
+                    let repeated = if props.len() <= PAIRWISE {
+                        props
+                            .get(..i)
+                            .unwrap_or(&[])
+                            .iter()
+                            .any(|q| q.name.as_str().eq_ignore_ascii_case(name))
+                    } else {
+                        !seen.insert(Caseless(name))
+                    };
+                    if repeated {
                         let r = p.name.range();
                         out.push((Span::new(file, r.start, r.end), name.to_string()));
                     }
@@ -273,6 +287,26 @@ fn duplicate_keys(root: &Json, file: FileId) -> Vec<(Span, String)> {
     }
     out.sort_by_key(|(span, _)| span.start);
     out
+}
+
+/// A key hashed and compared ignoring ASCII case, as ARM compares property names.
+struct Caseless<'a>(&'a str);
+
+impl PartialEq for Caseless<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(other.0)
+    }
+}
+
+impl Eq for Caseless<'_> {}
+
+impl std::hash::Hash for Caseless<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for b in self.0.bytes() {
+            state.write_u8(b.to_ascii_lowercase());
+        }
+        state.write_u8(0xff);
+    }
 }
 
 fn get_value<'a, 'b>(obj: &'b Object<'a>, key: &str) -> Option<&'b Json<'a>> {
@@ -1709,6 +1743,25 @@ mod tests {
             text_of(&text, t.resources[0].head_span),
             "\"Microsoft.Storage/storageAccounts\""
         );
+    }
+
+    #[test]
+    fn duplicate_keys_in_small_and_large_objects() {
+        // A large object (checked through the hash set) and a small one (pairwise), each with a
+        // key repeated in another case; the first of each name is not a duplicate.
+        let many: Vec<String> = (0..20).map(|i| format!("\"k{i}\": {i}")).collect();
+        let text = template(&format!(
+            r#""variables": {{{}, "K7": 0, "small": {{"a": 1, "B": 2, "b": 3}}}}"#,
+            many.join(", ")
+        ));
+        let t = lower(FileId(0), &text);
+        assert!(t.syntax_errors.is_empty(), "{:?}", t.syntax_errors);
+        let found: Vec<(&str, &str)> = t
+            .duplicate_keys
+            .iter()
+            .map(|(span, name)| (text_of(&text, *span), name.as_str()))
+            .collect();
+        assert_eq!(found, [("\"K7\"", "K7"), ("\"b\"", "b")]);
     }
 
     #[test]
