@@ -69,35 +69,7 @@ pub fn kind_of(path: &Path) -> FileKind {
     }
 }
 
-/// `path` made absolute against the current directory, `.` and `..` removed lexically (as module
-/// paths are resolved), symlinks not resolved: the one spelling every file of a run is known by.
-pub fn absolute(path: &Path) -> PathBuf {
-    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    crate::files::normalize(&path)
-}
-
-/// The project root of `path`: the git work tree that holds it (the nearest folder above it with a
-/// `.git` folder or file), else the given folder itself, or for a file the current directory when
-/// it holds the file (else the file's folder). Module and parameter-file paths may not leave it.
-pub fn project_root(path: &Path) -> PathBuf {
-    let path = absolute(path);
-    let is_dir = path.is_dir();
-    let start = if is_dir {
-        path.clone()
-    } else {
-        path.parent().map(Path::to_path_buf).unwrap_or_default()
-    };
-    if let Some(work_tree) = start.ancestors().find(|d| d.join(".git").exists()) {
-        return work_tree.to_path_buf();
-    }
-    if is_dir {
-        return path;
-    }
-    match std::env::current_dir() {
-        Ok(cwd) if path.starts_with(absolute(&cwd)) => absolute(&cwd),
-        _ => start,
-    }
-}
+pub use super::paths::{absolute, project_root};
 
 /// Walks `paths` (files or folders; `.gitignore` and `.ignore` rules apply inside folders, hidden
 /// files are included, `.git` folders skipped) and returns the Bicep and JSON candidates, sorted and without duplicates.

@@ -9,7 +9,7 @@ pub use crate::model::TEMPLATE_SPEC_ID_PREFIX;
 /// The path rules of one analysis.
 #[derive(Debug, Clone, Default)]
 pub struct PathRules {
-    /// Project roots (absolute). Empty: each referring file's own [`crate::files::discover::project_root`].
+    /// Project roots (absolute). Empty: each referring file's own [`project_root`].
     pub roots: Vec<PathBuf>,
     /// Paths out of the project root are read too (`--allow-outside-project`).
     pub allow_outside: bool,
@@ -76,7 +76,7 @@ impl PathRules {
         }
         let own;
         let roots: &[PathBuf] = if self.roots.is_empty() {
-            own = [crate::files::discover::project_root(referrer)];
+            own = [project_root(referrer)];
             &own
         } else {
             &self.roots
@@ -92,6 +92,36 @@ impl PathRules {
             Err(_) => true,
         };
         lexical && real
+    }
+}
+
+/// `path` made absolute against the current directory, `.` and `..` removed lexically (as module
+/// paths are resolved), symlinks not resolved: the one spelling every file of a run is known by.
+pub fn absolute(path: &Path) -> PathBuf {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    normalize(&path)
+}
+
+/// The project root of `path`: the git work tree that holds it (the nearest folder above it with a
+/// `.git` folder or file), else the given folder itself, or for a file the current directory when
+/// it holds the file (else the file's folder). Module and parameter-file paths may not leave it.
+pub fn project_root(path: &Path) -> PathBuf {
+    let path = absolute(path);
+    let is_dir = path.is_dir();
+    let start = if is_dir {
+        path.clone()
+    } else {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    if let Some(work_tree) = start.ancestors().find(|d| d.join(".git").exists()) {
+        return work_tree.to_path_buf();
+    }
+    if is_dir {
+        return path;
+    }
+    match std::env::current_dir() {
+        Ok(cwd) if path.starts_with(absolute(&cwd)) => absolute(&cwd),
+        _ => start,
     }
 }
 
