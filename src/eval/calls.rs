@@ -568,7 +568,10 @@ pub(super) fn call(
             Some((scope, tail)) => {
                 if let Some(r) = scope.unknown_reason() {
                     if !matches!(r, Reason::Symbolic { .. } | Reason::Parameter { .. }) {
-                        return Value::new(scope.kind.clone(), None);
+                        return match args.first().and_then(|a| id_shape(ev, a, locals, d)) {
+                            Some(text) => resource_id_from(text, tail, false),
+                            None => Value::new(scope.kind.clone(), None),
+                        };
                     }
                 }
                 let (text, known) = value_text(scope);
@@ -578,6 +581,34 @@ pub(super) fn call(
         },
         _ => table(ev, lower, name, &v),
     }
+}
+
+/// The text of a scope id the compiler writes as `format('/subscriptions/{0}/resourceGroups/{1}',
+/// …)` with an unknown part written `{?}`: a resource group's id keeps its shape when its name
+/// is unknown, as `resourceGroup(name).id` and `resourceId()` keep it.
+fn id_shape(ev: &Evaluator<'_>, scope: &Expr, locals: &Locals, d: usize) -> Option<String> {
+    let ExprKind::Call(c) = &scope.kind else {
+        return None;
+    };
+    if c.namespace.is_some() || !c.name.eq_ignore_ascii_case("format") {
+        return None;
+    }
+    let (first, rest) = c.args.split_first()?;
+    let ExprKind::String(shape) = &first.kind else {
+        return None;
+    };
+    if !shape.starts_with('/') {
+        return None;
+    }
+    let mut text = shape.clone();
+    for (i, a) in rest.iter().enumerate() {
+        let (part, _) = value_text(&ev.eval(a, locals, d));
+        if part.contains('/') && !part.starts_with('{') {
+            return None;
+        }
+        text = text.replace(&format!("{{{i}}}"), &part);
+    }
+    Some(text)
 }
 
 fn lambda_parts(e: &Expr) -> Option<(&[String], &Expr)> {

@@ -10,7 +10,7 @@ use crate::graph::{
 use crate::model::{Language, Template};
 use crate::source::{FileId, Span};
 use crate::value::{Kind, Reason, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// One template to add to the graph, with the parameter values it is deployed with.
 pub struct Deploy<'a> {
@@ -404,6 +404,7 @@ fn instantiate_modules(
     cx: &mut Instantiation<'_>,
 ) -> HashMap<String, Value> {
     let mut values: HashMap<String, Value> = HashMap::new();
+    let mut ambiguous: HashSet<String> = HashSet::new();
     for mi in module_order(t) {
         let Some(m) = t.modules.get(mi) else {
             continue;
@@ -444,10 +445,10 @@ fn instantiate_modules(
                     why: why.clone(),
                 });
             }
-            // Known names, and names the deployment fills in (`{uniqueString(…)}` placeholders)
-            // that a `reference()` builds the same way.
+            // Known names, names the deployment fills in (`{uniqueString(…)}` placeholders) and
+            // names with unknown parts, that a `reference()` builds the same way.
             let (text, _) = value_text(&name);
-            if m.loop_.is_none() && !text.contains("{?}") {
+            if m.loop_.is_none() {
                 names.push(text.to_ascii_lowercase());
             }
             results.push(module_value(m, name, outputs));
@@ -463,9 +464,25 @@ fn instantiate_modules(
         } else {
             results.into_iter().next().unwrap_or_else(Value::null)
         };
-        // ARM reads a nested deployment by name: `reference('name').outputs.x.value`.
+        // ARM reads a nested deployment by name: `reference('name').outputs.x.value`. A name
+        // with unknown parts (`keyVault-{uniqueString({?})}` of an unknown resource group) names
+        // the one deployment of this template that gives it; when another gives the same text,
+        // `{?}` may stand for different values and neither is read by it.
         for n in names {
-            values.insert(format!("deployment:{n}"), value.clone());
+            let key = format!("deployment:{n}");
+            if !n.contains("{?}") {
+                values.insert(key, value.clone());
+            } else if ambiguous.contains(&key) || values.contains_key(&key) {
+                values.insert(
+                    key.clone(),
+                    Value::unknown(Reason::Error {
+                        message: format!("more than one nested deployment is named `{n}`"),
+                    }),
+                );
+                ambiguous.insert(key);
+            } else {
+                values.insert(key, value.clone());
+            }
         }
         if let Some(sym) = &m.symbol {
             // `sym.?outputs.x` of a module whose condition is undecided is unknown: the compiler

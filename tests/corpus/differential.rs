@@ -736,6 +736,25 @@ fn resource_types_and_names_in_ids_compare_case_insensitively() {
 }
 
 #[test]
+fn ids_in_a_resource_group_with_an_unknown_name_keep_their_shape() {
+    let s = agreeing("scoped-module-output");
+    // Read through `reference(extensionResourceId(format('/subscriptions/{0}/resourceGroups/{1}',
+    // …, <unknown>), 'Microsoft.Resources/deployments', name))` on the ARM side.
+    assert_eq!(
+        id_of(&s, "lock"),
+        "/subscriptions/{subscriptionid}/resourcegroups/{?}/providers/microsoft.keyvault/vaults/kv-app/providers/microsoft.authorization/locks/lock"
+    );
+    // `extensionResourceId(format(…, <unknown>), 'Microsoft.KeyVault/vaults', 'kv-old')`.
+    let locks: Vec<_> = s
+        .resources
+        .keys()
+        .map(|(_, id, _)| id.as_str())
+        .filter(|id| id.ends_with("/vaults/kv-old/providers/microsoft.authorization/locks/lock"))
+        .collect();
+    assert_eq!(locks.len(), 1, "{:?}", s.resources);
+}
+
+#[test]
 fn modules_are_evaluated_after_the_modules_they_read() {
     let s = agreeing("module-order");
     assert!(has_edge(
