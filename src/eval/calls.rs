@@ -568,7 +568,7 @@ pub(super) fn call(
             Some((scope, tail)) => {
                 if let Some(r) = scope.unknown_reason() {
                     if !matches!(r, Reason::Symbolic { .. } | Reason::Parameter { .. }) {
-                        return match args.first().and_then(|a| id_shape(ev, a, locals, d)) {
+                        return match args.first().and_then(|a| id_shape(ev, a, locals)) {
                             Some(text) => resource_id_from(text, tail, false),
                             None => Value::new(scope.kind.clone(), None),
                         };
@@ -584,31 +584,11 @@ pub(super) fn call(
 }
 
 /// The text of a scope id the compiler writes as `format('/subscriptions/{0}/resourceGroups/{1}',
-/// …)` with an unknown part written `{?}`: a resource group's id keeps its shape when its name
-/// is unknown, as `resourceGroup(name).id` and `resourceId()` keep it.
-fn id_shape(ev: &Evaluator<'_>, scope: &Expr, locals: &Locals, d: usize) -> Option<String> {
-    let ExprKind::Call(c) = &scope.kind else {
-        return None;
-    };
-    if c.namespace.is_some() || !c.name.eq_ignore_ascii_case("format") {
-        return None;
-    }
-    let (first, rest) = c.args.split_first()?;
-    let ExprKind::String(shape) = &first.kind else {
-        return None;
-    };
-    if !shape.starts_with('/') {
-        return None;
-    }
-    let mut text = shape.clone();
-    for (i, a) in rest.iter().enumerate() {
-        let (part, _) = value_text(&ev.eval(a, locals, d));
-        if part.contains('/') && !part.starts_with('{') {
-            return None;
-        }
-        text = text.replace(&format!("{{{i}}}"), &part);
-    }
-    Some(text)
+/// …)`, an unknown part written `{?}`: a resource group's id keeps its shape when its name is
+/// unknown, as `resourceGroup(name).id` and `resourceId()` keep it.
+fn id_shape(ev: &Evaluator<'_>, scope: &Expr, locals: &Locals) -> Option<String> {
+    let text = ev.name_text(scope, locals);
+    text.starts_with('/').then_some(text)
 }
 
 fn lambda_parts(e: &Expr) -> Option<(&[String], &Expr)> {

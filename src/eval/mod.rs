@@ -1239,18 +1239,21 @@ impl<'t> Evaluator<'t> {
             Language::Bicep | Language::BicepParams
         );
         // The parent whose name prefixes this one, for Bicep children.
-        let parent: Option<(usize, usize)> = if !bicep {
+        let parent: Option<(usize, Option<usize>)> = if !bicep {
             None
         } else if let Some(p) = r.parent_index {
-            inst.parent_instance.map(|pi| (p, pi))
+            inst.parent_instance.map(|pi| (p, Some(pi)))
         } else if let Some(pexpr) = &r.parent {
             self.parent_of(pexpr, &inst.locals)
         } else {
             None
         };
         let (full_name, prefix_id) = match parent {
-            Some((p, pi)) if (p, pi) != (decl, i) => {
-                let pid = self.identity(p, pi);
+            Some((p, pi)) if (p, pi) != (decl, Some(i)) => {
+                let pid = match pi {
+                    Some(pi) => self.identity(p, pi),
+                    None => self.unknown_instance(p),
+                };
                 (format!("{}/{}", pid.full_name, own.0), Some(pid))
             }
             _ => (own.0.clone(), None),
@@ -1274,6 +1277,26 @@ impl<'t> Evaluator<'t> {
             id,
             id_known: known,
         }
+    }
+
+    /// The identity of an instance of `decl` that is not known: the declaration's id shape (its
+    /// first instance's) with `{?}` for the instance's own name, as the ARM side writes a parent
+    /// picked by an unknown index.
+    fn unknown_instance(&self, decl: usize) -> Identity {
+        let mut pid = self.identity(decl, 0);
+        let own_unknown = |text: &str| match top_level_slashes(text).last() {
+            Some(last) => format!("{}/{{?}}", text.get(..*last).unwrap_or("")),
+            None => "{?}".to_string(),
+        };
+        if pid.id != "{?}" {
+            pid.id = own_unknown(&pid.id);
+        }
+        pid.full_name = own_unknown(&pid.full_name);
+        pid.name = Value::unknown(Reason::Error {
+            message: "the parent instance is not known".into(),
+        });
+        pid.id_known = false;
+        pid
     }
 
     /// The text of a name expression, part by part: `concat`, `format` and interpolations are
@@ -1339,19 +1362,23 @@ impl<'t> Evaluator<'t> {
         }
     }
 
-    /// Resolves a `parent:` expression to (declaration, instance).
-    fn parent_of(&self, expr: &Expr, locals: &Locals) -> Option<(usize, usize)> {
+    /// Resolves a `parent:` expression to (declaration, instance); the instance is `None` when
+    /// its index is unknown (`parent: groups[index]` in a loop over an unknown array).
+    fn parent_of(&self, expr: &Expr, locals: &Locals) -> Option<(usize, Option<usize>)> {
         match &expr.kind {
             ExprKind::Ident(s) => match self.symbols.get(&s.to_ascii_lowercase()) {
-                Some(Symbol::Resource(p)) => Some((*p, 0)),
+                Some(Symbol::Resource(p)) => Some((*p, Some(0))),
                 _ => None,
             },
             ExprKind::Index { target, index, .. } => {
                 let (p, _) = self.parent_of(target, locals)?;
-                let i = self.eval(index, locals, 0).as_i64()?;
-                Some((p, usize::try_from(i).ok()?))
+                let i = self.eval(index, locals, 0);
+                if i.is_unknown() {
+                    return Some((p, None));
+                }
+                Some((p, Some(usize::try_from(i.as_i64()?).ok()?)))
             }
-            ExprKind::ChildAccess { .. } => self.child_decl(expr).map(|p| (p, 0)),
+            ExprKind::ChildAccess { .. } => self.child_decl(expr).map(|p| (p, Some(0))),
             ExprKind::NonNull(inner) => self.parent_of(inner, locals),
             _ => None,
         }

@@ -755,6 +755,23 @@ fn ids_in_a_resource_group_with_an_unknown_name_keep_their_shape() {
 }
 
 #[test]
+fn a_parent_picked_by_an_unknown_index_keeps_its_id_shape() {
+    let (s, j) = fixture("parent-unknown-index");
+    assert_eq!(s.resources, j.resources);
+    assert_eq!(s.links, j.links);
+    let origins: Vec<_> = s
+        .resources
+        .keys()
+        .filter(|(t, _, _)| t == "microsoft.cdn/profiles/origingroups/origins")
+        .map(|(_, id, _)| id.as_str())
+        .collect();
+    assert_eq!(
+        origins,
+        ["/subscriptions/{subscriptionid}/resourcegroups/{resourcegroupname}/providers/microsoft.cdn/profiles/afd-profile/origingroups/{?}/origins/{?}"]
+    );
+}
+
+#[test]
 fn modules_are_evaluated_after_the_modules_they_read() {
     let s = agreeing("module-order");
     assert!(has_edge(
