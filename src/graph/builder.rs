@@ -446,9 +446,10 @@ fn instantiate_modules(
                 });
             }
             // Known names, names the deployment fills in (`{uniqueString(…)}` placeholders) and
-            // names with unknown parts, that a `reference()` builds the same way.
+            // names with unknown parts, that a `reference()` builds the same way; a name unknown
+            // as a whole names nothing.
             let (text, _) = value_text(&name);
-            if m.loop_.is_none() {
+            if m.loop_.is_none() && text != "{?}" {
                 names.push(text.to_ascii_lowercase());
             }
             results.push(module_value(m, name, outputs));
