@@ -3,6 +3,7 @@
 
 pub mod variants;
 
+use crate::diagnostic::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::files::config::{Config, DeploymentContext};
 use crate::model::{Language, Template};
@@ -162,7 +163,7 @@ fn label_parameter_files(
                 }
             }
         }
-        if parameter_files.contains_key(&d.span.file) && d.code != "syntax-error" {
+        if parameter_files.contains_key(&d.span.file) && !Code::SyntaxError.is(&d.code) {
             let at = d
                 .related
                 .iter()
@@ -365,7 +366,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
                 .extend(crate::model::duplicate_key_diagnostics(t));
             for e in &t.syntax_errors {
                 graph.diagnostics.push(Diagnostic::new(
-                    "syntax-error",
+                    Code::SyntaxError,
                     crate::diagnostic::Severity::Error,
                     e.span,
                     e.message.clone(),
@@ -418,7 +419,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     for e in load_errors {
         let id = report.sources.add(e.path.clone(), Arc::<str>::from(""));
         diagnostics.push(Diagnostic::new(
-            "policy-error",
+            Code::PolicyError,
             crate::diagnostic::Severity::Error,
             Span::new(id, 0, 0),
             e.to_string(),
