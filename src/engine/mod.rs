@@ -4,7 +4,7 @@
 pub mod variants;
 
 use crate::diagnostic::codes::Code;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, RelatedKind};
 use crate::files::config::{Config, DeploymentContext};
 use crate::model::{Language, Template};
 use crate::source::{FileId, SourceMap, Span};
@@ -154,12 +154,14 @@ fn label_parameter_files(
         let mut with_file = None;
         for r in d.related.iter_mut() {
             if let Some(name) = parameter_files.get(&r.span.file) {
-                if r.message == "deployed through this module" {
-                    r.message = "deployed with this parameter file".into();
-                    with = Some(name.clone());
-                    with_file = Some(r.span.file);
-                } else if r.message == "the deciding value is set here" {
-                    r.message = "the value comes from the parameter file here".into();
+                match r.kind {
+                    RelatedKind::Module => {
+                        r.kind = RelatedKind::ParameterFile;
+                        with = Some(name.clone());
+                        with_file = Some(r.span.file);
+                    }
+                    RelatedKind::DecidingValue => r.kind = RelatedKind::ValueFromParameterFile,
+                    _ => {}
                 }
             }
         }
@@ -171,7 +173,7 @@ fn label_parameter_files(
             if let Some(i) = at {
                 if let Some(r) = d.related.get_mut(i) {
                     std::mem::swap(&mut d.span, &mut r.span);
-                    r.message = "the value comes from the parameter file here".into();
+                    r.kind = RelatedKind::ValueFromParameterFile;
                 }
             }
         }
@@ -200,7 +202,7 @@ fn label_parameter_files(
                 .unwrap_or(assignment.span);
             d.related.push(crate::diagnostic::Related {
                 span,
-                message: "the value comes from the parameter file here".into(),
+                kind: RelatedKind::ValueFromParameterFile,
             });
         }
     }
@@ -231,7 +233,7 @@ fn move_out_of_the_module_cache(
             0,
             crate::diagnostic::Related {
                 span: d.span,
-                message: "reported here, in a registry module from the Bicep module cache".into(),
+                kind: RelatedKind::InModuleCache,
             },
         );
         d.span = r.span;
