@@ -116,15 +116,7 @@ impl Config {
     /// Parses configuration text (JSON with comments and trailing commas); `path` names the file
     /// in errors and anchors relative paths.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let err = |offset: usize, message: String| {
-            let (line, column) = line_col(text, offset);
-            ConfigError {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message,
-            }
-        };
+        let err = |offset: usize, message: String| config_error(path, text, offset, message);
         let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &parse_options())
             .map_err(|e| ConfigError {
                 path: path.to_path_buf(),
@@ -274,15 +266,7 @@ impl Config {
 }
 
 fn rule_config(rule: &ObjectProp<'_>, text: &str, path: &Path) -> Result<RuleConfig, ConfigError> {
-    let err = |offset: usize, message: String| {
-        let (line, column) = line_col(text, offset);
-        ConfigError {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message,
-        }
-    };
+    let err = |offset: usize, message: String| config_error(path, text, offset, message);
     let id = rule.name.as_str();
     let mut out = RuleConfig::default();
     let body: &Object<'_> = match &rule.value {
@@ -480,6 +464,17 @@ fn parse_options() -> jsonc_parser::ParseOptions {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
+/// An error in `path` (whose text is `text`) at byte `offset`.
+fn config_error(path: &Path, text: &str, offset: usize, message: String) -> ConfigError {
+    let (line, column) = line_col(text, offset);
+    ConfigError {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    }
+}
+
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let at =
         crate::source::LineIndex::new(text).line_col(u32::try_from(offset).unwrap_or(u32::MAX));
