@@ -255,4 +255,6 @@ pub struct NotEvaluated {
     pub resource: Option<ResourceRef>,
     /// "depends on parameter 'skuName', which has no value"
     pub reason: String,
+    /// The parameter without a value the reason names, when that is the cause.
+    pub parameter: Option<String>,
 }

@@ -91,6 +91,7 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
                         span: resource.head_span,
                         resource: Some(resource.reference()),
                         reason: e.clone(),
+                        parameter: None,
                     })]
                 }
             };
@@ -141,11 +142,16 @@ fn report(
 ) -> Option<Found> {
     match verdict {
         Verdict::Compliant | Verdict::Several(_) => None,
-        Verdict::Unknown { reason, span } => Some(Found::NotEvaluated(NotEvaluated {
+        Verdict::Unknown {
+            reason,
+            parameter,
+            span,
+        } => Some(Found::NotEvaluated(NotEvaluated {
             code: policy.id.clone(),
             span: span.unwrap_or(resource.head_span),
             resource: Some(resource.reference()),
             reason,
+            parameter,
         })),
         Verdict::Applies {
             effect,

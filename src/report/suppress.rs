@@ -482,6 +482,7 @@ mod tests {
             span: span(80, 81),
             resource: None,
             reason: "parameter 'x' has no value".into(),
+            parameter: Some("x".into()),
         }];
         let cx = Context {
             templates: &[&t],
