@@ -4,6 +4,7 @@
 //! Exit codes: 0 when nothing is at or above `--fail-level`, 1 when something is, 2 for usage,
 //! configuration and internal errors. Results go to stdout, messages to stderr.
 
+use crate::diagnostic::codes::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::engine::{self, Disk, Input, Options, Report};
 use crate::files::config::{self, Config};
@@ -756,7 +757,7 @@ pub fn add_read_errors(report: &mut Report, unreadable: &[discover::Unreadable],
     for u in unreadable {
         let file = report.sources.add(u.path.clone(), "");
         report.diagnostics.push(Diagnostic::new(
-            "read-error",
+            Code::ReadError,
             Severity::Error,
             Span::new(file, 0, 0),
             format!(

@@ -3,9 +3,29 @@
 
 use crate::diagnostic::Severity;
 
-/// A code azaudit reports itself (`syntax-error`, `unused-suppression` …).
+/// A code azaudit reports itself, outside any policy. Diagnostics carry its [`Code::id`]; a
+/// policy's diagnostics carry the policy's id instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Code {
+    SyntaxError,
+    ReadError,
+    ModuleError,
+    ModuleCycle,
+    EvaluationCycle,
+    EvaluationLimit,
+    PolicyError,
+    UnusedSuppression,
+    UnknownPolicy,
+    TemplateError,
+    DuplicateKey,
+    ModuleNotRestored,
+}
+
+/// A built-in code's metadata.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Code {
+pub struct CodeInfo {
+    /// The code.
+    pub code: Code,
     /// The code, as diagnostics carry it.
     pub id: &'static str,
     /// A short title, one line.
@@ -20,111 +40,121 @@ pub struct Code {
     pub docs: &'static str,
 }
 
-/// A code with its documentation page, `docs/codes/<id>.md`.
-macro_rules! code {
-    ($id:literal, $title:literal, $level:expr, $description:literal, $help:literal) => {
-        Code {
-            id: $id,
-            title: $title,
-            level: $level,
-            description: $description,
-            help: $help,
-            docs: include_str!(concat!("../../docs/codes/", $id, ".md")),
+/// Declares [`Code`]'s metadata, each code with its documentation page `docs/codes/<id>.md`, and
+/// [`BUILTIN`], the list of them.
+macro_rules! codes {
+    ($($variant:ident = $id:literal, $title:literal, $level:expr, $description:literal, $help:literal;)*) => {
+        impl Code {
+            /// The code's metadata.
+            pub const fn info(self) -> &'static CodeInfo {
+                match self {
+                    $(Code::$variant => &CodeInfo {
+                        code: Code::$variant,
+                        id: $id,
+                        title: $title,
+                        level: $level,
+                        description: $description,
+                        help: $help,
+                        docs: include_str!(concat!("../../docs/codes/", $id, ".md")),
+                    },)*
+                }
+            }
         }
+
+        /// Every code azaudit reports outside its policies. A diagnostic with another code comes
+        /// from a policy.
+        pub const BUILTIN: &[CodeInfo] = &[$(*Code::$variant.info()),*];
     };
 }
 
-/// Every code azaudit reports outside its policies. A diagnostic with another code comes from a
-/// policy; a test checks that every code the sources emit is listed here.
-pub const BUILTIN: &[Code] = &[
-    code!(
-        "syntax-error",
+codes! {
+    SyntaxError = "syntax-error",
         "Syntax error",
         Severity::Error,
         "The file could not be read as Bicep or as an ARM template.",
-        "Fix the syntax; the Bicep or ARM tooling shows the same error."
-    ),
-    code!(
-        "read-error",
+        "Fix the syntax; the Bicep or ARM tooling shows the same error.";
+    ReadError = "read-error",
         "Unreadable file",
         Severity::Error,
         "A file or folder could not be read: missing, not a regular file, larger than --max-file-size, or not UTF-8.",
-        "Make the file readable and save it as UTF-8."
-    ),
-    code!(
-        "module-error",
+        "Make the file readable and save it as UTF-8.";
+    ModuleError = "module-error",
         "Module not read",
         Severity::Warning,
         "A module file or the template of a parameter file could not be found or read.",
-        "Check the path; it is relative to the file that names it."
-    ),
-    code!(
-        "module-cycle",
+        "Check the path; it is relative to the file that names it.";
+    ModuleCycle = "module-cycle",
         "Module cycle",
         Severity::Error,
         "Module files deploy each other in a cycle.",
-        "Break the cycle; Bicep and ARM refuse such a deployment."
-    ),
-    code!(
-        "evaluation-cycle",
+        "Break the cycle; Bicep and ARM refuse such a deployment.";
+    EvaluationCycle = "evaluation-cycle",
         "Evaluation cycle",
         Severity::Warning,
         "Variables or resources refer to each other in a cycle, so their values can't be computed.",
-        "Break the cycle; Bicep and ARM refuse such a template."
-    ),
-    code!(
-        "evaluation-limit",
+        "Break the cycle; Bicep and ARM refuse such a template.";
+    EvaluationLimit = "evaluation-limit",
         "Evaluation limit",
         Severity::Warning,
         "Evaluating a declaration took more work or memory than its budget (per resource, per deployment or per run); what it sets past that point is unknown, and the checks that need it are listed as not evaluated.",
-        "Simplify the loop or expression; azaudit names the limit it reached."
-    ),
-    code!(
-        "policy-error",
+        "Simplify the loop or expression; azaudit names the limit it reached.";
+    PolicyError = "policy-error",
         "Policy error",
         Severity::Error,
         "A policy definition could not be loaded or evaluated.",
-        "Fix the policy definition or its parameters."
-    ),
-    code!(
-        "unused-suppression",
+        "Fix the policy definition or its parameters.";
+    UnusedSuppression = "unused-suppression",
         "Unused suppression",
         Severity::Info,
         "A suppression directive suppresses nothing.",
-        "Remove the directive or the policy id it names."
-    ),
-    code!(
-        "unknown-policy",
+        "Remove the directive or the policy id it names.";
+    UnknownPolicy = "unknown-policy",
         "Unknown policy id",
         Severity::Warning,
         "A suppression comment or a bicepconfig.json rule names a policy id azaudit does not know (a typo?).",
-        "Correct the id; `azaudit policies` lists them."
-    ),
-    code!(
-        "template-error",
+        "Correct the id; `azaudit policies` lists them.";
+    TemplateError = "template-error",
         "Template ARM rejects",
         Severity::Error,
         "The deployment would fail in ARM: a loop or copy count outside 0 to 800.",
-        "Keep copy counts between 0 and 800; split larger loops."
-    ),
-    code!(
-        "duplicate-key",
+        "Keep copy counts between 0 and 800; split larger loops.";
+    DuplicateKey = "duplicate-key",
         "Duplicate JSON key",
         Severity::Warning,
         "A key appears more than once in one JSON object; the last value is used, as ARM does.",
-        "Remove the earlier occurrences."
-    ),
-    code!(
-        "module-not-restored",
+        "Remove the earlier occurrences.";
+    ModuleNotRestored = "module-not-restored",
         "Registry module not restored",
         Severity::Info,
         "A registry module (br: or ts:) is not in the local Bicep module cache, so the checks that need what it deploys are not evaluated.",
-        "Run `bicep restore` (or `bicep build`) so the module is in the cache."
-    ),
-];
+        "Run `bicep restore` (or `bicep build`) so the module is in the cache.";
+}
+
+impl Code {
+    /// The code, as diagnostics carry it (`syntax-error`).
+    pub const fn id(self) -> &'static str {
+        self.info().id
+    }
+
+    /// The documentation page (markdown).
+    pub const fn docs(self) -> &'static str {
+        self.info().docs
+    }
+
+    /// Whether a diagnostic's `code` is this one.
+    pub fn is(self, code: &str) -> bool {
+        code == self.id()
+    }
+}
+
+impl From<Code> for String {
+    fn from(code: Code) -> String {
+        code.id().to_string()
+    }
+}
 
 /// The built-in code `id` (case-insensitive).
-pub fn find(id: &str) -> Option<&'static Code> {
+pub fn find(id: &str) -> Option<&'static CodeInfo> {
     BUILTIN.iter().find(|c| c.id.eq_ignore_ascii_case(id))
 }
 

@@ -70,10 +70,89 @@ impl std::str::FromStr for Level {
 }
 
 /// A location that explains a diagnostic (the linked subnet's declaration, a module call).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Related {
     pub span: Span,
-    pub message: String,
+    /// What the location is; the outputs render it with [`RelatedKind::text`].
+    pub kind: RelatedKind,
+}
+
+/// Ordered by span, then text, as the outputs show them.
+impl Ord for Related {
+    fn cmp(&self, other: &Related) -> std::cmp::Ordering {
+        self.span
+            .cmp(&other.span)
+            .then_with(|| self.kind.text().cmp(&other.kind.text()))
+            .then_with(|| self.kind.cmp(&other.kind))
+    }
+}
+
+impl PartialOrd for Related {
+    fn partial_cmp(&self, other: &Related) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// What a related location is. Stages that move or relabel related locations match on it; the
+/// outputs render it to text ([`RelatedKind::text`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RelatedKind {
+    /// Where the evaluated resource links to the linked one that a finding is about; its noun and
+    /// quoted name ("subnet `a`").
+    LinksToIt(String),
+    /// The declaration of the linked resource; its noun and quoted name ("subnet `a`").
+    Declared(String),
+    /// The resource a finding is in; its quoted name.
+    In(String),
+    /// Where the value that decided a finding is set.
+    DecidingValue,
+    /// Where a parameter file sets the value that decided a finding.
+    ValueFromParameterFile,
+    /// A module call the resource is deployed through.
+    Module,
+    /// The parameter file the deployment is made with.
+    ParameterFile,
+    /// Where a finding inside the Bicep module cache was, before it was moved to the user's file.
+    InModuleCache,
+    /// Where a finding shown in another open document is (LSP).
+    ReportedHere,
+    /// Any other text (tests, embedders).
+    Note(String),
+}
+
+impl RelatedKind {
+    /// The text the outputs show.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        use std::borrow::Cow;
+        match self {
+            RelatedKind::LinksToIt(subject) => Cow::Owned(format!("{subject} links to it here")),
+            RelatedKind::Declared(subject) => Cow::Owned(format!("the {subject} is declared here")),
+            RelatedKind::In(name) => Cow::Owned(format!("in {name}")),
+            RelatedKind::DecidingValue => Cow::Borrowed("the deciding value is set here"),
+            RelatedKind::ValueFromParameterFile => {
+                Cow::Borrowed("the value comes from the parameter file here")
+            }
+            RelatedKind::Module => Cow::Borrowed("deployed through this module"),
+            RelatedKind::ParameterFile => Cow::Borrowed("deployed with this parameter file"),
+            RelatedKind::InModuleCache => {
+                Cow::Borrowed("reported here, in a registry module from the Bicep module cache")
+            }
+            RelatedKind::ReportedHere => Cow::Borrowed("reported here"),
+            RelatedKind::Note(text) => Cow::Borrowed(text),
+        }
+    }
+}
+
+impl From<&str> for RelatedKind {
+    fn from(text: &str) -> RelatedKind {
+        RelatedKind::Note(text.to_string())
+    }
+}
+
+impl From<String> for RelatedKind {
+    fn from(text: String) -> RelatedKind {
+        RelatedKind::Note(text)
+    }
 }
 
 /// The resource a diagnostic is about.
@@ -159,10 +238,10 @@ impl Diagnostic {
         self.help = Some(help.into());
         self
     }
-    pub fn with_related(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub fn with_related(mut self, span: Span, kind: impl Into<RelatedKind>) -> Diagnostic {
         self.related.push(Related {
             span,
-            message: message.into(),
+            kind: kind.into(),
         });
         self
     }
@@ -176,4 +255,6 @@ pub struct NotEvaluated {
     pub resource: Option<ResourceRef>,
     /// "depends on parameter 'skuName', which has no value"
     pub reason: String,
+    /// The parameter without a value the reason names, when that is the cause.
+    pub parameter: Option<String>,
 }

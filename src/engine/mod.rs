@@ -3,7 +3,8 @@
 
 pub mod variants;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::codes::Code;
+use crate::diagnostic::{Diagnostic, RelatedKind};
 use crate::files::config::{Config, DeploymentContext};
 use crate::model::{Language, Template};
 use crate::source::{FileId, SourceMap, Span};
@@ -153,16 +154,18 @@ fn label_parameter_files(
         let mut with_file = None;
         for r in d.related.iter_mut() {
             if let Some(name) = parameter_files.get(&r.span.file) {
-                if r.message == "deployed through this module" {
-                    r.message = "deployed with this parameter file".into();
-                    with = Some(name.clone());
-                    with_file = Some(r.span.file);
-                } else if r.message == "the deciding value is set here" {
-                    r.message = "the value comes from the parameter file here".into();
+                match r.kind {
+                    RelatedKind::Module => {
+                        r.kind = RelatedKind::ParameterFile;
+                        with = Some(name.clone());
+                        with_file = Some(r.span.file);
+                    }
+                    RelatedKind::DecidingValue => r.kind = RelatedKind::ValueFromParameterFile,
+                    _ => {}
                 }
             }
         }
-        if parameter_files.contains_key(&d.span.file) && d.code != "syntax-error" {
+        if parameter_files.contains_key(&d.span.file) && !Code::SyntaxError.is(&d.code) {
             let at = d
                 .related
                 .iter()
@@ -170,7 +173,7 @@ fn label_parameter_files(
             if let Some(i) = at {
                 if let Some(r) = d.related.get_mut(i) {
                     std::mem::swap(&mut d.span, &mut r.span);
-                    r.message = "the value comes from the parameter file here".into();
+                    r.kind = RelatedKind::ValueFromParameterFile;
                 }
             }
         }
@@ -199,7 +202,7 @@ fn label_parameter_files(
                 .unwrap_or(assignment.span);
             d.related.push(crate::diagnostic::Related {
                 span,
-                message: "the value comes from the parameter file here".into(),
+                kind: RelatedKind::ValueFromParameterFile,
             });
         }
     }
@@ -230,7 +233,7 @@ fn move_out_of_the_module_cache(
             0,
             crate::diagnostic::Related {
                 span: d.span,
-                message: "reported here, in a registry module from the Bicep module cache".into(),
+                kind: RelatedKind::InModuleCache,
             },
         );
         d.span = r.span;
@@ -365,7 +368,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
                 .extend(crate::model::duplicate_key_diagnostics(t));
             for e in &t.syntax_errors {
                 graph.diagnostics.push(Diagnostic::new(
-                    "syntax-error",
+                    Code::SyntaxError,
                     crate::diagnostic::Severity::Error,
                     e.span,
                     e.message.clone(),
@@ -418,7 +421,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     for e in load_errors {
         let id = report.sources.add(e.path.clone(), Arc::<str>::from(""));
         diagnostics.push(Diagnostic::new(
-            "policy-error",
+            Code::PolicyError,
             crate::diagnostic::Severity::Error,
             Span::new(id, 0, 0),
             e.to_string(),

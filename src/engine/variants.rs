@@ -30,7 +30,7 @@ pub fn resolve(
         by_file.entry(t.file).or_default().push(ti);
     }
     for (i, n) in not_evaluated.iter().enumerate() {
-        let Some(param) = crate::policy::rule::parameter_of(&n.reason) else {
+        let Some(param) = n.parameter.as_deref() else {
             continue;
         };
         let Some(ti) = by_file

@@ -14,6 +14,7 @@ pub mod functions;
 pub use budget::{weight, Budget, BudgetLimits, RunBudget};
 pub use deployment::DeploymentContext;
 
+use crate::diagnostic::codes::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::expr::{ArrayItem, BinaryOp, Expr, ExprKind, InterpPart, ObjectItem, UnaryOp};
 use crate::model::{Language, Loop, ResourceDecl, TargetScope, Template};
@@ -327,13 +328,13 @@ impl<'t> Evaluator<'t> {
         std::mem::take(&mut *self.diagnostics.borrow_mut())
     }
 
-    fn diagnose(&self, span: Span, code: &str, message: String) {
+    fn diagnose(&self, span: Span, code: Code, message: String) {
         self.diagnose_at_level(span, code, Severity::Warning, message);
     }
 
-    fn diagnose_at_level(&self, span: Span, code: &str, severity: Severity, message: String) {
+    fn diagnose_at_level(&self, span: Span, code: Code, severity: Severity, message: String) {
         let mut d = self.diagnostics.borrow_mut();
-        if !d.iter().any(|x| x.span == span && x.code == code) {
+        if !d.iter().any(|x| x.span == span && code.is(&x.code)) {
             d.push(Diagnostic::new(code, severity, span, message));
         }
     }
@@ -345,7 +346,7 @@ impl<'t> Evaluator<'t> {
         let message = format!(
             "a loop or copy count must be between 0 and {limit}; this one is {count}, so ARM rejects the deployment"
         );
-        self.diagnose_at_level(span, "template-error", Severity::Error, message.clone());
+        self.diagnose_at_level(span, Code::TemplateError, Severity::Error, message.clone());
         Value::unknown(Reason::Error { message }).with_span(span)
     }
 
@@ -422,7 +423,7 @@ impl<'t> Evaluator<'t> {
 
     fn cycle(&self, span: Span, what: &str, name: &str) -> Value {
         let message = format!("{what} '{name}' depends on itself");
-        self.diagnose(span, "evaluation-cycle", message.clone());
+        self.diagnose(span, Code::EvaluationCycle, message.clone());
         Value::unknown(Reason::Error { message })
     }
 
@@ -446,7 +447,7 @@ impl<'t> Evaluator<'t> {
         if depth.max(self.nesting.get()) > self.limits.depth {
             self.diagnose(
                 expr.span,
-                "evaluation-limit",
+                Code::EvaluationLimit,
                 format!("expression nested deeper than {} levels", self.limits.depth),
             );
             return Value::unknown(Reason::Limit {

@@ -110,7 +110,7 @@ fn variable_cycle_is_unknown_and_diagnosed() {
     assert!(v.is_unknown());
     let diags = ev.take_diagnostics();
     assert!(
-        diags.iter().any(|d| d.code == "evaluation-cycle"),
+        diags.iter().any(|d| Code::EvaluationCycle.is(&d.code)),
         "{diags:?}"
     );
 }

@@ -1,6 +1,7 @@
 //! Builds the resource graph from evaluated templates: resources (each loop element, each inline
 //! subnet), then parent, dependsOn and reference edges.
 
+use crate::diagnostic::codes::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::eval::{value_text, Budget, BudgetLimits, Deployment, Evaluator, RunBudget};
 use crate::expr::{Expr, ExprKind};
@@ -191,7 +192,7 @@ fn add_template(
 ) -> Value {
     for e in &t.syntax_errors {
         part.graph.diagnostics.push(Diagnostic::new(
-            "syntax-error",
+            Code::SyntaxError,
             Severity::Error,
             e.span,
             e.message.clone(),
@@ -533,7 +534,7 @@ fn limit_diagnostic(span: Span, what: &str, dropped: bool) -> Diagnostic {
     } else {
         format!("evaluation stopped at {what}: what this declaration sets past that point is unknown, and the checks that need it are listed as not evaluated")
     };
-    Diagnostic::new("evaluation-limit", Severity::Warning, span, message)
+    Diagnostic::new(Code::EvaluationLimit, Severity::Warning, span, message)
 }
 
 /// Whether a module reference names a registry or template spec (`br:`, `br/alias:`, `ts:`).
@@ -573,7 +574,7 @@ fn instantiate(
     };
     if cx.stack.len() >= MAX_MODULE_DEPTH {
         part.graph.diagnostics.push(Diagnostic::new(
-            "module-error",
+            Code::ModuleError,
             Severity::Warning,
             m.source_span,
             format!("modules nested deeper than {MAX_MODULE_DEPTH} levels are not evaluated"),
@@ -590,7 +591,7 @@ fn instantiate(
     if part.instances > MAX_MODULE_INSTANCES {
         if part.instances == MAX_MODULE_INSTANCES + 1 {
             part.graph.diagnostics.push(Diagnostic::new(
-                "module-error",
+                Code::ModuleError,
                 Severity::Warning,
                 m.source_span,
                 format!(
@@ -635,7 +636,7 @@ fn instantiate(
             };
             let diagnostic = if why == "module not restored" {
                 Diagnostic::new(
-                        "module-not-restored",
+                        Code::ModuleNotRestored,
                         Severity::Info,
                         m.source_span,
                         format!(
@@ -645,7 +646,7 @@ fn instantiate(
                     )
                     .with_help("run `bicep restore` on this file, then audit again")
             } else {
-                Diagnostic::new("module-error", Severity::Warning, m.source_span, why)
+                Diagnostic::new(Code::ModuleError, Severity::Warning, m.source_span, why)
             };
             part.graph.diagnostics.push(diagnostic);
             return unknown(&format!("is not evaluated: {why}"));
@@ -657,7 +658,7 @@ fn instantiate(
                         cx.stack.iter().skip(pos).map(|(_, s)| s.clone()).collect();
                     names.push(modules.file_name(target.file));
                     part.graph.diagnostics.push(Diagnostic::new(
-                        "module-cycle",
+                        Code::ModuleCycle,
                         Severity::Error,
                         m.source_span,
                         format!("module cycle: {}", names.join(" → ")),
@@ -671,7 +672,7 @@ fn instantiate(
             }
             Err(message) => {
                 part.graph.diagnostics.push(Diagnostic::new(
-                    "module-error",
+                    Code::ModuleError,
                     Severity::Warning,
                     m.source_span,
                     message.clone(),

@@ -418,7 +418,7 @@ pub fn entries(
         };
         let warn = |diagnostics: &mut Vec<crate::diagnostic::Diagnostic>, message: String| {
             diagnostics.push(crate::diagnostic::Diagnostic::new(
-                "module-error",
+                crate::diagnostic::codes::Code::ModuleError,
                 crate::diagnostic::Severity::Warning,
                 Span::new(pfile, 0, 0),
                 message,

@@ -2,6 +2,7 @@
 
 use super::documents::{Document, Lang};
 use super::{convert, docs_url, Fix, Published};
+use crate::diagnostic::codes::Code;
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, Hover, HoverContents,
     MarkupContent, MarkupKind, Position, Range, TextEdit, Uri, WorkspaceEdit,
@@ -9,7 +10,7 @@ use lsp_types::{
 use std::collections::HashMap;
 
 /// Codes that make no sense to suppress.
-const NOT_SUPPRESSIBLE: &[&str] = &["syntax-error"];
+const NOT_SUPPRESSIBLE: &[Code] = &[Code::SyntaxError];
 
 /// Lines scanned upward for an enclosing `resource` declaration.
 const MAX_SCAN_LINES: usize = 100_000;
@@ -61,7 +62,7 @@ pub fn code_actions(
         let Some(code) = code_of(&p.lsp) else {
             continue;
         };
-        if doc.lang != Lang::Bicep || NOT_SUPPRESSIBLE.contains(&code.as_str()) {
+        if doc.lang != Lang::Bicep || NOT_SUPPRESSIBLE.iter().any(|c| c.is(&code)) {
             continue;
         }
         let line = p.lsp.range.start.line as usize;

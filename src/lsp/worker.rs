@@ -184,7 +184,7 @@ pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn, projects: &mut Projec
                 0,
                 crate::diagnostic::Related {
                     span: d.span,
-                    message: "reported here".to_string(),
+                    kind: crate::diagnostic::RelatedKind::ReportedHere,
                 },
             );
             if let Some(list) = found.get_mut(i) {
@@ -242,7 +242,7 @@ fn publish(d: &Diagnostic, file: &SourceFile, report: &Report, snapshot: &Snapsh
                     uri: uri_for(&file.path, snapshot)?,
                     range: convert::span_range(file, r.span),
                 },
-                message: r.message.clone(),
+                message: r.kind.text().into_owned(),
             })
         })
         .collect();

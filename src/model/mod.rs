@@ -189,7 +189,7 @@ pub fn duplicate_key_diagnostics(
 ) -> impl Iterator<Item = crate::diagnostic::Diagnostic> + '_ {
     t.duplicate_keys.iter().map(|(span, name)| {
         crate::diagnostic::Diagnostic::new(
-            "duplicate-key",
+            crate::diagnostic::codes::Code::DuplicateKey,
             crate::diagnostic::Severity::Warning,
             *span,
             format!("the key `{name}` appears more than once in this object; the last value is used, as ARM does"),

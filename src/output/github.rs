@@ -26,7 +26,10 @@ pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write)
             let rel = locate(report, r.span, &options.cwd);
             message.push_str(&format!(
                 "\nnote: {} ({}:{}:{})",
-                r.message, rel.file, rel.range.start.line, rel.range.start.column
+                r.kind.text(),
+                rel.file,
+                rel.range.start.line,
+                rel.range.start.column
             ));
         }
         writeln!(out, "{}", command_line(command, &at, &d.code, &message))?;

@@ -81,7 +81,7 @@ fn diagnostic(report: &Report, d: &Diagnostic, at: &Located, cwd: &Path) -> Valu
         .iter()
         .map(|r| {
             let rel = locate(report, r.span, cwd);
-            json!({"file": rel.file, "range": rel.range, "message": r.message})
+            json!({"file": rel.file, "range": rel.range, "message": r.kind.text()})
         })
         .collect();
     let mut out = json!({

@@ -57,7 +57,7 @@ pub fn document(report: &Report, options: &RenderOptions<'_>) -> Value {
                 .enumerate()
                 .map(|(i, r)| {
                     let rel = locate(report, r.span, cwd);
-                    location(&rel, None, Some((i, &r.message)))
+                    location(&rel, None, Some((i, &r.kind.text())))
                 })
                 .collect();
             result.insert("relatedLocations".into(), Value::Array(related));

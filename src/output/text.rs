@@ -41,11 +41,8 @@ pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write)
             Severity::Info => Level::INFO,
         };
         // Template text reaches the terminal escaped (annotate-snippets cleans source lines).
-        let labels: Vec<_> = d
-            .related
-            .iter()
-            .map(|r| escape_controls(&r.message))
-            .collect();
+        let texts: Vec<_> = d.related.iter().map(|r| r.kind.text()).collect();
+        let labels: Vec<_> = texts.iter().map(|t| escape_controls(t)).collect();
         let mut marks = vec![Mark {
             span: d.span,
             label: "",
@@ -159,8 +156,10 @@ fn deployment_note(
     cwd: &Path,
 ) -> Option<String> {
     let start = d.related.iter().find(|r| {
-        r.message == "deployed through this module"
-            || r.message == "deployed with this parameter file"
+        matches!(
+            r.kind,
+            crate::diagnostic::RelatedKind::Module | crate::diagnostic::RelatedKind::ParameterFile
+        )
     })?;
     if start.span.file == d.span.file {
         return None;

@@ -431,7 +431,12 @@ pub enum Verdict {
         details: Option<Value>,
     },
     /// Can't be decided before deployment.
-    Unknown { reason: String, span: Option<Span> },
+    Unknown {
+        reason: String,
+        /// The parameter without a value the decision depends on, when that is the cause.
+        parameter: Option<String>,
+        span: Option<Span>,
+    },
     /// The effect applies to several linked resources (`details.resourceId` with several ids):
     /// one `Applies` each.
     Several(Vec<Verdict>),
@@ -455,7 +460,13 @@ impl Definition {
         let Ev { t, span } = rule::eval(&self.condition, &mut ctx, 0);
         match t {
             Tri::False => return Verdict::Compliant,
-            Tri::Unknown(reason) => return Verdict::Unknown { reason, span },
+            Tri::Unknown(u) => {
+                return Verdict::Unknown {
+                    reason: u.text,
+                    parameter: u.parameter,
+                    span,
+                }
+            }
             Tri::True => {}
         }
         let effect = match self.effect.eval(&ctx) {
@@ -464,22 +475,31 @@ impl Definition {
                 Kind::Unknown(r) => {
                     return Verdict::Unknown {
                         reason: format!("the effect {}", rule::depends_on(r)),
+                        parameter: None,
                         span,
                     }
                 }
                 _ => {
                     return Verdict::Unknown {
                         reason: "the effect is not a string".into(),
+                        parameter: None,
                         span,
                     }
                 }
             },
-            Err(e) => return Verdict::Unknown { reason: e, span },
+            Err(e) => {
+                return Verdict::Unknown {
+                    reason: e,
+                    parameter: None,
+                    span,
+                }
+            }
         };
         let lower = effect.to_ascii_lowercase();
         if !is_effect(&lower) {
             return Verdict::Unknown {
                 reason: format!("unknown effect '{effect}'"),
+                parameter: None,
                 span,
             };
         }
@@ -489,7 +509,13 @@ impl Definition {
         let details = match self.details.as_ref().filter(|_| input.details) {
             Some(d) => match d.eval(&ctx) {
                 Ok(v) => Some(v),
-                Err(e) => return Verdict::Unknown { reason: e, span },
+                Err(e) => {
+                    return Verdict::Unknown {
+                        reason: e,
+                        parameter: None,
+                        span,
+                    }
+                }
             },
             None => None,
         };
@@ -522,13 +548,19 @@ impl Definition {
         ) {
             (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
             (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
-                return Verdict::Unknown { reason: e, span }
+                return Verdict::Unknown {
+                    reason: e,
+                    parameter: None,
+                    span,
+                }
             }
         };
         for v in [&type_name, &name, &rg].into_iter().flatten() {
             if let Some(r) = v.first_unknown() {
+                let u = rule::Undecided::of(r);
                 return Verdict::Unknown {
-                    reason: rule::depends_on(r),
+                    reason: u.text,
+                    parameter: u.parameter,
                     span,
                 };
             }
@@ -602,10 +634,12 @@ impl Definition {
         let candidates = match lookup(&query) {
             LinkAnswer::Found(c) => c,
             LinkAnswer::Unknown(reason) => {
+                // The reason names the linked resource ("the linked resource id depends on …").
                 return Verdict::Unknown {
                     reason,
+                    parameter: None,
                     span: primary,
-                }
+                };
             }
         };
         let mut unknown = None;
@@ -635,9 +669,10 @@ impl Definition {
                 }
             }
         }
-        if let Some(reason) = unknown {
+        if let Some(u) = unknown {
             return Verdict::Unknown {
-                reason,
+                reason: u.text,
+                parameter: u.parameter,
                 span: primary,
             };
         }

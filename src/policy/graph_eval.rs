@@ -4,7 +4,7 @@
 use super::definition::{Candidate, Input, LinkAnswer, LinkQuery, Verdict};
 use super::rule::FieldPath;
 use super::{effect_level, EvalOptions, Outcome, Policy, PolicySet};
-use crate::diagnostic::{Diagnostic, Level, NotEvaluated};
+use crate::diagnostic::{Diagnostic, Level, NotEvaluated, RelatedKind};
 use crate::graph::{names, Resource, ResourceGraph, ResourceIdx};
 use crate::value::{Kind, Value};
 use rayon::prelude::*;
@@ -91,6 +91,7 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
                         span: resource.head_span,
                         resource: Some(resource.reference()),
                         reason: e.clone(),
+                        parameter: None,
                     })]
                 }
             };
@@ -141,11 +142,16 @@ fn report(
 ) -> Option<Found> {
     match verdict {
         Verdict::Compliant | Verdict::Several(_) => None,
-        Verdict::Unknown { reason, span } => Some(Found::NotEvaluated(NotEvaluated {
+        Verdict::Unknown {
+            reason,
+            parameter,
+            span,
+        } => Some(Found::NotEvaluated(NotEvaluated {
             code: policy.id.clone(),
             span: span.unwrap_or(resource.head_span),
             resource: Some(resource.reference()),
             reason,
+            parameter,
         })),
         Verdict::Applies {
             effect,
@@ -178,34 +184,31 @@ fn report(
                 let noun = type_noun(&resource.type_name);
                 d = d.with_related(
                     span.unwrap_or(resource.head_span),
-                    format!("{noun} {} links to it here", names::quoted(resource)),
+                    RelatedKind::LinksToIt(format!("{noun} {}", names::quoted(resource))),
                 );
                 if location != l.head_span {
                     d = d.with_related(
                         l.head_span,
-                        format!(
-                            "the {} {} is declared here",
+                        RelatedKind::Declared(format!(
+                            "{} {}",
                             type_noun(&l.type_name),
                             names::quoted(l)
-                        ),
+                        )),
                     );
                 }
             } else if span.is_some() && span != Some(resource.head_span) {
-                d = d.with_related(
-                    resource.head_span,
-                    format!("in {}", names::quoted(resource)),
-                );
+                d = d.with_related(resource.head_span, RelatedKind::In(names::quoted(resource)));
             }
             // A deciding value set elsewhere (a parameter file, a module call): shown too.
             if let (Some(l), Some(ls)) = (linked_res, linked_span) {
                 let inside =
                     ls.file == l.span.file && ls.start >= l.span.start && ls.end <= l.span.end;
                 if !inside && ls != location {
-                    d = d.with_related(ls, "the deciding value is set here");
+                    d = d.with_related(ls, RelatedKind::DecidingValue);
                 }
             }
             for m in &resource.module_chain {
-                d = d.with_related(*m, "deployed through this module");
+                d = d.with_related(*m, RelatedKind::Module);
             }
             Some(Found::Diagnostic(d))
         }

@@ -275,8 +275,44 @@ fn short(json: &serde_json::Value) -> String {
 pub enum Tri {
     True,
     False,
-    /// Can't be decided: the reason, ready to show ("depends on parameter 'sku', which has no value").
-    Unknown(String),
+    /// Can't be decided, and why.
+    Unknown(Undecided),
+}
+
+/// Why a condition can't be decided: the reason, ready to show ("depends on parameter 'sku',
+/// which has no value"), and the parameter without a value it depends on, if that is the cause.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Undecided {
+    pub text: String,
+    pub parameter: Option<String>,
+}
+
+impl Undecided {
+    /// Depends on a value unknown for `r`.
+    pub fn of(r: &Reason) -> Undecided {
+        Undecided {
+            text: depends_on(r),
+            parameter: match r {
+                Reason::Parameter { name } => Some(name.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl From<String> for Undecided {
+    fn from(text: String) -> Undecided {
+        Undecided {
+            text,
+            parameter: None,
+        }
+    }
+}
+
+impl From<&str> for Undecided {
+    fn from(text: &str) -> Undecided {
+        Undecided::from(text.to_string())
+    }
 }
 
 impl Tri {
@@ -584,7 +620,7 @@ pub fn eval(c: &Cond, ctx: &mut Ctx<'_>, depth: usize) -> Ev {
                             dynamic = FieldPath::resolve(s, ctx.aliases);
                             &dynamic
                         }
-                        Kind::Unknown(r) => return Ev::new(Tri::Unknown(depends_on(r)), None),
+                        Kind::Unknown(r) => return Ev::new(Tri::Unknown(Undecided::of(r)), None),
                         _ => {
                             return Ev::new(
                                 Tri::Unknown("the field expression is not a string".into()),
@@ -592,12 +628,12 @@ pub fn eval(c: &Cond, ctx: &mut Ctx<'_>, depth: usize) -> Ev {
                             )
                         }
                     },
-                    Err(e) => return Ev::new(Tri::Unknown(e), None),
+                    Err(e) => return Ev::new(Tri::Unknown(e.into()), None),
                 },
             };
             let rhs = match check.rhs.eval(ctx) {
                 Ok(v) => v,
-                Err(e) => return Ev::new(Tri::Unknown(e), None),
+                Err(e) => return Ev::new(Tri::Unknown(e.into()), None),
             };
             match ctx.read_mode(path, true) {
                 Read::One(v) => {
@@ -629,7 +665,7 @@ pub fn eval(c: &Cond, ctx: &mut Ctx<'_>, depth: usize) -> Ev {
         Cond::Value { value, check } => {
             let (lhs, rhs) = match (value.eval(ctx), check.rhs.eval(ctx)) {
                 (Ok(l), Ok(r)) => (l, r),
-                (Err(e), _) | (_, Err(e)) => return Ev::new(Tri::Unknown(e), None),
+                (Err(e), _) | (_, Err(e)) => return Ev::new(Tri::Unknown(e.into()), None),
             };
             let present = if matches!(lhs.kind, Kind::Null) {
                 None
@@ -697,7 +733,7 @@ fn eval_count(
         CountOf::Value { value, name } => {
             let v = match value.eval(ctx) {
                 Ok(v) => v,
-                Err(e) => return Ev::new(Tri::Unknown(e), None),
+                Err(e) => return Ev::new(Tri::Unknown(e.into()), None),
             };
             if v.is_unknown() {
                 return Ev::new(Tri::Unknown(unknown_reason(&v)), v.span);
@@ -747,7 +783,7 @@ fn eval_count(
     }
     let rhs = match check.rhs.eval(ctx) {
         Ok(v) => v,
-        Err(e) => return Ev::new(Tri::Unknown(e), None),
+        Err(e) => return Ev::new(Tri::Unknown(e.into()), None),
     };
     let outcomes: Vec<Tri> = (yes..=yes + maybe)
         .take(1000)
@@ -761,18 +797,11 @@ fn eval_count(
     }
 }
 
-fn unknown_reason(v: &Value) -> String {
+fn unknown_reason(v: &Value) -> Undecided {
     match v.first_unknown() {
-        Some(r) => depends_on(r),
+        Some(r) => Undecided::of(r),
         None => "depends on an unknown value".into(),
     }
-}
-
-/// The parameter a "depends on parameter 'x', which has no value" reason names.
-pub fn parameter_of(reason: &str) -> Option<&str> {
-    reason
-        .strip_prefix("depends on parameter '")?
-        .strip_suffix("', which has no value")
 }
 
 /// "depends on …": why a condition can't be decided, from the reason a value is unknown.

@@ -1,12 +1,10 @@
 //! Feedback on policy ids the user wrote that azaudit does not know (a typo in a suppression
 //! comment or in `bicepconfig.json` would otherwise be ignored silently): the nearest known id.
 
+use crate::diagnostic::codes::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::files::config::Config;
 use crate::source::Span;
-
-/// The code of the warning about an unknown id.
-pub const UNKNOWN: &str = "unknown-policy";
 
 /// The ids a user may name: the loaded policies' and the built-in codes.
 pub fn known_ids(set: &crate::policy::PolicySet) -> Vec<String> {
@@ -69,7 +67,7 @@ pub fn unknown_suppression(id: &str, at: Span, known: &[String]) -> Option<Diagn
     let nearest = crate::diagnostic::codes::nearest(id, known.iter().map(String::as_str))?;
     Some(
         Diagnostic::new(
-            UNKNOWN,
+            Code::UnknownPolicy,
             Severity::Warning,
             at,
             format!("unknown policy `{id}` in a suppression; did you mean `{nearest}`?"),
@@ -94,7 +92,7 @@ mod tests {
         assert_eq!(
             d.map(|d| (d.code, d.severity, d.message)),
             Some((
-                UNKNOWN.to_string(),
+                Code::UnknownPolicy.into(),
                 Severity::Warning,
                 "unknown policy `apim-privat-dns` in a suppression; did you mean `apim-private-dns`?"
                     .to_string()

@@ -2,6 +2,7 @@
 //! and resource-wide suppressions, and reports each directive code that suppressed nothing as an
 //! `unused-suppression` info diagnostic at the directive.
 
+use crate::diagnostic::codes::Code;
 use crate::diagnostic::{
     Diagnostic, NotEvaluated, ResourceRef, Severity, Suppression, SuppressionKind,
 };
@@ -9,9 +10,6 @@ use crate::graph::ResourceGraph;
 use crate::model::Template;
 use crate::source::{SourceMap, Span};
 use std::collections::{BTreeMap, HashSet};
-
-/// The code of the diagnostic reported for a suppression that suppressed nothing.
-pub const UNUSED: &str = "unused-suppression";
 
 /// What suppression needs to know besides the diagnostics.
 pub struct Context<'a> {
@@ -65,7 +63,7 @@ pub fn partition(
     let mut kept = Vec::with_capacity(diagnostics.len());
     let mut suppressed_ones = Vec::new();
     for mut d in diagnostics {
-        if d.code == UNUSED || d.suppression.is_some() {
+        if Code::UnusedSuppression.is(&d.code) || d.suppression.is_some() {
             kept.push(d);
             continue;
         }
@@ -131,7 +129,7 @@ pub fn partition(
         }
         kept.push(
             Diagnostic::new(
-                UNUSED,
+                Code::UnusedSuppression,
                 Severity::Info,
                 directive.at,
                 unused_message(cx, directive.at, code),
@@ -375,7 +373,10 @@ mod tests {
         // Kept: the diagnostic outside the covered line; reported: `other-policy` (known, unused).
         // `no-unused-params` is a Bicep linter rule: never reported.
         assert_eq!(out.len(), 2, "{out:#?}");
-        assert_eq!(out.first().map(|d| d.code.as_str()), Some(UNUSED));
+        assert_eq!(
+            out.first().map(|d| d.code.as_str()),
+            Some(Code::UnusedSuppression.id())
+        );
         assert_eq!(
             out.first().map(|d| d.message.as_str()),
             Some("`#disable-next-line other-policy` suppresses nothing")
@@ -421,7 +422,7 @@ mod tests {
         assert_eq!(
             unused,
             Some((
-                UNUSED,
+                Code::UnusedSuppression.id(),
                 "`#disable-next-line policy-c` suppresses nothing",
                 Severity::Info
             ))
@@ -481,6 +482,7 @@ mod tests {
             span: span(80, 81),
             resource: None,
             reason: "parameter 'x' has no value".into(),
+            parameter: Some("x".into()),
         }];
         let cx = Context {
             templates: &[&t],

@@ -139,7 +139,7 @@ fn module_loops_instantiate_each_element() {
     assert!(d
         .related
         .iter()
-        .any(|r| r.message == "deployed through this module"
+        .any(|r| r.kind == azaudit::diagnostic::RelatedKind::Module
             && file_name(&report, r.span.file) == "main.bicep"));
 }
 
@@ -451,7 +451,7 @@ fn a_finding_decided_by_a_parameter_file_points_at_its_value() {
     let value = d
         .related
         .iter()
-        .find(|r| r.message == "the value comes from the parameter file here")
+        .find(|r| r.kind == azaudit::diagnostic::RelatedKind::ValueFromParameterFile)
         .expect("points at the value");
     let f = report.sources.get(value.span.file).unwrap();
     assert_eq!(f.slice(value.span), "'10.0.1.0/30'");
@@ -473,7 +473,7 @@ fn arm_parameter_files_by_metadata_and_by_convention() {
     let value = d
         .related
         .iter()
-        .find(|r| r.message == "the value comes from the parameter file here")
+        .find(|r| r.kind == azaudit::diagnostic::RelatedKind::ValueFromParameterFile)
         .expect("points at the value");
     assert_eq!(
         report

@@ -138,6 +138,7 @@ fn report() -> Report {
         span: find(bicep, BICEP, "location: location", 0),
         resource: Some(apim_ref),
         reason: "depends on parameter 'location', which has no value".into(),
+        parameter: Some("location".into()),
     }];
 
     let vnet_span = find(bicep, BICEP, "resource vnet", 0);

@@ -139,6 +139,7 @@ fn report() -> Report {
         span: Span::new(bicep, 0, 11),
         resource: None,
         reason: "parameter 'location' has no value".into(),
+        parameter: Some("location".into()),
     }];
     report
 }
