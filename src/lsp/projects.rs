@@ -22,9 +22,12 @@ pub struct DocSnapshot {
     pub audited: bool,
 }
 
-/// Indexes by project root, kept by the analysis worker.
+/// Indexes by project root, and the statement parses of the last analysis, kept by the analysis
+/// worker.
 #[derive(Default)]
 pub struct Projects {
+    /// The Bicep statements parsed for the last analysis (see [`crate::syntax::Memo`]).
+    pub memo: Arc<crate::syntax::Memo>,
     /// Per root: the disk epoch it was read at, and its files on disk.
     disk: HashMap<PathBuf, (u64, Vec<IndexedFile>)>,
     /// Open buffers' scans by path: (content hash, scan).

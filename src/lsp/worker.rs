@@ -77,7 +77,8 @@ pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn, projects: &mut Projec
             .docs
             .iter()
             .map(|d| (d.path.clone(), d.text.clone())),
-    );
+    )
+    .with_memo(projects.memo.clone());
     let mut by_path: HashMap<PathBuf, usize> = HashMap::new();
     for (i, d) in snapshot.docs.iter().enumerate() {
         if let Ok(canonical) = std::fs::canonicalize(&d.path) {
@@ -117,6 +118,8 @@ pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn, projects: &mut Projec
             analysis(&inputs, &provider, &options)
         }
     }));
+    // What this analysis parsed is kept for the next one; the rest is forgotten.
+    projects.memo.sweep();
     let report = match run {
         Ok(report) => report,
         Err(_) => {
