@@ -144,20 +144,31 @@ fn pre_commit(root: &Path) {
         )
         .unwrap();
     }
+    pre_commit_runs(
+        &bin,
+        &dir,
+        "modules/network.bicep",
+        "pre-commit on one changed module of a 100-file repository",
+    );
+}
+
+/// Makes `dir` a git repository, runs `check file` there 41 times and prints `what` with the
+/// figures; removes `dir`.
+fn pre_commit_runs(bin: &Path, dir: &Path, file: &str, what: &str) {
     let _ = Command::new("git")
         .args(["init", "-q"])
-        .current_dir(&dir)
+        .current_dir(dir)
         .status();
-    let (code, times) = timed_runs(&bin, &dir, &["check", "modules/network.bicep"], 41);
+    let (code, times) = timed_runs(bin, dir, &["check", file], 41);
     println!(
-        "pre-commit on one changed module of a 100-file repository: exit {}, median {:.1} ms, p95 {:.1} ms, max {:.1} ms (process start to exit, 41 runs, load {})",
+        "{what}: exit {}, median {:.1} ms, p95 {:.1} ms, max {:.1} ms (process start to exit, 41 runs, load {})",
         code.unwrap_or(-1),
         median(times.clone()),
         p95(times.clone()),
         times.iter().copied().fold(0.0, f64::max),
         load()
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Pre-commit on a repository of one file: the fixed cost of a run (start, built-in policies,
@@ -176,20 +187,12 @@ fn one_file(root: &Path) {
         dir.join("main.bicep"),
     )
     .unwrap();
-    let _ = Command::new("git")
-        .args(["init", "-q"])
-        .current_dir(&dir)
-        .status();
-    let (code, times) = timed_runs(&bin, &dir, &["check", "main.bicep"], 41);
-    println!(
-        "one file (check main.bicep, a 90-line template with a finding): exit {}, median {:.1} ms, p95 {:.1} ms, max {:.1} ms (process start to exit, 41 runs, load {})",
-        code.unwrap_or(-1),
-        median(times.clone()),
-        p95(times.clone()),
-        times.iter().copied().fold(0.0, f64::max),
-        load()
+    pre_commit_runs(
+        &bin,
+        &dir,
+        "main.bicep",
+        "one file (check main.bicep, a 90-line template with a finding)",
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[allow(dead_code)]
