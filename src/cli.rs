@@ -569,7 +569,7 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
         };
         if let Some(config) = governing {
             // Excludes apply to named files too: pre-commit names every changed file.
-            if !config.enabled || config.is_excluded(&candidate.path) {
+            if !config.audits(&candidate.path) {
                 if candidate.explicit {
                     excluded_named.push(candidate.path.clone());
                 }

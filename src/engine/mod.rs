@@ -266,7 +266,6 @@ pub fn check(inputs: &[Input], provider: &dyn FileProvider, options: &Options) -
 
 fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Options) -> Report {
     use rayon::prelude::*;
-    let _ = provider;
     let lap = crate::timing::lap;
     lap("analysis started");
     let mut report = Report::default();
@@ -283,7 +282,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         .par_iter()
         .map(|(id, language)| {
             let text = sources.get(*id).map(|f| f.text.clone()).unwrap_or_default();
-            crate::syntax::lower(*id, &text, *language)
+            crate::syntax::lower_with(*id, &text, *language, provider.memo())
         })
         .collect();
     lap("lowered");

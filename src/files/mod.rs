@@ -22,6 +22,12 @@ pub trait FileProvider: Sync {
         self.read(path)
             .ok_or_else(|| "no such file or folder".to_string())
     }
+
+    /// Parses kept between analyses (the language server's; see [`crate::syntax::Memo`]), or
+    /// `None`: every file is parsed afresh.
+    fn memo(&self) -> Option<&crate::syntax::Memo> {
+        None
+    }
 }
 
 /// Reads from the file system.

@@ -9,7 +9,7 @@ use crate::files::{language_of, normalize, FileProvider};
 use crate::graph::builder::{is_registry_reference, Modules};
 use crate::model::{Language, Template};
 use crate::source::{FileId, SourceMap, Span};
-use crate::syntax::lower;
+use crate::syntax::lower_with;
 use crate::value::{Reason, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -286,7 +286,7 @@ fn open_registry_module(
         return Err(NOT_RESTORED.into());
     }
     let id = sources.next_id();
-    let t = lower(id, &text, Language::ArmTemplate);
+    let t = lower_with(id, &text, Language::ArmTemplate, provider.memo());
     let i = add(loaded, sources, &path, text, t, extra);
     if let Some(t) = loaded.templates.get(i) {
         loaded.cached.insert(t.file);
@@ -327,7 +327,7 @@ fn open(
         return Err(not_template(extra));
     };
     let id = sources.next_id();
-    let t = lower(id, &text, language);
+    let t = lower_with(id, &text, language, provider.memo());
     if !t.syntax_errors.is_empty() && t.is_empty() {
         return Err(not_template(extra));
     }

@@ -123,6 +123,8 @@ pub struct Overlay {
     buffers: HashMap<PathBuf, Arc<str>>,
     /// The same buffers by canonical path (symbolic links resolved), for files that exist.
     canonical: HashMap<PathBuf, Arc<str>>,
+    /// The statement parses kept between analyses.
+    memo: Option<Arc<crate::syntax::Memo>>,
 }
 
 impl Overlay {
@@ -136,7 +138,19 @@ impl Overlay {
             .iter()
             .filter_map(|(path, text)| Some((std::fs::canonicalize(path).ok()?, text.clone())))
             .collect();
-        Overlay { buffers, canonical }
+        Overlay {
+            buffers,
+            canonical,
+            memo: None,
+        }
+    }
+
+    /// The same provider, parsing through `memo`.
+    pub fn with_memo(self, memo: Arc<crate::syntax::Memo>) -> Overlay {
+        Overlay {
+            memo: Some(memo),
+            ..self
+        }
     }
 }
 
@@ -158,6 +172,10 @@ impl FileProvider for Overlay {
             return Ok(text.clone());
         }
         crate::files::Disk.read_or_why(path)
+    }
+
+    fn memo(&self) -> Option<&crate::syntax::Memo> {
+        self.memo.as_deref()
     }
 }
 
