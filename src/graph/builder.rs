@@ -5,8 +5,9 @@ use crate::diagnostic::codes::Code;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::eval::{value_text, Budget, BudgetLimits, Deployment, Evaluator, RunBudget};
 use crate::expr::{Expr, ExprKind};
+use crate::graph::links::IdIndex;
 use crate::graph::{
-    normalize_id, Deployed, Edge, EdgeKind, Origin, Resource, ResourceGraph, Unresolved,
+    Deployed, Edge, EdgeKind, Origin, Resource, ResourceGraph, Unresolved,
 };
 use crate::model::{Language, Template};
 use crate::source::{FileId, Span};
@@ -80,12 +81,9 @@ pub fn build_with(
     let mut graph = ResourceGraph::default();
     let total: usize = parts.iter().map(|p| p.graph.resources.len()).sum();
     graph.resources.reserve_exact(total);
-    let mut known_ids: Vec<bool> = Vec::with_capacity(total);
     let mut pending_depends: Vec<(usize, Vec<DependsOn>)> = Vec::new();
-    let mut groups: Vec<usize> = Vec::with_capacity(total);
-    for (group, part) in parts.into_iter().enumerate() {
+    for part in parts {
         let offset = graph.resources.len();
-        groups.extend(std::iter::repeat_n(group, part.graph.resources.len()));
         for mut r in part.graph.resources {
             r.parent = r.parent.map(|p| p + offset);
             if let Origin::InlineSubnet { vnet, index } = r.origin {
@@ -96,7 +94,6 @@ pub fn build_with(
             }
             graph.resources.push(r);
         }
-        known_ids.extend(part.known_ids);
         for (idx, deps) in part.pending {
             let deps = deps
                 .into_iter()
@@ -113,7 +110,7 @@ pub fn build_with(
         graph.opaque_modules.extend(part.graph.opaque_modules);
     }
     crate::timing::lap("resources gathered");
-    let index = IdIndex::new(&graph, &known_ids, &groups);
+    let index = IdIndex::new(&graph.resources);
     crate::timing::lap("resources indexed");
     link_parents(&mut graph, &index);
     link_depends_on(&mut graph, &index, pending_depends);
@@ -129,7 +126,6 @@ pub fn build_with(
 #[derive(Default)]
 struct Part {
     graph: ResourceGraph,
-    known_ids: Vec<bool>,
     pending: Vec<(usize, Vec<DependsOn>)>,
     /// Module instances deployed so far (bounded by [`MAX_MODULE_INSTANCES`]).
     instances: usize,
@@ -207,7 +203,6 @@ fn add_template(
     let inherited_vars = std::mem::take(&mut cx.inherited_vars);
     let module_values = instantiate_modules(part, t, &params, deployment, cx);
     let graph = &mut part.graph;
-    let known_ids = &mut part.known_ids;
     let pending = &mut part.pending;
     let pending_start = pending.len();
     let ev = Evaluator::new(t, params, deployment.clone())
@@ -331,9 +326,8 @@ fn add_template(
                 suppress: decl.suppress.clone(),
                 module_chain: cx.chain.clone(),
             });
-            known_ids.push(ident.id_known || decl.existing);
             pending.push((idx, depends_of(&ev, t, di, inst)));
-            add_inline_children(graph, idx, known_ids);
+            add_inline_children(graph, idx);
         }
         if let Some(what) = ev.end_construct() {
             graph
@@ -1010,7 +1004,7 @@ fn implicit_depends_on(t: &Template, di: usize) -> Vec<usize> {
 }
 
 /// Subnets declared inline in a virtual network become resources of their own.
-fn add_inline_children(graph: &mut ResourceGraph, vnet: usize, known_ids: &mut Vec<bool>) {
+fn add_inline_children(graph: &mut ResourceGraph, vnet: usize) {
     let Some(parent) = graph.resources.get(vnet) else {
         return;
     };
@@ -1027,7 +1021,6 @@ fn add_inline_children(graph: &mut ResourceGraph, vnet: usize, known_ids: &mut V
     else {
         return;
     };
-    let parent_known = known_ids.get(vnet).copied().unwrap_or(false);
     let mut children = Vec::new();
     for (i, s) in subnets.iter().enumerate() {
         let Some(name_value) = s.get("name") else {
@@ -1065,8 +1058,7 @@ fn add_inline_children(graph: &mut ResourceGraph, vnet: usize, known_ids: &mut V
         }
         let span = s.span.unwrap_or(parent.span);
         body.span = Some(span);
-        children.push((
-            Resource {
+        children.push(Resource {
                 id,
                 type_name: "Microsoft.Network/virtualNetworks/subnets".into(),
                 api_version: parent.api_version.clone(),
@@ -1082,92 +1074,9 @@ fn add_inline_children(graph: &mut ResourceGraph, vnet: usize, known_ids: &mut V
                 deployed: parent.deployed.clone(),
                 suppress: Vec::new(),
                 module_chain: parent.module_chain.clone(),
-            },
-            parent_known && name_known,
-        ));
+            });
     }
-    for (r, known) in children {
-        graph.resources.push(r);
-        known_ids.push(known);
-    }
-}
-
-/// Looks resources up by id with the linking rule: within one deployment (an audited file with
-/// the modules it deploys) always; across deployments when both ids are fully known, or when an
-/// `existing` declaration names what another deployment declares.
-struct IdIndex {
-    by_id: HashMap<String, Vec<usize>>,
-    known: Vec<bool>,
-    groups: Vec<usize>,
-    existing: Vec<bool>,
-    ids: Vec<String>,
-}
-
-impl IdIndex {
-    fn new(graph: &ResourceGraph, known: &[bool], groups: &[usize]) -> IdIndex {
-        use rayon::prelude::*;
-        let ids: Vec<String> = graph
-            .resources
-            .par_iter()
-            .map(|r| normalize_id(&r.id))
-            .collect();
-        let mut by_id: HashMap<String, Vec<usize>> = HashMap::with_capacity(ids.len());
-        for (i, id) in ids.iter().enumerate() {
-            match by_id.get_mut(id) {
-                Some(v) => v.push(i),
-                None => {
-                    by_id.insert(id.clone(), vec![i]);
-                }
-            }
-        }
-        IdIndex {
-            by_id,
-            known: known.to_vec(),
-            groups: groups.to_vec(),
-            existing: graph.resources.iter().map(|r| r.existing).collect(),
-            ids,
-        }
-    }
-
-    fn is_existing(&self, i: usize) -> bool {
-        self.existing.get(i).copied().unwrap_or(true)
-    }
-
-    /// The resource `from` links to with `id`: a declaration (not an `existing` one) wins; an
-    /// `existing` one stands for the declaration another deployment makes of it, if any.
-    fn find(&self, from: usize, id: &str) -> Option<usize> {
-        // `{?}` stands for a value not known at all: two of them are not the same value, so an
-        // id with one names no resource in particular.
-        if id.contains("{?}") {
-            return None;
-        }
-        let candidates = self.by_id.get(&normalize_id(id))?;
-        let group = self.groups.get(from)?;
-        let usable = |c: &&usize| -> bool {
-            **c != from
-                && (self.groups.get(**c) == Some(group)
-                    || (self.known.get(**c).copied().unwrap_or(false)
-                        && self.known.get(from).copied().unwrap_or(false)))
-        };
-        let mut found: Vec<usize> = candidates.iter().filter(usable).copied().collect();
-        found.sort_by_key(|c| self.is_existing(*c));
-        let first = found.first().copied();
-        match first {
-            Some(c) if self.is_existing(c) => Some(self.declared_elsewhere(c).unwrap_or(c)),
-            None if self.is_existing(from) => self.declared_elsewhere(from),
-            other => other,
-        }
-    }
-
-    /// The declaration, in another deployment, of the resource the `existing` declaration
-    /// `existing` names (same id, placeholders included).
-    fn declared_elsewhere(&self, existing: usize) -> Option<usize> {
-        let group = self.groups.get(existing)?;
-        let ids = self.by_id.get(self.ids.get(existing)?)?;
-        ids.iter()
-            .copied()
-            .find(|c| !self.is_existing(*c) && self.groups.get(*c) != Some(group))
-    }
+    graph.resources.extend(children);
 }
 
 fn parent_id(id: &str) -> Option<&str> {

@@ -5,6 +5,7 @@ use super::definition::{Candidate, Input, LinkAnswer, LinkQuery, Verdict};
 use super::rule::FieldPath;
 use super::{effect_level, EvalOptions, Outcome, Policy, PolicySet};
 use crate::diagnostic::{Diagnostic, Level, NotEvaluated, RelatedKind};
+use crate::graph::links::{deployment_of, same_deployment, IdIndex};
 use crate::graph::{names, Resource, ResourceGraph, ResourceIdx};
 use crate::value::{Kind, Value};
 use rayon::prelude::*;
@@ -54,7 +55,7 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
                 .push(i);
         }
     }
-    let all_by_type = Index::new(graph);
+    let all_by_type = Index::new(graph).with_ids(graph);
     let pairs: Vec<(usize, &Params, ResourceIdx)> = prepared
         .iter()
         .flat_map(|(pi, params)| {
@@ -400,6 +401,9 @@ struct Index<'g> {
     by_type: HashMap<String, Vec<ResourceIdx>>,
     out: Vec<Vec<&'g crate::graph::Edge>>,
     inn: Vec<Vec<&'g crate::graph::Edge>>,
+    /// Resources by id, for the linking rule (`details.resourceId`, `follow`); empty unless
+    /// built with [`Index::with_ids`].
+    ids: IdIndex,
 }
 
 impl<'g> Index<'g> {
@@ -422,7 +426,18 @@ impl<'g> Index<'g> {
                 v.push(e);
             }
         }
-        Index { by_type, out, inn }
+        Index {
+            by_type,
+            out,
+            inn,
+            ids: IdIndex::default(),
+        }
+    }
+
+    /// Also indexes the resources by id.
+    fn with_ids(mut self, graph: &ResourceGraph) -> Index<'g> {
+        self.ids = IdIndex::new(&graph.resources);
+        self
     }
 
     fn edges_from(&self, i: ResourceIdx) -> impl Iterator<Item = &&'g crate::graph::Edge> {
@@ -449,7 +464,7 @@ fn link(
                 "the linked resource id {}",
                 super::rule::depends_on(r)
             )),
-            (_, Some(s)) => match graph.resolve_link(from, &s) {
+            (_, Some(s)) => match index.ids.find(from, &s) {
                 Some(i) => follow(graph, kids, index, i, &q.follow),
                 None => LinkAnswer::Unknown(format!(
                     "the {} '{}' is not declared in the audited templates",
@@ -479,7 +494,7 @@ fn link(
         // Another template in the repository is another deployment, unless the graph linked the
         // two.
         .filter(|(i, r)| {
-            deployment_root(r) == deployment_root(from_res)
+            same_deployment(r, from_res)
                 || index.edges_from(*i).any(|e| e.to == from)
                 || index.edges_from(from).any(|e| e.to == *i)
         })
@@ -540,7 +555,7 @@ fn link(
             .any(|r| {
                 r.type_name.eq_ignore_ascii_case(&from_res.type_name)
                     && r.name.eq_ignore_ascii_case(&from_res.name)
-                    && deployment_root(r) != deployment_root(from_res)
+                    && !same_deployment(r, from_res)
             });
         if elsewhere {
             return LinkAnswer::Unknown(format!(
@@ -550,7 +565,7 @@ fn link(
             ));
         }
         // A module of the same deployment that was not evaluated may deploy it.
-        let root = deployment_root(from_res);
+        let root = deployment_of(from_res);
         if let Some(m) = graph.opaque_modules.iter().find(|m| m.root == root) {
             return LinkAnswer::Unknown(format!(
                 "module '{}' {}, and may deploy the {} it needs",
@@ -581,11 +596,6 @@ fn candidates(
             children: children(graph, kids, i),
         })
         .collect()
-}
-
-/// The file a resource's deployment starts from: the outermost module call's file, else its own.
-fn deployment_root(r: &Resource) -> crate::source::FileId {
-    r.module_chain.first().map_or(r.file, |s| s.file)
 }
 
 /// From linked resource `at`, follows each field in `hops` (a field holding the id of the next
@@ -640,7 +650,7 @@ fn follow(
                 None => LinkAnswer::Found(Vec::new()),
             };
         };
-        match graph.resolve_link(at, &text) {
+        match index.ids.find(at, &text) {
             Some(i) => at = i,
             None => {
                 return LinkAnswer::Unknown(format!(
