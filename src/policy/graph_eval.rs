@@ -221,17 +221,7 @@ fn type_noun(type_name: &str) -> String {
     if type_name.eq_ignore_ascii_case("Microsoft.ApiManagement/service") {
         return "API Management".into();
     }
-    let last = type_name.rsplit('/').next().unwrap_or(type_name);
-    let singular = last.strip_suffix('s').unwrap_or(last);
-    // `virtualNetwork` → `virtual network`, `networkSecurityGroup` → `network security group`.
-    let mut noun = String::new();
-    for c in singular.chars() {
-        if c.is_ascii_uppercase() && !noun.is_empty() {
-            noun.push(' ');
-        }
-        noun.push(c.to_ascii_lowercase());
-    }
-    noun
+    names::type_words(type_name)
 }
 
 /// Expands `{resource.name}`, `{resource.type}`, `{resource.symbol}`, `{resource.id}`,
