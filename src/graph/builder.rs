@@ -29,12 +29,27 @@ pub fn build(deploys: &[Deploy<'_>]) -> ResourceGraph {
     build_with(deploys, &chains, &NoModules)
 }
 
+/// Why a module declaration's template is not there to evaluate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModuleError {
+    /// Not read, and no problem worth a diagnostic (a remote URI, a path guessed from an ARM
+    /// expression).
+    #[error("its template is not read")]
+    NotRead,
+    /// A registry module that is not in the Bicep module cache.
+    #[error("module not restored")]
+    NotRestored,
+    /// Not read for a reason the author should see (a file missing, not a template, a path
+    /// out of the project, a bad registry reference).
+    #[error("{0}")]
+    Failed(String),
+}
+
 /// Finds the templates that module declarations deploy.
 pub trait Modules: Sync {
     /// The template that the module declaration `source` of file `caller` deploys, or why it
-    /// can't be read (a file missing); an empty reason when it is not read and that is no
-    /// problem worth a diagnostic (a remote URI, an ARM expression).
-    fn template(&self, caller: FileId, source: &str) -> Result<&Template, String>;
+    /// can't be read.
+    fn template(&self, caller: FileId, source: &str) -> Result<&Template, ModuleError>;
 
     /// The name a cycle diagnostic gives the file.
     fn file_name(&self, file: FileId) -> String {
@@ -46,8 +61,8 @@ pub trait Modules: Sync {
 pub struct NoModules;
 
 impl Modules for NoModules {
-    fn template(&self, _caller: FileId, _source: &str) -> Result<&Template, String> {
-        Err(String::new())
+    fn template(&self, _caller: FileId, _source: &str) -> Result<&Template, ModuleError> {
+        Err(ModuleError::NotRead)
     }
 }
 
@@ -623,12 +638,11 @@ fn instantiate(
         // not evaluated, and an info diagnostic says so (the checks that needed it are
         // listed as not evaluated); a wrong reference is a `module-error`.
         if let (true, Err(why)) = (is_registry_reference(source), &found) {
-            let why = if why.is_empty() {
-                "module not restored"
-            } else {
-                why.as_str()
+            let why = match why {
+                ModuleError::NotRead => &ModuleError::NotRestored,
+                other => other,
             };
-            let diagnostic = if why == "module not restored" {
+            let diagnostic = if *why == ModuleError::NotRestored {
                 Diagnostic::new(
                         Code::ModuleNotRestored,
                         Severity::Info,
@@ -640,7 +654,12 @@ fn instantiate(
                     )
                     .with_help("run `bicep restore` on this file, then audit again")
             } else {
-                Diagnostic::new(Code::ModuleError, Severity::Warning, m.source_span, why)
+                Diagnostic::new(
+                    Code::ModuleError,
+                    Severity::Warning,
+                    m.source_span,
+                    why.to_string(),
+                )
             };
             part.graph.diagnostics.push(diagnostic);
             return unknown(&format!("is not evaluated: {why}"));
@@ -661,17 +680,17 @@ fn instantiate(
                 }
                 (target, module_params(m, ev, locals))
             }
-            Err(message) if message.is_empty() => {
-                return unknown("is not evaluated: its template is not read");
+            Err(ModuleError::NotRead) => {
+                return unknown(&format!("is not evaluated: {}", ModuleError::NotRead));
             }
-            Err(message) => {
+            Err(why) => {
                 part.graph.diagnostics.push(Diagnostic::new(
                     Code::ModuleError,
                     Severity::Warning,
                     m.source_span,
-                    message.clone(),
+                    why.to_string(),
                 ));
-                return unknown(&format!("is not evaluated: {message}"));
+                return unknown(&format!("is not evaluated: {why}"));
             }
         }
     } else {

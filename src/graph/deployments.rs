@@ -5,8 +5,8 @@
 use crate::eval::{Deployment, Evaluator};
 use crate::files::paths::PathRules;
 use crate::files::registry::{BicepSettings, Registry};
-use crate::files::{language_of, normalize, FileProvider};
-use crate::graph::builder::{is_registry_reference, Modules};
+use crate::files::{language_of, normalize, FileProvider, ReadError};
+use crate::graph::builder::{is_registry_reference, ModuleError, Modules};
 use crate::model::{Language, Template};
 use crate::source::{FileId, SourceMap, Span};
 use crate::syntax::lower;
@@ -26,7 +26,7 @@ pub struct Loaded {
     /// How many of `templates` are inputs.
     pub inputs: usize,
     by_file: HashMap<FileId, usize>,
-    resolved: HashMap<(FileId, String), Result<usize, String>>,
+    resolved: HashMap<(FileId, String), Result<usize, ModuleError>>,
     names: HashMap<FileId, String>,
     /// Parameter files, by file id.
     pub parameter_files: HashMap<FileId, String>,
@@ -35,14 +35,14 @@ pub struct Loaded {
 }
 
 impl Modules for Loaded {
-    fn template(&self, caller: FileId, source: &str) -> Result<&Template, String> {
+    fn template(&self, caller: FileId, source: &str) -> Result<&Template, ModuleError> {
         match self.resolved.get(&(caller, source.to_string())) {
             Some(Ok(i)) => self
                 .templates
                 .get(*i)
-                .ok_or_else(|| format!("module '{source}' is not read")),
+                .ok_or_else(|| ModuleError::Failed(format!("module '{source}' is not read"))),
             Some(Err(e)) => Err(e.clone()),
-            None => Err(String::new()),
+            None => Err(ModuleError::NotRead),
         }
     }
 
@@ -171,18 +171,23 @@ pub fn resolve_modules(
             let path = match rules.resolve(&base, &rel) {
                 Ok(path) => path,
                 Err(why) => {
-                    loaded
-                        .resolved
-                        .insert((file, source), Err(format!("module {why}")));
+                    loaded.resolved.insert(
+                        (file, source),
+                        Err(ModuleError::Failed(format!("module {why}"))),
+                    );
                     continue;
                 }
             };
             let result = match open(loaded, sources, provider, &path, &mut extra) {
                 Ok(i) => Ok(i),
                 // A path guessed from an ARM expression: silent when wrong.
-                Err(_) if source.trim_start().starts_with('[') => Err(String::new()),
-                Err(why) if why == NOT_FOUND => Err(format!("module file '{rel}' is not found")),
-                Err(why) => Err(format!("module file '{rel}' is not read: {why}")),
+                Err(_) if source.trim_start().starts_with('[') => Err(ModuleError::NotRead),
+                Err(OpenError::Read(ReadError::NotFound)) => Err(ModuleError::Failed(format!(
+                    "module file '{rel}' is not found"
+                ))),
+                Err(why) => Err(ModuleError::Failed(format!(
+                    "module file '{rel}' is not read: {why}"
+                ))),
             };
             loaded.resolved.insert((file, source), result);
         }
@@ -242,8 +247,7 @@ fn open_registry_module(
     caller: &Path,
     source: &str,
     extra: &mut usize,
-) -> Result<usize, String> {
-    const NOT_RESTORED: &str = "module not restored";
+) -> Result<usize, ModuleError> {
     let found;
     let config: &BicepSettings = match &registry.fixed {
         Some(fixed) => fixed,
@@ -252,26 +256,24 @@ fn open_registry_module(
             &found
         }
     };
-    let reference = crate::files::registry::parse(source, config)?;
+    let reference = crate::files::registry::parse(source, config).map_err(ModuleError::Failed)?;
     let root = config
         .cache_root
         .as_ref()
         .or(registry.default_cache.as_ref())
-        .ok_or_else(|| NOT_RESTORED.to_string())?;
+        .ok_or(ModuleError::NotRestored)?;
     let path = crate::files::registry::cache_path(&reference, root);
     if let Some(id) = sources.find(&path) {
         return loaded
             .by_file
             .get(&id)
             .copied()
-            .ok_or_else(|| NOT_RESTORED.to_string());
+            .ok_or(ModuleError::NotRestored);
     }
     if *extra >= MAX_EXTRA_FILES {
-        return Err(NOT_RESTORED.into());
+        return Err(ModuleError::NotRestored);
     }
-    let text = provider
-        .read(&path)
-        .ok_or_else(|| NOT_RESTORED.to_string())?;
+    let text = provider.read(&path).ok_or(ModuleError::NotRestored)?;
     let text = match reference {
         crate::files::registry::Reference::TemplateSpec { .. } => {
             match crate::files::registry::template_spec_template(&text) {
@@ -283,7 +285,7 @@ fn open_registry_module(
     };
     // A cached module is a compiled ARM template.
     if crate::syntax::arm::classify(&text) != Some(Language::ArmTemplate) {
-        return Err(NOT_RESTORED.into());
+        return Err(ModuleError::NotRestored);
     }
     let id = sources.next_id();
     let t = lower(id, &text, Language::ArmTemplate);
@@ -294,8 +296,16 @@ fn open_registry_module(
     Ok(i)
 }
 
-/// Why [`open`] read nothing when the file is simply not there.
-const NOT_FOUND: &str = "no such file or folder";
+/// Why [`open`] gives no template.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum OpenError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("more than {MAX_EXTRA_FILES} files are read")]
+    TooManyFiles,
+    #[error("it is not a Bicep or ARM template")]
+    NotTemplate,
+}
 
 /// The index of the template at `path`, reading and lowering it when new; else why not. A file
 /// that is no template (not an ARM file, or Bicep text with nothing but syntax errors) is not
@@ -306,22 +316,22 @@ fn open(
     provider: &dyn FileProvider,
     path: &Path,
     extra: &mut usize,
-) -> Result<usize, String> {
+) -> Result<usize, OpenError> {
     if let Some(id) = sources.find(path) {
         return loaded
             .by_file
             .get(&id)
             .copied()
-            .ok_or_else(|| NOT_FOUND.to_string());
+            .ok_or(OpenError::Read(ReadError::NotFound));
     }
     if *extra >= MAX_EXTRA_FILES {
-        return Err(format!("more than {MAX_EXTRA_FILES} files are read"));
+        return Err(OpenError::TooManyFiles);
     }
     let text = provider.read_or_why(path)?;
     let not_template = |extra: &mut usize| {
         // Read all the same: it counts towards the files read.
         *extra += 1;
-        "it is not a Bicep or ARM template".to_string()
+        OpenError::NotTemplate
     };
     let Some(language) = language_of(path, &text) else {
         return Err(not_template(extra));
@@ -467,7 +477,7 @@ pub fn entries(
             ),
             Ok(_) => {}
             Err(why) if using.is_some() => {
-                let message = if why == NOT_FOUND {
+                let message = if why == OpenError::Read(ReadError::NotFound) {
                     format!(
                         "the template '{}' this parameter file uses is not found",
                         display_name(&target)
