@@ -6,9 +6,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::eval::{value_text, Budget, BudgetLimits, Deployment, Evaluator, RunBudget};
 use crate::expr::{Expr, ExprKind};
 use crate::graph::links::IdIndex;
-use crate::graph::{
-    Deployed, Edge, EdgeKind, Origin, Resource, ResourceGraph, Unresolved,
-};
+use crate::graph::{Deployed, Edge, EdgeKind, Origin, Resource, ResourceGraph, Unresolved};
 use crate::model::{Language, Template};
 use crate::source::{FileId, Span};
 use crate::value::{Kind, Reason, Value};
@@ -1078,22 +1076,22 @@ fn add_inline_children(graph: &mut ResourceGraph, vnet: usize) {
         let span = s.span.unwrap_or(parent.span);
         body.span = Some(span);
         children.push(Resource {
-                id,
-                type_name: "Microsoft.Network/virtualNetworks/subnets".into(),
-                api_version: parent.api_version.clone(),
-                name: full,
-                symbol: None,
-                file: span.file,
-                span,
-                head_span: name_value.span.unwrap_or(span),
-                existing: false,
-                body,
-                parent: Some(vnet),
-                origin: Origin::InlineSubnet { vnet, index: i },
-                deployed: parent.deployed.clone(),
-                suppress: Vec::new(),
-                module_chain: parent.module_chain.clone(),
-            });
+            id,
+            type_name: "Microsoft.Network/virtualNetworks/subnets".into(),
+            api_version: parent.api_version.clone(),
+            name: full,
+            symbol: None,
+            file: span.file,
+            span,
+            head_span: name_value.span.unwrap_or(span),
+            existing: false,
+            body,
+            parent: Some(vnet),
+            origin: Origin::InlineSubnet { vnet, index: i },
+            deployed: parent.deployed.clone(),
+            suppress: Vec::new(),
+            module_chain: parent.module_chain.clone(),
+        });
     }
     graph.resources.extend(children);
 }

@@ -172,14 +172,18 @@ mod tests {
         }
     }
 
-    const KNOWN: &str = "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/virtualNetworks/v";
+    const KNOWN: &str =
+        "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/virtualNetworks/v";
     const PLACEHOLDERS: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualNetworks/v";
 
     #[test]
     fn an_id_text_is_known_has_placeholders_or_is_unknown() {
         assert_eq!(IdText::of(KNOWN), IdText::Known);
         assert_eq!(IdText::of(PLACEHOLDERS), IdText::Placeholders);
-        assert_eq!(IdText::of(&format!("{KNOWN}/subnets/{{?}}")), IdText::Unknown);
+        assert_eq!(
+            IdText::of(&format!("{KNOWN}/subnets/{{?}}")),
+            IdText::Unknown
+        );
     }
 
     #[test]

@@ -81,8 +81,7 @@ pub fn type_words(type_name: &str) -> String {
         let next = chars.get(i + 1);
         let starts = c.is_ascii_uppercase()
             && prev.is_some_and(|p| {
-                !p.is_ascii_uppercase()
-                    || next.is_some_and(|n| n.is_ascii_lowercase())
+                !p.is_ascii_uppercase() || next.is_some_and(|n| n.is_ascii_lowercase())
             });
         if starts && !word.is_empty() {
             words.push(std::mem::take(&mut word));

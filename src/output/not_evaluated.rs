@@ -120,8 +120,18 @@ mod tests {
     fn each_kind_of_unknown_value_has_its_cause() {
         let text = |s: &str| s.to_string();
         let cases = [
-            (Reason::Parameter { name: text("skuName") }, Cause::Parameter),
-            (Reason::Existing { symbol: text("vnet") }, Cause::Existing),
+            (
+                Reason::Parameter {
+                    name: text("skuName"),
+                },
+                Cause::Parameter,
+            ),
+            (
+                Reason::Existing {
+                    symbol: text("vnet"),
+                },
+                Cause::Existing,
+            ),
             (
                 Reason::Symbolic {
                     text: text("/subscriptions/{subscriptionId}/x"),
@@ -178,9 +188,21 @@ mod tests {
         let mut report = Report::default();
         report.not_evaluated = vec![
             // The text would read as a parameter; the cause decides.
-            check("depends on parameter 'a', which has no value", None, Cause::Other),
-            check("the effect depends on parameter 'b', which has no value", None, Cause::Parameter),
-            check("depends on parameter 'c', which has no value", Some("c"), Cause::Parameter),
+            check(
+                "depends on parameter 'a', which has no value",
+                None,
+                Cause::Other,
+            ),
+            check(
+                "the effect depends on parameter 'b', which has no value",
+                None,
+                Cause::Parameter,
+            ),
+            check(
+                "depends on parameter 'c', which has no value",
+                Some("c"),
+                Cause::Parameter,
+            ),
         ];
         let groups = groups(&report);
         let causes: Vec<(Cause, usize)> = groups.iter().map(|g| (g.cause, g.items.len())).collect();

@@ -3,8 +3,8 @@
 
 use super::definition::{Candidate, Input, LinkAnswer, LinkQuery, Verdict};
 use super::rule::FieldPath;
-use super::{effect_level, EvalOptions, Outcome, Policy, PolicySet};
 use super::rule::Undecided;
+use super::{effect_level, EvalOptions, Outcome, Policy, PolicySet};
 use crate::diagnostic::{Cause, Diagnostic, Level, NotEvaluated, RelatedKind};
 use crate::graph::links::{deployment_of, same_deployment, IdIndex};
 use crate::graph::{names, Resource, ResourceGraph, ResourceIdx};
@@ -464,9 +464,9 @@ fn link(
                     .into(),
                 ),
             },
-            _ => LinkAnswer::Unknown(
-                format!("the linked resource id `{id}` is not a string").into(),
-            ),
+            _ => {
+                LinkAnswer::Unknown(format!("the linked resource id `{id}` is not a string").into())
+            }
         };
     }
     let Some(from_res) = graph.resources.get(from) else {
