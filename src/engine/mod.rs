@@ -479,6 +479,11 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     let known: std::collections::HashSet<String> = policy_set.ids().map(str::to_string).collect();
     let refs: Vec<&Template> = loaded.templates.iter().collect();
     crate::report::suppress::apply_to_report(&mut report, &refs, Some(&known));
+    report.fixes = policy_set
+        .policies()
+        .iter()
+        .filter_map(|p| Some((p.id.clone(), p.fix.clone()?)))
+        .collect();
     crate::fix::attach(&mut report);
     // The module cache belongs to Bicep: nothing there is edited.
     if !loaded.cached.is_empty() {

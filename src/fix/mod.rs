@@ -1,5 +1,6 @@
 //! Quick fixes: edits that resolve a diagnostic, computed from the resource graph when the change
-//! is unambiguous.
+//! is unambiguous. Which diagnostics have one, and what value they write, the policies declare
+//! (`metadata.azaudit.fix`, read by `policy::fix`); this module turns that into text edits.
 //!
 //! A fix only edits text the diagnostic's resource declares literally: every span it needs must be
 //! known, lie inside the declaration, and read as expected (a string literal, a property name).
@@ -11,14 +12,12 @@ pub mod write;
 use crate::diagnostic::{Diagnostic, Edit, Fix};
 use crate::graph::{EdgeKind, Resource, ResourceGraph, ResourceIdx};
 use crate::model::Language;
+use crate::policy::fix::{FixEdit, FixSpec};
 use crate::report::Report;
 use crate::source::{SourceFile, Span};
 use crate::value::Value;
 
-const APIM: &str = "Microsoft.ApiManagement/service";
 const SUBNET: &str = "Microsoft.Network/virtualNetworks/subnets";
-const SERVER_FARMS: &str = "Microsoft.Web/serverFarms";
-const HOSTING_ENVIRONMENTS: &str = "Microsoft.Web/hostingEnvironments";
 
 /// Attaches fixes to the diagnostics of `report` that have an unambiguous one.
 pub fn attach(report: &mut Report) {
@@ -34,10 +33,10 @@ pub fn attach(report: &mut Report) {
 
 /// The fixes for one diagnostic (none when the fix would be a guess).
 pub fn fixes_for(report: &Report, d: &Diagnostic) -> Vec<Fix> {
-    let fix = match d.code.as_str() {
-        "apim-subnet-delegation" => same_fix(report, d, |t| t.delegation_fix()),
-        "apim-subnet-address-prefix" => same_fix(report, d, |t| t.address_prefix_fix()),
-        _ => None,
+    let fix = match report.fixes.get(&d.code).map(|s| s.edit) {
+        Some(FixEdit::Delegations) => same_fix(report, d, |t| t.delegation_fix()),
+        Some(FixEdit::SingleAddressPrefix) => same_fix(report, d, |t| t.address_prefix_fix()),
+        None => None,
     };
     fix.into_iter().collect()
 }
@@ -57,40 +56,41 @@ fn same_fix(
 
 /// Why a module shared by several deployments gets no fix: "`modules/network.bicep` is not
 /// fixed: the deployments standard.bicep and premium.bicep need different delegations of subnet
-/// 'snet-apim' (Microsoft.Web/serverFarms, Microsoft.Web/hostingEnvironments)". One line per
+/// 'snet-a' (Microsoft.Web/serverFarms, Microsoft.Web/hostingEnvironments)". One line per
 /// subnet declaration, for `check --fix` to print.
 pub fn not_fixed(report: &Report, cwd: &std::path::Path) -> Vec<String> {
     let mut out = Vec::new();
     for d in report
         .diagnostics
         .iter()
-        .filter(|d| d.code == "apim-subnet-delegation" && d.fixes.is_empty())
+        .filter(|d| edit_of(report, d) == Some(FixEdit::Delegations) && d.fixes.is_empty())
     {
         let Some(targets) = Target::all(report, d) else {
             continue;
         };
         // (deployment file, what it needs), one per deployment.
-        let mut needs: Vec<(String, &'static str)> = Vec::new();
+        let mut needs: Vec<(String, String)> = Vec::new();
         for t in &targets {
             let Some(need) = t.needed() else {
                 continue;
             };
             let what = match need {
-                Delegation::Nothing => "no delegation",
+                Delegation::Nothing => "no delegation".to_string(),
                 Delegation::To(service) => service,
             };
-            for a in &t.apims {
+            for a in &t.users {
                 let start = a.module_chain.first().map_or(a.file, |s| s.file);
                 let Some(file) = report.sources.get(start) else {
                     continue;
                 };
                 let name = crate::report::display_path(&file.path, cwd);
-                if !needs.contains(&(name.clone(), what)) {
-                    needs.push((name, what));
+                let entry = (name, what.clone());
+                if !needs.contains(&entry) {
+                    needs.push(entry);
                 }
             }
         }
-        let mut wanted: Vec<&str> = needs.iter().map(|(_, w)| *w).collect();
+        let mut wanted: Vec<&str> = needs.iter().map(|(_, w)| w.as_str()).collect();
         wanted.sort();
         wanted.dedup();
         if wanted.len() < 2 {
@@ -114,32 +114,27 @@ pub fn not_fixed(report: &Report, cwd: &std::path::Path) -> Vec<String> {
     out
 }
 
-/// The subnet delegation an API Management networking mode needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Delegation {
-    /// Classic injection (Developer, Premium): no delegation.
-    Nothing,
-    /// Exactly this service.
-    To(&'static str),
+/// The edit the policy of `d` declares for its fix.
+fn edit_of(report: &Report, d: &Diagnostic) -> Option<FixEdit> {
+    report.fixes.get(&d.code).map(|s| s.edit)
 }
 
-/// The delegation `apim`'s mode needs; `None` when its SKU or network type is not known or not
-/// one that injects or integrates into a subnet.
-fn needed_delegation(apim: &Resource) -> Option<Delegation> {
-    let sku = apim
-        .body
-        .pointer("sku.name")?
-        .as_str()?
-        .to_ascii_lowercase();
-    let network = apim
-        .body
-        .pointer("properties.virtualNetworkType")?
-        .as_str()?
-        .to_ascii_lowercase();
-    match (sku.as_str(), network.as_str()) {
-        ("developer" | "premium", "external" | "internal") => Some(Delegation::Nothing),
-        ("standardv2" | "premiumv2", "external") => Some(Delegation::To(SERVER_FARMS)),
-        ("premiumv2", "internal") => Some(Delegation::To(HOSTING_ENVIRONMENTS)),
+/// The subnet delegation a resource that uses the subnet needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Delegation {
+    /// No delegation.
+    Nothing,
+    /// Exactly this service.
+    To(String),
+}
+
+/// The delegation `user` needs, as the policy's fix declares it (`value`: the service names);
+/// `None` when that can't be said (its tier or mode not known, or one that uses no subnet).
+fn needed_delegation(spec: &FixSpec, user: &Resource) -> Option<Delegation> {
+    let value = spec.value_for(&user.body)?;
+    match value.as_array()? {
+        [] => Some(Delegation::Nothing),
+        [service] => Some(Delegation::To(service.as_str()?.to_string())),
         _ => None,
     }
 }
@@ -151,23 +146,23 @@ enum Syntax {
     Json,
 }
 
-/// The subnet a diagnostic is about, the API Management instances using it, and its file.
+/// The subnet a diagnostic is about, the resources of the diagnostic's type using it (the
+/// evaluated resources of the policy), and its file.
 struct Target<'a> {
     subnet: &'a Resource,
-    apims: Vec<&'a Resource>,
+    users: Vec<&'a Resource>,
     file: &'a SourceFile,
     syntax: Syntax,
+    spec: &'a FixSpec,
 }
 
 impl<'a> Target<'a> {
     /// Every instance of the subnet whose declaration holds the diagnostic (one per deployment
-    /// that reaches a module, one per loop element), with the API Management instances using
-    /// each. `None` unless the diagnostic's API Management instance uses one of them.
+    /// that reaches a module, one per loop element), with the resources of the diagnostic's type
+    /// using each. `None` unless the diagnostic's resource uses one of them.
     fn all(report: &'a Report, d: &Diagnostic) -> Option<Vec<Target<'a>>> {
         let named = d.resource.as_ref()?;
-        if !named.type_name.eq_ignore_ascii_case(APIM) {
-            return None;
-        }
+        let spec = report.fixes.get(&d.code)?;
         let graph = &report.graph;
         let declaration = graph
             .resources
@@ -187,22 +182,32 @@ impl<'a> Target<'a> {
             .filter(|(_, r)| r.span == declaration && r.type_name.eq_ignore_ascii_case(SUBNET))
             .map(|(idx, subnet)| Target {
                 subnet,
-                apims: users(graph, idx),
+                users: users(graph, idx, &named.type_name),
                 file,
                 syntax,
+                spec,
             })
             .collect();
-        let reported = targets.iter().flat_map(|t| &t.apims).any(|a| {
+        let reported = targets.iter().flat_map(|t| &t.users).any(|a| {
             a.name == named.name && a.symbol == named.symbol && a.type_name == named.type_name
         });
         reported.then_some(targets)
     }
 
-    /// The delegation every API Management instance using the subnet needs, if they agree.
+    /// The delegation every resource using the subnet needs, if they agree.
     fn needed(&self) -> Option<Delegation> {
-        let mut needs = self.apims.iter().map(|a| needed_delegation(a));
+        let mut needs = self.users.iter().map(|a| needed_delegation(self.spec, a));
         let first = needs.next()??;
-        needs.all(|n| n == Some(first)).then_some(first)
+        needs.all(|n| n.as_ref() == Some(&first)).then_some(first)
+    }
+
+    /// Whether the fix applies for every resource using the subnet (`when`).
+    fn applies(&self) -> bool {
+        !self.users.is_empty()
+            && self
+                .users
+                .iter()
+                .all(|a| self.spec.applies_to(&a.body) == Some(true))
     }
 
     /// The subnet's `properties` object.
@@ -252,8 +257,8 @@ impl<'a> Target<'a> {
         }
     }
 
-    /// `apim-subnet-delegation`: replace a wrong service name, add the missing delegation, or
-    /// remove the delegations classic injection doesn't allow.
+    /// [`FixEdit::Delegations`]: replace a wrong service name, add the missing delegation, or
+    /// remove the delegations when none is needed.
     fn delegation_fix(&self) -> Option<Fix> {
         let needed = self.needed()?;
         let properties = self.properties()?;
@@ -262,24 +267,22 @@ impl<'a> Target<'a> {
             (Delegation::To(service), Some(list)) => {
                 let items = list.as_array()?;
                 match items {
-                    [] => self.replace_empty_delegations(properties, list, service),
-                    [only] => self.replace_service_name(only, service),
+                    [] => self.replace_empty_delegations(properties, list, &service),
+                    [only] => self.replace_service_name(only, &service),
                     _ => None,
                 }
             }
-            (Delegation::To(service), None) => self.add_delegations(properties, service),
+            (Delegation::To(service), None) => self.add_delegations(properties, &service),
             (Delegation::Nothing, Some(list)) => {
                 if list.as_array()?.is_empty() {
                     return None;
                 }
                 let edits = self.remove_property(list, "delegations")?;
-                Some(Fix {
-                    title: format!(
-                        "Remove the delegations of subnet '{}' (classic injection)",
-                        self.subnet_name()
-                    ),
-                    edits,
-                })
+                let title = match &self.spec.remove_title {
+                    Some(t) => t.replace("{name}", self.subnet_name()),
+                    None => format!("Remove the delegations of subnet '{}'", self.subnet_name()),
+                };
+                Some(Fix { title, edits })
             }
             (Delegation::Nothing, None) => None,
         }
@@ -537,9 +540,9 @@ impl<'a> Target<'a> {
         Some(edits)
     }
 
-    /// `apim-subnet-address-prefix`: `addressPrefixes` with one entry becomes `addressPrefix`.
+    /// `addressPrefixes` with one entry becomes `addressPrefix`.
     fn address_prefix_fix(&self) -> Option<Fix> {
-        if self.needed()? != Delegation::To(HOSTING_ENVIRONMENTS) {
+        if !self.applies() {
             return None;
         }
         let properties = self.properties()?;
@@ -630,8 +633,8 @@ struct Layout<'a> {
     unit: &'a str,
 }
 
-/// The API Management instances whose subnet reference links to `subnet`.
-fn users(graph: &ResourceGraph, subnet: ResourceIdx) -> Vec<&Resource> {
+/// The resources of type `type_name` whose subnet reference links to `subnet`.
+fn users<'g>(graph: &'g ResourceGraph, subnet: ResourceIdx, type_name: &str) -> Vec<&'g Resource> {
     let mut out: Vec<(ResourceIdx, &Resource)> = graph
         .edges_to(subnet)
         .filter(|e| {
@@ -639,7 +642,7 @@ fn users(graph: &ResourceGraph, subnet: ResourceIdx) -> Vec<&Resource> {
                 && e.path.to_ascii_lowercase().ends_with("subnetresourceid")
         })
         .filter_map(|e| Some((e.from, graph.resources.get(e.from)?)))
-        .filter(|(_, r)| r.type_name.eq_ignore_ascii_case(APIM))
+        .filter(|(_, r)| r.type_name.eq_ignore_ascii_case(type_name))
         .collect();
     out.sort_by_key(|(i, _)| *i);
     out.dedup_by_key(|(i, _)| *i);
@@ -696,16 +699,14 @@ pub struct Skipped<'r> {
     pub reason: &'static str,
 }
 
-/// The codes azaudit has a quick fix for.
-pub const FIXABLE: &[&str] = &["apim-subnet-delegation", "apim-subnet-address-prefix"];
-
 /// The files of `report` with the fixes of its diagnostics applied: for each diagnostic its only
 /// fix, skipped when it edits the same text as one taken before.
 pub fn fixed_files(report: &Report) -> Vec<FixedFile> {
     plan(report).0
 }
 
-/// [`fixed_files`], and the diagnostics of a [`FIXABLE`] code left unfixed with the reason.
+/// [`fixed_files`], and the diagnostics of a fixable code (one whose policy declares a fix) left
+/// unfixed with the reason.
 pub fn plan(report: &Report) -> (Vec<FixedFile>, Vec<Skipped<'_>>) {
     let mut by_file: std::collections::BTreeMap<crate::source::FileId, (Vec<&Edit>, usize)> =
         std::collections::BTreeMap::new();
@@ -776,10 +777,11 @@ pub fn plan(report: &Report) -> (Vec<FixedFile>, Vec<Skipped<'_>>) {
     (files, skipped)
 }
 
-/// Why a diagnostic of a [`FIXABLE`] code has no fix; `None` for one that has a fix or whose
-/// code has none.
+/// Why a diagnostic of a fixable code has no fix; `None` for one that has a fix or whose code
+/// has none.
 pub fn why_no_fix(report: &Report, d: &Diagnostic) -> Option<&'static str> {
-    if !d.fixes.is_empty() || !FIXABLE.contains(&d.code.as_str()) {
+    let edit = edit_of(report, d)?;
+    if !d.fixes.is_empty() {
         return None;
     }
     let graph = &report.graph;
@@ -796,8 +798,8 @@ pub fn why_no_fix(report: &Report, d: &Diagnostic) -> Option<&'static str> {
         None | Some([]) => {
             "the subnet is not declared in a Bicep or ARM template that azaudit edits (a parameter file, a registry module, or another instance's finding)"
         }
-        Some(ts) if d.code == "apim-subnet-delegation" && ts.iter().any(|t| t.needed().is_none()) => {
-            "the API Management instances using the subnet need different delegations, or their tier or mode is not known"
+        Some(ts) if edit == FixEdit::Delegations && ts.iter().any(|t| t.needed().is_none()) => {
+            "the resources using the subnet need different delegations, or what they need is not known"
         }
         Some(ts) if ts.len() > 1 => {
             "the subnet's declaration makes more than one subnet (a loop, or a module deployed more than once) and they need different fixes"

@@ -20,6 +20,7 @@ pub mod definition;
 pub mod exemption;
 pub mod expression;
 pub mod field;
+pub mod fix;
 pub mod initiative;
 pub mod nsg;
 pub mod platform;
@@ -95,6 +96,8 @@ pub struct Policy {
     pub message: Option<String>,
     /// `metadata.azaudit.level`, when set.
     pub level_override: Option<Level>,
+    /// `metadata.azaudit.fix`: the quick fix the policy declares.
+    pub fix: Option<Arc<fix::FixSpec>>,
     pub path: PathBuf,
     pub definition: Arc<Definition>,
     /// The assignment this policy comes from (an assigned definition or initiative member).
@@ -259,6 +262,12 @@ impl PolicySet {
             })?),
             None => None,
         };
+        let fix = fix::FixSpec::from_metadata(az)
+            .map_err(|m| {
+                let (l, c) = line_col_of(text, "\"fix\"");
+                err(l, c, m)
+            })?
+            .map(Arc::new);
         let level = level_override.unwrap_or_else(|| match def.default_effect() {
             Some(e) => effect_level(&e),
             None => Level::Warning,
@@ -285,6 +294,7 @@ impl PolicySet {
             help: az_str("help"),
             message: az_str("message"),
             level_override,
+            fix,
             path: path.to_path_buf(),
             definition: Arc::new(def),
             assignment: None,
@@ -309,9 +319,7 @@ impl PolicySet {
                         // Azure/azure-policy's sovereign-cloud folders repeat public-cloud ids:
                         // the copy is recognised, not an error.
                         Err(LoadFailure::Duplicate(_)) if builtins::is_sovereign(&f) => {}
-                        Err(LoadFailure::Invalid(e) | LoadFailure::Duplicate(e)) => {
-                            errors.push(e)
-                        }
+                        Err(LoadFailure::Invalid(e) | LoadFailure::Duplicate(e)) => errors.push(e),
                     }
                 }
                 Err(e) => errors.push(PolicyLoadError {

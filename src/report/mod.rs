@@ -6,8 +6,11 @@ pub mod suppress;
 
 use crate::diagnostic::{Diagnostic, NotEvaluated};
 use crate::graph::ResourceGraph;
+use crate::policy::fix::FixSpec;
 use crate::source::SourceMap;
+use std::collections::HashMap;
 use std::path::{Component, Path};
+use std::sync::Arc;
 
 /// What one analysis found.
 #[derive(Debug, Default)]
@@ -24,6 +27,8 @@ pub struct Report {
     pub files: usize,
     /// Deployments audited (a template with the values of one parameter file, or on its own).
     pub deployments: usize,
+    /// The quick fixes the policies declare (`metadata.azaudit.fix`), by code.
+    pub fixes: HashMap<String, Arc<FixSpec>>,
 }
 
 /// `path` relative to `cwd` when it lies under it, with `/` separators and no leading `./`.
