@@ -27,7 +27,7 @@ pub struct Options {
     /// Extra folders of policy definitions.
     pub policy_dirs: Vec<PathBuf>,
     /// Where the deployment goes, when known (`subscriptionId`, resource group).
-    pub deployment: crate::eval::Deployment,
+    pub deployment: crate::eval::DeploymentContext,
     /// Where registry modules (`br:`, `ts:`) are cached; by default none are read.
     pub registry: crate::files::registry::Registry,
     /// Where module and parameter-file references may lead.
@@ -318,7 +318,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
                 break;
             }
         }
-        entries.extend(crate::graph::deployments::entries(
+        entries.extend(crate::graph::deployments::plan(
             &mut loaded,
             &mut report.sources,
             provider,
@@ -338,10 +338,10 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     report.deployments = entries.len();
     report.files = files.len() + loaded.templates.len().saturating_sub(loaded.inputs);
     lap("modules and parameter files read");
-    let deploys: Vec<crate::graph::builder::Deploy<'_>> = entries
+    let deploys: Vec<crate::graph::builder::DeploymentInput<'_>> = entries
         .iter()
         .filter_map(|e| {
-            Some(crate::graph::builder::Deploy {
+            Some(crate::graph::builder::DeploymentInput {
                 template: loaded.templates.get(e.template)?,
                 params: e.params.clone(),
                 deployment: options.deployment.clone(),
@@ -431,7 +431,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     diagnostics.extend(outcome.diagnostics);
     let mut not_evaluated = outcome.not_evaluated;
     let input_templates = loaded.templates.get(..loaded.inputs).unwrap_or(&[]);
-    diagnostics.extend(crate::engine::variants::resolve(
+    diagnostics.extend(crate::engine::variants::decide_with_allowed_values(
         input_templates,
         &policy_set,
         &eval_options,

@@ -3,7 +3,7 @@
 
 use crate::diagnostic::codes::Code;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::eval::{value_text, Budget, BudgetLimits, Deployment, Evaluator, RunBudget};
+use crate::eval::{value_text, Budget, BudgetLimits, DeploymentContext, Evaluator, RunBudget};
 use crate::expr::{Expr, ExprKind};
 use crate::graph::links::IdIndex;
 use crate::graph::{Deployed, Edge, EdgeKind, Origin, Resource, ResourceGraph, Unresolved};
@@ -13,16 +13,16 @@ use crate::value::{Kind, Reason, Value};
 use std::collections::{HashMap, HashSet};
 
 /// One template to add to the graph, with the parameter values it is deployed with.
-pub struct Deploy<'a> {
+pub struct DeploymentInput<'a> {
     pub template: &'a Template,
     pub params: HashMap<String, Value>,
-    pub deployment: Deployment,
+    pub deployment: DeploymentContext,
 }
 
 /// Builds one graph from several deployments. Ids with placeholders (the usual case: the
 /// subscription and resource group are not known) link only within their own deployment (a file
 /// and the modules it deploys); fully known ids, and `existing` declarations, link across files.
-pub fn build(deploys: &[Deploy<'_>]) -> ResourceGraph {
+pub fn build(deploys: &[DeploymentInput<'_>]) -> ResourceGraph {
     let chains = vec![Vec::new(); deploys.len()];
     build_with(deploys, &chains, &NoModules)
 }
@@ -74,7 +74,7 @@ pub const MAX_MODULE_INSTANCES: usize = 2000;
 /// `chains[i]` is prepended to the module chain of every resource of `deploys[i]` (the parameter
 /// file it is deployed with).
 pub fn build_with(
-    deploys: &[Deploy<'_>],
+    deploys: &[DeploymentInput<'_>],
     chains: &[Vec<Span>],
     modules: &dyn Modules,
 ) -> ResourceGraph {
@@ -82,7 +82,7 @@ pub fn build_with(
     // What the whole run keeps is capped across the deployments evaluated in parallel.
     let run = std::sync::Arc::new(RunBudget::default());
     // Each template is evaluated on its own (in parallel); linking needs them all.
-    let parts: Vec<Part> = deploys
+    let parts: Vec<Unlinked> = deploys
         .par_iter()
         .enumerate()
         .map(|(i, d)| {
@@ -137,7 +137,7 @@ pub fn build_with(
 
 /// What one template contributes before linking (indices local to it).
 #[derive(Default)]
-struct Part {
+struct Unlinked {
     graph: ResourceGraph,
     pending: Vec<(usize, Vec<DependsOn>)>,
     /// Module instances deployed so far (bounded by [`MAX_MODULE_INSTANCES`]).
@@ -145,12 +145,12 @@ struct Part {
 }
 
 fn evaluate_template(
-    d: &Deploy<'_>,
+    d: &DeploymentInput<'_>,
     chain: &[Span],
     modules: &dyn Modules,
     run: &std::sync::Arc<RunBudget>,
-) -> Part {
-    let mut part = Part::default();
+) -> Unlinked {
+    let mut part = Unlinked::default();
     let mut cx = Instantiation {
         modules,
         stack: vec![(d.template.file, modules.file_name(d.template.file))],
@@ -193,10 +193,10 @@ enum DependsOn {
 }
 
 fn add_template(
-    part: &mut Part,
+    part: &mut Unlinked,
     t: &Template,
     params: HashMap<String, Value>,
-    deployment: &Deployment,
+    deployment: &DeploymentContext,
     cx: &mut Instantiation<'_>,
 ) -> Value {
     for e in &t.syntax_errors {
@@ -405,10 +405,10 @@ fn add_template(
 /// Instantiates the module declarations of `t` (in dependency order) and returns the value each
 /// module symbol stands for: `{ name, outputs }`, an array of them for a loop.
 fn instantiate_modules(
-    part: &mut Part,
+    part: &mut Unlinked,
     t: &Template,
     params: &HashMap<String, Value>,
-    deployment: &Deployment,
+    deployment: &DeploymentContext,
     cx: &mut Instantiation<'_>,
 ) -> HashMap<String, Value> {
     let mut values: HashMap<String, Value> = HashMap::new();
@@ -557,13 +557,13 @@ pub fn is_registry_reference(source: &str) -> bool {
 /// Returns its outputs (an object by output name).
 #[allow(clippy::too_many_arguments)]
 fn instantiate(
-    part: &mut Part,
+    part: &mut Unlinked,
     caller: &Template,
     m: &crate::model::ModuleDecl,
     ev: &Evaluator<'_>,
     locals: &crate::eval::Locals,
     caller_params: &HashMap<String, Value>,
-    deployment: &Deployment,
+    deployment: &DeploymentContext,
     cx: &mut Instantiation<'_>,
     maybe: Option<Reason>,
 ) -> Value {
@@ -754,7 +754,7 @@ fn module_params(
 }
 
 /// The deployment a module's `scope` (a resource group or subscription value) stands for.
-fn scope_deployment(scope: &Value, caller: &Deployment) -> Deployment {
+fn scope_deployment(scope: &Value, caller: &DeploymentContext) -> DeploymentContext {
     let id = scope.get("id").unwrap_or(scope);
     let (text, _) = value_text(id);
     let mut out = caller.clone();
@@ -1329,7 +1329,7 @@ mod tests {
             "/subscriptions/{subscriptionId}/resourceGroups/rg-{uniqueString(/subscriptions/{subscriptionId})}-test"
                 .to_string(),
         );
-        let d = scope_deployment(&scope, &Deployment::default());
+        let d = scope_deployment(&scope, &DeploymentContext::default());
         assert_eq!(d.subscription_id, None, "the caller's own subscription");
         assert_eq!(
             d.resource_group.as_deref(),

@@ -2,7 +2,7 @@
 //! parameter files that the audited files pull in (through a [`FileProvider`]) and decides which
 //! deployments to build: each template once per parameter file that uses it, else once on its own.
 
-use crate::eval::{Deployment, Evaluator};
+use crate::eval::{DeploymentContext, Evaluator};
 use crate::files::paths::PathRules;
 use crate::files::registry::{BicepSettings, Registry};
 use crate::files::{language_of, normalize, FileProvider, ReadError};
@@ -63,7 +63,7 @@ impl Loaded {
 
 /// One deployment to build: a template, the parameter values it gets, and the parameter file they
 /// come from.
-pub struct Entry {
+pub struct DeploymentPlan {
     /// Index into [`Loaded::templates`].
     pub template: usize,
     pub params: HashMap<String, Value>,
@@ -400,15 +400,15 @@ fn collect_sources(t: &Template, out: &mut Vec<String>, depth: usize) {
 /// parameter file with the template it uses; each template no parameter file uses, on its own
 /// (parameter files beside it found through `provider` by convention: `<name>.parameters.json`,
 /// `<name>.bicepparam`).
-pub fn entries(
+pub fn plan(
     loaded: &mut Loaded,
     sources: &mut SourceMap,
     provider: &dyn FileProvider,
-    deployment: &Deployment,
+    deployment: &DeploymentContext,
     rules: &PathRules,
     diagnostics: &mut Vec<crate::diagnostic::Diagnostic>,
     starts: &dyn Fn(usize) -> bool,
-) -> Vec<Entry> {
+) -> Vec<DeploymentPlan> {
     let mut out = Vec::new();
     let mut used: std::collections::HashSet<usize> = std::collections::HashSet::new();
     let mut extra = 0;
@@ -539,7 +539,7 @@ pub fn entries(
             }
         }
         if !found {
-            out.push(Entry {
+            out.push(DeploymentPlan {
                 template: ti,
                 params: HashMap::new(),
                 parameter_file: None,
@@ -551,7 +551,7 @@ pub fn entries(
 
 /// The templates (indices into [`Loaded::templates`]) the deployments `entries` reach through
 /// their modules, the entries' own templates and parameter files included.
-pub fn reached(loaded: &Loaded, entries: &[Entry]) -> std::collections::HashSet<usize> {
+pub fn reached(loaded: &Loaded, entries: &[DeploymentPlan]) -> std::collections::HashSet<usize> {
     let mut calls: HashMap<FileId, Vec<usize>> = HashMap::new();
     for ((caller, _), target) in &loaded.resolved {
         if let Ok(i) = target {
@@ -598,8 +598,13 @@ fn parameter_files_beside(path: &Path, language: Language) -> Vec<PathBuf> {
 }
 
 /// The deployment of template `ti` with the values of parameter file `pfile`.
-fn entry(loaded: &Loaded, ti: usize, pfile: FileId, deployment: &Deployment) -> Entry {
-    Entry {
+fn entry(
+    loaded: &Loaded,
+    ti: usize,
+    pfile: FileId,
+    deployment: &DeploymentContext,
+) -> DeploymentPlan {
+    DeploymentPlan {
         template: ti,
         params: loaded
             .get(pfile)
@@ -610,7 +615,7 @@ fn entry(loaded: &Loaded, ti: usize, pfile: FileId, deployment: &Deployment) -> 
 }
 
 /// The values a parameter file assigns, each with the span of its expression in that file.
-pub fn parameter_values(p: &Template, deployment: &Deployment) -> HashMap<String, Value> {
+pub fn parameter_values(p: &Template, deployment: &DeploymentContext) -> HashMap<String, Value> {
     let ev = Evaluator::new(p, HashMap::new(), deployment.clone());
     let mut out = HashMap::new();
     for a in &p.assignments {
