@@ -185,25 +185,27 @@ mod tests {
             parameter: parameter.map(str::to_string),
             cause,
         };
-        let mut report = Report::default();
-        report.not_evaluated = vec![
-            // The text would read as a parameter; the cause decides.
-            check(
-                "depends on parameter 'a', which has no value",
-                None,
-                Cause::Other,
-            ),
-            check(
-                "the effect depends on parameter 'b', which has no value",
-                None,
-                Cause::Parameter,
-            ),
-            check(
-                "depends on parameter 'c', which has no value",
-                Some("c"),
-                Cause::Parameter,
-            ),
-        ];
+        let report = Report {
+            not_evaluated: vec![
+                // The text would read as a parameter; the cause decides.
+                check(
+                    "depends on parameter 'a', which has no value",
+                    None,
+                    Cause::Other,
+                ),
+                check(
+                    "the effect depends on parameter 'b', which has no value",
+                    None,
+                    Cause::Parameter,
+                ),
+                check(
+                    "depends on parameter 'c', which has no value",
+                    Some("c"),
+                    Cause::Parameter,
+                ),
+            ],
+            ..Report::default()
+        };
         let groups = groups(&report);
         let causes: Vec<(Cause, usize)> = groups.iter().map(|g| (g.cause, g.items.len())).collect();
         assert_eq!(causes, vec![(Cause::Parameter, 2), (Cause::Other, 1)]);
