@@ -10,7 +10,12 @@
 //!   `existing` declaration stands for a resource deployed elsewhere: between two resources that
 //!   are each `existing` or fully known, placeholders link across deployments too.
 //! - Of several resources with the id, a declaration wins over an `existing` one, and an
-//!   `existing` one stands for the declaration another deployment makes of it.
+//!   `existing` one stands for the declaration another deployment makes of it. Several
+//!   declarations with one id (a module deployed twice with the same names) are one resource in
+//!   Azure: the first in graph order stands for it, so the choice is never ambiguous.
+//! - A resource outside the deployment (another deployment's, with placeholders in its id, or
+//!   none at all) is not linked: the id stays unresolved and an existence check that needs it is
+//!   not evaluated.
 
 use super::{normalize_id, Resource, ResourceIdx};
 use crate::source::FileId;
