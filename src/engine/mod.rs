@@ -87,22 +87,31 @@ pub fn apply_deployment(context: &DeploymentContext, options: &mut Options) {
     }
 }
 
+/// Why [`configure`] applied nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigureError {
+    #[error("{}: policy folder `{}` does not exist", config.display(), folder.display())]
+    MissingPolicyFolder {
+        config: std::path::PathBuf,
+        folder: std::path::PathBuf,
+    },
+}
+
 /// The configuration resolution both `azaudit check` and `azaudit lsp` use: applies the
 /// `bicepconfig.json` files that govern the audited files to `options`, shallow ones first so
 /// that a deeper configuration wins on conflicts (levels, `off`, policy parameters, policy
 /// folders, assignments, deployment context). A policy folder that doesn't exist is an error
 /// naming the configuration; nothing is applied then.
-pub fn configure(options: &mut Options, configs: &[Arc<Config>]) -> Result<(), String> {
+pub fn configure(options: &mut Options, configs: &[Arc<Config>]) -> Result<(), ConfigureError> {
     let mut ordered: Vec<&Arc<Config>> = configs.iter().collect();
     ordered.sort_by_key(|c| (c.path.components().count(), c.path.clone()));
     ordered.dedup_by(|a, b| a.path == b.path);
     for config in &ordered {
         if let Some(missing) = config.policy_dirs.iter().find(|d| !d.is_dir()) {
-            return Err(format!(
-                "{}: policy folder `{}` does not exist",
-                config.path.display(),
-                missing.display()
-            ));
+            return Err(ConfigureError::MissingPolicyFolder {
+                config: config.path.clone(),
+                folder: missing.clone(),
+            });
         }
     }
     for config in ordered {
