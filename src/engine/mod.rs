@@ -484,15 +484,15 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     crate::policy::exemption::apply(&policy_set, &mut diagnostics);
     report.graph = graph;
     report.diagnostics = diagnostics;
-    report.not_evaluated = not_evaluated;
-    let known: std::collections::HashSet<String> = policy_set.ids().map(str::to_string).collect();
-    let refs: Vec<&Template> = loaded.templates.iter().collect();
-    crate::report::suppress::apply_to_report(&mut report, &refs, Some(&known));
     report.fixes = policy_set
         .policies()
         .iter()
         .filter_map(|p| Some((p.id.clone(), p.fix.clone()?)))
         .collect();
+    report.not_evaluated = not_evaluated;
+    let known: std::collections::HashSet<String> = policy_set.ids().map(str::to_string).collect();
+    let refs: Vec<&Template> = loaded.templates.iter().collect();
+    crate::report::suppress::apply_to_report(&mut report, &refs, Some(&known));
     crate::fix::attach(&mut report);
     // The module cache belongs to Bicep: nothing there is edited.
     if !loaded.cached.is_empty() {

@@ -20,6 +20,8 @@ pub struct Report {
     /// Sorted by file, position, code.
     pub diagnostics: Vec<Diagnostic>,
     pub not_evaluated: Vec<NotEvaluated>,
+    /// The quick fixes the policies declare (`metadata.azaudit.fix`), by code.
+    pub fixes: HashMap<String, Arc<FixSpec>>,
     /// Diagnostics a suppression covers, each with its `suppression` set; SARIF reports them as
     /// suppressed, the other formats leave them out.
     pub suppressed: Vec<Diagnostic>,
@@ -27,8 +29,6 @@ pub struct Report {
     pub files: usize,
     /// Deployments audited (a template with the values of one parameter file, or on its own).
     pub deployments: usize,
-    /// The quick fixes the policies declare (`metadata.azaudit.fix`), by code.
-    pub fixes: HashMap<String, Arc<FixSpec>>,
 }
 
 /// `path` relative to `cwd` when it lies under it, with `/` separators and no leading `./`.
