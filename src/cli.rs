@@ -596,7 +596,7 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
             .collect(),
         allow_outside: args.allow_outside_project,
     };
-    engine::configure(&mut options, &used).map_err(|e| anyhow::anyhow!(e))?;
+    engine::configure(&mut options, &used)?;
     // Shallow configurations first, as `configure` applies them.
     used.sort_by_key(|c| (c.path.components().count(), c.path.clone()));
     for dir in &args.policy_dirs {

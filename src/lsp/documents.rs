@@ -161,7 +161,7 @@ impl FileProvider for Overlay {
 
     /// An open buffer's text, else the file on disk as [`crate::files::Disk`] reads it (only
     /// regular files, so a FIFO never blocks the server).
-    fn read_or_why(&self, path: &Path) -> Result<Arc<str>, String> {
+    fn read_or_why(&self, path: &Path) -> Result<Arc<str>, crate::files::ReadError> {
         if let Some(text) = self.buffers.get(&normalize(path)) {
             return Ok(text.clone());
         }

@@ -713,7 +713,7 @@ fn resolve_options(
     let (configs, errors) = engine::configurations_for(audited, &mut cache);
     let mut problems: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
     if let Err(e) = engine::configure(&mut options, &configs) {
-        problems.push(e);
+        problems.push(e.to_string());
     }
     options.levels.extend(editor_levels);
     (options, problems, cache)
