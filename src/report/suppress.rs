@@ -410,22 +410,34 @@ mod tests {
         Diagnostic::new(code, Severity::Error, at, "bad")
     }
 
+    fn ids(list: &[&str]) -> HashSet<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A context with `known` ids and no undecided checks.
+    fn context<'a>(
+        templates: &'a [&'a Template],
+        graph: &'a ResourceGraph,
+        sources: &'a SourceMap,
+        known: &'a HashSet<String>,
+    ) -> Context<'a> {
+        Context {
+            templates,
+            graph,
+            sources,
+            known_codes: Some(known),
+            undecided: &[],
+        }
+    }
+
     #[test]
     fn next_line_suppression_drops_and_reports_unused_codes() {
         let sources = sources();
         let t = template();
         let graph = ResourceGraph::default();
-        let known: HashSet<String> = ["apim-subnet-nsg", "other-policy"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let cx = Context {
-            templates: &[&t],
-            graph: &graph,
-            sources: &sources,
-            known_codes: Some(&known),
-            undecided: &[],
-        };
+        let known = ids(&["apim-subnet-nsg", "other-policy"]);
+        let templates = [&t];
+        let cx = context(&templates, &graph, &sources, &known);
         let on_next_line = diag("APIM-subnet-nsg", span(70, 74));
         let elsewhere = diag("apim-subnet-nsg", span(130, 134));
         let out = apply(vec![on_next_line, elsewhere.clone()], &cx);
@@ -585,17 +597,9 @@ mod tests {
         t.suppressions.push(directive(25, "polcy-c", None));
         t.suppressions.push(directive(30, "polcy-c", None));
         let graph = ResourceGraph::default();
-        let known: HashSet<String> = ["policy-a", "policy-b", "policy-c"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let cx = Context {
-            templates: &[&t],
-            graph: &graph,
-            sources: &sources,
-            known_codes: Some(&known),
-            undecided: &[],
-        };
+        let known = ids(&["policy-a", "policy-b", "policy-c"]);
+        let templates = [&t];
+        let cx = context(&templates, &graph, &sources, &known);
         let (kept, suppressed) = partition(
             vec![
                 diag("POLICY-A", span(80, 81)),
