@@ -3,7 +3,7 @@
 //! The document is written as it is serialised, one finding at a time: a bulk audit's report
 //! has hundreds of thousands of findings, and a `serde_json::Value` tree of them took a gigabyte.
 
-use super::{locate, ordered, Located, RenderOptions, Summary};
+use super::{ordered, Located, Locator, RenderOptions, Summary};
 use crate::diagnostic::{Diagnostic, NotEvaluated, ResourceRef, Severity, SuppressionKind};
 use crate::report::Report;
 use crate::source::LineColRange;
@@ -20,10 +20,11 @@ pub const VERSION: u32 = 1;
 pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write) -> io::Result<()> {
     let cwd = options.cwd.as_path();
     let diagnostics = ordered(report, cwd);
+    let locator = Locator::new(report, cwd);
     let mut not_evaluated: Vec<(&NotEvaluated, Located)> = report
         .not_evaluated
         .iter()
-        .map(|n| (n, locate(report, n.span, cwd)))
+        .map(|n| (n, locator.locate(n.span)))
         .collect();
     not_evaluated.sort_by(|(a, la), (b, lb)| {
         (&la.file, la.range.start, &a.code).cmp(&(&lb.file, lb.range.start, &b.code))
@@ -33,16 +34,14 @@ pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write)
     let doc = DocumentOut {
         version: VERSION,
         diagnostics: Findings {
-            report,
+            locator: &locator,
             items: &diagnostics,
-            cwd,
             suppression: false,
         },
         not_evaluated: Undecided(&not_evaluated),
         suppressed: Findings {
-            report,
+            locator: &locator,
             items: &suppressed,
-            cwd,
             suppression: true,
         },
         summary: Summary::of(report),
@@ -55,9 +54,10 @@ pub fn render(report: &Report, options: &RenderOptions<'_>, out: &mut dyn Write)
 
 /// The `diagnostics` array (also used by `azaudit graph`).
 pub fn diagnostics(report: &Report, cwd: &Path) -> Vec<Value> {
+    let locator = Locator::new(report, cwd);
     ordered(report, cwd)
         .iter()
-        .filter_map(|(d, at)| serde_json::to_value(finding(report, d, at, cwd, false)).ok())
+        .filter_map(|(d, at)| serde_json::to_value(finding(&locator, d, at, false)).ok())
         .collect()
 }
 
@@ -72,9 +72,8 @@ struct DocumentOut<'a> {
 
 /// Located diagnostics, serialised one at a time.
 struct Findings<'a> {
-    report: &'a Report,
+    locator: &'a Locator<'a>,
     items: &'a [(&'a Diagnostic, Located)],
-    cwd: &'a Path,
     /// Whether to say how each one was suppressed.
     suppression: bool,
 }
@@ -84,7 +83,7 @@ impl Serialize for Findings<'_> {
         serializer.collect_seq(
             self.items
                 .iter()
-                .map(|(d, at)| finding(self.report, d, at, self.cwd, self.suppression)),
+                .map(|(d, at)| finding(self.locator, d, at, self.suppression)),
         )
     }
 }
@@ -149,17 +148,16 @@ struct ResourceOut<'a> {
 }
 
 fn finding<'a>(
-    report: &'a Report,
+    locator: &Locator<'_>,
     d: &'a Diagnostic,
     at: &'a Located,
-    cwd: &Path,
     suppression: bool,
 ) -> FindingOut<'a> {
     let related = d
         .related
         .iter()
         .map(|r| {
-            let rel = locate(report, r.span, cwd);
+            let rel = locator.locate(r.span);
             RelatedOut {
                 file: rel.file,
                 range: rel.range,
