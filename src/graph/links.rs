@@ -162,28 +162,15 @@ impl IdIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{Deployed, Origin};
     use crate::source::Span;
     use crate::value::Value;
 
     fn resource(id: &str, file: u32, existing: bool) -> Resource {
         let span = Span::new(FileId(file), 0, 1);
+        let body = Value::object(Vec::new());
         Resource {
-            id: id.to_string(),
-            type_name: "Microsoft.Network/virtualNetworks".into(),
-            api_version: None,
-            name: "v".into(),
-            symbol: None,
-            file: FileId(file),
-            span,
-            head_span: span,
             existing,
-            body: Value::object(Vec::new()),
-            parent: None,
-            origin: Origin::Declared,
-            deployed: Deployed::Yes,
-            suppress: Vec::new(),
-            module_chain: Vec::new(),
+            ..Resource::declared(id, "Microsoft.Network/virtualNetworks", "v", span, body)
         }
     }
 

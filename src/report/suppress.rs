@@ -346,7 +346,7 @@ fn unused_message(cx: &Context<'_>, at: Span, code: &str) -> String {
 mod tests {
     use super::*;
     use crate::diagnostic::Suppression;
-    use crate::graph::{Deployed, Origin, Resource};
+    use crate::graph::Resource;
     use crate::model::{Language, Suppression as ModelSuppression};
     use crate::source::FileId;
     use crate::value::Value;
@@ -388,21 +388,16 @@ mod tests {
 
     fn resource(suppress: Vec<(String, Span)>) -> Resource {
         Resource {
-            id: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ApiManagement/service/apim".into(),
-            type_name: "Microsoft.ApiManagement/service".into(),
-            api_version: None,
-            name: "apim".into(),
             symbol: Some("apim".into()),
-            file: FileId(0),
-            span: span(66, BICEP.len()),
             head_span: span(66, 120),
-            existing: false,
-            body: Value::null(),
-            parent: None,
-            origin: Origin::Declared,
-            deployed: Deployed::Yes,
             suppress,
-            module_chain: Vec::new(),
+            ..Resource::declared(
+                "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ApiManagement/service/apim",
+                "Microsoft.ApiManagement/service",
+                "apim",
+                span(66, BICEP.len()),
+                Value::null(),
+            )
         }
     }
 
