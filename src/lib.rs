@@ -4,6 +4,8 @@
 //! report → CLI / LSP. Each stage is a module folder that imports only the stages declared above it
 //! (`src/layout.rs` checks it). See ARCHITECTURE.md.
 
+#![forbid(unsafe_code)]
+
 // Foundations every stage uses.
 pub mod expr;
 pub mod source;
