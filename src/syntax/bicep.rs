@@ -21,6 +21,7 @@ use crate::model::{Language, SyntaxError, Template};
 use crate::source::{FileId, Span};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 use tree_sitter::{Node, ParseOptions, ParseState, Parser, Tree};
 
 /// Work one file may take to parse, in tree-sitter progress reports (one per 100 parser
@@ -32,6 +33,36 @@ fn parse_work_limit(text: &str) -> u64 {
 
 /// At most this many syntax errors are reported per file.
 const MAX_SYNTAX_ERRORS: usize = 100;
+
+/// The name of each node kind of the Bicep grammar, by kind id.
+static KIND_NAMES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let language = tree_sitter::Language::from(tree_sitter_bicep::LANGUAGE);
+    (0..language.node_kind_count())
+        .map(|id| {
+            u16::try_from(id)
+                .ok()
+                .and_then(|id| language.node_kind_for_id(id))
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+});
+
+/// A node's kind, as [`Node::kind`] gives it, read from a table made once: `Node::kind` measures
+/// and validates the grammar's C string at every call (2 % of the instructions of a Bicep-heavy
+/// run). Kinds outside the table (`ERROR`) are asked of the node.
+pub(crate) trait KindName<'t> {
+    fn kind_name(&self) -> &'t str;
+}
+
+impl<'t> KindName<'t> for Node<'t> {
+    fn kind_name(&self) -> &'t str {
+        match KIND_NAMES.get(usize::from(self.kind_id())) {
+            Some(name) => name,
+            None => self.kind(),
+        }
+    }
+}
 
 thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
@@ -244,13 +275,13 @@ fn collect_syntax_errors(file: FileId, text: &str, root: Node, out: &mut Vec<Syn
         } else if node.is_missing() {
             let after = node
                 .prev_sibling()
-                .filter(|p| !p.is_named() && matches!(p.kind(), ":" | "=" | "=>"));
+                .filter(|p| !p.is_named() && matches!(p.kind_name(), ":" | "=" | "=>"));
             let what = if let Some(p) = after {
-                format!("a value after `{}`", p.kind())
+                format!("a value after `{}`", p.kind_name())
             } else if node.is_named() {
-                node.kind().replace('_', " ")
+                node.kind_name().replace('_', " ")
             } else {
-                format!("`{}`", node.kind())
+                format!("`{}`", node.kind_name())
             };
             out.push(SyntaxError {
                 span: Span::new(file, node.start_byte(), node.end_byte()),

@@ -1,6 +1,7 @@
 //! Lowering of a tree-sitter-bicep tree (over pre-pass text) to the template model.
 
 use super::prepass::Prepared;
+use super::KindName;
 use super::suppress::NextLine;
 use crate::expr::{ArrayItem, BinaryOp, Expr, ExprKind, InterpPart, ObjectItem, UnaryOp};
 use crate::model::{
@@ -50,14 +51,14 @@ struct DeclValue<'t> {
 fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
     let mut cursor = node.walk();
     node.named_children(&mut cursor)
-        .filter(|c| !matches!(c.kind(), "comment" | "diagnostic_comment"))
+        .filter(|c| !matches!(c.kind_name(), "comment" | "diagnostic_comment"))
         .collect()
 }
 
 fn children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
     let mut cursor = node.walk();
     node.children(&mut cursor)
-        .filter(|c| !matches!(c.kind(), "comment" | "diagnostic_comment"))
+        .filter(|c| !matches!(c.kind_name(), "comment" | "diagnostic_comment"))
         .collect()
 }
 
@@ -66,14 +67,14 @@ fn named_after<'t>(node: Node<'t>, token: &str) -> Option<Node<'t>> {
     let kids = children(node);
     let pos = kids
         .iter()
-        .position(|c| !c.is_named() && c.kind() == token)?;
+        .position(|c| !c.is_named() && c.kind_name() == token)?;
     kids.into_iter().skip(pos + 1).find(|c| c.is_named())
 }
 
 fn has_token(node: Node, token: &str) -> bool {
     children(node)
         .iter()
-        .any(|c| !c.is_named() && c.kind() == token)
+        .any(|c| !c.is_named() && c.kind_name() == token)
 }
 
 fn is_declaration(kind: &str) -> bool {
@@ -168,19 +169,19 @@ impl<'a> Lowerer<'a> {
         depth: usize,
     ) {
         for node in named_children(parent) {
-            match node.kind() {
+            match node.kind_name() {
                 "decorators" => {
                     decorators.extend(
                         named_children(node)
                             .into_iter()
-                            .filter(|d| d.kind() == "decorator"),
+                            .filter(|d| d.kind_name() == "decorator"),
                     );
                     continue;
                 }
                 "target_scope_assignment" => {
                     if let Some(s) = named_children(node)
                         .into_iter()
-                        .find(|c| c.kind() == "string")
+                        .find(|c| c.kind_name() == "string")
                     {
                         t.target_scope = match self.string_value(s).as_deref() {
                             Some("subscription") => TargetScope::Subscription,
@@ -193,7 +194,7 @@ impl<'a> Lowerer<'a> {
                 "using_statement" => {
                     if let Some(s) = named_children(node)
                         .into_iter()
-                        .find(|c| c.kind() == "string")
+                        .find(|c| c.kind_name() == "string")
                     {
                         t.using = self.string_value(s);
                     }
@@ -234,7 +235,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_declaration(&mut self, node: Node, decorators: &[Node], t: &mut Template) {
-        match node.kind() {
+        match node.kind_name() {
             "parameter_declaration" => {
                 if let Some(p) = self.param(node, decorators) {
                     t.params.push(p);
@@ -244,7 +245,7 @@ impl<'a> Lowerer<'a> {
             "output_declaration" => {
                 let name = named_children(node)
                     .into_iter()
-                    .find(|c| c.kind() == "identifier");
+                    .find(|c| c.kind_name() == "identifier");
                 if let Some(name) = name {
                     let value = self.value_after(node, "=");
                     t.outputs.push(OutputDecl {
@@ -260,11 +261,11 @@ impl<'a> Lowerer<'a> {
                 };
                 let params = named_children(node)
                     .into_iter()
-                    .find(|c| c.kind() == "parameters")
+                    .find(|c| c.kind_name() == "parameters")
                     .map(|ps| {
                         named_children(ps)
                             .into_iter()
-                            .filter(|p| p.kind() == "parameter")
+                            .filter(|p| p.kind_name() == "parameter")
                             .filter_map(|p| p.named_child(0))
                             .map(|id| self.src(id).to_string())
                             .collect()
@@ -298,12 +299,12 @@ impl<'a> Lowerer<'a> {
     fn param(&self, node: Node, decorators: &[Node]) -> Option<ParamDecl> {
         let name = named_children(node)
             .into_iter()
-            .find(|c| c.kind() == "identifier")?;
+            .find(|c| c.kind_name() == "identifier")?;
         let type_text = match self.prepared.types.get(&node.start_byte()) {
             Some(r) => self.text.get(r.start..r.end).unwrap_or(""),
             None => named_children(node)
                 .into_iter()
-                .find(|c| c.kind() == "type")
+                .find(|c| c.kind_name() == "type")
                 .map(|ty| self.src(ty))
                 .unwrap_or(""),
         };
@@ -337,7 +338,7 @@ impl<'a> Lowerer<'a> {
         for d in decorators {
             let Some(call) = named_children(*d)
                 .into_iter()
-                .find(|c| c.kind() == "call_expression")
+                .find(|c| c.kind_name() == "call_expression")
             else {
                 continue;
             };
@@ -378,7 +379,7 @@ impl<'a> Lowerer<'a> {
     fn variable(&self, node: Node, t: &mut Template) {
         let Some(name) = named_children(node)
             .into_iter()
-            .find(|c| c.kind() == "identifier")
+            .find(|c| c.kind_name() == "identifier")
         else {
             return;
         };
@@ -413,7 +414,7 @@ impl<'a> Lowerer<'a> {
         let Some(value) = named_after(node, "=") else {
             return v;
         };
-        match value.kind() {
+        match value.kind_name() {
             "object" => v.body = Some(value),
             "if_statement" => {
                 let (cond, body) = self.if_statement(value, 0);
@@ -425,11 +426,11 @@ impl<'a> Lowerer<'a> {
                 let iterable = self.for_iterable(value, 0);
                 let mut filter = None;
                 if let Some(b) = value.child_by_field_name("body") {
-                    if b.kind() == "if_statement" {
+                    if b.kind_name() == "if_statement" {
                         let (cond, body) = self.if_statement(b, 0);
                         filter = cond;
                         v.body = body;
-                    } else if b.kind() == "object" {
+                    } else if b.kind_name() == "object" {
                         v.body = Some(b);
                     }
                 }
@@ -449,9 +450,9 @@ impl<'a> Lowerer<'a> {
         let kids = named_children(node);
         let cond = kids
             .iter()
-            .find(|c| c.kind() == "parenthesized_expression")
+            .find(|c| c.kind_name() == "parenthesized_expression")
             .map(|p| self.expr(*p, depth + 1));
-        let body = kids.into_iter().find(|c| c.kind() == "object");
+        let body = kids.into_iter().find(|c| c.kind_name() == "object");
         (cond, body)
     }
 
@@ -461,18 +462,18 @@ impl<'a> Lowerer<'a> {
         }
         let Some(params) = named_children(node)
             .into_iter()
-            .find(|c| c.kind() == "for_loop_parameters")
+            .find(|c| c.kind_name() == "for_loop_parameters")
         else {
             return (None, None);
         };
         let kids = named_children(params);
         let item = kids
             .iter()
-            .find(|c| c.kind() == "loop_variable")
+            .find(|c| c.kind_name() == "loop_variable")
             .map(|c| self.src(*c).to_string());
         let index = kids
             .iter()
-            .find(|c| c.kind() == "loop_enumerator")
+            .find(|c| c.kind_name() == "loop_enumerator")
             .map(|c| self.src(*c).to_string());
         (item, index)
     }
@@ -488,7 +489,7 @@ impl<'a> Lowerer<'a> {
     fn decl_string<'t>(&self, node: Node<'t>) -> Option<(String, Node<'t>)> {
         let s = named_children(node)
             .into_iter()
-            .find(|c| c.kind() == "string")?;
+            .find(|c| c.kind_name() == "string")?;
         Some((
             self.string_value(s)
                 .unwrap_or_else(|| self.src(s).to_string()),
@@ -511,7 +512,7 @@ impl<'a> Lowerer<'a> {
         }
         let symbol = named_children(node)
             .into_iter()
-            .find(|c| c.kind() == "identifier")
+            .find(|c| c.kind_name() == "identifier")
             .map(|c| self.src(c).to_string());
         let Some((type_ref, type_node)) = self.decl_string(node) else {
             return;
@@ -602,7 +603,7 @@ impl<'a> Lowerer<'a> {
     fn module(&self, node: Node, t: &mut Template) {
         let symbol = named_children(node)
             .into_iter()
-            .find(|c| c.kind() == "identifier")
+            .find(|c| c.kind_name() == "identifier")
             .map(|c| self.src(c).to_string());
         let source = self.decl_string(node);
         let v = self.decl_value(node);
@@ -659,7 +660,7 @@ impl<'a> Lowerer<'a> {
 
     fn string(&self, node: Node, depth: usize) -> Expr {
         let kids = children(node);
-        let multiline = kids.first().is_some_and(|c| c.kind() == "'''");
+        let multiline = kids.first().is_some_and(|c| c.kind_name() == "'''");
         let (open, close) = if multiline { (3, 3) } else { (1, 1) };
         let start = node.start_byte() + open;
         let end = node.end_byte().saturating_sub(close).max(start);
@@ -673,7 +674,7 @@ impl<'a> Lowerer<'a> {
         }
         let mut parts: Vec<InterpPart> = Vec::new();
         let mut pos = start;
-        for k in kids.iter().filter(|k| k.kind() == "interpolation") {
+        for k in kids.iter().filter(|k| k.kind_name() == "interpolation") {
             let gap = self.text.get(pos..k.start_byte()).unwrap_or("");
             if !gap.is_empty() {
                 parts.push(InterpPart::Text(unescape(gap)));
@@ -707,7 +708,7 @@ impl<'a> Lowerer<'a> {
         let mut items = Vec::new();
         let props: Vec<Node> = named_children(node)
             .into_iter()
-            .filter(|p| p.kind() == "object_property")
+            .filter(|p| p.kind_name() == "object_property")
             .collect();
         let mut k = 0;
         // Bounded: `k` grows by at least one per iteration.
@@ -717,7 +718,7 @@ impl<'a> Lowerer<'a> {
             let Some(first) = kids.first() else {
                 continue;
             };
-            if first.kind() == "resource_declaration" {
+            if first.kind_name() == "resource_declaration" {
                 resources.push(*first);
                 continue;
             }
@@ -731,7 +732,7 @@ impl<'a> Lowerer<'a> {
             // `k: (c) ? a : b` read as `k: (c)?` (a nullable type) and the property `a: b`.
             let ternary = kids
                 .get(1)
-                .filter(|v| v.kind() == "nullable_type" && has_token(**v, "?"))
+                .filter(|v| v.kind_name() == "nullable_type" && has_token(**v, "?"))
                 .and_then(|v| {
                     let next = props.get(k)?;
                     let nk = named_children(*next);
@@ -740,7 +741,7 @@ impl<'a> Lowerer<'a> {
                     };
                     let cond = named_children(*v).into_iter().next()?;
                     if next.start_position().row != v.end_position().row
-                        || !matches!(then.kind(), "string" | "identifier")
+                        || !matches!(then.kind_name(), "string" | "identifier")
                     {
                         return None;
                     }
@@ -765,7 +766,7 @@ impl<'a> Lowerer<'a> {
                     Span::new(self.file, prop.end_byte(), prop.end_byte()),
                 ),
             };
-            let key = match key_node.kind() {
+            let key = match key_node.kind_name() {
                 "string" => match self.string(key_node, depth + 1) {
                     Expr {
                         kind: ExprKind::String(s),
@@ -802,7 +803,7 @@ impl<'a> Lowerer<'a> {
         let e = self.expr_inner(node, depth);
         // A blanked postfix `!` right after a primary expression.
         if matches!(
-            node.kind(),
+            node.kind_name(),
             "identifier"
                 | "member_expression"
                 | "subscript_expression"
@@ -820,9 +821,9 @@ impl<'a> Lowerer<'a> {
     fn expr_inner(&self, node: Node, depth: usize) -> Expr {
         let d = depth + 1;
         if node.is_missing() {
-            return self.error(node, format!("missing {}", node.kind()));
+            return self.error(node, format!("missing {}", node.kind_name()));
         }
-        let kind = match node.kind() {
+        let kind = match node.kind_name() {
             "identifier" | "primitive_type" => ExprKind::Ident(self.src(node).to_string()),
             "number" => self.number(node),
             "boolean" => ExprKind::Bool(self.src(node) == "true"),
@@ -855,7 +856,7 @@ impl<'a> Lowerer<'a> {
             "resource_expression" => self.child_access(node, d),
             "ternary_expression" | "binary_expression" | "unary_expression"
             | "lambda_expression" => {
-                let kind = match node.kind() {
+                let kind = match node.kind_name() {
                     "ternary_expression" => self.ternary(node, d),
                     "binary_expression" => self.binary(node, d),
                     "unary_expression" => self.unary(node, d),
@@ -899,7 +900,7 @@ impl<'a> Lowerer<'a> {
     fn array(&self, node: Node, d: usize) -> ExprKind {
         let kids: Vec<Node> = named_children(node)
             .into_iter()
-            .filter(|c| c.kind() != "decorators")
+            .filter(|c| c.kind_name() != "decorators")
             .collect();
         let mut items = Vec::with_capacity(kids.len());
         let mut k = 0;
@@ -920,9 +921,9 @@ impl<'a> Lowerer<'a> {
             if let Some(n) = next {
                 let opener = self.text.get(n.start_byte()..n.start_byte() + 1);
                 let callee =
-                    matches!(c.kind(), "identifier" | "member_expression") && opener == Some("(");
+                    matches!(c.kind_name(), "identifier" | "member_expression") && opener == Some("(");
                 let indexed = matches!(
-                    c.kind(),
+                    c.kind_name(),
                     "identifier"
                         | "member_expression"
                         | "subscript_expression"
@@ -931,7 +932,7 @@ impl<'a> Lowerer<'a> {
                         | "parenthesized_expression"
                 ) && opener == Some("[")
                     && leftmost(n).is_some_and(|l| {
-                        l.kind() == "array"
+                        l.kind_name() == "array"
                             && l.start_byte() == n.start_byte()
                             && named_children(l).len() == 1
                     });
@@ -947,7 +948,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             // `a` and `(b)` on separate lines read as the call `a(b)`.
-            if c.kind() == "call_expression" {
+            if c.kind_name() == "call_expression" {
                 if let (Some(f), Some(args)) = (
                     c.child_by_field_name("function"),
                     c.child_by_field_name("arguments"),
@@ -1090,7 +1091,7 @@ impl<'a> Lowerer<'a> {
         };
         let lbracket = children(node)
             .into_iter()
-            .find(|c| c.kind() == "[" && !c.is_named())
+            .find(|c| c.kind_name() == "[" && !c.is_named())
             .map(|c| c.start_byte());
         let index = self.expr(index, d);
         let safe =
@@ -1145,7 +1146,7 @@ impl<'a> Lowerer<'a> {
         ) else {
             return ExprKind::Error("incomplete binary expression".to_string());
         };
-        let op = match op.kind() {
+        let op = match op.kind_name() {
             "||" => BinaryOp::Or,
             "&&" => BinaryOp::And,
             "??" => BinaryOp::Coalesce,
@@ -1212,13 +1213,13 @@ impl<'a> Lowerer<'a> {
         ) else {
             return ExprKind::Error("incomplete unary expression".to_string());
         };
-        let op = if op.kind() == "!" {
+        let op = if op.kind_name() == "!" {
             UnaryOp::Not
         } else {
             UnaryOp::Neg
         };
         // The smallest 64-bit integer, whose digits alone do not fit.
-        if op == UnaryOp::Neg && arg.kind() == "number" && self.src(arg) == "9223372036854775808" {
+        if op == UnaryOp::Neg && arg.kind_name() == "number" && self.src(arg) == "9223372036854775808" {
             return ExprKind::Int(i64::MIN);
         }
         ExprKind::Unary {
@@ -1232,7 +1233,7 @@ impl<'a> Lowerer<'a> {
         let (Some(params), Some(body)) = (kids.first(), kids.get(1)) else {
             return ExprKind::Error("incomplete lambda".to_string());
         };
-        let names = match params.kind() {
+        let names = match params.kind_name() {
             "identifier" => vec![self.src(*params).to_string()],
             "parenthesized_expression" => named_children(*params)
                 .into_iter()
@@ -1252,7 +1253,7 @@ impl<'a> Lowerer<'a> {
         let Some(b) = node.child_by_field_name("body") else {
             return ExprKind::Error("expected a loop body".to_string());
         };
-        let (filter, body) = if b.kind() == "if_statement" {
+        let (filter, body) = if b.kind_name() == "if_statement" {
             let (cond, body) = self.if_statement(b, d);
             let body = match body {
                 Some(o) => self.expr(o, d),
@@ -1275,13 +1276,13 @@ impl<'a> Lowerer<'a> {
         let Some(f) = node.child_by_field_name("function") else {
             return ExprKind::Error("expected a function name".to_string());
         };
-        let (namespace, name) = match f.kind() {
+        let (namespace, name) = match f.kind_name() {
             "identifier" => (None, self.src(f).to_string()),
             "member_expression" => {
                 let obj = f.child_by_field_name("object");
                 let prop = f.child_by_field_name("property");
                 match (obj, prop) {
-                    (Some(o), Some(p)) if o.kind() == "identifier" => {
+                    (Some(o), Some(p)) if o.kind_name() == "identifier" => {
                         (Some(self.src(o).to_string()), self.src(p).to_string())
                     }
                     (Some(o), Some(p)) => {
@@ -1310,7 +1311,7 @@ impl<'a> Lowerer<'a> {
         if has_token(node, "!")
             || children(node)
                 .iter()
-                .any(|c| c.kind() == "nullable_return_type")
+                .any(|c| c.kind_name() == "nullable_return_type")
         {
             let inner = Expr::new(call, self.span(node));
             return ExprKind::NonNull(Box::new(inner));
@@ -1374,7 +1375,7 @@ fn leftmost(node: Node) -> Option<Node> {
     let mut n = node;
     for _ in 0..MAX_DEPTH {
         if !matches!(
-            n.kind(),
+            n.kind_name(),
             "member_expression"
                 | "subscript_expression"
                 | "call_expression"
