@@ -1514,7 +1514,13 @@ pub fn compose_id(scope: &str, type_name: &str, full_name: &str) -> String {
     let namespace = parts.next().unwrap_or("");
     let types: Vec<&str> = parts.collect();
     let names = name_segments(full_name);
-    let mut id = format!("{scope}/providers/{namespace}");
+    // Sized once: the id is the scope, the type and the name, with separators.
+    let mut id = String::with_capacity(
+        scope.len() + "/providers/".len() + type_name.len() + full_name.len() + 2 * types.len() + 2,
+    );
+    id.push_str(scope);
+    id.push_str("/providers/");
+    id.push_str(namespace);
     if types.len() == names.len() {
         for (t, n) in types.iter().zip(&names) {
             id.push('/');
