@@ -223,8 +223,14 @@ impl Parser {
         self.tokens.get(self.pos)
     }
 
+    /// The token at the position, moved out (the parser never goes back: a token read is not
+    /// read again, so its text need not be copied).
     fn next(&mut self) -> Option<Token> {
-        let t = self.tokens.get(self.pos).cloned();
+        let t = self.tokens.get_mut(self.pos).map(|t| Token {
+            tok: std::mem::replace(&mut t.tok, Tok::Comma),
+            start: t.start,
+            end: t.end,
+        });
         if t.is_some() {
             self.pos += 1;
         }
