@@ -793,7 +793,8 @@ fn scope_deployment(scope: &Value, caller: &DeploymentContext) -> DeploymentCont
 
 /// Module declarations in an order where each comes after the modules it reads.
 fn module_order(t: &Template) -> Vec<usize> {
-    let symbols: HashMap<String, usize> = t
+    // FxHash: looked up for every identifier of every module's expressions (no untrusted keys).
+    let symbols: rustc_hash::FxHashMap<String, usize> = t
         .modules
         .iter()
         .enumerate()
@@ -801,13 +802,13 @@ fn module_order(t: &Template) -> Vec<usize> {
         .collect();
     // ARM names a nested deployment by its name (`resourceId('Microsoft.Resources/deployments',
     // 'n')`) or, in `languageVersion` 2.0, by its symbol (`reference('sym')`, `dependsOn: ['sym']`).
-    let names: HashMap<String, usize> = t
+    let names: rustc_hash::FxHashMap<String, usize> = t
         .modules
         .iter()
         .enumerate()
         .filter_map(|(i, m)| Some((m.name.as_ref()?.as_str()?.to_ascii_lowercase(), i)))
         .collect();
-    let variables: HashMap<String, usize> = t
+    let variables: rustc_hash::FxHashMap<String, usize> = t
         .vars
         .iter()
         .enumerate()
@@ -860,10 +861,11 @@ fn module_order(t: &Template) -> Vec<usize> {
                 e.walk(&mut |x| {
                     let var = match &x.kind {
                         ExprKind::Ident(name) => {
-                            if let Some(i) = symbols.get(&name.to_ascii_lowercase()) {
+                            let name = name.to_ascii_lowercase();
+                            if let Some(i) = symbols.get(&name) {
                                 found.push(*i);
                             }
-                            variables.get(&name.to_ascii_lowercase())
+                            variables.get(&name)
                         }
                         ExprKind::Call(c) if c.name.eq_ignore_ascii_case("variables") => c
                             .args
