@@ -103,8 +103,7 @@ pub fn lower_with(file: FileId, text: &str, language: Language, memo: Option<&Me
 /// `text` with each `\r` not followed by `\n` replaced by `\n` (borrowed when there is none).
 pub fn lone_cr_as_lf(text: &str) -> std::borrow::Cow<'_, str> {
     let bytes = text.as_bytes();
-    let lone = |i: usize| bytes.get(i) == Some(&b'\r') && bytes.get(i + 1) != Some(&b'\n');
-    if !(0..bytes.len()).any(lone) {
+    if !memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n')) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
