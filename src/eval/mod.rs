@@ -484,7 +484,7 @@ impl<'t> Evaluator<'t> {
                 Value::array(out)
             }
             ExprKind::Object(items) => {
-                let mut obj = Value::object(Vec::new());
+                let mut obj = Value::object(Vec::with_capacity(items.len()));
                 for item in items {
                     match item {
                         ObjectItem::Property { key, value, .. } => {
