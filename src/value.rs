@@ -57,7 +57,8 @@ pub enum Kind {
     Array(Vec<Value>),
     /// Properties in source order; names compare case-insensitively (see [`Value::get`]).
     Object(Vec<(String, Value)>),
-    Unknown(Box<Reason>),
+    /// Shared: an unknown is copied as often as any value, and its reason never changes.
+    Unknown(std::sync::Arc<Reason>),
 }
 
 /// An evaluated value and the span of the expression that produced it.
@@ -90,7 +91,7 @@ impl Value {
         Value::new(Kind::Object(props), None)
     }
     pub fn unknown(reason: Reason) -> Value {
-        Value::new(Kind::Unknown(Box::new(reason)), None)
+        Value::new(Kind::Unknown(std::sync::Arc::new(reason)), None)
     }
     /// The same value with `span`.
     pub fn with_span(mut self, span: Span) -> Value {

@@ -360,7 +360,7 @@ pub(super) fn call(
             return match ev.eval(c, locals, d).kind {
                 Kind::Bool(true) => ev.eval(t, locals, d),
                 Kind::Bool(false) => ev.eval(f, locals, d),
-                Kind::Unknown(r) => crate::eval::chosen_by(&Value::unknown(*r)),
+                Kind::Unknown(r) => crate::eval::chosen_by(&Value::new(Kind::Unknown(r), None)),
                 _ => type_error("the condition of if() is not a bool"),
             };
         }
@@ -637,7 +637,7 @@ fn lambda_call(ev: &Evaluator<'_>, lower: &str, args: &[Expr], locals: &Locals, 
                 match apply(vec![x.clone(), idx(i)]).kind {
                     Kind::Bool(true) => out.push(x),
                     Kind::Bool(false) => {}
-                    Kind::Unknown(r) => return Value::unknown(*r),
+                    Kind::Unknown(r) => return Value::new(Kind::Unknown(r), None),
                     _ => return type_error("a filter lambda must return a bool"),
                 }
             }

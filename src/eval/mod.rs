@@ -662,7 +662,7 @@ impl<'t> Evaluator<'t> {
                 match self.eval(f, &scope, d).kind {
                     Kind::Bool(false) => continue,
                     Kind::Bool(true) => {}
-                    Kind::Unknown(r) => return Value::unknown(*r),
+                    Kind::Unknown(r) => return Value::new(Kind::Unknown(r), None),
                     _ => return type_error("a loop filter is not a bool"),
                 }
             }

@@ -303,7 +303,7 @@ fn add_template(
                             }
                         }
                     }
-                    Kind::Unknown(r) => body.set("properties", Value::unknown(*r)),
+                    Kind::Unknown(r) => body.set("properties", Value::new(Kind::Unknown(r), None)),
                     _ => {}
                 }
             }
