@@ -157,10 +157,7 @@ impl<'t> Evaluator<'t> {
             .enumerate()
             .map(|(i, f)| (f.name.to_ascii_lowercase(), i))
             .collect();
-        let params = params
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .collect();
+        let params = by_lowercase_symbol(params);
         Evaluator {
             template,
             params,
@@ -1773,10 +1770,15 @@ pub fn type_error(message: &str) -> Value {
     })
 }
 
-/// Module symbols compare case-insensitively: the map keyed by the lowercase symbol.
+/// Parameter names and module symbols compare case-insensitively: the map keyed by the lowercase
+/// name.
 fn by_lowercase_symbol(map: HashMap<String, Value>) -> FxHashMap<String, Value> {
+    // Lowercased in place: the keys are owned already (a copy each was a new allocation).
     map.into_iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .map(|(mut k, v)| {
+            k.make_ascii_lowercase();
+            (k, v)
+        })
         .collect()
 }
 
