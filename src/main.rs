@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let long_lived = std::env::args_os().nth(1).is_some_and(|command| command == "lsp");
+    let long_lived = std::env::args_os()
+        .nth(1)
+        .is_some_and(|command| command == "lsp");
     allocator::configure(long_lived);
     let terminal = azaudit::cli::Terminal::detect();
     // Not locked: `azaudit lsp` writes protocol bytes to stdout from its own thread.
@@ -63,7 +65,10 @@ mod allocator {
 
     unsafe extern "C" fn ts_calloc(count: usize, size: usize) -> *mut c_void {
         // SAFETY: mi_calloc checks `count * size` for overflow and returns null then.
-        allocated(unsafe { mi::mi_calloc(count, size) }, count.saturating_mul(size))
+        allocated(
+            unsafe { mi::mi_calloc(count, size) },
+            count.saturating_mul(size),
+        )
     }
 
     unsafe extern "C" fn ts_realloc(block: *mut c_void, size: usize) -> *mut c_void {

@@ -1,8 +1,8 @@
 //! Lowering of a tree-sitter-bicep tree (over pre-pass text) to the template model.
 
 use super::prepass::Prepared;
-use super::KindName;
 use super::suppress::NextLine;
+use super::KindName;
 use crate::expr::{ArrayItem, BinaryOp, Expr, ExprKind, InterpPart, ObjectItem, UnaryOp};
 use crate::model::{
     FunctionDecl, Loop, ModuleDecl, OutputDecl, ParamAssignment, ParamDecl, ResourceDecl,
@@ -920,8 +920,8 @@ impl<'a> Lowerer<'a> {
             // items without commas): the second item, or its leftmost part, applies to the first.
             if let Some(n) = next {
                 let opener = self.text.get(n.start_byte()..n.start_byte() + 1);
-                let callee =
-                    matches!(c.kind_name(), "identifier" | "member_expression") && opener == Some("(");
+                let callee = matches!(c.kind_name(), "identifier" | "member_expression")
+                    && opener == Some("(");
                 let indexed = matches!(
                     c.kind_name(),
                     "identifier"
@@ -1219,7 +1219,10 @@ impl<'a> Lowerer<'a> {
             UnaryOp::Neg
         };
         // The smallest 64-bit integer, whose digits alone do not fit.
-        if op == UnaryOp::Neg && arg.kind_name() == "number" && self.src(arg) == "9223372036854775808" {
+        if op == UnaryOp::Neg
+            && arg.kind_name() == "number"
+            && self.src(arg) == "9223372036854775808"
+        {
             return ExprKind::Int(i64::MIN);
         }
         ExprKind::Unary {
