@@ -10,7 +10,8 @@ use crate::model::{
 };
 use crate::source::{FileId, Span};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet};
+use rustc_hash::FxHashSet;
+use std::collections::BTreeMap;
 use tree_sitter::Node;
 
 /// Nesting limit for expressions and nested resources.
@@ -28,8 +29,8 @@ pub struct Lowerer<'a> {
     /// `().id`): offset of the `(` → the callee, lowered.
     callees: RefCell<BTreeMap<usize, Expr>>,
     /// Spans of binary, unary, conditional and lambda expressions written without parentheses
-    /// (see [`Lowerer::postfix`]).
-    bare: RefCell<HashSet<(u32, u32)>>,
+    /// (see [`Lowerer::postfix`]). FxHash: a lookup per postfix operation, keys from the parser.
+    bare: RefCell<FxHashSet<(u32, u32)>>,
     /// Errors found while lowering (an integer literal out of range), added to the template.
     errors: RefCell<Vec<SyntaxError>>,
 }
@@ -135,7 +136,7 @@ impl<'a> Lowerer<'a> {
             next_lines,
             params_file,
             callees: RefCell::new(BTreeMap::new()),
-            bare: RefCell::new(HashSet::new()),
+            bare: RefCell::new(FxHashSet::default()),
             errors: RefCell::new(Vec::new()),
         }
     }
