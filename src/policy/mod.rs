@@ -10,6 +10,7 @@
 //! nothing); `disabled` → off. `metadata.azaudit.level` overrides that mapping, and
 //! [`EvalOptions::levels`] override both.
 
+pub mod alias_text;
 pub mod aliases;
 pub mod alz;
 pub mod assigned;
