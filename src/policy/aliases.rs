@@ -46,8 +46,9 @@ struct Blocks {
     /// Aliases resolved through the type blocks when the binary was built (those the built-in
     /// policies name): (lowercase alias, path or none), sorted.
     resolved: &'static [(&'static str, Option<&'static str>)],
-    /// One cell per entry of `types`: the first entry of a type holds its parsed aliases.
-    parsed: Box<[OnceLock<rustc_hash::FxHashMap<String, String>>]>,
+    /// One cell per entry of `types` (made on the first lookup that parses): the first entry
+    /// of a type holds its parsed aliases.
+    parsed: OnceLock<Box<[OnceLock<rustc_hash::FxHashMap<String, String>>]>>,
     /// How many types' alias lines were parsed (for tests).
     parses: std::sync::atomic::AtomicUsize,
 }
@@ -94,7 +95,10 @@ impl Blocks {
     fn get(&self, lower_type: &str) -> Option<&rustc_hash::FxHashMap<String, String>> {
         let (first, n) = self.group(lower_type)?;
         let ranges = self.types.get(first..first + n)?;
-        let cell = self.parsed.get(first)?;
+        let cells = self
+            .parsed
+            .get_or_init(|| self.types.iter().map(|_| OnceLock::new()).collect());
+        let cell = cells.get(first)?;
         Some(cell.get_or_init(|| {
             self.parses
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -220,7 +224,7 @@ impl AliasTable {
             text: BUILTIN_TEXT,
             types: generated::TYPES,
             resolved,
-            parsed: generated::TYPES.iter().map(|_| OnceLock::new()).collect(),
+            parsed: OnceLock::new(),
             parses: Default::default(),
         }));
         table
