@@ -90,11 +90,14 @@ fn alias_index(root: &Path, policies: &[PathBuf]) -> String {
         .collect();
     // Stable: a type listed twice keeps its listings in text order.
     types.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut src = String::from(
-        "/// Every type of data/aliases.txt: lowercase type, byte range of its alias lines.\npub static TYPES: &[(&str, u32, u32)] = &[\n",
+    let names: String = types.iter().map(|(t, _, _)| t.as_str()).collect();
+    let mut src = format!(
+        "/// Every type of data/aliases.txt, lowercase, one after the other.\npub static TYPE_NAMES: &str = {names:?};\n/// Every type: byte range of its name in TYPE_NAMES, byte range of its alias lines.\npub static TYPES: &[(u32, u32, u32, u32)] = &[\n"
     );
+    let mut at = 0;
     for (t, start, end) in &types {
-        let _ = writeln!(src, "    ({t:?}, {start}, {end}),");
+        let _ = writeln!(src, "    ({at}, {}, {start}, {end}),", at + t.len());
+        at += t.len();
     }
     src.push_str("];\n/// Aliases not named after their type: lowercase type, alias, path.\npub static UNNAMED: &[(&str, &str, &str)] = &[\n");
     for u in &unnamed {

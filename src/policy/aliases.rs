@@ -40,9 +40,12 @@ pub struct AliasTable {
 #[derive(Debug, Default)]
 struct Blocks {
     text: &'static str,
-    /// (lowercase type, byte range of its alias lines), sorted by type; a type listed twice with
-    /// different casing has one entry per listing, in text order.
-    types: &'static [(&'static str, u32, u32)],
+    /// The lowercase types, one after the other (`types` says where each is).
+    names: &'static str,
+    /// (byte range of a lowercase type in `names`, byte range of its alias lines in `text`),
+    /// sorted by type; a type listed twice with different casing has one entry per listing, in
+    /// text order. Numbers rather than `&str`, so the table needs no relocation at start.
+    types: &'static [(u32, u32, u32, u32)],
     /// Aliases resolved through the type blocks when the binary was built (those the built-in
     /// policies name): (lowercase alias, path or none), sorted.
     resolved: &'static [(&'static str, Option<&'static str>)],
@@ -66,14 +69,19 @@ impl Blocks {
             .count()
     }
 
+    /// The lowercase type of an entry of `types`.
+    fn name(&self, (start, end, _, _): &(u32, u32, u32, u32)) -> &'static str {
+        self.names.get(*start as usize..*end as usize).unwrap_or("")
+    }
+
     /// Where the entries of `lower_type` start in `types`, and how many there are.
     fn group(&self, lower_type: &str) -> Option<(usize, usize)> {
-        let first = self.types.partition_point(|(t, _, _)| *t < lower_type);
+        let first = self.types.partition_point(|e| self.name(e) < lower_type);
         let n = self
             .types
             .get(first..)?
             .iter()
-            .take_while(|(t, _, _)| *t == lower_type)
+            .take_while(|e| self.name(e) == lower_type)
             .count();
         (n > 0).then_some((first, n))
     }
@@ -107,14 +115,15 @@ impl Blocks {
             // One alias a line: sized once rather than rehashed as it grows.
             let lines: usize = ranges
                 .iter()
-                .map(|(_, start, end)| {
+                .map(|(_, _, start, end)| {
                     memchr::memchr_iter(b'\n', block(*start, *end).as_bytes()).count()
                 })
                 .sum();
             let mut map =
                 rustc_hash::FxHashMap::with_capacity_and_hasher(lines, Default::default());
-            for (rtype, start, end) in ranges {
-                super::alias_text::parse_block(rtype, block(*start, *end), |k, p| {
+            for entry in ranges {
+                let (_, _, start, end) = entry;
+                super::alias_text::parse_block(self.name(entry), block(*start, *end), |k, p| {
                     map.insert(k, p);
                 });
             }
@@ -222,6 +231,7 @@ impl AliasTable {
         }
         table.blocks = Some(Arc::new(Blocks {
             text: BUILTIN_TEXT,
+            names: generated::TYPE_NAMES,
             types: generated::TYPES,
             resolved,
             parsed: OnceLock::new(),
