@@ -36,6 +36,9 @@ pub struct AliasTable {
     blocks: Option<Arc<Blocks>>,
 }
 
+/// One type's aliases, parsed: lowercase alias → path.
+type TypeAliases = rustc_hash::FxHashMap<String, String>;
+
 /// The built-in table's types, indexed when the binary is built (`build.rs`).
 #[derive(Debug, Default)]
 struct Blocks {
@@ -51,7 +54,7 @@ struct Blocks {
     resolved: &'static [(&'static str, Option<&'static str>)],
     /// One cell per entry of `types` (made on the first lookup that parses): the first entry
     /// of a type holds its parsed aliases.
-    parsed: OnceLock<Box<[OnceLock<rustc_hash::FxHashMap<String, String>>]>>,
+    parsed: OnceLock<Box<[OnceLock<TypeAliases>]>>,
     /// How many types' alias lines were parsed (for tests).
     parses: std::sync::atomic::AtomicUsize,
 }
@@ -100,7 +103,7 @@ impl Blocks {
         self.resolved.get(i).map(|(_, p)| *p)
     }
 
-    fn get(&self, lower_type: &str) -> Option<&rustc_hash::FxHashMap<String, String>> {
+    fn get(&self, lower_type: &str) -> Option<&TypeAliases> {
         let (first, n) = self.group(lower_type)?;
         let ranges = self.types.get(first..first + n)?;
         let cells = self
@@ -119,8 +122,7 @@ impl Blocks {
                     memchr::memchr_iter(b'\n', block(*start, *end).as_bytes()).count()
                 })
                 .sum();
-            let mut map =
-                rustc_hash::FxHashMap::with_capacity_and_hasher(lines, Default::default());
+            let mut map = TypeAliases::with_capacity_and_hasher(lines, Default::default());
             for entry in ranges {
                 let (_, _, start, end) = entry;
                 super::alias_text::parse_block(self.name(entry), block(*start, *end), |k, p| {
