@@ -428,27 +428,35 @@ fn collect(
 /// Splits a path (`properties.a[*].b`, `tags['x y']`, `a[0]`) into segments.
 pub fn split_path(path: &str) -> Vec<Seg> {
     let mut segs = Vec::new();
-    let mut cur = String::new();
-    let mut chars = path.chars().peekable();
-    while let Some(c) = chars.next() {
+    // Where the current name starts: a name is copied once, as a slice of `path`.
+    let mut start = 0;
+    let name = |segs: &mut Vec<Seg>, from: usize, to: usize| {
+        if let Some(n) = path.get(from..to).filter(|n| !n.is_empty()) {
+            segs.push(Seg::Key(n.to_string()));
+        }
+    };
+    let mut chars = path.char_indices();
+    while let Some((i, c)) = chars.next() {
         match c {
             '.' => {
-                if !cur.is_empty() {
-                    segs.push(Seg::Key(std::mem::take(&mut cur)));
-                }
+                name(&mut segs, start, i);
+                start = i + 1;
             }
             '[' => {
-                if !cur.is_empty() {
-                    segs.push(Seg::Key(std::mem::take(&mut cur)));
-                }
+                name(&mut segs, start, i);
+                // An unclosed bracket takes the rest of the path.
+                start = path.len();
                 let mut inner = String::new();
                 let mut quote: Option<char> = None;
-                for d in chars.by_ref() {
+                for (j, d) in chars.by_ref() {
                     match quote {
                         Some(q) if d == q => quote = None,
                         Some(_) => inner.push(d),
                         None if d == '\'' || d == '"' => quote = Some(d),
-                        None if d == ']' => break,
+                        None if d == ']' => {
+                            start = j + 1;
+                            break;
+                        }
                         None => inner.push(d),
                     }
                 }
@@ -461,12 +469,10 @@ pub fn split_path(path: &str) -> Vec<Seg> {
                     segs.push(Seg::Key(inner));
                 }
             }
-            _ => cur.push(c),
+            _ => {}
         }
     }
-    if !cur.is_empty() {
-        segs.push(Seg::Key(cur));
-    }
+    name(&mut segs, start, path.len());
     segs
 }
 
@@ -656,6 +662,26 @@ mod tests {
         let elem = json(serde_json::json!({"properties": {"serviceName": "s"}}));
         let path = "properties.delegations[*].properties.serviceName";
         assert_eq!(one(at(&elem, path, 3, false)), Some(Value::string("s")));
+    }
+
+    #[test]
+    fn split_reads_names_between_dots_and_brackets() {
+        let key = |k: &str| Seg::Key(k.into());
+        assert_eq!(
+            split_path("a..b[0]c.d"),
+            vec![key("a"), key("b"), Seg::Index(0), key("c"), key("d")]
+        );
+        assert_eq!(
+            split_path("é.ü[ * ]"),
+            vec![key("é"), key("ü"), Seg::Wildcard]
+        );
+        assert_eq!(
+            split_path("a['x]y'].b"),
+            vec![key("a"), key("x]y"), key("b")]
+        );
+        // An unclosed bracket takes the rest.
+        assert_eq!(split_path("a[b.c"), vec![key("a"), key("b.c")]);
+        assert_eq!(split_path(""), Vec::<Seg>::new());
     }
 
     #[test]
