@@ -269,6 +269,7 @@ fn check(
     terminal: Terminal,
 ) -> Result<u8, Failure> {
     crate::timing::begin();
+    crate::policy::PolicySet::prepare_builtin();
     let cwd = std::env::current_dir()?;
     let (mut report, mut analysis_options) = audit(&args.input, err)?;
     crate::timing::lap("analysis returned");
