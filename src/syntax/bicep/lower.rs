@@ -9,8 +9,8 @@ use crate::model::{
     SyntaxError, TargetScope, Template, VarDecl,
 };
 use crate::source::{FileId, Span};
-use std::cell::RefCell;
 use rustc_hash::FxHashSet;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use tree_sitter::Node;
 
