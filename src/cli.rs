@@ -270,7 +270,13 @@ fn check(
 ) -> Result<u8, Failure> {
     crate::timing::begin();
     let cwd = std::env::current_dir()?;
-    let (mut report, mut analysis_options) = audit(&args.input, err)?;
+    // The fixes need the graph; a bulk audit otherwise streams by deployment group.
+    let keep = if args.fix {
+        Keep::Graph
+    } else {
+        Keep::Findings
+    };
+    let (mut report, mut analysis_options) = audit(&args.input, keep, err)?;
     crate::timing::lap("analysis returned");
     let mut fix_failed = false;
     if args.fix {
@@ -286,7 +292,7 @@ fn check(
         let (written, failed) = write_fixes(&report, &roots, err);
         fix_failed = failed;
         if written > 0 {
-            (report, analysis_options) = audit(&args.input, err)?;
+            (report, analysis_options) = audit(&args.input, keep, err)?;
         }
     }
     let color = args.format == Format::Text
@@ -487,7 +493,7 @@ fn explain(
 
 fn graph(args: &GraphArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Failure> {
     let cwd = std::env::current_dir()?;
-    let (report, _) = audit(&args.input, err)?;
+    let (report, _) = audit(&args.input, Keep::Graph, err)?;
     if let Some(q) = &args.query {
         let found = output::graph::query(&output::graph::document(&report, &cwd), q)?;
         let text = serde_json::to_string_pretty(&found)?;
@@ -695,9 +701,19 @@ fn policy_as_code(args: &InputArgs, options: &mut Options) -> anyhow::Result<()>
     Ok(())
 }
 
+/// What a command needs of the analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// The resource graph (`graph`, `check --fix`).
+    Graph,
+    /// The findings only: the analysis streams by deployment group (`engine::stream`).
+    Findings,
+}
+
 /// Plans, runs the analysis and adds a `read-error` diagnostic per unreadable file.
 fn audit(
     args: &InputArgs,
+    keep: Keep,
     err: &mut dyn Write,
 ) -> Result<(Report, crate::engine::Options), Failure> {
     let plan = plan(args).map_err(|e| Failure(format!("{e:#}")))?;
@@ -727,7 +743,13 @@ fn audit(
         let _ = writeln!(err, "azaudit: warning: {}", nothing_to_audit(given));
         return Err(Failure(String::new()));
     }
-    let mut report = engine::check(&plan.inputs, &Disk, &plan.options);
+    // Assigned policies are compiled for the audited types; one set for the whole run is built
+    // by the single analysis.
+    let mut report = if keep == Keep::Findings && plan.options.assignments.is_empty() {
+        engine::stream::check_streamed(&plan.inputs, &Disk, &plan.options)
+    } else {
+        engine::check(&plan.inputs, &Disk, &plan.options)
+    };
     if !plan.options.assignments.is_empty() {
         for note in &crate::engine::policies(&plan.options).0.notes {
             let _ = writeln!(err, "azaudit: note: {note}");

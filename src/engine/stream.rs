@@ -1,0 +1,429 @@
+//! The bulk audit by deployment group, in memory that does not grow with the repository: the
+//! inputs are split into deployment groups (the connected components of the project index's
+//! references), and each group is lowered, evaluated, built into a graph and checked on its own,
+//! on the pool, its templates and graph freed when it is done. Only what the report needs is kept:
+//! the diagnostics, the undecided policies and the counts.
+//!
+//! What can cross groups is carried as compact summaries (hashes of ids, of `existing`
+//! declarations' types and names, of the paths a group read beyond its inputs): two groups whose
+//! summaries meet — one links to or looks for what the other declares, or reads one of its files —
+//! are checked again as one, until no two meet, so the report is the one a single analysis of
+//! every input gives.
+
+use super::{check_in_pool, report_order, same_finding, Free, Options};
+use crate::diagnostic::{Diagnostic, NotEvaluated};
+use crate::files::{language_of, FileProvider, Input};
+use crate::graph::{normalize_id, EdgeKind, ResourceGraph};
+use crate::report::Report;
+use crate::source::FileId;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Audits `inputs` as [`super::check`] does, one deployment group at a time. The report has no
+/// graph (`Report::resources` counts its resources): a bulk audit renders diagnostics.
+pub fn check_streamed(inputs: &[Input], provider: &dyn FileProvider, options: &Options) -> Report {
+    match super::pool() {
+        Some(p) => p.install(|| streamed(inputs, provider, options)),
+        None => streamed(inputs, provider, options),
+    }
+}
+
+/// What one group's analysis leaves: what the report needs, and the summaries other groups meet.
+#[derive(Default)]
+struct Part {
+    /// Indices of the inputs the group audits, ascending.
+    members: Vec<usize>,
+    diagnostics: Vec<Diagnostic>,
+    suppressed: Vec<Diagnostic>,
+    not_evaluated: Vec<NotEvaluated>,
+    /// Files the analysis read beyond its inputs (modules, parameter files, policy files with
+    /// load errors), by local id from `members.len()` on.
+    extra: Vec<(PathBuf, Arc<str>)>,
+    /// Inputs with a language (the others only have an entry in the sources).
+    audited: usize,
+    deployments: usize,
+    resources: usize,
+    /// What this group declares or reads (hashed).
+    offers: Vec<u64>,
+    /// What this group links to or looks for across deployments (hashed).
+    asks: Vec<u64>,
+}
+
+/// An id of a resource that links across deployments (`existing`, or fully known).
+const KNOWN: u8 = 0;
+/// An id of a resource a deployment declares (not `existing`).
+const DECLARED: u8 = 1;
+/// The type and name of an `existing` declaration.
+const EXISTING_NAME: u8 = 2;
+/// A file's path.
+const FILE: u8 = 3;
+
+/// A summary entry: `text` of `kind`, hashed (a collision only makes two groups meet).
+fn key(kind: u8, text: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    kind.hash(&mut h);
+    text.hash(&mut h);
+    h.finish()
+}
+
+fn streamed(inputs: &[Input], provider: &dyn FileProvider, options: &Options) -> Report {
+    use rayon::prelude::*;
+    let lap = crate::timing::lap;
+    lap("analysis started");
+    let groups = deployment_groups(inputs);
+    lap(&format!("{} deployment groups found", groups.len()));
+    if groups.len() < 2 {
+        // One group: the one analysis, graph kept.
+        return check_in_pool(inputs, provider, options, Free::Later);
+    }
+    crate::timing::mute(true);
+    // One budget for the run (a group analysed again counts its resources again: the limits
+    // then bind earlier, never later).
+    let budget = Arc::new(crate::eval::RunBudget::default());
+    let run = |members: Vec<usize>| analyse(members, inputs, provider, options, &budget);
+    let mut parts: Vec<Part> = groups.into_par_iter().map(run).collect();
+    // Groups whose summaries meet are analysed again as one, until none meet.
+    loop {
+        let merged = meeting(&parts);
+        if merged.iter().all(|m| m.len() < 2) {
+            break;
+        }
+        let mut slots: Vec<Option<Part>> = parts.into_iter().map(Some).collect();
+        let mut keep = Vec::new();
+        let mut again = Vec::new();
+        for m in merged {
+            if let [one] = m.as_slice() {
+                if let Some(p) = slots.get_mut(*one).and_then(Option::take) {
+                    keep.push(p);
+                }
+                continue;
+            }
+            let mut members: Vec<usize> = m
+                .iter()
+                .filter_map(|i| slots.get_mut(*i).and_then(Option::take))
+                .flat_map(|p| p.members)
+                .collect();
+            members.sort_unstable();
+            again.push(members);
+        }
+        crate::timing::mute(false);
+        let largest = again.iter().map(Vec::len).max().unwrap_or(0);
+        lap(&format!(
+            "groups that meet analysed again: {} files in {} groups (the largest {largest} files)",
+            again.iter().map(Vec::len).sum::<usize>(),
+            again.len()
+        ));
+        crate::timing::mute(true);
+        keep.extend(again.into_par_iter().map(run).collect::<Vec<_>>());
+        parts = keep;
+    }
+    crate::timing::mute(false);
+    lap("deployment groups checked");
+    let report = assemble(inputs, parts);
+    lap("report assembled");
+    report
+}
+
+/// The deployment groups of `inputs`: indices, each group ascending, connected by the references
+/// of the project index (modules, `using`, linked templates, parameter files).
+fn deployment_groups(inputs: &[Input]) -> Vec<Vec<usize>> {
+    use rayon::prelude::*;
+    let by_path: HashMap<&std::path::Path, usize> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| (input.path.as_path(), i))
+        .collect();
+    let references: Vec<Vec<usize>> = inputs
+        .par_iter()
+        .map(|input| {
+            crate::graph::project::scan(&input.path, &input.text)
+                .map(|f| {
+                    f.references
+                        .iter()
+                        .filter_map(|r| by_path.get(r.target.as_path()).copied())
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut sets = UnionFind::new(inputs.len());
+    for (i, targets) in references.iter().enumerate() {
+        for t in targets {
+            sets.union(i, *t);
+        }
+    }
+    sets.groups()
+}
+
+/// Runs the pipeline over the inputs `members` and keeps what the report needs.
+fn analyse(
+    members: Vec<usize>,
+    inputs: &[Input],
+    provider: &dyn FileProvider,
+    options: &Options,
+    budget: &Arc<crate::eval::RunBudget>,
+) -> Part {
+    let group: Vec<Input> = members
+        .iter()
+        .filter_map(|i| inputs.get(*i).cloned())
+        .collect();
+    let mut report = check_in_pool(&group, provider, options, Free::Now(budget.clone()));
+    let (offers, asks) = summaries(&report.graph);
+    let mut part = Part {
+        diagnostics: std::mem::take(&mut report.diagnostics),
+        suppressed: std::mem::take(&mut report.suppressed),
+        not_evaluated: std::mem::take(&mut report.not_evaluated),
+        audited: group
+            .iter()
+            .filter(|i| language_of(&i.path, &i.text).is_some())
+            .count(),
+        deployments: report.deployments,
+        resources: report.graph.resources.len(),
+        offers,
+        asks,
+        ..Part::default()
+    };
+    for (id, file) in report.sources.iter() {
+        if (id.0 as usize) < group.len() {
+            part.offers.push(key(FILE, &file.path.to_string_lossy()));
+        } else {
+            part.asks.push(key(FILE, &file.path.to_string_lossy()));
+            part.extra.push((file.path.clone(), file.text.clone()));
+        }
+    }
+    part.members = members;
+    part
+}
+
+/// What a group's graph offers other groups and asks of them, as the builder links
+/// (`graph::builder`'s `IdIndex`: a resource that is `existing` or whose id is fully known links
+/// to another deployment's resource of the same kind by id; an `existing` declaration stands for
+/// the declaration another deployment makes) and as policies look (`policy::graph_eval`: any
+/// resource with a fully known id; another deployment's `existing` declaration of the same type
+/// and name).
+fn summaries(graph: &ResourceGraph) -> (Vec<u64>, Vec<u64>) {
+    let mut offers = HashSet::new();
+    let mut asks = HashSet::new();
+    let ids: Vec<String> = graph
+        .resources
+        .iter()
+        .map(|r| normalize_id(&r.id))
+        .collect();
+    let known = |i: usize| {
+        graph.resources.get(i).is_some_and(|r| r.existing)
+            || ids.get(i).is_some_and(|id| !id.contains('{'))
+    };
+    // What resource `from` looks up by `text`.
+    let mut looks_up = |from: usize, text: &str| {
+        if known(from) || !text.contains('{') {
+            asks.insert(key(KNOWN, text));
+        }
+    };
+    for (i, id) in ids.iter().enumerate() {
+        if let Some(parent) = crate::graph::builder::parent_id(id) {
+            looks_up(i, parent);
+        }
+    }
+    for e in &graph.edges {
+        if e.kind == EdgeKind::Reference {
+            if let Some(to) = ids.get(e.to) {
+                looks_up(e.from, to);
+            }
+        }
+    }
+    for u in &graph.unresolved {
+        looks_up(u.from, &normalize_id(&u.value));
+    }
+    for (i, (r, id)) in graph.resources.iter().zip(&ids).enumerate() {
+        if known(i) {
+            offers.insert(key(KNOWN, id));
+            // Two deployments that both declare it: which one a link reaches depends on both.
+            asks.insert(key(KNOWN, id));
+        }
+        let named = format!("{}/{}", r.type_name, r.name).to_ascii_lowercase();
+        if r.existing {
+            offers.insert(key(EXISTING_NAME, &named));
+            asks.insert(key(DECLARED, id));
+        } else {
+            offers.insert(key(DECLARED, id));
+            asks.insert(key(EXISTING_NAME, &named));
+        }
+    }
+    let mut offers: Vec<u64> = offers.into_iter().collect();
+    let mut asks: Vec<u64> = asks.into_iter().collect();
+    offers.sort_unstable();
+    asks.sort_unstable();
+    (offers, asks)
+}
+
+/// The parts whose summaries meet, as sets of part indices (each ascending, every part in one).
+fn meeting(parts: &[Part]) -> Vec<Vec<usize>> {
+    let mut offered: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, p) in parts.iter().enumerate() {
+        for k in &p.offers {
+            offered.entry(*k).or_default().push(i);
+        }
+    }
+    let mut sets = UnionFind::new(parts.len());
+    for (i, p) in parts.iter().enumerate() {
+        for k in &p.asks {
+            for j in offered.get(k).into_iter().flatten() {
+                if *j != i {
+                    sets.union(i, *j);
+                }
+            }
+        }
+    }
+    sets.groups()
+}
+
+/// One report from the parts: inputs keep their ids (their order), the files read beyond them
+/// follow, sorted by path; diagnostics in the order and with the duplicates removed as one
+/// analysis does.
+fn assemble(inputs: &[Input], parts: Vec<Part>) -> Report {
+    let mut report = Report::default();
+    for input in inputs {
+        report.sources.add(input.path.clone(), input.text.clone());
+    }
+    let mut extra: Vec<(PathBuf, Arc<str>)> =
+        parts.iter().flat_map(|p| p.extra.iter().cloned()).collect();
+    extra.sort_by(|a, b| a.0.cmp(&b.0));
+    extra.dedup_by(|a, b| a.0 == b.0);
+    let mut extra_ids: HashMap<PathBuf, FileId> = HashMap::new();
+    for (path, text) in extra {
+        // A file read beyond one group's inputs may be another's input (a reference the
+        // groups did not show: then the two met and were analysed as one).
+        let id = match report.sources.find(&path) {
+            Some(id) => id,
+            None => {
+                if language_of(&path, &text).is_some() {
+                    report.files += 1;
+                }
+                report.sources.add(path.clone(), text)
+            }
+        };
+        extra_ids.insert(path, id);
+    }
+    let mut resources = 0;
+    for mut part in parts {
+        let local: Vec<FileId> = part
+            .members
+            .iter()
+            .map(|i| FileId(u32::try_from(*i).unwrap_or(u32::MAX)))
+            .chain(
+                part.extra
+                    .iter()
+                    .map(|(path, _)| extra_ids.get(path).copied().unwrap_or_default()),
+            )
+            .collect();
+        let global = |f: FileId| local.get(f.0 as usize).copied().unwrap_or(f);
+        for d in part
+            .diagnostics
+            .iter_mut()
+            .chain(part.suppressed.iter_mut())
+        {
+            remap(d, &global);
+        }
+        for n in &mut part.not_evaluated {
+            n.span.file = global(n.span.file);
+        }
+        report.diagnostics.append(&mut part.diagnostics);
+        report.suppressed.append(&mut part.suppressed);
+        report.not_evaluated.append(&mut part.not_evaluated);
+        report.files += part.audited;
+        report.deployments += part.deployments;
+        resources += part.resources;
+    }
+    report.diagnostics.sort_by(report_order);
+    report.diagnostics.dedup_by(|a, b| same_finding(a, b));
+    report.suppressed.sort_by(report_order);
+    report.not_evaluated.sort();
+    report.not_evaluated.dedup();
+    report.resources = Some(resources);
+    report
+}
+
+/// Moves every span of `d` to the file `global` gives for its file.
+fn remap(d: &mut Diagnostic, global: &impl Fn(FileId) -> FileId) {
+    d.span.file = global(d.span.file);
+    for r in &mut d.related {
+        r.span.file = global(r.span.file);
+    }
+    for f in &mut d.fixes {
+        for e in &mut f.edits {
+            e.span.file = global(e.span.file);
+        }
+    }
+}
+
+/// Disjoint sets of `0..n`.
+struct UnionFind {
+    parent: Vec<usize>,
+}
+
+impl UnionFind {
+    fn new(n: usize) -> UnionFind {
+        UnionFind {
+            parent: (0..n).collect(),
+        }
+    }
+
+    fn find(&mut self, mut i: usize) -> usize {
+        while let Some(&p) = self.parent.get(i) {
+            if p == i {
+                break;
+            }
+            let grand = self.parent.get(p).copied().unwrap_or(p);
+            if let Some(slot) = self.parent.get_mut(i) {
+                *slot = grand;
+            }
+            i = p;
+        }
+        i
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            let (low, high) = (ra.min(rb), ra.max(rb));
+            if let Some(slot) = self.parent.get_mut(high) {
+                *slot = low;
+            }
+        }
+    }
+
+    /// The sets, each ascending, ordered by their smallest element.
+    fn groups(mut self) -> Vec<Vec<usize>> {
+        let n = self.parent.len();
+        let mut by_root: HashMap<usize, usize> = HashMap::new();
+        let mut out: Vec<Vec<usize>> = Vec::new();
+        for i in 0..n {
+            let root = self.find(i);
+            let slot = *by_root.entry(root).or_insert_with(|| {
+                out.push(Vec::new());
+                out.len() - 1
+            });
+            if let Some(g) = out.get_mut(slot) {
+                g.push(i);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn union_find_groups_in_order() {
+        let mut u = UnionFind::new(6);
+        u.union(4, 1);
+        u.union(5, 3);
+        u.union(3, 4);
+        assert_eq!(u.groups(), vec![vec![0], vec![1, 3, 4, 5], vec![2]]);
+    }
+}
