@@ -49,6 +49,8 @@ struct Part {
     offers: Vec<u64>,
     /// What this group links to or looks for across deployments (hashed).
     asks: Vec<u64>,
+    /// What the group took of the run's budget.
+    budget: Arc<crate::eval::RunBudget>,
 }
 
 /// An id of a resource that links across deployments (`existing`, or fully known).
@@ -79,8 +81,8 @@ fn streamed(inputs: &[Input], provider: &dyn FileProvider, options: &Options) ->
         return check_in_pool(inputs, provider, options, Free::Later);
     }
     crate::timing::mute(true);
-    // One budget for the run (a group analysed again counts its resources again: the limits
-    // then bind earlier, never later).
+    // One budget for the run: each group takes its share, and gives it back when it is analysed
+    // again with others.
     let budget = Arc::new(crate::eval::RunBudget::default());
     let run = |members: Vec<usize>| analyse(members, inputs, provider, options, &budget);
     let mut parts: Vec<Part> = groups.into_par_iter().map(run).collect();
@@ -103,7 +105,10 @@ fn streamed(inputs: &[Input], provider: &dyn FileProvider, options: &Options) ->
             let mut members: Vec<usize> = m
                 .iter()
                 .filter_map(|i| slots.get_mut(*i).and_then(Option::take))
-                .flat_map(|p| p.members)
+                .flat_map(|p| {
+                    p.budget.give_back();
+                    p.members
+                })
                 .collect();
             members.sort_unstable();
             again.push(members);
@@ -165,11 +170,12 @@ fn analyse(
     options: &Options,
     budget: &Arc<crate::eval::RunBudget>,
 ) -> Part {
+    let share = Arc::new(crate::eval::RunBudget::within(budget.clone()));
     let group: Vec<Input> = members
         .iter()
         .filter_map(|i| inputs.get(*i).cloned())
         .collect();
-    let mut report = check_in_pool(&group, provider, options, Free::Now(budget.clone()));
+    let mut report = check_in_pool(&group, provider, options, Free::Now(share.clone()));
     let (offers, asks) = summaries(&report.graph);
     let mut part = Part {
         diagnostics: std::mem::take(&mut report.diagnostics),
@@ -183,6 +189,7 @@ fn analyse(
         resources: report.graph.resources.len(),
         offers,
         asks,
+        budget: share,
         ..Part::default()
     };
     for (id, file) in report.sources.iter() {
