@@ -6,8 +6,10 @@
 //! - azaudit's lowering alone (every file to the template model), Bicep and ARM JSON apart, and
 //!   the rise in resident memory while the template models are held (meaningful for the first
 //!   set of a run only: later sets reuse memory the allocator kept);
-//! - the whole analysis as `azaudit check` plans it (the project index chooses the deployments),
-//!   and its time as a multiple of the parse floor.
+//! - the whole analysis as `azaudit check` plans and runs it (the project index chooses the
+//!   deployments; streamed by deployment group, `engine::stream`), and its time as a multiple of
+//!   the parse floor; "one s" is the same analysis in one piece (`engine::check`, what `--fix`
+//!   and `graph` run).
 //!
 //! Run with `cargo bench --bench corpus [SET...]`; `RAYON_NUM_THREADS=1` for one thread. Prints a
 //! table; skips when ../shared is absent. Files are read before the clock starts; "plan s" is the
@@ -18,7 +20,7 @@
 
 mod common;
 
-use azaudit::engine::{check, language_of, Disk, Input};
+use azaudit::engine::{check, language_of, stream::check_streamed, Disk, Input};
 use azaudit::model::Language;
 use azaudit::source::FileId;
 use azaudit::syntax::lower;
@@ -47,7 +49,7 @@ fn main() {
     };
     println!("threads: {threads}");
     println!(
-        "{:<14} {:>6} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7} {:>8} {:>7} {:>9} {:>7}",
+        "{:<14} {:>6} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7} {:>8} {:>7} {:>7} {:>9} {:>7}",
         "set",
         "files",
         "MB",
@@ -62,6 +64,7 @@ fn main() {
         "plan s",
         "check s",
         "×floor",
+        "one s",
         "resources",
         "diags"
     );
@@ -147,10 +150,11 @@ fn main() {
         let lower_json = lower_all(false);
         let floor = ts + json;
         let started = Instant::now();
-        let report = check(&plan.inputs, &Disk, &plan.options);
+        let report = check_streamed(&plan.inputs, &Disk, &plan.options);
         let secs = started.elapsed().as_secs_f64();
+        let one = timed(|| check(&plan.inputs, &Disk, &plan.options));
         println!(
-            "{:<14} {:>6} {:>7.1} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>8} {:>8} {:>7.2} {:>8.2} {:>7.1} {:>9} {:>7}",
+            "{:<14} {:>6} {:>7.1} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>8} {:>8} {:>7.2} {:>8.2} {:>7.1} {:>7.2} {:>9} {:>7}",
             set,
             files.len(),
             bytes as f64 / 1e6,
@@ -165,7 +169,8 @@ fn main() {
             plan_secs,
             secs,
             secs / floor,
-            report.graph.resources.len(),
+            one,
+            report.resource_count(),
             report.diagnostics.len()
         );
     }
