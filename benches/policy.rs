@@ -131,12 +131,12 @@ fn quickstart(builtins: &PolicySet) {
             language,
         ));
     }
-    let deploys: Vec<azaudit::graph::builder::Deploy<'_>> = templates
+    let deploys: Vec<azaudit::graph::builder::DeploymentInput<'_>> = templates
         .iter()
-        .map(|t| azaudit::graph::builder::Deploy {
+        .map(|t| azaudit::graph::builder::DeploymentInput {
             template: t,
             params: std::collections::HashMap::new(),
-            deployment: azaudit::eval::Deployment::default(),
+            deployment: azaudit::eval::DeploymentContext::default(),
         })
         .collect();
     let graph = azaudit::graph::builder::build(&deploys);

@@ -575,7 +575,7 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
         };
         if let Some(config) = governing {
             // Excludes apply to named files too: pre-commit names every changed file.
-            if !config.enabled || config.is_excluded(&candidate.path) {
+            if !config.audits(&candidate.path) {
                 if candidate.explicit {
                     excluded_named.push(candidate.path.clone());
                 }
@@ -602,7 +602,7 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
             .collect(),
         allow_outside: args.allow_outside_project,
     };
-    engine::configure(&mut options, &used).map_err(|e| anyhow::anyhow!(e))?;
+    engine::configure(&mut options, &used)?;
     // Shallow configurations first, as `configure` applies them.
     used.sort_by_key(|c| (c.path.components().count(), c.path.clone()));
     for dir in &args.policy_dirs {

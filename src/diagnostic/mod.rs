@@ -3,6 +3,7 @@
 pub mod codes;
 
 use crate::source::Span;
+use crate::value::Reason;
 use std::fmt;
 
 /// How serious a diagnostic is. Ordered: `Info < Warning < Error`.
@@ -257,4 +258,47 @@ pub struct NotEvaluated {
     pub reason: String,
     /// The parameter without a value the reason names, when that is the cause.
     pub parameter: Option<String>,
+    /// What kind of unknown value left it undecided, typed where the value was made.
+    pub cause: Cause,
+}
+
+/// Why a check could not be decided: the kind of value it waits for. Set where the unknown value
+/// is made (the evaluator's [`Reason`], or the policy stage's own lookups) and carried to the
+/// outputs, which group by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Cause {
+    /// A parameter without a default and without a value in a parameter file.
+    Parameter,
+    /// A property of an `existing` resource, or a resource another deployment may deploy.
+    Existing,
+    /// A name or id the deployment fills in (`uniqueString()`, the subscription, the group).
+    DeploymentText,
+    /// `reference()`, `listKeys()` and other values known only once deployed.
+    Runtime,
+    /// A value the deployment environment supplies (`resourceGroup().location`, `utcNow()`).
+    Environment,
+    /// A module that was not read or not evaluated.
+    Module,
+    /// Evaluation stopped at a limit.
+    Limit,
+    /// An expression azaudit could not evaluate.
+    Unsupported,
+    /// Anything else (a linked resource that is not in the templates, a policy's own error …).
+    #[default]
+    Other,
+}
+
+impl From<&Reason> for Cause {
+    fn from(r: &Reason) -> Cause {
+        match r {
+            Reason::Parameter { .. } => Cause::Parameter,
+            Reason::Existing { .. } => Cause::Existing,
+            Reason::Runtime { .. } => Cause::Runtime,
+            Reason::Module { .. } => Cause::Module,
+            Reason::Environment { .. } => Cause::Environment,
+            Reason::Limit { .. } => Cause::Limit,
+            Reason::Error { .. } => Cause::Unsupported,
+            Reason::Symbolic { .. } => Cause::DeploymentText,
+        }
+    }
 }

@@ -28,7 +28,7 @@ pub struct Options {
     /// Extra folders of policy definitions.
     pub policy_dirs: Vec<PathBuf>,
     /// Where the deployment goes, when known (`subscriptionId`, resource group).
-    pub deployment: crate::eval::Deployment,
+    pub deployment: crate::eval::DeploymentContext,
     /// Where registry modules (`br:`, `ts:`) are cached; by default none are read.
     pub registry: crate::files::registry::Registry,
     /// Where module and parameter-file references may lead.
@@ -88,22 +88,31 @@ pub fn apply_deployment(context: &DeploymentContext, options: &mut Options) {
     }
 }
 
+/// Why [`configure`] applied nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigureError {
+    #[error("{}: policy folder `{}` does not exist", config.display(), folder.display())]
+    MissingPolicyFolder {
+        config: std::path::PathBuf,
+        folder: std::path::PathBuf,
+    },
+}
+
 /// The configuration resolution both `azaudit check` and `azaudit lsp` use: applies the
 /// `bicepconfig.json` files that govern the audited files to `options`, shallow ones first so
 /// that a deeper configuration wins on conflicts (levels, `off`, policy parameters, policy
 /// folders, assignments, deployment context). A policy folder that doesn't exist is an error
 /// naming the configuration; nothing is applied then.
-pub fn configure(options: &mut Options, configs: &[Arc<Config>]) -> Result<(), String> {
+pub fn configure(options: &mut Options, configs: &[Arc<Config>]) -> Result<(), ConfigureError> {
     let mut ordered: Vec<&Arc<Config>> = configs.iter().collect();
     ordered.sort_by_key(|c| (c.path.components().count(), c.path.clone()));
     ordered.dedup_by(|a, b| a.path == b.path);
     for config in &ordered {
         if let Some(missing) = config.policy_dirs.iter().find(|d| !d.is_dir()) {
-            return Err(format!(
-                "{}: policy folder `{}` does not exist",
-                config.path.display(),
-                missing.display()
-            ));
+            return Err(ConfigureError::MissingPolicyFolder {
+                config: config.path.clone(),
+                folder: missing.clone(),
+            });
         }
     }
     for config in ordered {
@@ -283,7 +292,6 @@ fn check_in_pool(
     free: Free,
 ) -> Report {
     use rayon::prelude::*;
-    let _ = provider;
     let lap = crate::timing::lap;
     lap("analysis started");
     let mut report = Report::default();
@@ -300,7 +308,7 @@ fn check_in_pool(
         .par_iter()
         .map(|(id, language)| {
             let text = sources.get(*id).map(|f| f.text.clone()).unwrap_or_default();
-            crate::syntax::lower(*id, &text, *language)
+            crate::syntax::lower_with(*id, &text, *language, provider.memo())
         })
         .collect();
     lap("lowered");
@@ -335,7 +343,7 @@ fn check_in_pool(
                 break;
             }
         }
-        entries.extend(crate::graph::deployments::entries(
+        entries.extend(crate::graph::deployments::plan(
             &mut loaded,
             &mut report.sources,
             provider,
@@ -355,10 +363,10 @@ fn check_in_pool(
     report.deployments = entries.len();
     report.files = files.len() + loaded.templates.len().saturating_sub(loaded.inputs);
     lap("modules and parameter files read");
-    let deploys: Vec<crate::graph::builder::Deploy<'_>> = entries
+    let deploys: Vec<crate::graph::builder::DeploymentInput<'_>> = entries
         .iter()
         .filter_map(|e| {
-            Some(crate::graph::builder::Deploy {
+            Some(crate::graph::builder::DeploymentInput {
                 template: loaded.templates.get(e.template)?,
                 params: e.params.clone(),
                 deployment: options.deployment.clone(),
@@ -451,7 +459,7 @@ fn check_in_pool(
     diagnostics.extend(outcome.diagnostics);
     let mut not_evaluated = outcome.not_evaluated;
     let input_templates = loaded.templates.get(..loaded.inputs).unwrap_or(&[]);
-    diagnostics.extend(crate::engine::variants::resolve(
+    diagnostics.extend(crate::engine::variants::decide_with_allowed_values(
         input_templates,
         &policy_set,
         &eval_options,
@@ -473,6 +481,11 @@ fn check_in_pool(
     crate::policy::exemption::apply(&policy_set, &mut diagnostics);
     report.graph = graph;
     report.diagnostics = diagnostics;
+    report.fixes = policy_set
+        .policies()
+        .iter()
+        .filter_map(|p| Some((p.id.clone(), p.fix.clone()?)))
+        .collect();
     report.not_evaluated = not_evaluated;
     let known: std::collections::HashSet<String> = policy_set.ids().map(str::to_string).collect();
     let refs: Vec<&Template> = loaded.templates.iter().collect();

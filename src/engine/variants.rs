@@ -4,8 +4,8 @@
 //! ("violates when skuName = 'Basic'").
 
 use crate::diagnostic::{Diagnostic, NotEvaluated, Severity};
-use crate::eval::{Deployment, Evaluator};
-use crate::graph::builder::{build, Deploy};
+use crate::eval::{DeploymentContext, Evaluator};
+use crate::graph::builder::{build, DeploymentInput};
 use crate::model::Template;
 use crate::policy::{evaluate, EvalOptions, PolicySet};
 use crate::value::Value;
@@ -16,11 +16,11 @@ const MAX_VALUES: usize = 16;
 
 /// Re-evaluates the not-evaluated pairs that depend on one parameter with allowed values.
 /// Returns the diagnostics found and removes the pairs they decide from `not_evaluated`.
-pub fn resolve(
+pub fn decide_with_allowed_values(
     templates: &[Template],
     set: &PolicySet,
     options: &EvalOptions,
-    deployment: &Deployment,
+    deployment: &DeploymentContext,
     not_evaluated: &mut Vec<NotEvaluated>,
 ) -> Vec<Diagnostic> {
     // (template index, parameter) → the not-evaluated entries it decides.
@@ -88,7 +88,7 @@ pub fn resolve(
         for value in values {
             let mut params = HashMap::new();
             params.insert(param.clone(), value.clone());
-            let graph = build(&[Deploy {
+            let graph = build(&[DeploymentInput {
                 template,
                 params,
                 deployment: deployment.clone(),

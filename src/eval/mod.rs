@@ -44,9 +44,6 @@ impl Default for Limits {
     }
 }
 
-/// Where the deployment goes, as far as the caller knows it. Unknown parts become placeholders.
-pub type Deployment = DeploymentContext;
-
 /// Key prefix, in the module values given to an [`Evaluator`], of the modules whose condition is
 /// undecided (the value is the unknown condition).
 pub const UNDECIDED_MODULE: &str = "undecided:";
@@ -104,7 +101,7 @@ type FxHashMap<K, V> = rustc_hash::FxHashMap<K, V>;
 pub struct Evaluator<'t> {
     template: &'t Template,
     params: FxHashMap<String, Value>,
-    deployment: Deployment,
+    deployment: DeploymentContext,
     limits: Limits,
     symbols: FxHashMap<String, Symbol>,
     functions: FxHashMap<String, usize>,
@@ -135,7 +132,7 @@ impl<'t> Evaluator<'t> {
     pub fn new(
         template: &'t Template,
         params: HashMap<String, Value>,
-        deployment: Deployment,
+        deployment: DeploymentContext,
     ) -> Self {
         let mut symbols = FxHashMap::default();
         for (i, r) in template.resources.iter().enumerate() {

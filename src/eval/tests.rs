@@ -42,7 +42,7 @@ fn param(name: &str, default: Option<Expr>) -> ParamDecl {
 #[test]
 fn resource_id_uses_placeholders_for_the_deployment_scope() {
     let t = Template::empty(FileId(0), Language::ArmTemplate);
-    let ev = Evaluator::new(&t, HashMap::new(), Deployment::default());
+    let ev = Evaluator::new(&t, HashMap::new(), DeploymentContext::default());
     let v = ev.eval(
         &call(
             "concat",
@@ -67,7 +67,7 @@ fn resource_id_uses_placeholders_for_the_deployment_scope() {
 #[test]
 fn resource_id_of_a_child_with_symbolic_names_interleaves_types_and_names() {
     let t = Template::empty(FileId(0), Language::ArmTemplate);
-    let ev = Evaluator::new(&t, HashMap::new(), Deployment::default());
+    let ev = Evaluator::new(&t, HashMap::new(), DeploymentContext::default());
     // `vnet-${uniqueString(resourceGroup().id)}`: a name whose placeholder holds slashes.
     let rg_id = Expr::new(
         ExprKind::Member {
@@ -105,7 +105,7 @@ fn variable_cycle_is_unknown_and_diagnosed() {
     let mut t = Template::empty(FileId(0), Language::Bicep);
     t.vars.push(var("a", ident("b")));
     t.vars.push(var("b", ident("a")));
-    let ev = Evaluator::new(&t, HashMap::new(), Deployment::default());
+    let ev = Evaluator::new(&t, HashMap::new(), DeploymentContext::default());
     let v = ev.var("a");
     assert!(v.is_unknown());
     let diags = ev.take_diagnostics();
@@ -120,7 +120,7 @@ fn parameter_without_value_is_unknown_with_its_name() {
     let mut t = Template::empty(FileId(0), Language::Bicep);
     t.params.push(param("skuName", None));
     t.params.push(param("loc", Some(s("westeurope"))));
-    let ev = Evaluator::new(&t, HashMap::new(), Deployment::default());
+    let ev = Evaluator::new(&t, HashMap::new(), DeploymentContext::default());
     assert_eq!(
         ev.param("skuName").unknown_reason(),
         Some(&Reason::Parameter {
@@ -130,14 +130,14 @@ fn parameter_without_value_is_unknown_with_its_name() {
     assert_eq!(ev.param("loc").as_str(), Some("westeurope"));
     let mut given = HashMap::new();
     given.insert("skuName".to_string(), Value::string("Premium"));
-    let ev = Evaluator::new(&t, given, Deployment::default());
+    let ev = Evaluator::new(&t, given, DeploymentContext::default());
     assert_eq!(ev.param("SKUNAME").as_str(), Some("Premium"));
 }
 
 #[test]
 fn string_functions_evaluate() {
     let t = Template::empty(FileId(0), Language::ArmTemplate);
-    let ev = Evaluator::new(&t, HashMap::new(), Deployment::default());
+    let ev = Evaluator::new(&t, HashMap::new(), DeploymentContext::default());
     let eval = |x: Expr| ev.eval(&x, &Vec::new(), 0).to_json_lossy();
     assert_eq!(
         eval(call(
@@ -173,7 +173,7 @@ fn string_functions_evaluate() {
 #[test]
 fn runtime_functions_are_unknown() {
     let t = Template::empty(FileId(0), Language::ArmTemplate);
-    let ev = Evaluator::new(&t, HashMap::new(), Deployment::default());
+    let ev = Evaluator::new(&t, HashMap::new(), DeploymentContext::default());
     let v = ev.eval(&call("reference", vec![s("x")]), &Vec::new(), 0);
     assert!(matches!(v.unknown_reason(), Some(Reason::Runtime { .. })));
 }
@@ -181,7 +181,7 @@ fn runtime_functions_are_unknown() {
 #[test]
 fn deep_nesting_stops_at_the_limit() {
     let t = Template::empty(FileId(0), Language::ArmTemplate);
-    let ev = Evaluator::new(&t, HashMap::new(), Deployment::default());
+    let ev = Evaluator::new(&t, HashMap::new(), DeploymentContext::default());
     let mut x = s("a");
     for _ in 0..60 {
         x = call("concat", vec![x]);
@@ -198,7 +198,7 @@ fn long_variable_chains_stop_at_the_limit() {
         t.vars
             .push(var(&format!("v{i}"), ident(&format!("v{}", i - 1))));
     }
-    let ev = Evaluator::new(&t, HashMap::new(), Deployment::default());
+    let ev = Evaluator::new(&t, HashMap::new(), DeploymentContext::default());
     let v = ev.var("v399");
     assert!(
         matches!(v.unknown_reason(), Some(Reason::Limit { .. })),

@@ -249,6 +249,13 @@ impl Config {
         self.path.parent().unwrap_or(Path::new(""))
     }
 
+    /// Whether azaudit audits `file` (absolute), a file this configuration governs: the analyzer
+    /// is not disabled (`enabled: false`) and no `exclude` glob matches the file. `azaudit check`
+    /// chooses its files by it, and the language server shows nothing in a file it rules out.
+    pub fn audits(&self, file: &Path) -> bool {
+        self.enabled && !self.is_excluded(file)
+    }
+
     /// Whether `file` (absolute) matches an `exclude` glob, tried on its path relative to the
     /// configuration's folder and on each of that path's parent folders.
     pub fn is_excluded(&self, file: &Path) -> bool {
@@ -501,6 +508,16 @@ impl Cache {
         Cache::default()
     }
 
+    /// Whether the configuration governing `file` (absolute) audits it ([`Config::audits`]); a
+    /// file that no configuration governs is audited, and so is one whose configuration fails to
+    /// load (that error is reported where the configuration is read).
+    pub fn audits(&mut self, file: &Path) -> bool {
+        match self.for_file(file) {
+            Ok(Some(config)) => config.audits(file),
+            Ok(None) | Err(_) => true,
+        }
+    }
+
     /// The configuration governing `file` (absolute), if any.
     pub fn for_file(&mut self, file: &Path) -> Result<Option<Arc<Config>>, ConfigError> {
         let Some(dir) = file.parent() else {
@@ -584,6 +601,10 @@ mod tests {
         assert!(config.is_excluded(Path::new("/repo/vendor/x/main.bicep")));
         assert!(config.is_excluded(Path::new("/repo/infra/a.test.bicep")));
         assert!(!config.is_excluded(Path::new("/repo/infra/main.bicep")));
+        assert!(config.audits(Path::new("/repo/infra/main.bicep")));
+        assert!(!config.audits(Path::new("/repo/vendor/x/main.bicep")));
+        let disabled = parse(r#"{"analyzers": {"azaudit": {"enabled": false}}}"#).unwrap();
+        assert!(!disabled.audits(Path::new("/repo/infra/main.bicep")));
         assert!(!config.is_excluded(Path::new("/other/vendor/main.bicep")));
     }
 

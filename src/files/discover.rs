@@ -286,10 +286,36 @@ fn walk_error(e: &ignore::Error) -> (Option<PathBuf>, String) {
 }
 
 fn io_message(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or folder".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string().to_lowercase(),
+    ReadError::from(e).to_string()
+}
+
+/// Why a file is not read; each reads as a one-line lowercase reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    #[error("no such file or folder")]
+    NotFound,
+    #[error("permission denied")]
+    PermissionDenied,
+    #[error("is a folder")]
+    Folder,
+    #[error("not a regular file (a device, FIFO or socket)")]
+    NotRegular,
+    #[error("larger than the {limit} byte limit (--max-file-size)")]
+    TooLarge { limit: u64 },
+    #[error("not valid UTF-8")]
+    NotUtf8,
+    /// Another I/O error, its message lowercase.
+    #[error("{0}")]
+    Io(String),
+}
+
+impl From<&std::io::Error> for ReadError {
+    fn from(e: &std::io::Error) -> ReadError {
+        match e.kind() {
+            std::io::ErrorKind::NotFound => ReadError::NotFound,
+            std::io::ErrorKind::PermissionDenied => ReadError::PermissionDenied,
+            _ => ReadError::Io(e.to_string().to_lowercase()),
+        }
     }
 }
 
@@ -310,41 +336,41 @@ pub fn set_max_file_size(bytes: u64) {
 }
 
 /// The bytes of `path` when it is a regular file (after following symbolic links) of at most
-/// [`max_file_size`] bytes; otherwise a one-line lowercase reason. Device files, FIFOs and
-/// sockets are never opened, so reading can neither block nor run without end.
-pub fn read_regular(path: &Path) -> Result<Vec<u8>, String> {
+/// [`max_file_size`] bytes; otherwise why not. Device files, FIFOs and sockets are never
+/// opened, so reading can neither block nor run without end.
+pub fn read_regular(path: &Path) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
     let cap = max_file_size();
-    let meta = std::fs::metadata(path).map_err(|e| io_message(&e))?;
+    let meta = std::fs::metadata(path).map_err(|e| ReadError::from(&e))?;
     if !meta.is_file() {
         return Err(if meta.is_dir() {
-            "is a folder".to_string()
+            ReadError::Folder
         } else {
-            "not a regular file (a device, FIFO or socket)".to_string()
+            ReadError::NotRegular
         });
     }
-    let too_large = || format!("larger than the {} byte limit (--max-file-size)", cap);
+    let too_large = ReadError::TooLarge { limit: cap };
     if meta.len() > cap {
-        return Err(too_large());
+        return Err(too_large);
     }
-    let file = std::fs::File::open(path).map_err(|e| io_message(&e))?;
+    let file = std::fs::File::open(path).map_err(|e| ReadError::from(&e))?;
     // The file may have been swapped since: check what was opened too.
-    if !file.metadata().map_err(|e| io_message(&e))?.is_file() {
-        return Err("not a regular file (a device, FIFO or socket)".to_string());
+    if !file.metadata().map_err(|e| ReadError::from(&e))?.is_file() {
+        return Err(ReadError::NotRegular);
     }
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     file.take(cap.saturating_add(1))
         .read_to_end(&mut bytes)
-        .map_err(|e| io_message(&e))?;
+        .map_err(|e| ReadError::from(&e))?;
     if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > cap {
-        return Err(too_large());
+        return Err(too_large);
     }
     Ok(bytes)
 }
 
 /// The text of `path` as [`read_regular`] reads and [`decode_owned`] decodes it.
-pub fn read_text(path: &Path) -> Result<String, String> {
-    decode_owned(read_regular(path)?).map_err(|_| "not valid UTF-8".to_string())
+pub fn read_text(path: &Path) -> Result<String, ReadError> {
+    decode_owned(read_regular(path)?).map_err(|_| ReadError::NotUtf8)
 }
 
 /// Reads the candidates in parallel: Bicep files are taken, JSON files when they are ARM files
@@ -361,10 +387,10 @@ pub fn read_all(candidates: &[Candidate]) -> Discovery {
             let kind = kind_of(&c.path);
             let bytes = match read_regular(&c.path) {
                 Ok(bytes) => bytes,
-                Err(message) => {
+                Err(why) => {
                     return Outcome::Fail(Unreadable {
                         path: c.path.clone(),
-                        message,
+                        message: why.to_string(),
                     })
                 }
             };

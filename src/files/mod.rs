@@ -10,17 +10,23 @@ use crate::model::Language;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use discover::ReadError;
+
 /// Reads files the analysis needs beyond its inputs (modules, parameter files): the CLI reads the
 /// disk, the language server serves unsaved editor buffers first.
 pub trait FileProvider: Sync {
     /// The text of `path`, or `None` when it can't be read.
     fn read(&self, path: &Path) -> Option<Arc<str>>;
 
-    /// The text of `path`, or why it can't be read ("no such file or folder", "not a regular
-    /// file", "larger than …").
-    fn read_or_why(&self, path: &Path) -> Result<Arc<str>, String> {
-        self.read(path)
-            .ok_or_else(|| "no such file or folder".to_string())
+    /// The text of `path`, or why it can't be read.
+    fn read_or_why(&self, path: &Path) -> Result<Arc<str>, ReadError> {
+        self.read(path).ok_or(ReadError::NotFound)
+    }
+
+    /// Parses kept between analyses (the language server's; see [`crate::syntax::Memo`]), or
+    /// `None`: every file is parsed afresh.
+    fn memo(&self) -> Option<&crate::syntax::Memo> {
+        None
     }
 }
 
@@ -33,7 +39,7 @@ impl FileProvider for Disk {
     }
 
     /// Only regular files, up to the size limit (see [`crate::files::discover::read_regular`]).
-    fn read_or_why(&self, path: &Path) -> Result<Arc<str>, String> {
+    fn read_or_why(&self, path: &Path) -> Result<Arc<str>, ReadError> {
         crate::files::discover::read_text(path).map(Arc::from)
     }
 }

@@ -45,14 +45,25 @@ pub fn is_absolute_reference(reference: &str) -> bool {
         || Path::new(r).is_absolute()
 }
 
+/// Why a module or parameter-file reference is not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error(
+        "'{0}' is an absolute path; Bicep accepts only paths relative to the file that names them"
+    )]
+    Absolute(String),
+    #[error(
+        "'{0}' leads out of the project folder; it is not read (--allow-outside-project reads it)"
+    )]
+    OutsideProject(String),
+}
+
 impl PathRules {
     /// The file that `reference` (as written in the file at `referrer`) names, or why it is not
     /// read.
-    pub fn resolve(&self, referrer: &Path, reference: &str) -> Result<PathBuf, String> {
+    pub fn resolve(&self, referrer: &Path, reference: &str) -> Result<PathBuf, Refused> {
         if is_absolute_reference(reference) {
-            return Err(format!(
-                "'{reference}' is an absolute path; Bicep accepts only paths relative to the file that names them"
-            ));
+            return Err(Refused::Absolute(reference.to_string()));
         }
         let base = referrer.parent().unwrap_or(Path::new(""));
         let path = normalize(&base.join(reference));
@@ -62,9 +73,7 @@ impl PathRules {
         if self.contains(&path, referrer) {
             Ok(path)
         } else {
-            Err(format!(
-                "'{reference}' leads out of the project folder; it is not read (--allow-outside-project reads it)"
-            ))
+            Err(Refused::OutsideProject(reference.to_string()))
         }
     }
 
@@ -168,7 +177,8 @@ mod tests {
             PathBuf::from("/p/modules/x.bicep")
         );
         let e = rules.resolve(main, "../../../etc/passwd").unwrap_err();
-        assert!(e.contains("out of the project"), "{e}");
+        assert_eq!(e, Refused::OutsideProject("../../../etc/passwd".into()));
+        assert!(e.to_string().contains("out of the project"), "{e}");
         let open = PathRules {
             allow_outside: true,
             ..rules

@@ -1,5 +1,6 @@
 //! Fixes applied to real analyses (these tests run the whole engine).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+use super::text::only_trivia;
 use super::*;
 use crate::engine::{check, Disk, Input, Options};
 

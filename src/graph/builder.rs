@@ -3,37 +3,51 @@
 
 use crate::diagnostic::codes::Code;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::eval::{value_text, Budget, BudgetLimits, Deployment, Evaluator, RunBudget};
+use crate::eval::{value_text, Budget, BudgetLimits, DeploymentContext, Evaluator, RunBudget};
 use crate::expr::{Expr, ExprKind};
-use crate::graph::{
-    normalize_id, Deployed, Edge, EdgeKind, Origin, Resource, ResourceGraph, Unresolved,
-};
+use crate::graph::links::IdIndex;
+use crate::graph::{Deployed, Edge, EdgeKind, Origin, Resource, ResourceGraph, Unresolved};
 use crate::model::{Language, Template};
 use crate::source::{FileId, Span};
 use crate::value::{Kind, Reason, Value};
 use std::collections::{HashMap, HashSet};
 
 /// One template to add to the graph, with the parameter values it is deployed with.
-pub struct Deploy<'a> {
+pub struct DeploymentInput<'a> {
     pub template: &'a Template,
     pub params: HashMap<String, Value>,
-    pub deployment: Deployment,
+    pub deployment: DeploymentContext,
 }
 
 /// Builds one graph from several deployments. Ids with placeholders (the usual case: the
 /// subscription and resource group are not known) link only within their own deployment (a file
 /// and the modules it deploys); fully known ids, and `existing` declarations, link across files.
-pub fn build(deploys: &[Deploy<'_>]) -> ResourceGraph {
+pub fn build(deploys: &[DeploymentInput<'_>]) -> ResourceGraph {
     let chains = vec![Vec::new(); deploys.len()];
     build_with(deploys, &chains, &NoModules)
+}
+
+/// Why a module declaration's template is not there to evaluate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModuleError {
+    /// Not read, and no problem worth a diagnostic (a remote URI, a path guessed from an ARM
+    /// expression).
+    #[error("its template is not read")]
+    NotRead,
+    /// A registry module that is not in the Bicep module cache.
+    #[error("module not restored")]
+    NotRestored,
+    /// Not read for a reason the author should see (a file missing, not a template, a path
+    /// out of the project, a bad registry reference).
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// Finds the templates that module declarations deploy.
 pub trait Modules: Sync {
     /// The template that the module declaration `source` of file `caller` deploys, or why it
-    /// can't be read (a file missing); an empty reason when it is not read and that is no
-    /// problem worth a diagnostic (a remote URI, an ARM expression).
-    fn template(&self, caller: FileId, source: &str) -> Result<&Template, String>;
+    /// can't be read.
+    fn template(&self, caller: FileId, source: &str) -> Result<&Template, ModuleError>;
 
     /// The name a cycle diagnostic gives the file.
     fn file_name(&self, file: FileId) -> String {
@@ -45,8 +59,8 @@ pub trait Modules: Sync {
 pub struct NoModules;
 
 impl Modules for NoModules {
-    fn template(&self, _caller: FileId, _source: &str) -> Result<&Template, String> {
-        Err(String::new())
+    fn template(&self, _caller: FileId, _source: &str) -> Result<&Template, ModuleError> {
+        Err(ModuleError::NotRead)
     }
 }
 
@@ -60,7 +74,7 @@ pub const MAX_MODULE_INSTANCES: usize = 2000;
 /// `chains[i]` is prepended to the module chain of every resource of `deploys[i]` (the parameter
 /// file it is deployed with).
 pub fn build_with(
-    deploys: &[Deploy<'_>],
+    deploys: &[DeploymentInput<'_>],
     chains: &[Vec<Span>],
     modules: &dyn Modules,
 ) -> ResourceGraph {
@@ -76,14 +90,14 @@ pub fn build_with(
 /// [`build_with`] within the run-wide budget `run` (a streamed bulk audit shares one across its
 /// deployment groups).
 pub fn build_within(
-    deploys: &[Deploy<'_>],
+    deploys: &[DeploymentInput<'_>],
     chains: &[Vec<Span>],
     modules: &dyn Modules,
     run: &std::sync::Arc<RunBudget>,
 ) -> ResourceGraph {
     use rayon::prelude::*;
     // Each template is evaluated on its own (in parallel); linking needs them all.
-    let parts: Vec<Part> = deploys
+    let parts: Vec<Unlinked> = deploys
         .par_iter()
         .enumerate()
         .map(|(i, d)| {
@@ -95,12 +109,9 @@ pub fn build_within(
     let mut graph = ResourceGraph::default();
     let total: usize = parts.iter().map(|p| p.graph.resources.len()).sum();
     graph.resources.reserve_exact(total);
-    let mut known_ids: Vec<bool> = Vec::with_capacity(total);
     let mut pending_depends: Vec<(usize, Vec<DependsOn>)> = Vec::new();
-    let mut groups: Vec<usize> = Vec::with_capacity(total);
-    for (group, part) in parts.into_iter().enumerate() {
+    for part in parts {
         let offset = graph.resources.len();
-        groups.extend(std::iter::repeat_n(group, part.graph.resources.len()));
         for mut r in part.graph.resources {
             r.parent = r.parent.map(|p| p + offset);
             if let Origin::InlineSubnet { vnet, index } = r.origin {
@@ -111,7 +122,6 @@ pub fn build_within(
             }
             graph.resources.push(r);
         }
-        known_ids.extend(part.known_ids);
         for (idx, deps) in part.pending {
             let deps = deps
                 .into_iter()
@@ -128,7 +138,7 @@ pub fn build_within(
         graph.opaque_modules.extend(part.graph.opaque_modules);
     }
     crate::timing::lap("resources gathered");
-    let index = IdIndex::new(&graph, &known_ids, &groups);
+    let index = IdIndex::new(&graph.resources);
     crate::timing::lap("resources indexed");
     link_parents(&mut graph, &index);
     link_depends_on(&mut graph, &index, pending_depends);
@@ -142,21 +152,20 @@ pub fn build_within(
 
 /// What one template contributes before linking (indices local to it).
 #[derive(Default)]
-struct Part {
+struct Unlinked {
     graph: ResourceGraph,
-    known_ids: Vec<bool>,
     pending: Vec<(usize, Vec<DependsOn>)>,
     /// Module instances deployed so far (bounded by [`MAX_MODULE_INSTANCES`]).
     instances: usize,
 }
 
 fn evaluate_template(
-    d: &Deploy<'_>,
+    d: &DeploymentInput<'_>,
     chain: &[Span],
     modules: &dyn Modules,
     run: &std::sync::Arc<RunBudget>,
-) -> Part {
-    let mut part = Part::default();
+) -> Unlinked {
+    let mut part = Unlinked::default();
     let mut cx = Instantiation {
         modules,
         stack: vec![(d.template.file, modules.file_name(d.template.file))],
@@ -199,10 +208,10 @@ enum DependsOn {
 }
 
 fn add_template(
-    part: &mut Part,
+    part: &mut Unlinked,
     t: &Template,
     params: HashMap<String, Value>,
-    deployment: &Deployment,
+    deployment: &DeploymentContext,
     cx: &mut Instantiation<'_>,
 ) -> Value {
     for e in &t.syntax_errors {
@@ -222,7 +231,6 @@ fn add_template(
     let inherited_vars = std::mem::take(&mut cx.inherited_vars);
     let module_values = instantiate_modules(part, t, &params, deployment, cx);
     let graph = &mut part.graph;
-    let known_ids = &mut part.known_ids;
     let pending = &mut part.pending;
     let pending_start = pending.len();
     let ev = Evaluator::new(t, params, deployment.clone())
@@ -346,9 +354,8 @@ fn add_template(
                 suppress: decl.suppress.clone(),
                 module_chain: cx.chain.clone(),
             });
-            known_ids.push(ident.id_known || decl.existing);
             pending.push((idx, depends_of(&ev, t, di, inst)));
-            add_inline_children(graph, idx, known_ids);
+            add_inline_children(graph, idx);
         }
         if let Some(what) = ev.end_construct() {
             graph
@@ -413,10 +420,10 @@ fn add_template(
 /// Instantiates the module declarations of `t` (in dependency order) and returns the value each
 /// module symbol stands for: `{ name, outputs }`, an array of them for a loop.
 fn instantiate_modules(
-    part: &mut Part,
+    part: &mut Unlinked,
     t: &Template,
     params: &HashMap<String, Value>,
-    deployment: &Deployment,
+    deployment: &DeploymentContext,
     cx: &mut Instantiation<'_>,
 ) -> HashMap<String, Value> {
     let mut values: HashMap<String, Value> = HashMap::new();
@@ -565,13 +572,13 @@ pub fn is_registry_reference(source: &str) -> bool {
 /// Returns its outputs (an object by output name).
 #[allow(clippy::too_many_arguments)]
 fn instantiate(
-    part: &mut Part,
+    part: &mut Unlinked,
     caller: &Template,
     m: &crate::model::ModuleDecl,
     ev: &Evaluator<'_>,
     locals: &crate::eval::Locals,
     caller_params: &HashMap<String, Value>,
-    deployment: &Deployment,
+    deployment: &DeploymentContext,
     cx: &mut Instantiation<'_>,
     maybe: Option<Reason>,
 ) -> Value {
@@ -644,12 +651,11 @@ fn instantiate(
         // not evaluated, and an info diagnostic says so (the checks that needed it are
         // listed as not evaluated); a wrong reference is a `module-error`.
         if let (true, Err(why)) = (is_registry_reference(source), &found) {
-            let why = if why.is_empty() {
-                "module not restored"
-            } else {
-                why.as_str()
+            let why = match why {
+                ModuleError::NotRead => &ModuleError::NotRestored,
+                other => other,
             };
-            let diagnostic = if why == "module not restored" {
+            let diagnostic = if *why == ModuleError::NotRestored {
                 Diagnostic::new(
                         Code::ModuleNotRestored,
                         Severity::Info,
@@ -661,7 +667,12 @@ fn instantiate(
                     )
                     .with_help("run `bicep restore` on this file, then audit again")
             } else {
-                Diagnostic::new(Code::ModuleError, Severity::Warning, m.source_span, why)
+                Diagnostic::new(
+                    Code::ModuleError,
+                    Severity::Warning,
+                    m.source_span,
+                    why.to_string(),
+                )
             };
             part.graph.diagnostics.push(diagnostic);
             return unknown(&format!("is not evaluated: {why}"));
@@ -682,17 +693,17 @@ fn instantiate(
                 }
                 (target, module_params(m, ev, locals))
             }
-            Err(message) if message.is_empty() => {
-                return unknown("is not evaluated: its template is not read");
+            Err(ModuleError::NotRead) => {
+                return unknown(&format!("is not evaluated: {}", ModuleError::NotRead));
             }
-            Err(message) => {
+            Err(why) => {
                 part.graph.diagnostics.push(Diagnostic::new(
                     Code::ModuleError,
                     Severity::Warning,
                     m.source_span,
-                    message.clone(),
+                    why.to_string(),
                 ));
-                return unknown(&format!("is not evaluated: {message}"));
+                return unknown(&format!("is not evaluated: {why}"));
             }
         }
     } else {
@@ -758,7 +769,7 @@ fn module_params(
 }
 
 /// The deployment a module's `scope` (a resource group or subscription value) stands for.
-fn scope_deployment(scope: &Value, caller: &Deployment) -> Deployment {
+fn scope_deployment(scope: &Value, caller: &DeploymentContext) -> DeploymentContext {
     let id = scope.get("id").unwrap_or(scope);
     let (text, _) = value_text(id);
     let mut out = caller.clone();
@@ -1025,7 +1036,7 @@ fn implicit_depends_on(t: &Template, di: usize) -> Vec<usize> {
 }
 
 /// Subnets declared inline in a virtual network become resources of their own.
-fn add_inline_children(graph: &mut ResourceGraph, vnet: usize, known_ids: &mut Vec<bool>) {
+fn add_inline_children(graph: &mut ResourceGraph, vnet: usize) {
     let Some(parent) = graph.resources.get(vnet) else {
         return;
     };
@@ -1042,7 +1053,6 @@ fn add_inline_children(graph: &mut ResourceGraph, vnet: usize, known_ids: &mut V
     else {
         return;
     };
-    let parent_known = known_ids.get(vnet).copied().unwrap_or(false);
     let mut children = Vec::new();
     for (i, s) in subnets.iter().enumerate() {
         let Some(name_value) = s.get("name") else {
@@ -1080,109 +1090,25 @@ fn add_inline_children(graph: &mut ResourceGraph, vnet: usize, known_ids: &mut V
         }
         let span = s.span.unwrap_or(parent.span);
         body.span = Some(span);
-        children.push((
-            Resource {
-                id,
-                type_name: "Microsoft.Network/virtualNetworks/subnets".into(),
-                api_version: parent.api_version.clone(),
-                name: full,
-                symbol: None,
-                file: span.file,
-                span,
-                head_span: name_value.span.unwrap_or(span),
-                existing: false,
-                body,
-                parent: Some(vnet),
-                origin: Origin::InlineSubnet { vnet, index: i },
-                deployed: parent.deployed.clone(),
-                suppress: Vec::new(),
-                module_chain: parent.module_chain.clone(),
-            },
-            parent_known && name_known,
-        ));
+        children.push(Resource {
+            id,
+            type_name: "Microsoft.Network/virtualNetworks/subnets".into(),
+            api_version: parent.api_version.clone(),
+            name: full,
+            symbol: None,
+            file: span.file,
+            span,
+            head_span: name_value.span.unwrap_or(span),
+            existing: false,
+            body,
+            parent: Some(vnet),
+            origin: Origin::InlineSubnet { vnet, index: i },
+            deployed: parent.deployed.clone(),
+            suppress: Vec::new(),
+            module_chain: parent.module_chain.clone(),
+        });
     }
-    for (r, known) in children {
-        graph.resources.push(r);
-        known_ids.push(known);
-    }
-}
-
-/// Looks resources up by id with the linking rule: within one deployment (an audited file with
-/// the modules it deploys) always; across deployments when both ids are fully known, or when an
-/// `existing` declaration names what another deployment declares.
-struct IdIndex {
-    by_id: HashMap<String, Vec<usize>>,
-    known: Vec<bool>,
-    groups: Vec<usize>,
-    existing: Vec<bool>,
-    ids: Vec<String>,
-}
-
-impl IdIndex {
-    fn new(graph: &ResourceGraph, known: &[bool], groups: &[usize]) -> IdIndex {
-        use rayon::prelude::*;
-        let ids: Vec<String> = graph
-            .resources
-            .par_iter()
-            .map(|r| normalize_id(&r.id))
-            .collect();
-        let mut by_id: HashMap<String, Vec<usize>> = HashMap::with_capacity(ids.len());
-        for (i, id) in ids.iter().enumerate() {
-            match by_id.get_mut(id) {
-                Some(v) => v.push(i),
-                None => {
-                    by_id.insert(id.clone(), vec![i]);
-                }
-            }
-        }
-        IdIndex {
-            by_id,
-            known: known.to_vec(),
-            groups: groups.to_vec(),
-            existing: graph.resources.iter().map(|r| r.existing).collect(),
-            ids,
-        }
-    }
-
-    fn is_existing(&self, i: usize) -> bool {
-        self.existing.get(i).copied().unwrap_or(true)
-    }
-
-    /// The resource `from` links to with `id`: a declaration (not an `existing` one) wins; an
-    /// `existing` one stands for the declaration another deployment makes of it, if any.
-    fn find(&self, from: usize, id: &str) -> Option<usize> {
-        // `{?}` stands for a value not known at all: two of them are not the same value, so an
-        // id with one names no resource in particular.
-        if id.contains("{?}") {
-            return None;
-        }
-        let candidates = self.by_id.get(&normalize_id(id))?;
-        let group = self.groups.get(from)?;
-        let usable = |c: &&usize| -> bool {
-            **c != from
-                && (self.groups.get(**c) == Some(group)
-                    || (self.known.get(**c).copied().unwrap_or(false)
-                        && self.known.get(from).copied().unwrap_or(false)))
-        };
-        let mut found: Vec<usize> = candidates.iter().filter(usable).copied().collect();
-        found.sort_by_key(|c| self.is_existing(*c));
-        let first = found.first().copied();
-        match first {
-            Some(c) if self.is_existing(c) => Some(self.declared_elsewhere(c).unwrap_or(c)),
-            None if self.is_existing(from) => self.declared_elsewhere(from),
-            other => other,
-        }
-    }
-
-    /// The declaration, in another deployment, of the resource the `existing` declaration
-    /// `existing` names (same id, placeholders included).
-    fn declared_elsewhere(&self, existing: usize) -> Option<usize> {
-        let group = self.groups.get(existing)?;
-        let ids = self.by_id.get(self.ids.get(existing)?)?;
-        ids.iter()
-            .copied()
-            .find(|c| !self.is_existing(*c) && self.groups.get(*c) != Some(group))
-    }
+    graph.resources.extend(children);
 }
 
 pub(crate) fn parent_id(id: &str) -> Option<&str> {
@@ -1418,7 +1344,7 @@ mod tests {
             "/subscriptions/{subscriptionId}/resourceGroups/rg-{uniqueString(/subscriptions/{subscriptionId})}-test"
                 .to_string(),
         );
-        let d = scope_deployment(&scope, &Deployment::default());
+        let d = scope_deployment(&scope, &DeploymentContext::default());
         assert_eq!(d.subscription_id, None, "the caller's own subscription");
         assert_eq!(
             d.resource_group.as_deref(),

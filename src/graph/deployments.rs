@@ -2,14 +2,14 @@
 //! parameter files that the audited files pull in (through a [`FileProvider`]) and decides which
 //! deployments to build: each template once per parameter file that uses it, else once on its own.
 
-use crate::eval::{Deployment, Evaluator};
+use crate::eval::{DeploymentContext, Evaluator};
 use crate::files::paths::PathRules;
 use crate::files::registry::{BicepSettings, Registry};
-use crate::files::{language_of, normalize, FileProvider};
-use crate::graph::builder::{is_registry_reference, Modules};
+use crate::files::{language_of, normalize, FileProvider, ReadError};
+use crate::graph::builder::{is_registry_reference, ModuleError, Modules};
 use crate::model::{Language, Template};
 use crate::source::{FileId, SourceMap, Span};
-use crate::syntax::lower;
+use crate::syntax::lower_with;
 use crate::value::{Reason, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -26,7 +26,7 @@ pub struct Loaded {
     /// How many of `templates` are inputs.
     pub inputs: usize,
     by_file: HashMap<FileId, usize>,
-    resolved: HashMap<(FileId, String), Result<usize, String>>,
+    resolved: HashMap<(FileId, String), Result<usize, ModuleError>>,
     names: HashMap<FileId, String>,
     /// Parameter files, by file id.
     pub parameter_files: HashMap<FileId, String>,
@@ -35,14 +35,14 @@ pub struct Loaded {
 }
 
 impl Modules for Loaded {
-    fn template(&self, caller: FileId, source: &str) -> Result<&Template, String> {
+    fn template(&self, caller: FileId, source: &str) -> Result<&Template, ModuleError> {
         match self.resolved.get(&(caller, source.to_string())) {
             Some(Ok(i)) => self
                 .templates
                 .get(*i)
-                .ok_or_else(|| format!("module '{source}' is not read")),
+                .ok_or_else(|| ModuleError::Failed(format!("module '{source}' is not read"))),
             Some(Err(e)) => Err(e.clone()),
-            None => Err(String::new()),
+            None => Err(ModuleError::NotRead),
         }
     }
 
@@ -63,7 +63,7 @@ impl Loaded {
 
 /// One deployment to build: a template, the parameter values it gets, and the parameter file they
 /// come from.
-pub struct Entry {
+pub struct DeploymentPlan {
     /// Index into [`Loaded::templates`].
     pub template: usize,
     pub params: HashMap<String, Value>,
@@ -171,18 +171,23 @@ pub fn resolve_modules(
             let path = match rules.resolve(&base, &rel) {
                 Ok(path) => path,
                 Err(why) => {
-                    loaded
-                        .resolved
-                        .insert((file, source), Err(format!("module {why}")));
+                    loaded.resolved.insert(
+                        (file, source),
+                        Err(ModuleError::Failed(format!("module {why}"))),
+                    );
                     continue;
                 }
             };
             let result = match open(loaded, sources, provider, &path, &mut extra) {
                 Ok(i) => Ok(i),
                 // A path guessed from an ARM expression: silent when wrong.
-                Err(_) if source.trim_start().starts_with('[') => Err(String::new()),
-                Err(why) if why == NOT_FOUND => Err(format!("module file '{rel}' is not found")),
-                Err(why) => Err(format!("module file '{rel}' is not read: {why}")),
+                Err(_) if source.trim_start().starts_with('[') => Err(ModuleError::NotRead),
+                Err(OpenError::Read(ReadError::NotFound)) => Err(ModuleError::Failed(format!(
+                    "module file '{rel}' is not found"
+                ))),
+                Err(why) => Err(ModuleError::Failed(format!(
+                    "module file '{rel}' is not read: {why}"
+                ))),
             };
             loaded.resolved.insert((file, source), result);
         }
@@ -242,8 +247,7 @@ fn open_registry_module(
     caller: &Path,
     source: &str,
     extra: &mut usize,
-) -> Result<usize, String> {
-    const NOT_RESTORED: &str = "module not restored";
+) -> Result<usize, ModuleError> {
     let found;
     let config: &BicepSettings = match &registry.fixed {
         Some(fixed) => fixed,
@@ -252,26 +256,24 @@ fn open_registry_module(
             &found
         }
     };
-    let reference = crate::files::registry::parse(source, config)?;
+    let reference = crate::files::registry::parse(source, config).map_err(ModuleError::Failed)?;
     let root = config
         .cache_root
         .as_ref()
         .or(registry.default_cache.as_ref())
-        .ok_or_else(|| NOT_RESTORED.to_string())?;
+        .ok_or(ModuleError::NotRestored)?;
     let path = crate::files::registry::cache_path(&reference, root);
     if let Some(id) = sources.find(&path) {
         return loaded
             .by_file
             .get(&id)
             .copied()
-            .ok_or_else(|| NOT_RESTORED.to_string());
+            .ok_or(ModuleError::NotRestored);
     }
     if *extra >= MAX_EXTRA_FILES {
-        return Err(NOT_RESTORED.into());
+        return Err(ModuleError::NotRestored);
     }
-    let text = provider
-        .read(&path)
-        .ok_or_else(|| NOT_RESTORED.to_string())?;
+    let text = provider.read(&path).ok_or(ModuleError::NotRestored)?;
     let text = match reference {
         crate::files::registry::Reference::TemplateSpec { .. } => {
             match crate::files::registry::template_spec_template(&text) {
@@ -283,10 +285,10 @@ fn open_registry_module(
     };
     // A cached module is a compiled ARM template.
     if crate::syntax::arm::classify(&text) != Some(Language::ArmTemplate) {
-        return Err(NOT_RESTORED.into());
+        return Err(ModuleError::NotRestored);
     }
     let id = sources.next_id();
-    let t = lower(id, &text, Language::ArmTemplate);
+    let t = lower_with(id, &text, Language::ArmTemplate, provider.memo());
     let i = add(loaded, sources, &path, text, t, extra);
     if let Some(t) = loaded.templates.get(i) {
         loaded.cached.insert(t.file);
@@ -294,8 +296,16 @@ fn open_registry_module(
     Ok(i)
 }
 
-/// Why [`open`] read nothing when the file is simply not there.
-const NOT_FOUND: &str = "no such file or folder";
+/// Why [`open`] gives no template.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum OpenError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("more than {MAX_EXTRA_FILES} files are read")]
+    TooManyFiles,
+    #[error("it is not a Bicep or ARM template")]
+    NotTemplate,
+}
 
 /// The index of the template at `path`, reading and lowering it when new; else why not. A file
 /// that is no template (not an ARM file, or Bicep text with nothing but syntax errors) is not
@@ -306,28 +316,28 @@ fn open(
     provider: &dyn FileProvider,
     path: &Path,
     extra: &mut usize,
-) -> Result<usize, String> {
+) -> Result<usize, OpenError> {
     if let Some(id) = sources.find(path) {
         return loaded
             .by_file
             .get(&id)
             .copied()
-            .ok_or_else(|| NOT_FOUND.to_string());
+            .ok_or(OpenError::Read(ReadError::NotFound));
     }
     if *extra >= MAX_EXTRA_FILES {
-        return Err(format!("more than {MAX_EXTRA_FILES} files are read"));
+        return Err(OpenError::TooManyFiles);
     }
     let text = provider.read_or_why(path)?;
     let not_template = |extra: &mut usize| {
         // Read all the same: it counts towards the files read.
         *extra += 1;
-        "it is not a Bicep or ARM template".to_string()
+        OpenError::NotTemplate
     };
     let Some(language) = language_of(path, &text) else {
         return Err(not_template(extra));
     };
     let id = sources.next_id();
-    let t = lower(id, &text, language);
+    let t = lower_with(id, &text, language, provider.memo());
     if !t.syntax_errors.is_empty() && t.is_empty() {
         return Err(not_template(extra));
     }
@@ -390,15 +400,15 @@ fn collect_sources(t: &Template, out: &mut Vec<String>, depth: usize) {
 /// parameter file with the template it uses; each template no parameter file uses, on its own
 /// (parameter files beside it found through `provider` by convention: `<name>.parameters.json`,
 /// `<name>.bicepparam`).
-pub fn entries(
+pub fn plan(
     loaded: &mut Loaded,
     sources: &mut SourceMap,
     provider: &dyn FileProvider,
-    deployment: &Deployment,
+    deployment: &DeploymentContext,
     rules: &PathRules,
     diagnostics: &mut Vec<crate::diagnostic::Diagnostic>,
     starts: &dyn Fn(usize) -> bool,
-) -> Vec<Entry> {
+) -> Vec<DeploymentPlan> {
     let mut out = Vec::new();
     let mut used: std::collections::HashSet<usize> = std::collections::HashSet::new();
     let mut extra = 0;
@@ -467,7 +477,7 @@ pub fn entries(
             ),
             Ok(_) => {}
             Err(why) if using.is_some() => {
-                let message = if why == NOT_FOUND {
+                let message = if why == OpenError::Read(ReadError::NotFound) {
                     format!(
                         "the template '{}' this parameter file uses is not found",
                         display_name(&target)
@@ -529,7 +539,7 @@ pub fn entries(
             }
         }
         if !found {
-            out.push(Entry {
+            out.push(DeploymentPlan {
                 template: ti,
                 params: HashMap::new(),
                 parameter_file: None,
@@ -541,7 +551,7 @@ pub fn entries(
 
 /// The templates (indices into [`Loaded::templates`]) the deployments `entries` reach through
 /// their modules, the entries' own templates and parameter files included.
-pub fn reached(loaded: &Loaded, entries: &[Entry]) -> std::collections::HashSet<usize> {
+pub fn reached(loaded: &Loaded, entries: &[DeploymentPlan]) -> std::collections::HashSet<usize> {
     let mut calls: HashMap<FileId, Vec<usize>> = HashMap::new();
     for ((caller, _), target) in &loaded.resolved {
         if let Ok(i) = target {
@@ -588,8 +598,13 @@ fn parameter_files_beside(path: &Path, language: Language) -> Vec<PathBuf> {
 }
 
 /// The deployment of template `ti` with the values of parameter file `pfile`.
-fn entry(loaded: &Loaded, ti: usize, pfile: FileId, deployment: &Deployment) -> Entry {
-    Entry {
+fn entry(
+    loaded: &Loaded,
+    ti: usize,
+    pfile: FileId,
+    deployment: &DeploymentContext,
+) -> DeploymentPlan {
+    DeploymentPlan {
         template: ti,
         params: loaded
             .get(pfile)
@@ -600,7 +615,7 @@ fn entry(loaded: &Loaded, ti: usize, pfile: FileId, deployment: &Deployment) -> 
 }
 
 /// The values a parameter file assigns, each with the span of its expression in that file.
-pub fn parameter_values(p: &Template, deployment: &Deployment) -> HashMap<String, Value> {
+pub fn parameter_values(p: &Template, deployment: &DeploymentContext) -> HashMap<String, Value> {
     let ev = Evaluator::new(p, HashMap::new(), deployment.clone());
     let mut out = HashMap::new();
     for a in &p.assignments {

@@ -3,6 +3,7 @@
 
 pub mod builder;
 pub mod deployments;
+pub mod links;
 pub mod names;
 pub mod project;
 
@@ -132,43 +133,6 @@ pub struct OpaqueModule {
 }
 
 impl ResourceGraph {
-    /// Resources whose id equals `id`, case-insensitively.
-    pub fn find_by_id(&self, id: &str) -> Option<ResourceIdx> {
-        let wanted = normalize_id(id);
-        self.resources
-            .iter()
-            .position(|r| normalize_id(&r.id) == wanted)
-    }
-
-    /// The resource that `from` names with the id `id`: the target of a reference edge from
-    /// `from` with that id (the builder's linking rule decided it), else — for an id without
-    /// placeholders — any resource with that id.
-    pub fn resolve_link(&self, from: ResourceIdx, id: &str) -> Option<ResourceIdx> {
-        let wanted = normalize_id(id);
-        // A resource `from` references, or one of its parents (the VNet of a referenced subnet).
-        let by_edge = self
-            .edges_from(from)
-            .filter(|e| e.kind == EdgeKind::Reference)
-            .flat_map(|e| {
-                std::iter::successors(Some(e.to), |i| {
-                    self.resources.get(*i).and_then(|r| r.parent)
-                })
-                .take(8)
-            })
-            .find(|to| {
-                self.resources
-                    .get(*to)
-                    .is_some_and(|r| normalize_id(&r.id) == wanted)
-            });
-        by_edge.or_else(|| {
-            if id.contains('{') {
-                None
-            } else {
-                self.find_by_id(id)
-            }
-        })
-    }
-
     /// Edges leaving `from`.
     pub fn edges_from(&self, from: ResourceIdx) -> impl Iterator<Item = &Edge> {
         self.edges.iter().filter(move |e| e.from == from)

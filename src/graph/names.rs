@@ -65,6 +65,66 @@ pub fn abbreviate(text: &str) -> String {
     out
 }
 
+/// The last segment of a resource type as words, singular: `virtualNetworks` → `virtual
+/// network`, `publicIPAddresses` → `public IP address`, `privateDnsZones` → `private dns zone`.
+/// Acronyms (two or more capitals) keep their case; other words are lowercase.
+pub fn type_words(type_name: &str) -> String {
+    let last = type_name.rsplit('/').next().unwrap_or(type_name);
+    let singular = singular(last);
+    let chars: Vec<char> = singular.chars().collect();
+    // Word starts: a capital after a lowercase letter or digit (`virtualNetwork`), or the last
+    // capital of a run followed by a lowercase letter (`IPAddress` → `IP`, `Address`).
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    for (i, c) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).and_then(|p| chars.get(p));
+        let next = chars.get(i + 1);
+        let starts = c.is_ascii_uppercase()
+            && prev.is_some_and(|p| {
+                !p.is_ascii_uppercase() || next.is_some_and(|n| n.is_ascii_lowercase())
+            });
+        if starts && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        word.push(*c);
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+        .iter()
+        .map(|w| {
+            let capitals = w.chars().filter(char::is_ascii_uppercase).count();
+            if capitals >= 2 {
+                w.clone()
+            } else {
+                w.to_ascii_lowercase()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// English singular of a resource type's plural segment: `addresses` → `address`, `policies` →
+/// `policy`, `prefixes` → `prefix`, `networks` → `network`.
+fn singular(plural: &str) -> String {
+    for (suffix, with) in [
+        ("sses", "ss"),
+        ("ies", "y"),
+        ("xes", "x"),
+        ("ches", "ch"),
+        ("shes", "sh"),
+    ] {
+        if let Some(stem) = plural.strip_suffix(suffix) {
+            return format!("{stem}{with}");
+        }
+    }
+    if plural.ends_with("ss") {
+        return plural.to_string();
+    }
+    plural.strip_suffix('s').unwrap_or(plural).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +147,33 @@ mod tests {
             "vnet/{concat(…)}-{x}"
         );
         assert_eq!(abbreviate("a(b){"), "a(b){");
+    }
+
+    #[test]
+    fn type_words_are_singular_with_acronyms_kept() {
+        let cases = [
+            ("Microsoft.Network/publicIPAddresses", "public IP address"),
+            ("Microsoft.Network/publicIPPrefixes", "public IP prefix"),
+            ("Microsoft.Network/virtualNetworks", "virtual network"),
+            ("Microsoft.Network/virtualNetworks/subnets", "subnet"),
+            ("Microsoft.Network/networkSecurityGroups", "network security group"),
+            ("Microsoft.Network/privateDnsZones", "private dns zone"),
+            ("Microsoft.Network/ipGroups", "ip group"),
+            ("Microsoft.Network/firewallPolicies", "firewall policy"),
+            ("Microsoft.ContainerRegistry/registries", "registry"),
+            ("Microsoft.Network/networkInterfaces", "network interface"),
+            ("Microsoft.Network/applicationGateways", "application gateway"),
+            ("Microsoft.Sql/servers/databases", "database"),
+            ("Microsoft.Network/dnsZones/TXT", "TXT"),
+            ("Microsoft.Network/virtualNetworkGateways", "virtual network gateway"),
+            ("Microsoft.Insights/diagnosticSettings", "diagnostic setting"),
+            ("Microsoft.Web/sites", "site"),
+            ("Microsoft.Network/bastionHosts", "bastion host"),
+            ("Microsoft.Network/networkWatchers/flowLogs", "flow log"),
+            ("Microsoft.Network/virtualNetworks/subnets/providers/Microsoft.Security/assessments", "assessment"),
+        ];
+        for (type_name, words) in cases {
+            assert_eq!(type_words(type_name), words, "{type_name}");
+        }
     }
 }

@@ -12,11 +12,6 @@ use std::collections::HashMap;
 /// Codes that make no sense to suppress.
 const NOT_SUPPRESSIBLE: &[Code] = &[Code::SyntaxError];
 
-/// Lines scanned upward for an enclosing `resource` declaration.
-const MAX_SCAN_LINES: usize = 100_000;
-/// `resource` declarations above a line checked for enclosing it.
-const MAX_CANDIDATES: usize = 64;
-
 /// The code actions for a range of a document, given its current diagnostics.
 ///
 /// Quick fixes are offered only when `published` was computed for the document's current version
@@ -49,6 +44,9 @@ pub fn code_actions(
     } else {
         "\n"
     };
+    // The resource declarations of the document's template model, read once when a suppression
+    // is offered.
+    let declarations = std::cell::OnceCell::new();
     for p in published
         .iter()
         .filter(|p| convert::overlaps(p.lsp.range, params.range))
@@ -66,7 +64,8 @@ pub fn code_actions(
             continue;
         }
         let line = p.lsp.range.start.line as usize;
-        let resource_line = enclosing_resource(&lines, line);
+        let declarations = declarations.get_or_init(|| resource_declarations(&doc.text, &index));
+        let resource_line = enclosing_resource(declarations, &doc.text, &index, line);
         if resource_line != Some(line) {
             if let Some(edit) = disable_edit(&lines, line, &code, eol) {
                 let title = format!("Disable {code} for this line");
@@ -215,59 +214,51 @@ fn disable_edit(lines: &[&str], line: usize, code: &str, eol: &str) -> Option<Te
     ))
 }
 
-/// The 0-based line of the `resource` declaration that encloses `line` (which may be that line).
-fn enclosing_resource(lines: &[&str], line: usize) -> Option<usize> {
-    let here = lines.get(line)?;
-    if here.trim_start().starts_with("resource ") {
-        return Some(line);
-    }
-    let indent = indentation(here).len();
-    let lowest = line.saturating_sub(MAX_SCAN_LINES);
-    (lowest..line)
-        .rev()
-        .filter(|&l| {
-            lines.get(l).is_some_and(|text| {
-                text.trim_start().starts_with("resource ")
-                    && indentation(text).len() < indent.max(1)
-            })
+/// A resource declaration of a Bicep document: its byte range and the 0-based line of its
+/// `resource` head.
+struct Declaration {
+    start: u32,
+    end: u32,
+    head_line: usize,
+}
+
+/// The resource declarations (nested ones included) of the Bicep text `text`, from its template
+/// model.
+fn resource_declarations(text: &str, index: &crate::source::LineIndex) -> Vec<Declaration> {
+    let template = crate::syntax::lower(
+        crate::source::FileId(0),
+        text,
+        crate::model::Language::Bicep,
+    );
+    template
+        .resources
+        .iter()
+        .map(|r| Declaration {
+            start: r.span.start,
+            end: r.span.end,
+            head_line: index.line(r.head_span.start),
         })
-        .take(MAX_CANDIDATES)
-        .find(|&candidate| still_open(lines.get(candidate..line).unwrap_or(&[])))
+        .collect()
 }
 
-/// Whether the first brace opened in `lines` is still open after the last of them.
-fn still_open(lines: &[&str]) -> bool {
-    let mut depth = 0i64;
-    let mut opened = false;
-    for l in lines {
-        depth += brace_depth(l);
-        if depth > 0 {
-            opened = true;
-        } else if opened {
-            return false;
-        }
-    }
-    opened && depth > 0
-}
-
-/// Opening minus closing braces on a line, outside `'…'` strings and `//` comments.
-fn brace_depth(line: &str) -> i64 {
-    let mut depth = 0i64;
-    let mut in_string = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' if in_string => {
-                chars.next();
-            }
-            '\'' => in_string = !in_string,
-            '/' if !in_string && chars.peek() == Some(&'/') => break,
-            '{' if !in_string => depth += 1,
-            '}' if !in_string => depth -= 1,
-            _ => {}
-        }
-    }
-    depth
+/// The 0-based line of the `resource` declaration that encloses `line` (which may be that line):
+/// the innermost declaration whose range holds the line's first non-blank character.
+fn enclosing_resource(
+    declarations: &[Declaration],
+    text: &str,
+    index: &crate::source::LineIndex,
+    line: usize,
+) -> Option<usize> {
+    let content = index.line_text(text, line);
+    let blank = content.len() - content.trim_start().len();
+    let at = index
+        .line_start(line)
+        .saturating_add(u32::try_from(blank).ok()?);
+    declarations
+        .iter()
+        .filter(|d| d.start <= at && at < d.end)
+        .min_by_key(|d| d.end - d.start)
+        .map(|d| d.head_line)
 }
 
 #[cfg(test)]
@@ -299,10 +290,14 @@ mod tests {
 
     #[test]
     fn finds_the_enclosing_resource_only() {
-        let text = "resource a 'x@1' = {\n  resource child 'y' = {\n  }\n  properties: {\n    bad: '}'\n  }\n}\nparam p string\n";
-        let lines: Vec<&str> = text.split('\n').collect();
-        assert_eq!(enclosing_resource(&lines, 4), Some(0));
-        assert_eq!(enclosing_resource(&lines, 0), Some(0));
-        assert_eq!(enclosing_resource(&lines, 7), None);
+        let text = "resource a 'x@1' = {\n  resource child 'y' = {\n    name: 'c'\n  }\n  properties: {\n    bad: '}'\n  }\n}\nparam p string\n@description('d')\nresource b 'x@1' = [for i in range(0, 2): {\n  name: 'b${i}' // { not a brace\n}]\n";
+        let index = crate::source::LineIndex::new(text);
+        let declarations = resource_declarations(text, &index);
+        let enclosing = |line| enclosing_resource(&declarations, text, &index, line);
+        assert_eq!(enclosing(5), Some(0), "a brace in a string is no brace");
+        assert_eq!(enclosing(0), Some(0));
+        assert_eq!(enclosing(2), Some(1), "the nested resource");
+        assert_eq!(enclosing(8), None);
+        assert_eq!(enclosing(11), Some(10), "a loop, after a decorator");
     }
 }

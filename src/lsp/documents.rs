@@ -123,6 +123,8 @@ pub struct Overlay {
     buffers: HashMap<PathBuf, Arc<str>>,
     /// The same buffers by canonical path (symbolic links resolved), for files that exist.
     canonical: HashMap<PathBuf, Arc<str>>,
+    /// The statement parses kept between analyses.
+    memo: Option<Arc<crate::syntax::Memo>>,
 }
 
 impl Overlay {
@@ -136,7 +138,19 @@ impl Overlay {
             .iter()
             .filter_map(|(path, text)| Some((std::fs::canonicalize(path).ok()?, text.clone())))
             .collect();
-        Overlay { buffers, canonical }
+        Overlay {
+            buffers,
+            canonical,
+            memo: None,
+        }
+    }
+
+    /// The same provider, parsing through `memo`.
+    pub fn with_memo(self, memo: Arc<crate::syntax::Memo>) -> Overlay {
+        Overlay {
+            memo: Some(memo),
+            ..self
+        }
     }
 }
 
@@ -147,7 +161,7 @@ impl FileProvider for Overlay {
 
     /// An open buffer's text, else the file on disk as [`crate::files::Disk`] reads it (only
     /// regular files, so a FIFO never blocks the server).
-    fn read_or_why(&self, path: &Path) -> Result<Arc<str>, String> {
+    fn read_or_why(&self, path: &Path) -> Result<Arc<str>, crate::files::ReadError> {
         if let Some(text) = self.buffers.get(&normalize(path)) {
             return Ok(text.clone());
         }
@@ -158,6 +172,10 @@ impl FileProvider for Overlay {
             return Ok(text.clone());
         }
         crate::files::Disk.read_or_why(path)
+    }
+
+    fn memo(&self) -> Option<&crate::syntax::Memo> {
+        self.memo.as_deref()
     }
 }
 

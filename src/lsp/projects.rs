@@ -22,13 +22,22 @@ pub struct DocSnapshot {
     pub audited: bool,
 }
 
-/// Indexes by project root, kept by the analysis worker.
+/// Indexes by project root, and the statement parses of the last analysis, kept by the analysis
+/// worker.
 #[derive(Default)]
 pub struct Projects {
+    /// The Bicep statements parsed for the last analysis (see [`crate::syntax::Memo`]).
+    pub memo: Arc<crate::syntax::Memo>,
     /// Per root: the disk epoch it was read at, and its files on disk.
     disk: HashMap<PathBuf, (u64, Vec<IndexedFile>)>,
     /// Open buffers' scans by path: (content hash, scan).
     buffers: HashMap<PathBuf, (u64, Option<IndexedFile>)>,
+    /// Bumped when the references of the open buffers change (an edit to a `module` line, a
+    /// buffer opened or closed); an edit elsewhere leaves the indexes as they are.
+    scans: u64,
+    /// Per root: the index built at (disk epoch, `scans`), reused while both hold (building one
+    /// copies every file of the project: a large workspace paid it on every keystroke).
+    built: HashMap<PathBuf, (u64, u64, ProjectIndex)>,
 }
 
 /// The project a document belongs to: the workspace folder that holds it (the deepest), else
@@ -73,13 +82,22 @@ impl Projects {
             let mut hasher = DefaultHasher::new();
             d.text.hash(&mut hasher);
             let hash = hasher.finish();
-            if self.buffers.get(&d.path).is_none_or(|(h, _)| *h != hash) {
-                self.buffers
-                    .insert(d.path.clone(), (hash, scan(&d.path, &d.text)));
+            let old = self.buffers.get(&d.path);
+            if old.is_none_or(|(h, _)| *h != hash) {
+                let scanned = scan(&d.path, &d.text);
+                if old.is_none_or(|(_, s)| *s != scanned) {
+                    self.scans += 1;
+                }
+                self.buffers.insert(d.path.clone(), (hash, scanned));
             }
         }
+        let before = self.buffers.len();
         self.buffers.retain(|p, _| open.contains(p.as_path()));
+        if self.buffers.len() != before {
+            self.scans += 1;
+        }
         self.disk.retain(|r, _| roots.contains_key(r));
+        self.built.retain(|r, _| roots.contains_key(r));
         for (root, audited) in roots {
             let stale = self.disk.get(&root).is_none_or(|(e, _)| *e != epoch);
             if stale {
@@ -89,6 +107,16 @@ impl Projects {
                     Vec::new()
                 };
                 self.disk.insert(root.clone(), (epoch, files));
+            }
+            if let Some((_, _, index)) = self
+                .built
+                .get(&root)
+                .filter(|(e, s, _)| *e == epoch && *s == self.scans)
+            {
+                for d in audited {
+                    out.extend(index.deployments_reaching(&d.path));
+                }
+                continue;
             }
             let mut files: Vec<IndexedFile> = self
                 .disk
@@ -110,9 +138,61 @@ impl Projects {
             for d in audited {
                 out.extend(index.deployments_reaching(&d.path));
             }
+            self.built.insert(root, (epoch, self.scans, index));
         }
         out.sort();
         out.dedup();
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(path: &Path, text: &str) -> DocSnapshot {
+        DocSnapshot {
+            uri: "file:///x.bicep".parse().unwrap(),
+            path: path.to_path_buf(),
+            version: 1,
+            opened: 1,
+            text: Arc::from(text),
+            audited: true,
+        }
+    }
+
+    #[test]
+    fn the_index_follows_reference_edits_in_buffers_and_is_kept_otherwise() {
+        let dir = std::env::temp_dir().join(format!("azaudit-projects-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (main, module) = (dir.join("main.bicep"), dir.join("mod.bicep"));
+        std::fs::write(&main, "param a string\n").unwrap();
+        std::fs::write(&module, "param b string\n").unwrap();
+        let workspace = [dir.clone()];
+        let mut projects = Projects::default();
+        let calls = "module m './mod.bicep' = {\n  name: 'm'\n}\n";
+        let rounds = [
+            ("param a string\n", vec![module.clone()]),
+            // A reference typed into the open caller: the module is reached through it.
+            (calls, vec![main.clone()]),
+            // An edit elsewhere keeps the index (and the answer).
+            (&format!("{calls}// more\n"), vec![main.clone()]),
+            ("param a string\n", vec![module.clone()]),
+        ];
+        for (i, (text, expected)) in rounds.iter().enumerate() {
+            let docs = [doc(&main, text), doc(&module, "param b string\n")];
+            let found = projects.deployments(&docs, &workspace, 0);
+            assert!(found.contains(&main), "round {i}: {found:?}");
+            let reaching = {
+                let mut d = docs.to_vec();
+                if let Some(m) = d.iter_mut().find(|d| d.path == main) {
+                    m.audited = false;
+                }
+                projects.deployments(&d, &workspace, 0)
+            };
+            assert_eq!(&reaching, expected, "round {i}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

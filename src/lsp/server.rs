@@ -278,7 +278,7 @@ impl Server {
 
     fn dispatch(&mut self) {
         self.dispatched = self.generation;
-        let docs: Vec<DocSnapshot> = self
+        let mut docs: Vec<DocSnapshot> = self
             .docs
             .values_mut()
             .map(|d| DocSnapshot {
@@ -293,7 +293,7 @@ impl Server {
                 audited: d.doc.is_audited(),
             })
             .collect();
-        let (options, problems) = resolve_options(&self.options, &docs);
+        let (options, problems, configs) = resolve_options(&self.options, &mut docs);
         if problems != self.config_problems {
             for problem in &problems {
                 self.log(MessageType::WARNING, problem);
@@ -306,6 +306,7 @@ impl Server {
             options,
             workspace: self.workspace.clone(),
             disk_epoch: self.disk_epoch,
+            configs,
         };
         if self.jobs.send(snapshot).is_err() {
             self.log(MessageType::ERROR, "the analysis thread stopped");
@@ -684,12 +685,18 @@ fn request_id(id: NumberOrString) -> RequestId {
 /// resolved by [`engine::configure`] as `azaudit check` resolves them (levels, `off`, policy
 /// parameters, policy folders, deployment context), with the editor's own level settings over
 /// them. Read again for every analysis, so an edited or saved configuration applies at once (an
-/// open `bicepconfig.json` buffer is read from the editor). Returns the problems to log.
-fn resolve_options(editor: &Options, docs: &[DocSnapshot]) -> (Options, Vec<String>) {
+/// open `bicepconfig.json` buffer is read from the editor). A document its configuration rules
+/// out (`enabled: false`, `exclude`; [`crate::files::config::Config::audits`], the rule `check`
+/// chooses files by) is not audited. Returns the problems to log, and the configurations read
+/// (for the files the analysis reaches beyond the open documents).
+fn resolve_options(
+    editor: &Options,
+    docs: &mut [DocSnapshot],
+) -> (Options, Vec<String>, crate::files::config::Cache) {
     let mut options = editor.clone();
     let editor_levels = std::mem::take(&mut options.levels);
     let mut cache = crate::files::config::Cache::new();
-    for d in docs {
+    for d in docs.iter() {
         if d.path
             .file_name()
             .is_some_and(|n| n == crate::files::config::FILE_NAME)
@@ -699,14 +706,17 @@ fn resolve_options(editor: &Options, docs: &[DocSnapshot]) -> (Options, Vec<Stri
             }
         }
     }
+    for d in docs.iter_mut().filter(|d| d.audited) {
+        d.audited = cache.audits(&d.path);
+    }
     let audited = docs.iter().filter(|d| d.audited).map(|d| d.path.as_path());
     let (configs, errors) = engine::configurations_for(audited, &mut cache);
     let mut problems: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
     if let Err(e) = engine::configure(&mut options, &configs) {
-        problems.push(e);
+        problems.push(e.to_string());
     }
     options.levels.extend(editor_levels);
-    (options, problems)
+    (options, problems, cache)
 }
 
 #[cfg(test)]
@@ -726,14 +736,14 @@ mod tests {
             audited: true,
         };
         let context =
-            |docs: &[DocSnapshot]| resolve_options(&Options::default(), docs).0.deployment;
-        let d = context(&[doc(root.join("main.bicep"))]);
+            |docs: &mut [DocSnapshot]| resolve_options(&Options::default(), docs).0.deployment;
+        let d = context(&mut [doc(root.join("main.bicep"))]);
         assert_eq!(
             d.subscription_id.as_deref(),
             Some("00000000-0000-0000-0000-000000000001")
         );
         assert_eq!(d.location.as_deref(), Some("westeurope"));
-        let none = context(&[doc(std::path::PathBuf::from("/nonexistent/dir/main.bicep"))]);
+        let none = context(&mut [doc(std::path::PathBuf::from("/nonexistent/dir/main.bicep"))]);
         assert!(none.is_empty());
     }
 }

@@ -25,6 +25,9 @@ pub struct Snapshot {
     pub workspace: Vec<PathBuf>,
     /// Bumped whenever files may have changed on disk: the project indexes are read again.
     pub disk_epoch: u64,
+    /// The `bicepconfig.json` files read for this analysis (open buffers first): nothing is
+    /// shown in a file they rule out.
+    pub configs: crate::files::config::Cache,
 }
 
 /// Diagnostics per open document, for the versions in the snapshot, and for the files that are
@@ -59,7 +62,7 @@ pub fn spawn(analysis: AnalysisFn) -> std::io::Result<(Sender<Snapshot>, Receive
                     snapshot = newer;
                 }
                 if out_tx
-                    .send(analyse(&snapshot, &analysis, &mut projects))
+                    .send(analyse(snapshot, &analysis, &mut projects))
                     .is_err()
                 {
                     return;
@@ -71,13 +74,16 @@ pub fn spawn(analysis: AnalysisFn) -> std::io::Result<(Sender<Snapshot>, Receive
 
 /// Analyses the deployments that reach the audited documents of a snapshot (found through the
 /// project indexes), with all open buffers visible, in one analysis.
-pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn, projects: &mut Projects) -> Outcome {
+pub fn analyse(mut snapshot: Snapshot, analysis: &AnalysisFn, projects: &mut Projects) -> Outcome {
+    let mut configs = std::mem::take(&mut snapshot.configs);
+    let snapshot = &snapshot;
     let provider = Overlay::new(
         snapshot
             .docs
             .iter()
             .map(|d| (d.path.clone(), d.text.clone())),
-    );
+    )
+    .with_memo(projects.memo.clone());
     let mut by_path: HashMap<PathBuf, usize> = HashMap::new();
     for (i, d) in snapshot.docs.iter().enumerate() {
         if let Ok(canonical) = std::fs::canonicalize(&d.path) {
@@ -117,6 +123,8 @@ pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn, projects: &mut Projec
             analysis(&inputs, &provider, &options)
         }
     }));
+    // What this analysis parsed is kept for the next one; the rest is forgotten.
+    projects.memo.sweep();
     let report = match run {
         Ok(report) => report,
         Err(_) => {
@@ -138,7 +146,18 @@ pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn, projects: &mut Projec
         .collect();
     // Open documents that start a deployment: they show what their deployment finds elsewhere.
     let starts: HashSet<usize> = deployments.iter().filter_map(|p| open_doc(p)).collect();
+    // The files whose configuration rules them out (`enabled: false`, `exclude`): nothing is
+    // shown in them, nor elsewhere on their behalf.
+    let hidden: HashSet<crate::source::FileId> = report
+        .sources
+        .iter()
+        .filter(|(_, f)| !configs.audits(&f.path))
+        .map(|(id, _)| id)
+        .collect();
     for d in &report.diagnostics {
+        if hidden.contains(&d.span.file) {
+            continue;
+        }
         let Some(file) = report.sources.get(d.span.file) else {
             continue;
         };
@@ -157,6 +176,7 @@ pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn, projects: &mut Projec
         let mut targets: Vec<&crate::diagnostic::Related> = d
             .related
             .iter()
+            .filter(|r| !hidden.contains(&r.span.file))
             .filter(|r| {
                 open_of
                     .get(&r.span.file)
@@ -168,7 +188,7 @@ pub fn analyse(snapshot: &Snapshot, analysis: &AnalysisFn, projects: &mut Projec
             targets.extend(
                 d.related
                     .iter()
-                    .find(|r| open_of.contains_key(&r.span.file)),
+                    .find(|r| open_of.contains_key(&r.span.file) && !hidden.contains(&r.span.file)),
             );
         }
         for r in targets {

@@ -4,59 +4,10 @@
 use crate::diagnostic::NotEvaluated;
 use crate::report::Report;
 
-/// Why checks could not be decided, as a template author reads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Cause {
-    /// A parameter without a default and without a value in a parameter file.
-    Parameter,
-    /// A property of an `existing` resource.
-    Existing,
-    /// A name or id the deployment fills in (`uniqueString()`, the subscription, the group).
-    DeploymentText,
-    /// `reference()`, `listKeys()` and other values known only once deployed.
-    Runtime,
-    /// A value the deployment environment supplies (`resourceGroup().location`, `utcNow()`).
-    Environment,
-    /// A module that was not read or not evaluated.
-    Module,
-    /// Evaluation stopped at a limit.
-    Limit,
-    /// An expression azaudit could not evaluate.
-    Unsupported,
-    /// Anything else (a linked resource's property that is not in the templates …).
-    Other,
-}
+pub use crate::diagnostic::Cause;
 
+/// How a cause reads in the listing.
 impl Cause {
-    /// The cause of `reason` (a [`NotEvaluated::reason`]).
-    pub fn of(reason: &str) -> Cause {
-        let r = reason.trim();
-        let after = r.strip_prefix("depends on ").unwrap_or(r);
-        if after.starts_with("parameter '") {
-            Cause::Parameter
-        } else if after.contains("an existing resource deployed elsewhere")
-            || after.contains("is an existing resource")
-        {
-            Cause::Existing
-        } else if after.starts_with("module '") || r.starts_with("module '") {
-            Cause::Module
-        } else if after.starts_with("a value past an evaluation limit")
-            || r.starts_with("evaluation limit")
-        {
-            Cause::Limit
-        } else if after.starts_with("a value that could not be evaluated") {
-            Cause::Unsupported
-        } else if after.starts_with('\'') && after.ends_with("known only at deployment") {
-            Cause::DeploymentText
-        } else if after.contains("(), known only at deployment") {
-            Cause::Runtime
-        } else if after.ends_with("known only at deployment") {
-            Cause::Environment
-        } else {
-            Cause::Other
-        }
-    }
-
     /// The group's heading.
     pub fn title(self) -> &'static str {
         match self {
@@ -114,12 +65,7 @@ pub struct Group<'r> {
 pub fn parameters(group: &Group<'_>) -> Vec<(String, usize)> {
     let mut counts: Vec<(String, usize)> = Vec::new();
     for n in &group.items {
-        let Some(name) = n
-            .reason
-            .split_once("parameter '")
-            .and_then(|(_, rest)| rest.split_once('\''))
-            .map(|(name, _)| name)
-        else {
+        let Some(name) = n.parameter.as_deref() else {
             continue;
         };
         match counts.iter_mut().find(|(c, _)| c == name) {
@@ -135,7 +81,7 @@ pub fn parameters(group: &Group<'_>) -> Vec<(String, usize)> {
 pub fn groups(report: &Report) -> Vec<Group<'_>> {
     let mut groups: Vec<Group<'_>> = Vec::new();
     for n in &report.not_evaluated {
-        let cause = Cause::of(&n.reason);
+        let cause = n.cause;
         match groups.iter_mut().find(|g| g.cause == cause) {
             Some(g) => g.items.push(n),
             None => groups.push(Group {
@@ -168,46 +114,102 @@ pub fn groups(report: &Report) -> Vec<Group<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::Reason;
 
     #[test]
-    fn causes_from_reasons() {
+    fn each_kind_of_unknown_value_has_its_cause() {
+        let text = |s: &str| s.to_string();
         let cases = [
             (
-                "depends on parameter 'skuName', which has no value",
+                Reason::Parameter {
+                    name: text("skuName"),
+                },
                 Cause::Parameter,
             ),
             (
-                "depends on 'vnet', an existing resource deployed elsewhere",
+                Reason::Existing {
+                    symbol: text("vnet"),
+                },
                 Cause::Existing,
             ),
             (
-                "depends on '/subscriptions/{subscriptionId}/x', known only at deployment",
+                Reason::Symbolic {
+                    text: text("/subscriptions/{subscriptionId}/x"),
+                },
                 Cause::DeploymentText,
             ),
             (
-                "depends on reference(), known only at deployment",
+                Reason::Runtime {
+                    function: text("reference"),
+                },
                 Cause::Runtime,
             ),
             (
-                "depends on resourceGroup().location, known only at deployment",
+                Reason::Environment {
+                    what: text("resourceGroup().location"),
+                },
                 Cause::Environment,
             ),
             (
-                "depends on module 'br:x' , which is not evaluated: module not restored",
+                Reason::Module {
+                    reference: text("br:x"),
+                    why: text("is not restored"),
+                },
                 Cause::Module,
             ),
             (
-                "depends on a value past an evaluation limit (evaluation steps)",
+                Reason::Limit {
+                    what: text("evaluation steps"),
+                },
                 Cause::Limit,
             ),
             (
-                "depends on a value that could not be evaluated: cidrSubnet() is not evaluated",
+                Reason::Error {
+                    message: text("parameter 'x' is an existing resource"),
+                },
                 Cause::Unsupported,
             ),
-            ("'vnet/snet' has no 'x'", Cause::Other),
         ];
         for (reason, cause) in cases {
-            assert_eq!(Cause::of(reason), cause, "{reason}");
+            assert_eq!(Cause::from(&reason), cause, "{reason}");
         }
+    }
+
+    #[test]
+    fn checks_group_by_their_typed_cause_and_name_their_parameters() {
+        let check = |reason: &str, parameter: Option<&str>, cause: Cause| NotEvaluated {
+            code: "p".into(),
+            span: crate::source::Span::new(crate::source::FileId(0), 0, 1),
+            resource: None,
+            reason: reason.into(),
+            parameter: parameter.map(str::to_string),
+            cause,
+        };
+        let report = Report {
+            not_evaluated: vec![
+                // The text would read as a parameter; the cause decides.
+                check(
+                    "depends on parameter 'a', which has no value",
+                    None,
+                    Cause::Other,
+                ),
+                check(
+                    "the effect depends on parameter 'b', which has no value",
+                    None,
+                    Cause::Parameter,
+                ),
+                check(
+                    "depends on parameter 'c', which has no value",
+                    Some("c"),
+                    Cause::Parameter,
+                ),
+            ],
+            ..Report::default()
+        };
+        let groups = groups(&report);
+        let causes: Vec<(Cause, usize)> = groups.iter().map(|g| (g.cause, g.items.len())).collect();
+        assert_eq!(causes, vec![(Cause::Parameter, 2), (Cause::Other, 1)]);
+        let first = groups.first().expect("a group");
+        assert_eq!(parameters(first), vec![("c".to_string(), 1)]);
     }
 }

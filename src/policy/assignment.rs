@@ -794,6 +794,7 @@ fn assign(
             help: None,
             message: None,
             level_override: Some(level),
+            fix: None,
             path: a.path.clone(),
             assignment: Some(Arc::new(Assigned {
                 assignment: a.name.clone(),

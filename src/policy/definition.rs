@@ -412,7 +412,7 @@ pub struct Candidate {
 pub enum LinkAnswer {
     Found(Vec<Candidate>),
     /// The lookup can't be answered (unknown id, a linked resource outside the audited templates).
-    Unknown(String),
+    Unknown(rule::Undecided),
 }
 
 /// The decision for one resource.
@@ -432,9 +432,8 @@ pub enum Verdict {
     },
     /// Can't be decided before deployment.
     Unknown {
-        reason: String,
-        /// The parameter without a value the decision depends on, when that is the cause.
-        parameter: Option<String>,
+        /// Why, with its cause and the parameter without a value it depends on, if any.
+        reason: rule::Undecided,
         span: Option<Span>,
     },
     /// The effect applies to several linked resources (`details.resourceId` with several ids):
@@ -460,13 +459,7 @@ impl Definition {
         let Ev { t, span } = rule::eval(&self.condition, &mut ctx, 0);
         match t {
             Tri::False => return Verdict::Compliant,
-            Tri::Unknown(u) => {
-                return Verdict::Unknown {
-                    reason: u.text,
-                    parameter: u.parameter,
-                    span,
-                }
-            }
+            Tri::Unknown(u) => return Verdict::Unknown { reason: u, span },
             Tri::True => {}
         }
         let effect = match self.effect.eval(&ctx) {
@@ -474,23 +467,23 @@ impl Definition {
                 Kind::String(s) => s.clone(),
                 Kind::Unknown(r) => {
                     return Verdict::Unknown {
-                        reason: format!("the effect {}", rule::depends_on(r)),
-                        parameter: None,
+                        reason: rule::Undecided::because(
+                            format!("the effect {}", rule::depends_on(r)),
+                            r,
+                        ),
                         span,
                     }
                 }
                 _ => {
                     return Verdict::Unknown {
                         reason: "the effect is not a string".into(),
-                        parameter: None,
                         span,
                     }
                 }
             },
             Err(e) => {
                 return Verdict::Unknown {
-                    reason: e,
-                    parameter: None,
+                    reason: e.into(),
                     span,
                 }
             }
@@ -498,8 +491,7 @@ impl Definition {
         let lower = effect.to_ascii_lowercase();
         if !is_effect(&lower) {
             return Verdict::Unknown {
-                reason: format!("unknown effect '{effect}'"),
-                parameter: None,
+                reason: format!("unknown effect '{effect}'").into(),
                 span,
             };
         }
@@ -511,8 +503,7 @@ impl Definition {
                 Ok(v) => Some(v),
                 Err(e) => {
                     return Verdict::Unknown {
-                        reason: e,
-                        parameter: None,
+                        reason: e.into(),
                         span,
                     }
                 }
@@ -549,18 +540,15 @@ impl Definition {
             (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
             (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
                 return Verdict::Unknown {
-                    reason: e,
-                    parameter: None,
+                    reason: e.into(),
                     span,
                 }
             }
         };
         for v in [&type_name, &name, &rg].into_iter().flatten() {
             if let Some(r) = v.first_unknown() {
-                let u = rule::Undecided::of(r);
                 return Verdict::Unknown {
-                    reason: u.text,
-                    parameter: u.parameter,
+                    reason: rule::Undecided::of(r),
                     span,
                 };
             }
@@ -637,7 +625,6 @@ impl Definition {
                 // The reason names the linked resource ("the linked resource id depends on …").
                 return Verdict::Unknown {
                     reason,
-                    parameter: None,
                     span: primary,
                 };
             }
@@ -671,8 +658,7 @@ impl Definition {
         }
         if let Some(u) = unknown {
             return Verdict::Unknown {
-                reason: u.text,
-                parameter: u.parameter,
+                reason: u,
                 span: primary,
             };
         }

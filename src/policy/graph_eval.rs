@@ -3,8 +3,10 @@
 
 use super::definition::{Candidate, Input, LinkAnswer, LinkQuery, Verdict};
 use super::rule::FieldPath;
+use super::rule::Undecided;
 use super::{effect_level, EvalOptions, Outcome, Policy, PolicySet};
-use crate::diagnostic::{Diagnostic, Level, NotEvaluated, RelatedKind};
+use crate::diagnostic::{Cause, Diagnostic, Level, NotEvaluated, RelatedKind};
+use crate::graph::links::{deployment_of, same_deployment, IdIndex};
 use crate::graph::{names, Resource, ResourceGraph, ResourceIdx};
 use crate::value::{Kind, Value};
 use rayon::prelude::*;
@@ -54,7 +56,7 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
                 .push(i);
         }
     }
-    let all_by_type = Index::new(graph);
+    let all_by_type = Index::new(graph).with_ids(graph);
     let pairs: Vec<(usize, &Params, ResourceIdx)> = prepared
         .iter()
         .flat_map(|(pi, params)| {
@@ -92,6 +94,7 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
                         resource: Some(resource.reference()),
                         reason: e.clone(),
                         parameter: None,
+                        cause: Cause::Other,
                     })]
                 }
             };
@@ -142,16 +145,13 @@ fn report(
 ) -> Option<Found> {
     match verdict {
         Verdict::Compliant | Verdict::Several(_) => None,
-        Verdict::Unknown {
-            reason,
-            parameter,
-            span,
-        } => Some(Found::NotEvaluated(NotEvaluated {
+        Verdict::Unknown { reason, span } => Some(Found::NotEvaluated(NotEvaluated {
             code: policy.id.clone(),
             span: span.unwrap_or(resource.head_span),
             resource: Some(resource.reference()),
-            reason,
-            parameter,
+            reason: reason.text,
+            parameter: reason.parameter,
+            cause: reason.cause,
         })),
         Verdict::Applies {
             effect,
@@ -220,17 +220,7 @@ fn type_noun(type_name: &str) -> String {
     if type_name.eq_ignore_ascii_case("Microsoft.ApiManagement/service") {
         return "API Management".into();
     }
-    let last = type_name.rsplit('/').next().unwrap_or(type_name);
-    let singular = last.strip_suffix('s').unwrap_or(last);
-    // `virtualNetwork` → `virtual network`, `networkSecurityGroup` → `network security group`.
-    let mut noun = String::new();
-    for c in singular.chars() {
-        if c.is_ascii_uppercase() && !noun.is_empty() {
-            noun.push(' ');
-        }
-        noun.push(c.to_ascii_lowercase());
-    }
-    noun
+    names::type_words(type_name)
 }
 
 /// Expands `{resource.name}`, `{resource.type}`, `{resource.symbol}`, `{resource.id}`,
@@ -400,6 +390,9 @@ struct Index<'g> {
     by_type: HashMap<String, Vec<ResourceIdx>>,
     out: Vec<Vec<&'g crate::graph::Edge>>,
     inn: Vec<Vec<&'g crate::graph::Edge>>,
+    /// Resources by id, for the linking rule (`details.resourceId`, `follow`); empty unless
+    /// built with [`Index::with_ids`].
+    ids: IdIndex,
 }
 
 impl<'g> Index<'g> {
@@ -422,7 +415,18 @@ impl<'g> Index<'g> {
                 v.push(e);
             }
         }
-        Index { by_type, out, inn }
+        Index {
+            by_type,
+            out,
+            inn,
+            ids: IdIndex::default(),
+        }
+    }
+
+    /// Also indexes the resources by id.
+    fn with_ids(mut self, graph: &ResourceGraph) -> Index<'g> {
+        self.ids = IdIndex::new(&graph.resources);
+        self
     }
 
     fn edges_from(&self, i: ResourceIdx) -> impl Iterator<Item = &&'g crate::graph::Edge> {
@@ -445,19 +449,24 @@ fn link(
         let text = id.as_text().map(str::to_string);
         return match (&id.kind, text) {
             (Kind::Null, _) => LinkAnswer::Found(Vec::new()),
-            (Kind::Unknown(r), None) => LinkAnswer::Unknown(format!(
-                "the linked resource id {}",
-                super::rule::depends_on(r)
+            (Kind::Unknown(r), None) => LinkAnswer::Unknown(Undecided::because(
+                format!("the linked resource id {}", super::rule::depends_on(r)),
+                r,
             )),
-            (_, Some(s)) => match graph.resolve_link(from, &s) {
+            (_, Some(s)) => match index.ids.find(from, &s) {
                 Some(i) => follow(graph, kids, index, i, &q.follow),
-                None => LinkAnswer::Unknown(format!(
-                    "the {} '{}' is not declared in the audited templates",
-                    id_noun(&s),
-                    s
-                )),
+                None => LinkAnswer::Unknown(
+                    format!(
+                        "the {} '{}' is not declared in the audited templates",
+                        id_noun(&s),
+                        s
+                    )
+                    .into(),
+                ),
             },
-            _ => LinkAnswer::Unknown(format!("the linked resource id `{id}` is not a string")),
+            _ => {
+                LinkAnswer::Unknown(format!("the linked resource id `{id}` is not a string").into())
+            }
         };
     }
     let Some(from_res) = graph.resources.get(from) else {
@@ -479,7 +488,7 @@ fn link(
         // Another template in the repository is another deployment, unless the graph linked the
         // two.
         .filter(|(i, r)| {
-            deployment_root(r) == deployment_root(from_res)
+            same_deployment(r, from_res)
                 || index.edges_from(*i).any(|e| e.to == from)
                 || index.edges_from(from).any(|e| e.to == *i)
         })
@@ -502,10 +511,13 @@ fn link(
             .copied()
             .collect();
         if in_rg.is_empty() {
-            return LinkAnswer::Unknown(format!(
-                "the {} is looked for in resource group '{rg}', which the audited templates don't deploy to",
-                type_noun(want_type)
-            ));
+            return LinkAnswer::Unknown(
+                format!(
+                    "the {} is looked for in resource group '{rg}', which the audited templates don't deploy to",
+                    type_noun(want_type)
+                )
+                .into(),
+            );
         }
         return LinkAnswer::Found(candidates(graph, kids, index, in_rg, true));
     }
@@ -528,9 +540,12 @@ fn link(
         // A record Azure writes when it assesses the deployed resource: unless the deployment
         // writes one itself, it is known only after deployment.
         if let Some(who) = super::platform::assessed_by(want_type) {
-            return LinkAnswer::Unknown(format!(
-                "the {} is written by {who} once the resource is deployed",
-                type_noun(want_type)
+            return LinkAnswer::Unknown(Undecided::new(
+                format!(
+                    "the {} is written by {who} once the resource is deployed",
+                    type_noun(want_type)
+                ),
+                Cause::Runtime,
             ));
         }
         let elsewhere = kids
@@ -540,23 +555,29 @@ fn link(
             .any(|r| {
                 r.type_name.eq_ignore_ascii_case(&from_res.type_name)
                     && r.name.eq_ignore_ascii_case(&from_res.name)
-                    && deployment_root(r) != deployment_root(from_res)
+                    && !same_deployment(r, from_res)
             });
         if elsewhere {
-            return LinkAnswer::Unknown(format!(
-                "another deployment references '{}' as an existing resource and may deploy the {} it needs",
-                from_res.name,
-                type_noun(want_type)
+            return LinkAnswer::Unknown(Undecided::new(
+                format!(
+                    "another deployment references '{}' as an existing resource and may deploy the {} it needs",
+                    from_res.name,
+                    type_noun(want_type)
+                ),
+                Cause::Existing,
             ));
         }
         // A module of the same deployment that was not evaluated may deploy it.
-        let root = deployment_root(from_res);
+        let root = deployment_of(from_res);
         if let Some(m) = graph.opaque_modules.iter().find(|m| m.root == root) {
-            return LinkAnswer::Unknown(format!(
-                "module '{}' {}, and may deploy the {} it needs",
-                m.reference,
-                m.why,
-                type_noun(want_type)
+            return LinkAnswer::Unknown(Undecided::new(
+                format!(
+                    "module '{}' {}, and may deploy the {} it needs",
+                    m.reference,
+                    m.why,
+                    type_noun(want_type)
+                ),
+                Cause::Module,
             ));
         }
     }
@@ -583,11 +604,6 @@ fn candidates(
         .collect()
 }
 
-/// The file a resource's deployment starts from: the outermost module call's file, else its own.
-fn deployment_root(r: &Resource) -> crate::source::FileId {
-    r.module_chain.first().map_or(r.file, |s| s.file)
-}
-
 /// From linked resource `at`, follows each field in `hops` (a field holding the id of the next
 /// resource) and answers with the last resource reached.
 fn follow(
@@ -611,10 +627,13 @@ fn follow(
                     continue;
                 }
                 None => {
-                    return LinkAnswer::Unknown(format!(
-                        "the parent of '{}' is not declared in the audited templates",
-                        r.name
-                    ))
+                    return LinkAnswer::Unknown(
+                        format!(
+                            "the parent of '{}' is not declared in the audited templates",
+                            r.name
+                        )
+                        .into(),
+                    )
                 }
             }
         }
@@ -623,7 +642,9 @@ fn follow(
             super::rule::Read::One(Some(v)) => v,
             // Nothing to follow: another policy reports the missing link.
             super::rule::Read::One(None) => {
-                return LinkAnswer::Unknown(format!("'{}' has no '{}' to follow", r.name, hop.text))
+                return LinkAnswer::Unknown(
+                    format!("'{}' has no '{}' to follow", r.name, hop.text).into(),
+                )
             }
             super::rule::Read::Many(items) => match items.into_iter().next() {
                 Some(v) => v,
@@ -632,22 +653,24 @@ fn follow(
         };
         let Some(text) = next.as_text().map(str::to_string) else {
             return match next.unknown_reason() {
-                Some(reason) => LinkAnswer::Unknown(format!(
-                    "the id in '{}' {}",
-                    r.name,
-                    super::rule::depends_on(reason)
+                Some(reason) => LinkAnswer::Unknown(Undecided::because(
+                    format!("the id in '{}' {}", r.name, super::rule::depends_on(reason)),
+                    reason,
                 )),
                 None => LinkAnswer::Found(Vec::new()),
             };
         };
-        match graph.resolve_link(at, &text) {
+        match index.ids.find(at, &text) {
             Some(i) => at = i,
             None => {
-                return LinkAnswer::Unknown(format!(
-                    "the {} '{}' is not declared in the audited templates",
-                    id_noun(&text),
-                    text
-                ))
+                return LinkAnswer::Unknown(
+                    format!(
+                        "the {} '{}' is not declared in the audited templates",
+                        id_noun(&text),
+                        text
+                    )
+                    .into(),
+                )
             }
         }
     }

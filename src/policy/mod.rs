@@ -20,6 +20,7 @@ pub mod definition;
 pub mod exemption;
 pub mod expression;
 pub mod field;
+pub mod fix;
 pub mod initiative;
 pub mod nsg;
 pub mod platform;
@@ -61,6 +62,20 @@ impl fmt::Display for PolicyLoadError {
 
 impl std::error::Error for PolicyLoadError {}
 
+/// Why a definition file was not loaded.
+enum LoadFailure {
+    /// Not a definition azaudit can load.
+    Invalid(PolicyLoadError),
+    /// A definition with its id is already loaded.
+    Duplicate(PolicyLoadError),
+}
+
+impl From<PolicyLoadError> for LoadFailure {
+    fn from(e: PolicyLoadError) -> LoadFailure {
+        LoadFailure::Invalid(e)
+    }
+}
+
 /// One loaded policy.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -81,6 +96,8 @@ pub struct Policy {
     pub message: Option<String>,
     /// `metadata.azaudit.level`, when set.
     pub level_override: Option<Level>,
+    /// `metadata.azaudit.fix`: the quick fix the policy declares.
+    pub fix: Option<Arc<fix::FixSpec>>,
     pub path: PathBuf,
     pub definition: Arc<Definition>,
     /// The assignment this policy comes from (an assigned definition or initiative member).
@@ -190,6 +207,13 @@ impl PolicySet {
 
     /// Loads one definition file.
     pub fn load_file(&mut self, path: &Path, text: &str) -> Result<(), PolicyLoadError> {
+        self.load(path, text).map_err(|f| match f {
+            LoadFailure::Invalid(e) | LoadFailure::Duplicate(e) => e,
+        })
+    }
+
+    /// [`PolicySet::load_file`], telling a duplicate id from an invalid file.
+    fn load(&mut self, path: &Path, text: &str) -> Result<(), LoadFailure> {
         let err = |line: usize, column: usize, message: String| PolicyLoadError {
             path: path.to_path_buf(),
             line,
@@ -197,11 +221,11 @@ impl PolicySet {
             message,
         };
         let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            err(
+            LoadFailure::Invalid(err(
                 e.line().max(1),
                 e.column().max(1),
                 format!("invalid json: {e}"),
-            )
+            ))
         })?;
         let stem = path
             .file_stem()
@@ -210,7 +234,7 @@ impl PolicySet {
             .to_string();
         let def = Definition::from_json(&json, &stem, self.aliases()).map_err(|m| {
             let (l, c) = line_col_of(text, "\"policyRule\"");
-            err(l, c, m)
+            LoadFailure::Invalid(err(l, c, m))
         })?;
         if self
             .policies
@@ -218,11 +242,11 @@ impl PolicySet {
             .any(|p| p.id.eq_ignore_ascii_case(&def.name))
         {
             let (l, c) = line_col_of(text, "\"name\"");
-            return Err(err(
+            return Err(LoadFailure::Duplicate(err(
                 l,
                 c,
                 format!("policy id '{}' is already loaded", def.name),
-            ));
+            )));
         }
         let meta = &def.metadata;
         let az = meta.get("azaudit");
@@ -238,6 +262,12 @@ impl PolicySet {
             })?),
             None => None,
         };
+        let fix = fix::FixSpec::from_metadata(az)
+            .map_err(|m| {
+                let (l, c) = line_col_of(text, "\"fix\"");
+                err(l, c, m)
+            })?
+            .map(Arc::new);
         let level = level_override.unwrap_or_else(|| match def.default_effect() {
             Some(e) => effect_level(&e),
             None => Level::Warning,
@@ -264,6 +294,7 @@ impl PolicySet {
             help: az_str("help"),
             message: az_str("message"),
             level_override,
+            fix,
             path: path.to_path_buf(),
             definition: Arc::new(def),
             assignment: None,
@@ -283,16 +314,12 @@ impl PolicySet {
         for f in files {
             match std::fs::read_to_string(&f) {
                 Ok(text) => {
-                    let before = self.policies.len();
-                    if let Err(e) = self.load_file(&f, &text) {
+                    match self.load(&f, &text) {
+                        Ok(()) => {}
                         // Azure/azure-policy's sovereign-cloud folders repeat public-cloud ids:
                         // the copy is recognised, not an error.
-                        if !(self.policies.len() == before
-                            && e.message.ends_with("is already loaded")
-                            && builtins::is_sovereign(&f))
-                        {
-                            errors.push(e);
-                        }
+                        Err(LoadFailure::Duplicate(_)) if builtins::is_sovereign(&f) => {}
+                        Err(LoadFailure::Invalid(e) | LoadFailure::Duplicate(e)) => errors.push(e),
                     }
                 }
                 Err(e) => errors.push(PolicyLoadError {

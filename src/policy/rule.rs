@@ -6,6 +6,7 @@ use super::aliases::{read, AliasTable, Seg};
 use super::compare::{compare, fold, values_equal};
 use super::expression::{self, Operand, RuleExpr, Scope};
 pub use super::field::{FieldKind, FieldPath};
+use crate::diagnostic::Cause;
 use crate::eval::functions::placeholders;
 use crate::source::Span;
 use crate::value::{Kind, Reason, Value};
@@ -280,11 +281,13 @@ pub enum Tri {
 }
 
 /// Why a condition can't be decided: the reason, ready to show ("depends on parameter 'sku',
-/// which has no value"), and the parameter without a value it depends on, if that is the cause.
+/// which has no value"), its typed cause, and the parameter without a value it depends on, if
+/// that is the cause.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Undecided {
     pub text: String,
     pub parameter: Option<String>,
+    pub cause: Cause,
 }
 
 impl Undecided {
@@ -296,16 +299,38 @@ impl Undecided {
                 Reason::Parameter { name } => Some(name.clone()),
                 _ => None,
             },
+            cause: Cause::from(r),
         }
+    }
+
+    /// `text`, caused by a value unknown for `r` ("the effect depends on …").
+    pub fn because(text: String, r: &Reason) -> Undecided {
+        Undecided {
+            text,
+            parameter: None,
+            cause: Cause::from(r),
+        }
+    }
+
+    /// `text`, with the cause `cause`.
+    pub fn new(text: String, cause: Cause) -> Undecided {
+        Undecided {
+            text,
+            parameter: None,
+            cause,
+        }
+    }
+}
+
+impl std::fmt::Display for Undecided {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
     }
 }
 
 impl From<String> for Undecided {
     fn from(text: String) -> Undecided {
-        Undecided {
-            text,
-            parameter: None,
-        }
+        Undecided::new(text, Cause::Other)
     }
 }
 

@@ -6,8 +6,11 @@ pub mod suppress;
 
 use crate::diagnostic::{Diagnostic, NotEvaluated};
 use crate::graph::ResourceGraph;
+use crate::policy::fix::FixSpec;
 use crate::source::SourceMap;
+use std::collections::HashMap;
 use std::path::{Component, Path};
+use std::sync::Arc;
 
 /// What one analysis found.
 #[derive(Debug, Default)]
@@ -17,6 +20,8 @@ pub struct Report {
     /// Sorted by file, position, code.
     pub diagnostics: Vec<Diagnostic>,
     pub not_evaluated: Vec<NotEvaluated>,
+    /// The quick fixes the policies declare (`metadata.azaudit.fix`), by code.
+    pub fixes: HashMap<String, Arc<FixSpec>>,
     /// Diagnostics a suppression covers, each with its `suppression` set; SARIF reports them as
     /// suppressed, the other formats leave them out.
     pub suppressed: Vec<Diagnostic>,

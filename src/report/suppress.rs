@@ -483,6 +483,7 @@ mod tests {
             resource: None,
             reason: "parameter 'x' has no value".into(),
             parameter: Some("x".into()),
+            cause: crate::diagnostic::Cause::Parameter,
         }];
         let cx = Context {
             templates: &[&t],

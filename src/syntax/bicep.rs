@@ -10,9 +10,11 @@
 
 mod deployment;
 mod lower;
+mod memo;
 mod prepass;
 mod suppress;
 
+pub use memo::Memo;
 pub use prepass::Rewrite;
 
 use crate::model::{Language, SyntaxError, Template};
@@ -37,13 +39,18 @@ thread_local! {
 
 /// Lowers a Bicep (`Language::Bicep`) or .bicepparam (`Language::BicepParams`) file.
 pub fn lower(file: FileId, text: &str, language: Language) -> Template {
+    lower_with(file, text, language, None)
+}
+
+/// [`lower`], reusing the parses of the statements `memo` kept (and keeping the new ones).
+pub fn lower_with(file: FileId, text: &str, language: Language, memo: Option<&Memo>) -> Template {
     // A lone `\r` ends a line in Bicep; the grammar knows only `\n`. Same length: offsets hold.
     let text = &*lone_cr_as_lf(text);
     let mut template = Template::empty(file, language);
     let params_file = language == Language::BicepParams;
     let prepared = prepass::prepare(text, params_file);
     let limit = parse_work_limit(text);
-    let Some(trees) = parse_statements(&prepared.text, &prepared.statements, limit) else {
+    let Some(trees) = parse_statements(&prepared.text, &prepared.statements, limit, memo) else {
         template.syntax_errors.push(SyntaxError {
             span: Span::new(file, 0, 0),
             message: format!(
@@ -100,8 +107,14 @@ pub fn prepass(
 /// the end of a multi-line string up to the end of its input each time the parser tries error
 /// recovery, which it does at every `.` of a member access: over a whole file that is quadratic
 /// (1 MB/s on a 116 kB file, 14 MB/s typical). Each statement is an included range of the whole
-/// text, so node offsets and positions stay those of the file.
-fn parse_statements(text: &str, statements: &[usize], limit: u64) -> Option<Vec<Tree>> {
+/// text, so node offsets and positions stay those of the file. A statement `memo` kept is not
+/// parsed again; its work counts all the same.
+fn parse_statements(
+    text: &str,
+    statements: &[usize],
+    limit: u64,
+    memo: Option<&Memo>,
+) -> Option<Vec<Tree>> {
     PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -120,6 +133,18 @@ fn parse_statements(text: &str, statements: &[usize], limit: u64) -> Option<Vec<
                 let _ = parser.set_included_ranges(&[]);
                 return None;
             }
+            let statement = bytes.get(start..end).unwrap_or(&[]);
+            if let Some(kept) = memo.and_then(|m| m.get(statement, start, start_point)) {
+                // As a fresh parse would: stopped once the work passes the limit.
+                work += kept.work;
+                if work > limit {
+                    let _ = parser.set_included_ranges(&[]);
+                    return None;
+                }
+                trees.push(kept.tree);
+                continue;
+            }
+            let before = work;
             let range = tree_sitter::Range {
                 start_byte: start,
                 end_byte: end,
@@ -145,7 +170,18 @@ fn parse_statements(text: &str, statements: &[usize], limit: u64) -> Option<Vec<
                 Some(options),
             );
             match tree {
-                Some(tree) => trees.push(tree),
+                Some(tree) => {
+                    if let Some(m) = memo {
+                        m.put(
+                            statement,
+                            start,
+                            start_point,
+                            &tree,
+                            work.saturating_sub(before),
+                        );
+                    }
+                    trees.push(tree);
+                }
                 None => {
                     parser.reset();
                     let _ = parser.set_included_ranges(&[]);

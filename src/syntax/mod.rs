@@ -7,11 +7,18 @@ pub mod bicep;
 use crate::model::{Language, Template};
 use crate::source::{FileId, Span};
 
+pub use bicep::Memo;
+
 /// Reads one file into the template model; a panic inside becomes a diagnostic.
 pub fn lower(file: FileId, text: &str, language: Language) -> Template {
+    lower_with(file, text, language, None)
+}
+
+/// [`lower`], reusing the Bicep statement parses `memo` kept (see [`Memo`]).
+pub fn lower_with(file: FileId, text: &str, language: Language, memo: Option<&Memo>) -> Template {
     let run = || match language {
         Language::Bicep | Language::BicepParams => {
-            crate::syntax::bicep::lower(file, text, language)
+            crate::syntax::bicep::lower_with(file, text, language, memo)
         }
         Language::ArmTemplate | Language::ArmParameters => crate::syntax::arm::lower(file, text),
     };

@@ -3,7 +3,7 @@
 //! module call recovered, and the service's networking properties evaluate from the parameters a
 //! test passes. Skips when ../shared is absent.
 
-use azaudit::eval::{Deployment, Evaluator};
+use azaudit::eval::{DeploymentContext, Evaluator};
 use azaudit::expr::ExprKind;
 use azaudit::model::{Language, Template};
 use azaudit::source::FileId;
@@ -116,7 +116,7 @@ fn the_module_lowers_completely() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let ev = Evaluator::new(&t, params, Deployment::default());
+    let ev = Evaluator::new(&t, params, DeploymentContext::default());
     let props = ev.eval(service.body.property("properties").unwrap(), &Vec::new(), 0);
     let get = |name: &str| props.get(name).and_then(Value::to_json);
     assert_eq!(get("virtualNetworkType"), Some(json!("External")));

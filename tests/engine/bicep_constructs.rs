@@ -2,7 +2,7 @@
 //! with no syntax error, the lowered model has what the text declares, and values the evaluator can
 //! know are what Bicep gives.
 
-use azaudit::eval::{Deployment, Evaluator};
+use azaudit::eval::{DeploymentContext, Evaluator};
 use azaudit::expr::{ArrayItem, Expr, ExprKind, ObjectItem};
 use azaudit::model::{Language, Template};
 use azaudit::source::FileId;
@@ -59,7 +59,7 @@ fn src<'a>(text: &'a str, e: &Expr) -> &'a str {
 /// Evaluates every variable of `t` with no parameter values: `name` → JSON (`Err` with the value's
 /// text when it is not fully known).
 fn eval_vars(t: &Template) -> HashMap<String, Result<Json, String>> {
-    let ev = Evaluator::new(t, HashMap::new(), Deployment::default());
+    let ev = Evaluator::new(t, HashMap::new(), DeploymentContext::default());
     t.vars
         .iter()
         .map(|v| {
@@ -122,7 +122,7 @@ fn user_defined_types_nullable_and_resource_derived_types() {
     known(&values, "typed", json!("typed"));
     known(&values, "doubled", json!(42));
     // Nullable parameter with no default: `null`, so `count ?? 1` is 1 and `net.?x ?? 'None'` too.
-    let ev = Evaluator::new(&t, HashMap::new(), Deployment::default());
+    let ev = Evaluator::new(&t, HashMap::new(), DeploymentContext::default());
     let sku = service.body.property("sku").unwrap();
     assert_eq!(
         ev.eval(sku, &Vec::new(), 0).to_json(),
@@ -161,7 +161,7 @@ fn imports_and_extensions() {
     assert_eq!(src(&text, lock_res.scope.as_ref().unwrap()), "vault");
     no_errors("condition", lock_res.condition.as_ref().unwrap());
     // With `lock` null, the lock resource is not deployed.
-    let ev = Evaluator::new(&t, HashMap::new(), Deployment::default());
+    let ev = Evaluator::new(&t, HashMap::new(), DeploymentContext::default());
     let cond = ev.eval(lock_res.condition.as_ref().unwrap(), &Vec::new(), 0);
     assert_eq!(cond.to_json(), Some(json!(false)), "{cond}");
     let name = ev.eval(lock_res.name.as_ref().unwrap(), &Vec::new(), 0);
@@ -217,7 +217,7 @@ fn non_null_safe_access_coalesce_spread_from_end() {
     known(&values, "inline", json!({"a": 1, "b": 2, "d": 4}));
     known(&values, "inlineArray", json!([0, 1, 2, 3, 4, 5]));
     known(&values, "safeIndexes", json!([1, null]));
-    let ev = Evaluator::new(&t, HashMap::new(), Deployment::default());
+    let ev = Evaluator::new(&t, HashMap::new(), DeploymentContext::default());
     assert_eq!(ev.eval(name, &Vec::new(), 0).to_json(), Some(json!("n1")));
     assert_eq!(
         ev.eval(props, &Vec::new(), 0).to_json(),
@@ -274,7 +274,7 @@ fn lambdas_and_user_defined_functions() {
     known(&values, "greeting", json!("hello world"));
     known(&values, "skuName", json!("Standard_LRS"));
     known(&values, "subnetName", json!("snet-apim"));
-    let ev = Evaluator::new(&t, HashMap::new(), Deployment::default());
+    let ev = Evaluator::new(&t, HashMap::new(), DeploymentContext::default());
     assert_eq!(
         ev.eval(&t.outputs[0].value, &Vec::new(), 0).to_json(),
         Some(json!({"a": 1, "b": 2}))
@@ -299,7 +299,7 @@ fn multi_line_strings_and_slashes_in_strings() {
     known(&values, "block", json!("a /* b */ c"));
     known(&values, "extraQuotes", json!("'abc'"));
     known(&values, "emptyMulti", json!(""));
-    let ev = Evaluator::new(&t, HashMap::new(), Deployment::default());
+    let ev = Evaluator::new(&t, HashMap::new(), DeploymentContext::default());
     let settings = t.resources[0].body.property("properties").unwrap();
     let v = ev.eval(settings, &Vec::new(), 0).to_json().unwrap();
     assert_eq!(
@@ -332,7 +332,7 @@ fn bicepparam_using_and_assignments() {
     assert!(src(&text, net).starts_with("{\n  subnetId:"));
     // The assignments are the parameter values of the template they use.
     let (_, target) = fixture("types.bicep");
-    let dummy = Evaluator::new(&t, HashMap::new(), Deployment::default());
+    let dummy = Evaluator::new(&t, HashMap::new(), DeploymentContext::default());
     let values: HashMap<String, azaudit::value::Value> = t
         .assignments
         .iter()
@@ -343,7 +343,7 @@ fn bicepparam_using_and_assignments() {
             )
         })
         .collect();
-    let ev = Evaluator::new(&target, values, Deployment::default());
+    let ev = Evaluator::new(&target, values, DeploymentContext::default());
     let service = &target.resources[0];
     assert_eq!(
         ev.eval(service.body.property("sku").unwrap(), &Vec::new(), 0)
@@ -368,7 +368,7 @@ fn bicepparam_using_none_and_extends() {
     assert_eq!(t.using.as_deref(), Some("main.bicep"));
     let names: Vec<&str> = t.assignments.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["sku", "count"]);
-    let ev = Evaluator::new(&t, HashMap::new(), Deployment::default());
+    let ev = Evaluator::new(&t, HashMap::new(), DeploymentContext::default());
     let count = ev.eval(t.assignments[1].value.as_ref().unwrap(), &Vec::new(), 0);
     assert_eq!(count.to_json(), Some(json!(3)));
 }

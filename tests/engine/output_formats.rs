@@ -139,6 +139,7 @@ fn report() -> Report {
         resource: Some(apim_ref),
         reason: "depends on parameter 'location', which has no value".into(),
         parameter: Some("location".into()),
+        cause: azaudit::diagnostic::Cause::Parameter,
     }];
 
     let vnet_span = find(bicep, BICEP, "resource vnet", 0);

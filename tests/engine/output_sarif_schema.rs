@@ -140,6 +140,7 @@ fn report() -> Report {
         resource: None,
         reason: "parameter 'location' has no value".into(),
         parameter: Some("location".into()),
+        cause: azaudit::diagnostic::Cause::Parameter,
     }];
     report
 }

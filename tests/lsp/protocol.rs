@@ -1548,6 +1548,78 @@ fn the_server_obeys_bicepconfig_json_as_check_does() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn a_file_bicepconfig_rules_out_shows_nothing_as_check_audits_nothing() {
+    // `enabled: false` and `exclude`, in the open configuration buffer: the open template's
+    // findings are cleared, as `check` audits nothing there, and come back when the configuration
+    // audits the file again. A file in an excluded folder shows nothing from the start.
+    let dir = std::env::temp_dir().join(format!("azaudit-lsp-exclude-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("vendor")).unwrap();
+    let config_path = dir.join("bicepconfig.json");
+    std::fs::write(&config_path, "{}").unwrap();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/policies/apim-subnet-delegation/fail.bicep"),
+    )
+    .unwrap();
+    let main = dir.join("main.bicep");
+    let vendored = dir.join("vendor/apim.bicep");
+    std::fs::write(&main, &text).unwrap();
+    std::fs::write(&vendored, &text).unwrap();
+    let (main_uri, config_uri) = (file_uri(&main), file_uri(&config_path));
+
+    let mut client = real_client();
+    client.open(&main_uri, "bicep", 1, &text);
+    assert!(has_code(
+        &client.diagnostics(&main_uri),
+        "apim-subnet-delegation"
+    ));
+    client.open(&config_uri, "json", 1, "{}");
+    let settings = [
+        json!({"analyzers": {"azaudit": {"enabled": false}}}),
+        json!({"analyzers": {"azaudit": {"exclude": ["main.bicep"]}}}),
+        json!({"analyzers": {"azaudit": {"exclude": ["**/*.bicep"]}}}),
+    ];
+    let mut version = 1;
+    for config in settings.iter().map(|c| c.to_string()) {
+        version += 1;
+        client.replace_all(&config_uri, version, &config);
+        let p = client.diagnostics(&main_uri);
+        assert_eq!(p["diagnostics"], json!([]), "{config}: {p:#}");
+        // `check` with the same configuration on disk audits nothing there either.
+        std::fs::write(&config_path, &config).unwrap();
+        assert_eq!(check_codes_lines_and_severities(&dir, &main), Vec::new());
+        std::fs::write(&config_path, "{}").unwrap();
+        // Audited again: the findings come back.
+        version += 1;
+        client.replace_all(&config_uri, version, "{}");
+        assert!(has_code(
+            &client.diagnostics(&main_uri),
+            "apim-subnet-delegation"
+        ));
+    }
+
+    let excluding = json!({"analyzers": {"azaudit": {"exclude": ["vendor"]}}}).to_string();
+    client.replace_all(&config_uri, version + 1, &excluding);
+    let vendored_uri = file_uri(&vendored);
+    client.open(&vendored_uri, "bicep", 1, &text);
+    let p = client.diagnostics(&vendored_uri);
+    assert_eq!(p["diagnostics"], json!([]), "{p:#}");
+    // The template outside the excluded folder still shows its own.
+    client.change(
+        &main_uri,
+        2,
+        json!([{ "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } }, "text": " " }]),
+    );
+    assert!(has_code(
+        &client.diagnostics_of_version(&main_uri, 2),
+        "apim-subnet-delegation"
+    ));
+    client.shutdown_and_exit().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// An assignment of a definition that denies storage accounts without HTTPS only, named `name`.
 fn https_assignment(name: &str) -> String {
     json!([

@@ -3,7 +3,7 @@
 //! inputs and the same expected result, known or unknown.
 
 use crate::eval::functions;
-use crate::eval::{Deployment, Evaluator};
+use crate::eval::{DeploymentContext, Evaluator};
 use crate::model::{Language, Template};
 use crate::policy::expression::{self, Scope};
 use crate::source::FileId;
@@ -58,7 +58,7 @@ fn seen(v: &Value) -> Seen {
 
 fn in_template(text: &str) -> Seen {
     let t = Template::empty(FileId(0), Language::ArmTemplate);
-    let ev = Evaluator::new(&t, parameters(), Deployment::default());
+    let ev = Evaluator::new(&t, parameters(), DeploymentContext::default());
     let e = crate::syntax::arm_expr::parse(FileId(0), text, 0);
     seen(&ev.eval(&e, &Vec::new(), 0))
 }

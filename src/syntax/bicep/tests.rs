@@ -454,13 +454,18 @@ fn garbage_does_not_panic() {
 fn parse_work_limit_cancels_and_parser_recovers() {
     let big = format!("var a = [\n{}]\n", "1\n".repeat(20_000));
     let prepared = super::prepass::prepare(&big, false);
-    assert!(super::parse_statements(&prepared.text, &prepared.statements, 0).is_none());
-    assert!(super::parse_statements(
-        &prepared.text,
-        &prepared.statements,
-        super::parse_work_limit(&big)
-    )
-    .is_some());
+    assert!(super::parse_statements(&prepared.text, &prepared.statements, 0, None).is_none());
+    let limit = super::parse_work_limit(&big);
+    assert!(super::parse_statements(&prepared.text, &prepared.statements, limit, None).is_some());
+    // Kept parses count their work: the limit decides as it does without them.
+    let memo = super::Memo::new();
+    assert!(
+        super::parse_statements(&prepared.text, &prepared.statements, limit, Some(&memo)).is_some()
+    );
+    assert!(!memo.is_empty());
+    assert!(
+        super::parse_statements(&prepared.text, &prepared.statements, 0, Some(&memo)).is_none()
+    );
     let t = bicep("var a = 1\n");
     assert_eq!(t.vars.len(), 1);
     assert!(t.syntax_errors.is_empty());
@@ -789,4 +794,47 @@ fn integer_literals_past_64_bits_are_an_error_at_the_literal() {
     assert!(matches!(var(&t, "big").kind, ExprKind::Error(_)));
     assert!(matches!(var(&t, "max").kind, ExprKind::Int(i64::MAX)));
     assert!(matches!(var(&t, "min").kind, ExprKind::Int(i64::MIN)));
+}
+
+#[test]
+fn kept_statement_parses_lower_as_fresh_ones() {
+    // Edits anywhere (before, inside and after statements; lines added and removed; a syntax
+    // error made and fixed): each version lowered through the memo equals a fresh lowering.
+    let base = "targetScope = 'resourceGroup'\n\
+        @description('where')\nparam location string = resourceGroup().location\n\
+        var name = 'apim-${uniqueString(resourceGroup().id)}'\n\
+        resource vnet 'Microsoft.Network/virtualNetworks@2023-04-01' = {\n  name: 'vnet'\n  location: location\n  properties: {\n    subnets: [\n      {\n        name: 'apim'\n        properties: { addressPrefix: '10.0.0.0/24' }\n      }\n    ]\n  }\n}\n\
+        resource apim 'Microsoft.ApiManagement/service@2023-05-01-preview' = {\n  name: name\n  location: location\n  sku: { name: 'StandardV2', capacity: 1 }\n  properties: {\n    virtualNetworkType: 'External'\n    virtualNetworkConfiguration: { subnetResourceId: vnet.properties.subnets[0].id }\n  }\n}\n\
+        output id string = apim.id\n";
+    let edits: &[fn(&str) -> String] = &[
+        |t| t.to_string(),
+        |t| format!(" {t}"),
+        |t| format!("\n\n{t}"),
+        |t| t.replacen("'vnet'", "'vnet-2'", 1),
+        |t| t.replacen("capacity: 1", "capacity: 1 +", 1),
+        |t| {
+            t.replacen(
+                "location: location\n",
+                "location: location\n  tags: {}\n",
+                1,
+            )
+        },
+        |t| t.replacen("@description('where')\n", "", 1),
+        |t| format!("{t} "),
+        |t| format!("// é\n{t}"),
+        |t| t.replacen("  name: 'vnet'", "    name: 'vnet'", 1),
+    ];
+    let memo = super::Memo::new();
+    let mut text = base.to_string();
+    for (i, edit) in edits.iter().enumerate() {
+        text = edit(&text);
+        let fresh = bicep(&text);
+        let kept = super::lower_with(FileId(0), &text, Language::Bicep, Some(&memo));
+        assert_eq!(kept, fresh, "edit {i}:\n{text}");
+        memo.sweep();
+        assert!(!memo.is_empty());
+    }
+    // A round that parses nothing forgets everything.
+    memo.sweep();
+    assert!(memo.is_empty());
 }

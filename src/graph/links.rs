@@ -1,0 +1,239 @@
+//! The linking rule: which resource of the graph an id text names. The builder links parents,
+//! `dependsOn` and references with it; policies follow `details.resourceId` and `follow` hops
+//! with it, so an existence check reaches exactly what the graph's edges reach.
+//!
+//! - Ids compare case-insensitively, types and names alike ([`normalize_id`]).
+//! - What is known of an id decides how far it reaches ([`IdText`]): a fully known id names the
+//!   same resource in every deployment; an id with placeholders (`{subscriptionId}`,
+//!   `{uniqueString(…)}`) only within its own deployment ([`deployment_of`]); an id with a part
+//!   not known at all (`{?}`) names no resource in particular and links to nothing. An
+//!   `existing` declaration stands for a resource deployed elsewhere: between two resources that
+//!   are each `existing` or fully known, placeholders link across deployments too.
+//! - Of several resources with the id, a declaration wins over an `existing` one, and an
+//!   `existing` one stands for the declaration another deployment makes of it. Several
+//!   declarations with one id (a module deployed twice with the same names) are one resource in
+//!   Azure: the first in graph order stands for it, so the choice is never ambiguous.
+//! - A resource outside the deployment (another deployment's, with placeholders in its id, or
+//!   none at all) is not linked: the id stays unresolved and an existence check that needs it is
+//!   not evaluated.
+
+use super::{normalize_id, Resource, ResourceIdx};
+use crate::source::FileId;
+use std::collections::HashMap;
+
+/// What is known of an id text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdText {
+    /// No placeholder: the id names one resource in Azure.
+    Known,
+    /// Placeholders the deployment fills in (`{subscriptionId}`): the same text in another
+    /// deployment may name another resource.
+    Placeholders,
+    /// A part not known at all (`{?}`): two such texts are never the same resource.
+    Unknown,
+}
+
+impl IdText {
+    /// Classifies `id`.
+    pub fn of(id: &str) -> IdText {
+        if id.contains("{?}") {
+            IdText::Unknown
+        } else if id.contains('{') {
+            IdText::Placeholders
+        } else {
+            IdText::Known
+        }
+    }
+}
+
+/// The deployment a resource belongs to, named by the file it starts from: the outermost module
+/// call's file (or the parameter file it is deployed with), else the resource's own file.
+pub fn deployment_of(r: &Resource) -> FileId {
+    r.module_chain.first().map_or(r.file, |s| s.file)
+}
+
+/// Whether `a` and `b` are created by the same deployment.
+pub fn same_deployment(a: &Resource, b: &Resource) -> bool {
+    deployment_of(a) == deployment_of(b)
+}
+
+/// What the rule needs of one resource.
+#[derive(Debug, Clone)]
+struct Entry {
+    id: String,
+    deployment: FileId,
+    /// Its id links across deployments: fully known, or an `existing` declaration (which names
+    /// a resource deployed elsewhere).
+    global: bool,
+    existing: bool,
+}
+
+/// The graph's resources by id, for the linking rule. Built once per graph (or per policy
+/// evaluation), then read in parallel.
+#[derive(Debug, Clone, Default)]
+pub struct IdIndex {
+    by_id: HashMap<String, Vec<ResourceIdx>>,
+    entries: Vec<Entry>,
+}
+
+impl IdIndex {
+    /// Indexes `resources`.
+    pub fn new(resources: &[Resource]) -> IdIndex {
+        use rayon::prelude::*;
+        let entries: Vec<Entry> = resources
+            .par_iter()
+            .map(|r| Entry {
+                id: normalize_id(&r.id),
+                deployment: deployment_of(r),
+                global: r.existing || IdText::of(&r.id) == IdText::Known,
+                existing: r.existing,
+            })
+            .collect();
+        let mut by_id: HashMap<String, Vec<ResourceIdx>> = HashMap::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            match by_id.get_mut(&e.id) {
+                Some(v) => v.push(i),
+                None => {
+                    by_id.insert(e.id.clone(), vec![i]);
+                }
+            }
+        }
+        IdIndex { by_id, entries }
+    }
+
+    fn is_existing(&self, i: ResourceIdx) -> bool {
+        self.entries.get(i).is_none_or(|e| e.existing)
+    }
+
+    fn global(&self, i: ResourceIdx) -> bool {
+        self.entries.get(i).is_some_and(|e| e.global)
+    }
+
+    fn deployment(&self, i: ResourceIdx) -> Option<FileId> {
+        self.entries.get(i).map(|e| e.deployment)
+    }
+
+    /// The resource that resource `from` names with the id text `id` (a property of `from`, or
+    /// `from`'s parent's id), if the rule links it to one.
+    pub fn find(&self, from: ResourceIdx, id: &str) -> Option<ResourceIdx> {
+        if IdText::of(id) == IdText::Unknown {
+            return None;
+        }
+        let known = IdText::of(id) == IdText::Known;
+        let candidates = self.by_id.get(&normalize_id(id))?;
+        let deployment = self.deployment(from)?;
+        let usable = |c: &&ResourceIdx| -> bool {
+            **c != from
+                && (known
+                    || self.deployment(**c) == Some(deployment)
+                    || (self.global(**c) && self.global(from)))
+        };
+        let mut found: Vec<ResourceIdx> = candidates.iter().filter(usable).copied().collect();
+        found.sort_by_key(|c| self.is_existing(*c));
+        match found.first().copied() {
+            Some(c) if self.is_existing(c) => Some(self.declared_elsewhere(c).unwrap_or(c)),
+            None if self.is_existing(from) => self.declared_elsewhere(from),
+            other => other,
+        }
+    }
+
+    /// The declaration, in another deployment, of the resource the `existing` declaration
+    /// `existing` names (same id, placeholders included).
+    fn declared_elsewhere(&self, existing: ResourceIdx) -> Option<ResourceIdx> {
+        let entry = self.entries.get(existing)?;
+        self.by_id
+            .get(&entry.id)?
+            .iter()
+            .copied()
+            .find(|c| !self.is_existing(*c) && self.deployment(*c) != Some(entry.deployment))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Deployed, Origin};
+    use crate::source::Span;
+    use crate::value::Value;
+
+    fn resource(id: &str, file: u32, existing: bool) -> Resource {
+        let span = Span::new(FileId(file), 0, 1);
+        Resource {
+            id: id.to_string(),
+            type_name: "Microsoft.Network/virtualNetworks".into(),
+            api_version: None,
+            name: "v".into(),
+            symbol: None,
+            file: FileId(file),
+            span,
+            head_span: span,
+            existing,
+            body: Value::object(Vec::new()),
+            parent: None,
+            origin: Origin::Declared,
+            deployed: Deployed::Yes,
+            suppress: Vec::new(),
+            module_chain: Vec::new(),
+        }
+    }
+
+    const KNOWN: &str =
+        "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/virtualNetworks/v";
+    const PLACEHOLDERS: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualNetworks/v";
+
+    #[test]
+    fn an_id_text_is_known_has_placeholders_or_is_unknown() {
+        assert_eq!(IdText::of(KNOWN), IdText::Known);
+        assert_eq!(IdText::of(PLACEHOLDERS), IdText::Placeholders);
+        assert_eq!(
+            IdText::of(&format!("{KNOWN}/subnets/{{?}}")),
+            IdText::Unknown
+        );
+    }
+
+    #[test]
+    fn ids_compare_case_insensitively_and_a_resource_does_not_name_itself() {
+        let index = IdIndex::new(&[resource(KNOWN, 0, false), resource("/x", 0, false)]);
+        assert_eq!(index.find(1, &KNOWN.to_uppercase()), Some(0));
+        assert_eq!(index.find(1, &format!("{KNOWN}/")), Some(0));
+        assert_eq!(index.find(0, KNOWN), None);
+    }
+
+    #[test]
+    fn placeholders_link_only_within_a_deployment() {
+        let index = IdIndex::new(&[
+            resource(PLACEHOLDERS, 0, false),
+            resource("/a", 0, false),
+            resource("/b", 1, false),
+        ]);
+        assert_eq!(index.find(1, PLACEHOLDERS), Some(0));
+        assert_eq!(index.find(2, PLACEHOLDERS), None, "another deployment");
+        // A fully known id names its resource from any deployment.
+        let index = IdIndex::new(&[resource(KNOWN, 0, false), resource("/b", 1, false)]);
+        assert_eq!(index.find(1, KNOWN), Some(0));
+    }
+
+    #[test]
+    fn an_unknown_part_links_to_nothing() {
+        let id = format!("{KNOWN}/subnets/{{?}}");
+        let index = IdIndex::new(&[resource(&id, 0, false), resource("/a", 0, false)]);
+        assert_eq!(index.find(1, &id), None);
+    }
+
+    #[test]
+    fn a_declaration_wins_and_an_existing_one_stands_for_the_declaration_elsewhere() {
+        let index = IdIndex::new(&[
+            resource(PLACEHOLDERS, 0, true),
+            resource(PLACEHOLDERS, 0, false),
+            resource("/a", 0, false),
+        ]);
+        assert_eq!(index.find(2, PLACEHOLDERS), Some(1));
+        // The existing declaration in deployment 0 names what deployment 1 declares.
+        let index = IdIndex::new(&[
+            resource(PLACEHOLDERS, 0, true),
+            resource("/a", 0, false),
+            resource(PLACEHOLDERS, 1, false),
+        ]);
+        assert_eq!(index.find(1, PLACEHOLDERS), Some(2));
+    }
+}
