@@ -1,7 +1,7 @@
 //! A small timing of policy evaluation: the alias table's first use, loading definitions, and
 //! deciding every (policy, resource) pair of a generated graph. `cargo bench --bench policy`.
 
-use azaudit::graph::{Deployed, Origin, Resource, ResourceGraph};
+use azaudit::graph::{Resource, ResourceGraph};
 use azaudit::policy::{evaluate, AliasTable, EvalOptions, PolicySet};
 use azaudit::source::{FileId, Span};
 use azaudit::value::Value;
@@ -27,22 +27,16 @@ fn resource(i: usize) -> Resource {
     let mut body = Value::from_json(&body);
     body.set("type", Value::string(type_name));
     body.set("name", Value::string(&name));
+    let id = format!("/subscriptions/s/resourceGroups/g/providers/{type_name}/{name}");
     Resource {
-        id: format!("/subscriptions/s/resourceGroups/g/providers/{type_name}/{name}"),
-        type_name: type_name.to_string(),
-        api_version: None,
-        name,
-        symbol: None,
-        file: FileId(0),
-        span: Span::new(FileId(0), i * 100, i * 100 + 90),
         head_span: Span::new(FileId(0), i * 100, i * 100 + 10),
-        existing: false,
-        body,
-        parent: None,
-        origin: Origin::Declared,
-        deployed: Deployed::Yes,
-        suppress: Vec::new(),
-        module_chain: Vec::new(),
+        ..Resource::declared(
+            &id,
+            type_name,
+            &name,
+            Span::new(FileId(0), i * 100, i * 100 + 90),
+            body,
+        )
     }
 }
 

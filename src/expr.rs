@@ -268,3 +268,48 @@ impl Expr {
         }
     }
 }
+
+/// A compact, ARM-like rendering of an expression for the parsers' unit tests
+/// (`concat('a', parameters('b'))`, `[1, 2]`, `{k: v}`, `for x in xs: body`, `error(message)`).
+#[cfg(test)]
+pub(crate) fn compact(e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::Null => "null".into(),
+        ExprKind::Bool(b) => b.to_string(),
+        ExprKind::Int(i) => i.to_string(),
+        ExprKind::Float(f) => f.to_string(),
+        ExprKind::String(s) => format!("'{s}'"),
+        ExprKind::Array(items) => {
+            let items: Vec<String> = items
+                .iter()
+                .map(|i| match i {
+                    ArrayItem::Item(e) | ArrayItem::Spread(e) => compact(e),
+                })
+                .collect();
+            format!("[{}]", items.join(", "))
+        }
+        ExprKind::Object(items) => {
+            let items: Vec<String> = items
+                .iter()
+                .map(|i| match i {
+                    ObjectItem::Property { key, value, .. } => {
+                        format!("{key}: {}", compact(value))
+                    }
+                    ObjectItem::Spread(e) => format!("...{}", compact(e)),
+                })
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        ExprKind::Call(c) => c.render(compact),
+        ExprKind::Member { target, name, .. } => format!("{}.{name}", compact(target)),
+        ExprKind::Index { target, index, .. } => format!("{}[{}]", compact(target), compact(index)),
+        ExprKind::For(l) => format!(
+            "for {} in {}: {}",
+            l.item.as_deref().unwrap_or("_"),
+            compact(&l.iterable),
+            compact(&l.body)
+        ),
+        ExprKind::Error(m) => format!("error({m})"),
+        other => format!("{other:?}"),
+    }
+}

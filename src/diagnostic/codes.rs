@@ -176,9 +176,12 @@ pub fn doc_url(id: &str) -> String {
 /// length, at least 2), for "did you mean" hints.
 pub fn nearest<'a>(unknown: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let wanted = unknown.to_ascii_lowercase();
-    let limit = (wanted.chars().count() / 3).max(2);
+    let length = wanted.chars().count();
+    let limit = (length / 3).max(2);
     known
         .into_iter()
+        // The distance is at least the difference in length: most ids are too long or too short.
+        .filter(|k| k.chars().count().abs_diff(length) <= limit)
         .map(|k| (strsim::levenshtein(&wanted, &k.to_ascii_lowercase()), k))
         .filter(|(d, _)| *d <= limit)
         .min()

@@ -446,6 +446,7 @@ fn check_in_pool(
         .map(|r| r.type_name.to_ascii_lowercase())
         .collect();
     let (policy_set, load_errors) = policies_for(options, &audited_types);
+    lap("policy set built");
     for e in load_errors {
         let id = report.sources.add(e.path.clone(), Arc::<str>::from(""));
         diagnostics.push(Diagnostic::new(
@@ -456,6 +457,7 @@ fn check_in_pool(
         ));
     }
     let outcome = crate::policy::evaluate(&policy_set, &graph, &eval_options);
+    lap("policy pairs decided");
     diagnostics.extend(outcome.diagnostics);
     let mut not_evaluated = outcome.not_evaluated;
     let input_templates = loaded.templates.get(..loaded.inputs).unwrap_or(&[]);
@@ -478,6 +480,7 @@ fn check_in_pool(
     diagnostics.dedup_by(|a, b| same_finding(a, b));
     not_evaluated.sort();
     not_evaluated.dedup();
+    lap("findings sorted");
     crate::policy::exemption::apply(&policy_set, &mut diagnostics);
     report.graph = graph;
     report.diagnostics = diagnostics;
@@ -490,6 +493,7 @@ fn check_in_pool(
     let known: std::collections::HashSet<String> = policy_set.ids().map(str::to_string).collect();
     let refs: Vec<&Template> = loaded.templates.iter().collect();
     crate::report::suppress::apply_to_report(&mut report, &refs, Some(&known));
+    lap("suppression directives applied");
     crate::fix::attach(&mut report);
     // The module cache belongs to Bicep: nothing there is edited.
     if !loaded.cached.is_empty() {

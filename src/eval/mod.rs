@@ -299,20 +299,14 @@ impl<'t> Evaluator<'t> {
 
     /// Outputs of module declarations evaluated by the caller, by module symbol.
     pub fn with_module_outputs(mut self, outputs: HashMap<String, Value>) -> Self {
-        self.module_outputs = outputs
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .collect();
+        self.module_outputs = by_lowercase_symbol(outputs);
         self
     }
 
     /// Whole values of module declarations instantiated by the caller, by module symbol: an object
     /// with `name` and `outputs`, or an array of them for a module loop.
     pub fn with_module_values(mut self, values: HashMap<String, Value>) -> Self {
-        self.module_values = values
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .collect();
+        self.module_values = by_lowercase_symbol(values);
         self
     }
 
@@ -1771,6 +1765,13 @@ pub fn type_error(message: &str) -> Value {
     Value::unknown(Reason::Error {
         message: message.to_string(),
     })
+}
+
+/// Module symbols compare case-insensitively: the map keyed by the lowercase symbol.
+fn by_lowercase_symbol(map: HashMap<String, Value>) -> FxHashMap<String, Value> {
+    map.into_iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .collect()
 }
 
 #[cfg(test)]

@@ -120,7 +120,8 @@ impl IdIndex {
             return None;
         }
         let known = IdText::of(id) == IdText::Known;
-        let candidates = self.by_id.get(&normalize_id(id))?;
+        let wanted = normalize_id(id);
+        let candidates = self.by_id.get(&wanted)?;
         let deployment = self.deployment(from)?;
         let usable = |c: &&ResourceIdx| -> bool {
             **c != from
@@ -132,7 +133,12 @@ impl IdIndex {
         found.sort_by_key(|c| self.is_existing(*c));
         match found.first().copied() {
             Some(c) if self.is_existing(c) => Some(self.declared_elsewhere(c).unwrap_or(c)),
-            None if self.is_existing(from) => self.declared_elsewhere(from),
+            // `from` names itself: as an `existing` declaration it stands for the one elsewhere.
+            None if self.is_existing(from)
+                && self.entries.get(from).is_some_and(|e| e.id == wanted) =>
+            {
+                self.declared_elsewhere(from)
+            }
             other => other,
         }
     }
@@ -141,6 +147,10 @@ impl IdIndex {
     /// `existing` names (same id, placeholders included).
     fn declared_elsewhere(&self, existing: ResourceIdx) -> Option<ResourceIdx> {
         let entry = self.entries.get(existing)?;
+        // An id with a part not known at all names no resource in particular (see `IdText`).
+        if IdText::of(&entry.id) == IdText::Unknown {
+            return None;
+        }
         self.by_id
             .get(&entry.id)?
             .iter()
@@ -152,28 +162,15 @@ impl IdIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{Deployed, Origin};
     use crate::source::Span;
     use crate::value::Value;
 
     fn resource(id: &str, file: u32, existing: bool) -> Resource {
         let span = Span::new(FileId(file), 0, 1);
+        let body = Value::object(Vec::new());
         Resource {
-            id: id.to_string(),
-            type_name: "Microsoft.Network/virtualNetworks".into(),
-            api_version: None,
-            name: "v".into(),
-            symbol: None,
-            file: FileId(file),
-            span,
-            head_span: span,
             existing,
-            body: Value::object(Vec::new()),
-            parent: None,
-            origin: Origin::Declared,
-            deployed: Deployed::Yes,
-            suppress: Vec::new(),
-            module_chain: Vec::new(),
+            ..Resource::declared(id, "Microsoft.Network/virtualNetworks", "v", span, body)
         }
     }
 
@@ -235,5 +232,29 @@ mod tests {
             resource(PLACEHOLDERS, 1, false),
         ]);
         assert_eq!(index.find(1, PLACEHOLDERS), Some(2));
+    }
+
+    #[test]
+    fn an_existing_declaration_with_an_unknown_part_stands_for_nothing_elsewhere() {
+        let unknown = format!("{KNOWN}/subnets/{{?}}");
+        let index = IdIndex::new(&[
+            resource(&unknown, 0, true),
+            resource(&unknown, 1, false),
+            resource(PLACEHOLDERS, 1, false),
+        ]);
+        assert_eq!(
+            index.find(0, &unknown),
+            None,
+            "an id with {{?}} names nothing"
+        );
+        assert_eq!(index.declared_elsewhere(0), None);
+        // Looking up another id never answers with the declaration of `from` itself.
+        assert_eq!(index.find(0, PLACEHOLDERS), None);
+        let index = IdIndex::new(&[
+            resource(PLACEHOLDERS, 0, true),
+            resource(PLACEHOLDERS, 1, false),
+        ]);
+        assert_eq!(index.find(0, PLACEHOLDERS), Some(1));
+        assert_eq!(index.find(0, "/elsewhere"), None);
     }
 }

@@ -62,6 +62,29 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// A resource a template declares and deploys, in the file of `span`, with nothing else set:
+    /// no API version, symbol, parent, suppressions or module chain; its head is its whole span.
+    /// Other fields are set with struct update syntax (`Resource { existing: true, ..declared }`).
+    pub fn declared(id: &str, type_name: &str, name: &str, span: Span, body: Value) -> Resource {
+        Resource {
+            id: id.to_string(),
+            type_name: type_name.to_string(),
+            api_version: None,
+            name: name.to_string(),
+            symbol: None,
+            file: span.file,
+            span,
+            head_span: span,
+            existing: false,
+            body,
+            parent: None,
+            origin: Origin::Declared,
+            deployed: Deployed::Yes,
+            suppress: Vec::new(),
+            module_chain: Vec::new(),
+        }
+    }
+
     /// `location` when known.
     pub fn location(&self) -> Option<&str> {
         self.body.get("location").and_then(Value::as_str)

@@ -225,6 +225,43 @@ pub fn locate(report: &Report, span: Span, cwd: &Path) -> Located {
     }
 }
 
+/// [`locate`] for many spans: each file's display path is computed once (a bulk audit's report
+/// locates hundreds of thousands of findings and related locations in a few thousand files).
+pub struct Locator<'r> {
+    report: &'r Report,
+    cwd: &'r Path,
+    paths: Vec<std::cell::OnceCell<String>>,
+}
+
+impl<'r> Locator<'r> {
+    /// Locates spans of `report`'s files, with paths relative to `cwd`.
+    pub fn new(report: &'r Report, cwd: &'r Path) -> Locator<'r> {
+        Locator {
+            report,
+            cwd,
+            paths: (0..report.sources.len())
+                .map(|_| std::cell::OnceCell::new())
+                .collect(),
+        }
+    }
+
+    /// Where `span` is, for output (as [`locate`]).
+    pub fn locate(&self, span: Span) -> Located {
+        match (
+            self.report.sources.get(span.file),
+            self.paths.get(span.file.0 as usize),
+        ) {
+            (Some(file), Some(path)) => Located {
+                file: path
+                    .get_or_init(|| display_path(&file.path, self.cwd))
+                    .clone(),
+                range: file.range(span),
+            },
+            _ => locate(self.report, span, self.cwd),
+        }
+    }
+}
+
 /// Diagnostics in output order: by file path, position, code (stable for equal keys). Suppressed
 /// ones are left out (see [`ordered_suppressed`]).
 pub fn ordered<'r>(report: &'r Report, cwd: &Path) -> Vec<(&'r Diagnostic, Located)> {
@@ -249,9 +286,9 @@ fn in_order<'r>(
     diagnostics: impl Iterator<Item = &'r Diagnostic>,
     cwd: &Path,
 ) -> Vec<(&'r Diagnostic, Located)> {
-    let mut items: Vec<(&Diagnostic, Located)> = diagnostics
-        .map(|d| (d, locate(report, d.span, cwd)))
-        .collect();
+    let locator = Locator::new(report, cwd);
+    let mut items: Vec<(&Diagnostic, Located)> =
+        diagnostics.map(|d| (d, locator.locate(d.span))).collect();
     items.sort_by(|(a, la), (b, lb)| {
         (&la.file, la.range.start, &a.code).cmp(&(&lb.file, lb.range.start, &b.code))
     });
@@ -347,6 +384,26 @@ mod tests {
             none.line(),
             "no problems in 1 deployment, 1 file (1 resource)"
         );
+    }
+
+    #[test]
+    fn locator_locates_as_locate_does() {
+        let mut report = Report::default();
+        let a = report.sources.add("/repo/a.bicep".into(), "x\ny\n");
+        let b = report.sources.add("/repo/sub/b.json".into(), "{}\n");
+        let cwd = Path::new("/repo");
+        let locator = Locator::new(&report, cwd);
+        let spans = [
+            Span::new(a, 2, 3),
+            Span::new(b, 0, 1),
+            Span::new(a, 0, 1),
+            Span::new(crate::source::FileId(9), 0, 0),
+        ];
+        for span in spans {
+            assert_eq!(locator.locate(span), locate(&report, span, cwd));
+        }
+        assert_eq!(locator.locate(Span::new(b, 0, 1)).file, "sub/b.json");
+        assert_eq!(locator.locate(Span::new(a, 2, 3)).range.start.line, 2);
     }
 
     #[test]

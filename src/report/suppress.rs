@@ -9,7 +9,7 @@ use crate::diagnostic::{
 use crate::graph::ResourceGraph;
 use crate::model::Template;
 use crate::source::{SourceMap, Span};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What suppression needs to know besides the diagnostics.
 pub struct Context<'a> {
@@ -62,13 +62,14 @@ pub fn partition(
     let mut used = vec![false; directives.len()];
     let mut kept = Vec::with_capacity(diagnostics.len());
     let mut suppressed_ones = Vec::new();
+    let by_code = ByCode::new(&directives);
     for mut d in diagnostics {
         if Code::UnusedSuppression.is(&d.code) || d.suppression.is_some() {
             kept.push(d);
             continue;
         }
         let mut suppressed: Option<Option<String>> = None;
-        for (i, directive) in directives.iter().enumerate() {
+        for (i, directive) in by_code.candidates(&directives, &d.code) {
             if covers(directive, &d.code, d.span, d.resource.as_ref(), cx.graph) {
                 let why = suppressed.get_or_insert(None);
                 if why.is_none() {
@@ -91,7 +92,7 @@ pub fn partition(
         }
     }
     for n in cx.undecided {
-        for (i, directive) in directives.iter().enumerate() {
+        for (i, directive) in by_code.candidates(&directives, &n.code) {
             if covers(directive, &n.code, n.span, n.resource.as_ref(), cx.graph) {
                 if let Some(u) = used.get_mut(i) {
                     *u = true;
@@ -99,6 +100,13 @@ pub fn partition(
             }
         }
     }
+    // Directive codes are lowercase; the known ids once, lowercase, and the nearest known id
+    // of each unknown code once (a corpus repeats a few Bicep linter rules thousands of times).
+    let known_lower: Option<HashSet<String>> = cx
+        .known_codes
+        .map(|known| known.iter().map(|k| k.to_ascii_lowercase()).collect());
+    let mut ids: Option<Vec<String>> = None;
+    let mut unknown: HashMap<&str, Option<Diagnostic>> = HashMap::new();
     for (directive, used) in directives.iter().zip(used) {
         if used {
             continue;
@@ -106,24 +114,26 @@ pub fn partition(
         let Some(code) = &directive.code else {
             continue;
         };
-        if let Some(known) = cx.known_codes {
-            if !known.iter().any(|k| k.eq_ignore_ascii_case(code)) {
+        if let (Some(known), Some(lower)) = (cx.known_codes, &known_lower) {
+            if !lower.contains(code) {
                 // Not azaudit's: a typo of one of its ids gets a warning, anything else (a Bicep
                 // linter rule) is left alone.
-                let ids: Vec<String> = known
-                    .iter()
-                    .cloned()
-                    .chain(
-                        crate::diagnostic::codes::BUILTIN
+                let at = word_span(cx, directive.at, code);
+                let found = unknown.entry(code.as_str()).or_insert_with(|| {
+                    let ids = ids.get_or_insert_with(|| {
+                        known
                             .iter()
-                            .map(|c| c.id.to_string()),
-                    )
-                    .collect();
-                kept.extend(crate::report::feedback::unknown_suppression(
-                    code,
-                    word_span(cx, directive.at, code),
-                    &ids,
-                ));
+                            .cloned()
+                            .chain(
+                                crate::diagnostic::codes::BUILTIN
+                                    .iter()
+                                    .map(|c| c.id.to_string()),
+                            )
+                            .collect()
+                    });
+                    crate::report::feedback::unknown_suppression(code, at, ids)
+                });
+                kept.extend(found.clone().map(|d| Diagnostic { span: at, ..d }));
                 continue;
             }
         }
@@ -215,6 +225,55 @@ fn directives(cx: &Context<'_>) -> Vec<Directive> {
         .collect()
 }
 
+/// The directives by code, so that a finding is checked only against the directives naming its
+/// code or every code (a corpus has thousands of directives naming Bicep linter rules).
+struct ByCode<'d> {
+    /// Indices of the directives for every code, in directive order.
+    every: Vec<usize>,
+    /// Indices of the directives naming a (lowercase) code, in directive order.
+    named: HashMap<&'d str, Vec<usize>>,
+}
+
+impl<'d> ByCode<'d> {
+    fn new(directives: &'d [Directive]) -> ByCode<'d> {
+        let mut by = ByCode {
+            every: Vec::new(),
+            named: HashMap::new(),
+        };
+        for (i, d) in directives.iter().enumerate() {
+            match &d.code {
+                None => by.every.push(i),
+                Some(code) => by.named.entry(code.as_str()).or_default().push(i),
+            }
+        }
+        by
+    }
+
+    /// The directives that may cover a finding of `code`, with their indices, in directive order
+    /// (the first covering one's justification is the one given).
+    fn candidates<'a>(
+        &'a self,
+        directives: &'a [Directive],
+        code: &str,
+    ) -> impl Iterator<Item = (usize, &'a Directive)> + 'a {
+        let named = if code.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.named.get(code.to_ascii_lowercase().as_str())
+        } else {
+            self.named.get(code)
+        };
+        let named: &[usize] = named.map_or(&[], Vec::as_slice);
+        let mut indices: Vec<usize> = Vec::with_capacity(self.every.len() + named.len());
+        indices.extend_from_slice(&self.every);
+        indices.extend_from_slice(named);
+        if !self.every.is_empty() && !named.is_empty() {
+            indices.sort_unstable();
+        }
+        indices
+            .into_iter()
+            .filter_map(move |i| Some((i, directives.get(i)?)))
+    }
+}
+
 /// `None` for `*` (every policy); otherwise the lowercase id.
 fn normalize(code: &str) -> Option<String> {
     let code = code.trim();
@@ -287,7 +346,7 @@ fn unused_message(cx: &Context<'_>, at: Span, code: &str) -> String {
 mod tests {
     use super::*;
     use crate::diagnostic::Suppression;
-    use crate::graph::{Deployed, Origin, Resource};
+    use crate::graph::Resource;
     use crate::model::{Language, Suppression as ModelSuppression};
     use crate::source::FileId;
     use crate::value::Value;
@@ -329,21 +388,16 @@ mod tests {
 
     fn resource(suppress: Vec<(String, Span)>) -> Resource {
         Resource {
-            id: "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ApiManagement/service/apim".into(),
-            type_name: "Microsoft.ApiManagement/service".into(),
-            api_version: None,
-            name: "apim".into(),
             symbol: Some("apim".into()),
-            file: FileId(0),
-            span: span(66, BICEP.len()),
             head_span: span(66, 120),
-            existing: false,
-            body: Value::null(),
-            parent: None,
-            origin: Origin::Declared,
-            deployed: Deployed::Yes,
             suppress,
-            module_chain: Vec::new(),
+            ..Resource::declared(
+                "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ApiManagement/service/apim",
+                "Microsoft.ApiManagement/service",
+                "apim",
+                span(66, BICEP.len()),
+                Value::null(),
+            )
         }
     }
 
@@ -351,22 +405,34 @@ mod tests {
         Diagnostic::new(code, Severity::Error, at, "bad")
     }
 
+    fn ids(list: &[&str]) -> HashSet<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A context with `known` ids and no undecided checks.
+    fn context<'a>(
+        templates: &'a [&'a Template],
+        graph: &'a ResourceGraph,
+        sources: &'a SourceMap,
+        known: &'a HashSet<String>,
+    ) -> Context<'a> {
+        Context {
+            templates,
+            graph,
+            sources,
+            known_codes: Some(known),
+            undecided: &[],
+        }
+    }
+
     #[test]
     fn next_line_suppression_drops_and_reports_unused_codes() {
         let sources = sources();
         let t = template();
         let graph = ResourceGraph::default();
-        let known: HashSet<String> = ["apim-subnet-nsg", "other-policy"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let cx = Context {
-            templates: &[&t],
-            graph: &graph,
-            sources: &sources,
-            known_codes: Some(&known),
-            undecided: &[],
-        };
+        let known = ids(&["apim-subnet-nsg", "other-policy"]);
+        let templates = [&t];
+        let cx = context(&templates, &graph, &sources, &known);
         let on_next_line = diag("APIM-subnet-nsg", span(70, 74));
         let elsewhere = diag("apim-subnet-nsg", span(130, 134));
         let out = apply(vec![on_next_line, elsewhere.clone()], &cx);
@@ -500,5 +566,57 @@ mod tests {
             &cx,
         );
         assert_eq!(out, vec![diag("anything", span(10, 11))]);
+    }
+
+    /// The first covering directive in source order gives the justification, whether it names
+    /// the code or every code; each directive naming a near-miss of a known id is reported at
+    /// its own place.
+    #[test]
+    fn first_covering_directive_in_order_gives_the_reason() {
+        let sources = sources();
+        let mut t = Template::empty(FileId(0), Language::Bicep);
+        let directive = |start: usize, code: &str, why: Option<&str>| ModelSuppression {
+            span: span(start, start + 5),
+            codes: vec![code.into()],
+            covers: span(66, 200),
+            starts_inside: true,
+            justification: why.map(str::to_string),
+        };
+        t.suppressions.push(directive(0, "policy-a", None));
+        t.suppressions
+            .push(directive(5, "policy-a", Some("policy a")));
+        t.suppressions
+            .push(directive(10, "*", Some("every policy")));
+        t.suppressions
+            .push(directive(15, "policy-b", Some("policy b")));
+        t.suppressions.push(directive(20, "*", Some("late")));
+        t.suppressions.push(directive(25, "polcy-c", None));
+        t.suppressions.push(directive(30, "polcy-c", None));
+        let graph = ResourceGraph::default();
+        let known = ids(&["policy-a", "policy-b", "policy-c"]);
+        let templates = [&t];
+        let cx = context(&templates, &graph, &sources, &known);
+        let (kept, suppressed) = partition(
+            vec![
+                diag("POLICY-A", span(80, 81)),
+                diag("policy-b", span(90, 91)),
+            ],
+            &cx,
+        );
+        let why: Vec<Option<&str>> = suppressed
+            .iter()
+            .map(|d| {
+                d.suppression
+                    .as_ref()
+                    .and_then(|s| s.justification.as_deref())
+            })
+            .collect();
+        assert_eq!(why, vec![Some("policy a"), Some("every policy")]);
+        let typos: Vec<(u32, &str)> = kept
+            .iter()
+            .map(|d| (d.span.start, d.message.as_str()))
+            .collect();
+        let message = "unknown policy `polcy-c` in a suppression; did you mean `policy-c`?";
+        assert_eq!(typos, vec![(25, message), (30, message)]);
     }
 }

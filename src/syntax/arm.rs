@@ -1277,48 +1277,7 @@ fn remap(e: &mut Expr, f: &dyn Fn(u32) -> u32) {
 mod tests {
     use super::*;
 
-    /// A compact rendering of an expression for assertions.
-    fn show(e: &Expr) -> String {
-        match &e.kind {
-            ExprKind::Null => "null".into(),
-            ExprKind::Bool(b) => b.to_string(),
-            ExprKind::Int(i) => i.to_string(),
-            ExprKind::Float(f) => f.to_string(),
-            ExprKind::String(s) => format!("'{s}'"),
-            ExprKind::Array(items) => {
-                let items: Vec<String> = items
-                    .iter()
-                    .map(|i| match i {
-                        ArrayItem::Item(e) | ArrayItem::Spread(e) => show(e),
-                    })
-                    .collect();
-                format!("[{}]", items.join(", "))
-            }
-            ExprKind::Object(items) => {
-                let items: Vec<String> = items
-                    .iter()
-                    .map(|i| match i {
-                        ObjectItem::Property { key, value, .. } => {
-                            format!("{key}: {}", show(value))
-                        }
-                        ObjectItem::Spread(e) => format!("...{}", show(e)),
-                    })
-                    .collect();
-                format!("{{{}}}", items.join(", "))
-            }
-            ExprKind::Call(c) => c.render(show),
-            ExprKind::Member { target, name, .. } => format!("{}.{name}", show(target)),
-            ExprKind::Index { target, index, .. } => format!("{}[{}]", show(target), show(index)),
-            ExprKind::For(l) => format!(
-                "for {} in {}: {}",
-                l.item.as_deref().unwrap_or("_"),
-                show(&l.iterable),
-                show(&l.body)
-            ),
-            ExprKind::Error(m) => format!("error({m})"),
-            other => format!("{other:?}"),
-        }
-    }
+    use crate::expr::compact as show;
 
     fn text_of(text: &str, span: Span) -> &str {
         text.get(span.start as usize..span.end as usize).unwrap()

@@ -437,21 +437,7 @@ mod tests {
         parse(FileId(0), text, 0)
     }
 
-    /// A compact rendering for assertions.
-    fn show(e: &Expr) -> String {
-        match &e.kind {
-            ExprKind::Null => "null".into(),
-            ExprKind::Bool(b) => b.to_string(),
-            ExprKind::Int(i) => i.to_string(),
-            ExprKind::Float(f) => f.to_string(),
-            ExprKind::String(s) => format!("'{s}'"),
-            ExprKind::Call(c) => c.render(show),
-            ExprKind::Member { target, name, .. } => format!("{}.{name}", show(target)),
-            ExprKind::Index { target, index, .. } => format!("{}[{}]", show(target), show(index)),
-            ExprKind::Error(m) => format!("error({m})"),
-            other => format!("{other:?}"),
-        }
-    }
+    use crate::expr::compact as show;
 
     #[test]
     fn calls_keep_casing_and_nest() {

@@ -2,7 +2,7 @@
 //! file, errors, warnings and infos, related locations, undecided policies and a small graph.
 
 use azaudit::diagnostic::{Diagnostic, NotEvaluated, ResourceRef, Severity};
-use azaudit::graph::{Deployed, Edge, EdgeKind, Origin, Resource, ResourceGraph, Unresolved};
+use azaudit::graph::{Edge, EdgeKind, Resource, ResourceGraph, Unresolved};
 use azaudit::output::graph::GraphFormat;
 use azaudit::output::{self, Format, RenderOptions, RuleInfo};
 use azaudit::report::Report;
@@ -57,22 +57,12 @@ fn resource(
     span: Span,
     existing: bool,
 ) -> Resource {
+    let body = Value::object(vec![("location".into(), Value::string("westeurope"))]);
     Resource {
-        id: id.into(),
-        type_name: type_name.into(),
         api_version: Some("2023-05-01".into()),
-        name: name.into(),
         symbol: symbol.map(Into::into),
-        file: span.file,
-        span,
-        head_span: span,
         existing,
-        body: Value::object(vec![("location".into(), Value::string("westeurope"))]),
-        parent: None,
-        origin: Origin::Declared,
-        deployed: Deployed::Yes,
-        suppress: Vec::new(),
-        module_chain: Vec::new(),
+        ..Resource::declared(id, type_name, name, span, body)
     }
 }
 

@@ -2,7 +2,7 @@
 //! logic with unknown values, links of existence effects, built-in definitions, diagnostics.
 
 use azaudit::diagnostic::{Level, Severity};
-use azaudit::graph::{Deployed, Origin, Resource, ResourceGraph};
+use azaudit::graph::{Deployed, Resource, ResourceGraph};
 use azaudit::policy::{evaluate, EvalOptions, Outcome, PolicySet};
 use azaudit::source::{FileId, Span};
 use azaudit::value::{Kind, Reason, Value};
@@ -28,21 +28,15 @@ fn resource(id: &str, type_name: &str, name: &str, body: serde_json::Value, at: 
     body.set("type", Value::string(type_name));
     body.set("name", Value::string(name));
     Resource {
-        id: id.to_string(),
-        type_name: type_name.to_string(),
-        api_version: None,
-        name: name.to_string(),
         symbol: Some(name.replace('/', "_")),
-        file: FileId(0),
-        span: Span::new(FileId(0), at, at + 100),
         head_span: Span::new(FileId(0), at, at + 10),
-        existing: false,
-        body,
-        parent: None,
-        origin: Origin::Declared,
-        deployed: Deployed::Yes,
-        suppress: Vec::new(),
-        module_chain: Vec::new(),
+        ..Resource::declared(
+            id,
+            type_name,
+            name,
+            Span::new(FileId(0), at, at + 100),
+            body,
+        )
     }
 }
 

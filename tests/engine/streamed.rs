@@ -37,7 +37,15 @@ fn same_report(folder: &str) {
     let options = Options::default();
     let whole = check(&inputs, &Disk, &options);
     let streamed = check_streamed(&inputs, &Disk, &options);
-    let json = |r| azaudit::output::json::document(r, &dir);
+    let json = |r| {
+        let render = azaudit::output::RenderOptions {
+            cwd: dir.clone(),
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        azaudit::output::json::render(r, &render, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
     assert_eq!(json(&streamed), json(&whole), "{folder}");
     assert_eq!(streamed.suppressed, whole.suppressed, "{folder}");
     assert_eq!(
