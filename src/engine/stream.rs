@@ -13,7 +13,8 @@
 use super::{check_in_pool, report_order, same_finding, Free, Options};
 use crate::diagnostic::{Diagnostic, NotEvaluated};
 use crate::files::{language_of, FileProvider, Input};
-use crate::graph::{normalize_id, EdgeKind, ResourceGraph};
+use crate::graph::links::IdIndex;
+use crate::graph::{normalize_id, EdgeKind, Origin, ResourceGraph};
 use crate::report::Report;
 use crate::source::FileId;
 use std::collections::{HashMap, HashSet};
@@ -53,9 +54,9 @@ struct Part {
     budget: Arc<crate::eval::RunBudget>,
 }
 
-/// An id of a resource that links across deployments (`existing`, or fully known).
-const KNOWN: u8 = 0;
-/// An id of a resource a deployment declares (not `existing`).
+/// The id of an `existing` declaration.
+const EXISTING: u8 = 0;
+/// The id of a resource a deployment declares (not `existing`).
 const DECLARED: u8 = 1;
 /// The type and name of an `existing` declaration.
 const EXISTING_NAME: u8 = 2;
@@ -176,7 +177,8 @@ fn analyse(
         .filter_map(|i| inputs.get(*i).cloned())
         .collect();
     let mut report = check_in_pool(&group, provider, options, Free::Now(share.clone()));
-    let (offers, asks) = summaries(&report.graph);
+    let looking = types_looking_elsewhere(&report.graph, options);
+    let (offers, asks) = summaries(&report.graph, looking.as_ref());
     let mut part = Part {
         diagnostics: std::mem::take(&mut report.diagnostics),
         suppressed: std::mem::take(&mut report.suppressed),
@@ -204,58 +206,60 @@ fn analyse(
     part
 }
 
-/// What a group's graph offers other groups and asks of them, as the builder links
-/// (`graph::builder`'s `IdIndex`: a resource that is `existing` or whose id is fully known links
-/// to another deployment's resource of the same kind by id; an `existing` declaration stands for
-/// the declaration another deployment makes) and as policies look (`policy::graph_eval`: any
-/// resource with a fully known id; another deployment's `existing` declaration of the same type
-/// and name).
-fn summaries(graph: &ResourceGraph) -> (Vec<u64>, Vec<u64>) {
+/// What a group's graph offers other groups and asks of them. Offers: each resource's id, as a
+/// declaration or as an `existing` one, and the type and name of `existing` declarations. Asks:
+/// for each id the builder looked up (parents, references, `dependsOn`), what of another
+/// deployment could change the answer of the linking rule ([`IdIndex::reach`]); the type and
+/// name of each declared resource, for `policy::graph_eval`'s "another deployment references it
+/// as an existing resource".
+fn summaries(graph: &ResourceGraph, looking: Option<&HashSet<String>>) -> (Vec<u64>, Vec<u64>) {
     let mut offers = HashSet::new();
     let mut asks = HashSet::new();
+    let index = IdIndex::new(&graph.resources);
     let ids: Vec<String> = graph
         .resources
         .iter()
         .map(|r| normalize_id(&r.id))
         .collect();
-    let known = |i: usize| {
-        graph.resources.get(i).is_some_and(|r| r.existing)
-            || ids.get(i).is_some_and(|id| !id.contains('{'))
-    };
-    // What resource `from` looks up by `text`.
     let mut looks_up = |from: usize, text: &str| {
-        if known(from) || !text.contains('{') {
-            asks.insert(key(KNOWN, text));
+        let reach = index.reach(from, text);
+        if reach.declared || reach.existing {
+            let wanted = normalize_id(text);
+            if reach.declared {
+                asks.insert(key(DECLARED, &wanted));
+            }
+            if reach.existing {
+                asks.insert(key(EXISTING, &wanted));
+            }
         }
     };
-    for (i, id) in ids.iter().enumerate() {
-        if let Some(parent) = crate::graph::builder::parent_id(id) {
-            looks_up(i, parent);
+    for (i, (r, id)) in graph.resources.iter().zip(&ids).enumerate() {
+        if r.origin == Origin::Declared {
+            if let Some(parent) = crate::graph::builder::parent_id(id) {
+                looks_up(i, parent);
+            }
         }
     }
     for e in &graph.edges {
-        if e.kind == EdgeKind::Reference {
+        if matches!(e.kind, EdgeKind::Reference | EdgeKind::DependsOn) {
             if let Some(to) = ids.get(e.to) {
                 looks_up(e.from, to);
             }
         }
     }
     for u in &graph.unresolved {
-        looks_up(u.from, &normalize_id(&u.value));
+        looks_up(u.from, &u.value);
     }
-    for (i, (r, id)) in graph.resources.iter().zip(&ids).enumerate() {
-        if known(i) {
-            offers.insert(key(KNOWN, id));
-            // Two deployments that both declare it: which one a link reaches depends on both.
-            asks.insert(key(KNOWN, id));
-        }
+    for (r, id) in graph.resources.iter().zip(&ids) {
         let named = format!("{}/{}", r.type_name, r.name).to_ascii_lowercase();
         if r.existing {
+            offers.insert(key(EXISTING, id));
             offers.insert(key(EXISTING_NAME, &named));
-            asks.insert(key(DECLARED, id));
         } else {
             offers.insert(key(DECLARED, id));
-            asks.insert(key(EXISTING_NAME, &named));
+            if looking.is_none_or(|types| types.contains(&r.type_name.to_ascii_lowercase())) {
+                asks.insert(key(EXISTING_NAME, &named));
+            }
         }
     }
     let mut offers: Vec<u64> = offers.into_iter().collect();
@@ -263,6 +267,32 @@ fn summaries(graph: &ResourceGraph) -> (Vec<u64>, Vec<u64>) {
     offers.sort_unstable();
     asks.sort_unstable();
     (offers, asks)
+}
+
+/// The lowercase types of the resources that the group's policies look for a related resource
+/// of by type (`details.type` without azaudit's `details.resourceId`): only those can be told
+/// "another deployment references it as an existing resource" (`policy::graph_eval`). `None`:
+/// every type (a policy whose `if` can match any type).
+fn types_looking_elsewhere(graph: &ResourceGraph, options: &Options) -> Option<HashSet<String>> {
+    let audited: std::collections::BTreeSet<String> = graph
+        .resources
+        .iter()
+        .filter(|r| !r.existing)
+        .map(|r| r.type_name.to_ascii_lowercase())
+        .collect();
+    let (set, _) = super::policies_for(options, &audited);
+    let mut types = HashSet::new();
+    for p in set.policies() {
+        let by_type = p
+            .definition
+            .existence
+            .as_ref()
+            .is_some_and(|e| e.resource_id.is_none() && e.type_name.is_some());
+        if by_type {
+            types.extend(p.definition.types.as_ref()?.iter().cloned());
+        }
+    }
+    Some(types)
 }
 
 /// The parts whose summaries meet, as sets of part indices (each ascending, every part in one).
@@ -424,6 +454,46 @@ impl UnionFind {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    fn part_of(i: usize, name: &str, text: &str) -> (Input, Part) {
+        let input = Input {
+            path: PathBuf::from(format!("/streamed/{name}")),
+            text: Arc::from(text),
+        };
+        let inputs = vec![input.clone()];
+        let budget = Arc::new(crate::eval::RunBudget::default());
+        let mut part = analyse(
+            vec![0],
+            &inputs,
+            &crate::files::Disk,
+            &Options::default(),
+            &budget,
+        );
+        part.members = vec![i];
+        (input, part)
+    }
+
+    #[test]
+    fn groups_meet_only_when_one_analysis_would_link_them() {
+        let existing = "param vnetName string\n\
+            resource vnet 'Microsoft.Network/virtualNetworks@2023-04-01' existing = {\n  name: vnetName\n}\n\
+            resource subnet 'Microsoft.Network/virtualNetworks/subnets@2023-04-01' existing = {\n  \
+            parent: vnet\n  name: 'default'\n}\n\
+            resource nic 'Microsoft.Network/networkInterfaces@2023-04-01' = {\n  name: 'nic'\n  location: 'westeurope'\n  \
+            properties: {\n    ipConfigurations: [{\n      name: 'ip'\n      properties: {\n        \
+            subnet: { id: subnet.id }\n      }\n    }]\n  }\n}\n";
+        let declared = "param vnetName string\n\
+            resource vnet 'Microsoft.Network/virtualNetworks@2023-04-01' = {\n  name: vnetName\n  location: 'westeurope'\n}\n";
+        // Two deployments that each only reference the network as `existing`: neither's
+        // answer depends on the other.
+        let (_, a) = part_of(0, "a.bicep", existing);
+        let (_, b) = part_of(1, "b.bicep", existing);
+        assert_eq!(meeting(&[a, b]), vec![vec![0], vec![1]]);
+        // One declares it: the `existing` one stands for that declaration.
+        let (_, a) = part_of(0, "a.bicep", existing);
+        let (_, c) = part_of(1, "c.bicep", declared);
+        assert_eq!(meeting(&[a, c]), vec![vec![0, 1]]);
+    }
 
     #[test]
     fn union_find_groups_in_order() {

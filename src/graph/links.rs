@@ -57,6 +57,16 @@ pub fn same_deployment(a: &Resource, b: &Resource) -> bool {
     deployment_of(a) == deployment_of(b)
 }
 
+/// What a lookup's answer depends on outside the index ([`IdIndex::reach`]): resources of
+/// other deployments with the same id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// A declaration (not `existing`) of the id elsewhere could be the answer.
+    pub declared: bool,
+    /// An `existing` declaration of the id elsewhere could be the answer.
+    pub existing: bool,
+}
+
 /// What the rule needs of one resource.
 #[derive(Debug, Clone)]
 struct Entry {
@@ -130,7 +140,14 @@ impl IdIndex {
                     || (self.global(**c) && self.global(from)))
         };
         let mut found: Vec<ResourceIdx> = candidates.iter().filter(usable).copied().collect();
-        found.sort_by_key(|c| self.is_existing(*c));
+        // Declarations first; of the `existing` ones, those of `from`'s own deployment.
+        found.sort_by_key(|c| {
+            let existing = self.is_existing(*c);
+            (
+                existing,
+                existing && self.deployment(*c) != Some(deployment),
+            )
+        });
         match found.first().copied() {
             Some(c) if self.is_existing(c) => Some(self.declared_elsewhere(c).unwrap_or(c)),
             // `from` names itself: as an `existing` declaration it stands for the one elsewhere.
@@ -140,6 +157,56 @@ impl IdIndex {
                 self.declared_elsewhere(from)
             }
             other => other,
+        }
+    }
+
+    /// What [`IdIndex::find`]`(from, id)` could answer differently if the index also held the
+    /// resources of other deployments (none of this index's): a bulk audit analyses deployment
+    /// groups apart and joins those whose answers depend on each other (`engine::stream`).
+    pub fn reach(&self, from: ResourceIdx, id: &str) -> Reach {
+        let nothing = Reach::default();
+        let text = IdText::of(id);
+        let Some(deployment) = self.deployment(from) else {
+            return nothing;
+        };
+        if text == IdText::Unknown {
+            return nothing;
+        }
+        let known = text == IdText::Known;
+        let wanted = normalize_id(id);
+        let found: Vec<ResourceIdx> = self
+            .by_id
+            .get(&wanted)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|c| {
+                *c != from
+                    && (known
+                        || self.deployment(*c) == Some(deployment)
+                        || (self.global(*c) && self.global(from)))
+            })
+            .collect();
+        if found.iter().any(|c| !self.is_existing(*c)) {
+            // A declaration here wins, unless one elsewhere comes first (a fully known id).
+            return Reach {
+                declared: known,
+                existing: false,
+            };
+        }
+        let own_existing = found
+            .iter()
+            .any(|c| self.deployment(*c) == Some(deployment));
+        let names_itself =
+            self.is_existing(from) && self.entries.get(from).is_some_and(|e| e.id == wanted);
+        // Another deployment's `existing` declaration is a candidate, and none of `from`'s own
+        // deployment comes before it.
+        let existing = (known || self.global(from)) && !own_existing;
+        Reach {
+            // A declaration elsewhere wins (a fully known id), or is what the `existing`
+            // candidate (here or elsewhere, or `from` itself) stands for.
+            declared: known || existing || !found.is_empty() || names_itself,
+            existing,
         }
     }
 
@@ -256,5 +323,61 @@ mod tests {
         ]);
         assert_eq!(index.find(0, PLACEHOLDERS), Some(1));
         assert_eq!(index.find(0, "/elsewhere"), None);
+    }
+
+    #[test]
+    fn of_existing_candidates_the_one_of_froms_own_deployment_wins() {
+        // Two `existing` declarations of one id, the other deployment's first in graph order;
+        // `from` (existing, so it sees both) names its own deployment's.
+        let index = IdIndex::new(&[
+            resource(PLACEHOLDERS, 1, true),
+            resource(PLACEHOLDERS, 0, true),
+            resource("/a", 0, true),
+        ]);
+        assert_eq!(index.find(2, PLACEHOLDERS), Some(1));
+        assert_eq!(index.find(0, "/elsewhere"), None);
+        // A declaration still comes first, wherever it is in graph order.
+        let index = IdIndex::new(&[
+            resource(PLACEHOLDERS, 0, true),
+            resource(KNOWN, 1, false),
+            resource(KNOWN, 0, true),
+            resource("/a", 0, false),
+        ]);
+        assert_eq!(index.find(3, KNOWN), Some(1));
+    }
+
+    #[test]
+    fn reach_says_what_of_other_deployments_could_change_an_answer() {
+        let nothing = Reach::default();
+        let declared = Reach {
+            declared: true,
+            existing: false,
+        };
+        let both = Reach {
+            declared: true,
+            existing: true,
+        };
+        // A declaration of the deployment answers an id with placeholders alone.
+        let index = IdIndex::new(&[resource(PLACEHOLDERS, 0, false), resource("/a", 0, false)]);
+        assert_eq!(index.reach(1, PLACEHOLDERS), nothing);
+        // Nothing here, and another deployment's resources are out of reach (`from`'s own id has
+        // placeholders: it links across deployments only to fully known ids).
+        let index = IdIndex::new(&[resource("/a/{name}", 0, false)]);
+        assert_eq!(index.reach(0, PLACEHOLDERS), nothing);
+        assert_eq!(index.reach(0, &format!("{KNOWN}/subnets/{{?}}")), nothing);
+        // An `existing` one stands for the declaration elsewhere, if there is one.
+        let index = IdIndex::new(&[resource(PLACEHOLDERS, 0, true), resource("/a", 0, false)]);
+        assert_eq!(index.reach(1, PLACEHOLDERS), declared);
+        // Between `existing` declarations another deployment's is a candidate too, unless the
+        // deployment has its own.
+        let index = IdIndex::new(&[resource("/a", 0, true)]);
+        assert_eq!(index.reach(0, PLACEHOLDERS), both);
+        let index = IdIndex::new(&[resource(PLACEHOLDERS, 0, true), resource("/a", 0, true)]);
+        assert_eq!(index.reach(1, PLACEHOLDERS), declared);
+        // A fully known id: a declaration elsewhere may come first in graph order.
+        let index = IdIndex::new(&[resource(KNOWN, 0, false), resource("/a", 0, false)]);
+        assert_eq!(index.reach(1, KNOWN), declared);
+        let index = IdIndex::new(&[resource("/a", 0, false)]);
+        assert_eq!(index.reach(0, KNOWN), both);
     }
 }
