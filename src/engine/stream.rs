@@ -9,14 +9,20 @@
 //! summaries meet — one links to or looks for what the other declares, or reads one of its files —
 //! are checked again as one, until no two meet, so the report is the one a single analysis of
 //! every input gives.
+//!
+//! The inputs' texts are not held for the run: the plan keeps each input's path and references
+//! ([`Planned`]), a group's files are read when it is analysed, and the report keeps the text of
+//! the files its findings point into only.
 
 use super::{check_in_pool, report_order, same_finding, Free, Options};
-use crate::diagnostic::{Diagnostic, NotEvaluated};
+use crate::diagnostic::codes::Code;
+use crate::diagnostic::{Diagnostic, NotEvaluated, Severity};
 use crate::files::{language_of, FileProvider, Input};
 use crate::graph::links::IdIndex;
+use crate::graph::project::IndexedFile;
 use crate::graph::{normalize_id, EdgeKind, Origin, ResourceGraph};
 use crate::report::Report;
-use crate::source::FileId;
+use crate::source::{FileId, Span};
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
@@ -25,9 +31,61 @@ use std::sync::Arc;
 /// Audits `inputs` as [`super::check`] does, one deployment group at a time. The report has no
 /// graph (`Report::resources` counts its resources): a bulk audit renders diagnostics.
 pub fn check_streamed(inputs: &[Input], provider: &dyn FileProvider, options: &Options) -> Report {
+    let files: Vec<Planned> = inputs
+        .iter()
+        .map(|i| Planned::of(i.clone(), true))
+        .collect();
+    check_planned(&files, provider, options)
+}
+
+/// [`check_streamed`] over planned inputs: those whose text was not kept are read (through
+/// `provider`) when their group is analysed.
+pub fn check_planned(files: &[Planned], provider: &dyn FileProvider, options: &Options) -> Report {
     match super::pool() {
-        Some(p) => p.install(|| streamed(inputs, provider, options)),
-        None => streamed(inputs, provider, options),
+        Some(p) => p.install(|| streamed(files, provider, options)),
+        None => streamed(files, provider, options),
+    }
+}
+
+/// An input of a bulk audit as the plan keeps it: its path, whether it is audited, its entry in
+/// the project index, and its text only when asked.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub path: PathBuf,
+    /// It has a language (an input without one only has an entry in the sources).
+    pub audited: bool,
+    /// Its entry in the project index (templates and parameter files).
+    pub index: Option<IndexedFile>,
+    /// Its text, when kept; else it is read again when its group is analysed.
+    pub text: Option<Arc<str>>,
+}
+
+impl Planned {
+    /// Plans `input`, keeping its text if `keep_text`.
+    pub fn of(input: Input, keep_text: bool) -> Planned {
+        Planned {
+            audited: language_of(&input.path, &input.text).is_some(),
+            index: crate::graph::project::scan(&input.path, &input.text),
+            text: keep_text.then_some(input.text),
+            path: input.path,
+        }
+    }
+
+    /// The input, read through `provider` unless its text was kept; with the error when it
+    /// can no longer be read (changed since it was planned).
+    fn input(&self, provider: &dyn FileProvider) -> (Input, Option<String>) {
+        let (text, error) = match &self.text {
+            Some(text) => (text.clone(), None),
+            None => match provider.read_or_why(&self.path) {
+                Ok(text) => (text, None),
+                Err(why) => (Arc::from(""), Some(why.to_string())),
+            },
+        };
+        let input = Input {
+            path: self.path.clone(),
+            text,
+        };
+        (input, error)
     }
 }
 
@@ -41,7 +99,9 @@ struct Part {
     not_evaluated: Vec<NotEvaluated>,
     /// Files the analysis read beyond its inputs (modules, parameter files, policy files with
     /// load errors), by local id from `members.len()` on.
-    extra: Vec<(PathBuf, Arc<str>)>,
+    extra: Vec<Extra>,
+    /// The texts of the inputs the findings point into, by input index.
+    texts: Vec<(usize, Arc<str>)>,
     /// Inputs with a language (the others only have an entry in the sources).
     audited: usize,
     deployments: usize,
@@ -52,6 +112,16 @@ struct Part {
     asks: Vec<u64>,
     /// What the group took of the run's budget.
     budget: Arc<crate::eval::RunBudget>,
+}
+
+/// A file a group read beyond its inputs.
+#[derive(Clone)]
+struct Extra {
+    path: PathBuf,
+    /// Its text if a finding points into it, else empty.
+    text: Arc<str>,
+    /// It has a language (counted in the report's files).
+    audited: bool,
 }
 
 /// The id of an `existing` declaration.
@@ -71,21 +141,24 @@ fn key(kind: u8, text: &str) -> u64 {
     h.finish()
 }
 
-fn streamed(inputs: &[Input], provider: &dyn FileProvider, options: &Options) -> Report {
+fn streamed(files: &[Planned], provider: &dyn FileProvider, options: &Options) -> Report {
     use rayon::prelude::*;
     let lap = crate::timing::lap;
     lap("analysis started");
-    let groups = deployment_groups(inputs);
+    let groups = deployment_groups(files);
     lap(&format!("{} deployment groups found", groups.len()));
     if groups.len() < 2 {
         // One group: the one analysis, graph kept.
-        return check_in_pool(inputs, provider, options, Free::Later);
+        let (inputs, errors) = read(files, provider);
+        let mut report = check_in_pool(&inputs, provider, options, Free::Later);
+        report.diagnostics.extend(errors);
+        return report;
     }
     crate::timing::mute(true);
     // One budget for the run: each group takes its share, and gives it back when it is analysed
     // again with others.
     let budget = Arc::new(crate::eval::RunBudget::default());
-    let run = |members: Vec<usize>| analyse(members, inputs, provider, options, &budget);
+    let run = |members: Vec<usize>| analyse(members, files, provider, options, &budget);
     let mut parts: Vec<Part> = groups.into_par_iter().map(run).collect();
     // Groups whose summaries meet are analysed again as one, until none meet.
     loop {
@@ -127,65 +200,80 @@ fn streamed(inputs: &[Input], provider: &dyn FileProvider, options: &Options) ->
     }
     crate::timing::mute(false);
     lap("deployment groups checked");
-    let report = assemble(inputs, parts);
+    let report = assemble(files, parts);
     lap("report assembled");
     report
 }
 
-/// The deployment groups of `inputs`: indices, each group ascending, connected by the references
+/// The deployment groups of `files`: indices, each group ascending, connected by the references
 /// of the project index (modules, `using`, linked templates, parameter files).
-fn deployment_groups(inputs: &[Input]) -> Vec<Vec<usize>> {
-    use rayon::prelude::*;
-    let by_path: HashMap<&std::path::Path, usize> = inputs
+fn deployment_groups(files: &[Planned]) -> Vec<Vec<usize>> {
+    let by_path: HashMap<&std::path::Path, usize> = files
         .iter()
         .enumerate()
-        .map(|(i, input)| (input.path.as_path(), i))
+        .map(|(i, f)| (f.path.as_path(), i))
         .collect();
-    let references: Vec<Vec<usize>> = inputs
-        .par_iter()
-        .map(|input| {
-            crate::graph::project::scan(&input.path, &input.text)
-                .map(|f| {
-                    f.references
-                        .iter()
-                        .filter_map(|r| by_path.get(r.target.as_path()).copied())
-                        .collect()
-                })
-                .unwrap_or_default()
-        })
-        .collect();
-    let mut sets = UnionFind::new(inputs.len());
-    for (i, targets) in references.iter().enumerate() {
-        for t in targets {
-            sets.union(i, *t);
+    let mut sets = UnionFind::new(files.len());
+    for (i, f) in files.iter().enumerate() {
+        for r in f.index.iter().flat_map(|x| &x.references) {
+            if let Some(t) = by_path.get(r.target.as_path()) {
+                sets.union(i, *t);
+            }
         }
     }
     sets.groups()
 }
 
+/// The inputs `files` stand for, read, and a `read-error` diagnostic (with the input's local
+/// id) for each that can no longer be read.
+fn read(files: &[Planned], provider: &dyn FileProvider) -> (Vec<Input>, Vec<Diagnostic>) {
+    let mut errors = Vec::new();
+    let inputs = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let (input, error) = f.input(provider);
+            if let Some(why) = error {
+                let file = FileId(u32::try_from(i).unwrap_or(u32::MAX));
+                errors.push(Diagnostic::new(
+                    Code::ReadError,
+                    Severity::Error,
+                    Span::new(file, 0, 0),
+                    format!("cannot read `{}`: {why}", f.path.display()),
+                ));
+            }
+            input
+        })
+        .collect();
+    (inputs, errors)
+}
+
 /// Runs the pipeline over the inputs `members` and keeps what the report needs.
 fn analyse(
     members: Vec<usize>,
-    inputs: &[Input],
+    files: &[Planned],
     provider: &dyn FileProvider,
     options: &Options,
     budget: &Arc<crate::eval::RunBudget>,
 ) -> Part {
     let share = Arc::new(crate::eval::RunBudget::within(budget.clone()));
-    let group: Vec<Input> = members
+    let planned: Vec<Planned> = members
         .iter()
-        .filter_map(|i| inputs.get(*i).cloned())
+        .filter_map(|i| files.get(*i).cloned())
         .collect();
+    let (group, errors) = read(&planned, provider);
+    drop(planned);
     let mut report = check_in_pool(&group, provider, options, Free::Now(share.clone()));
+    report.diagnostics.extend(errors);
     let looking = types_looking_elsewhere(&report.graph, options);
     let (offers, asks) = summaries(&report.graph, looking.as_ref());
     let mut part = Part {
         diagnostics: std::mem::take(&mut report.diagnostics),
         suppressed: std::mem::take(&mut report.suppressed),
         not_evaluated: std::mem::take(&mut report.not_evaluated),
-        audited: group
+        audited: members
             .iter()
-            .filter(|i| language_of(&i.path, &i.text).is_some())
+            .filter(|i| files.get(**i).is_some_and(|f| f.audited))
             .count(),
         deployments: report.deployments,
         resources: report.graph.resources.len(),
@@ -194,12 +282,33 @@ fn analyse(
         budget: share,
         ..Part::default()
     };
+    // The files the findings point into keep their text (the output shows lines of it).
+    let mut pointed: HashSet<FileId> = HashSet::new();
+    for d in part.diagnostics.iter().chain(&part.suppressed) {
+        pointed.extend(files_of(d));
+    }
+    pointed.extend(part.not_evaluated.iter().map(|n| n.span.file));
     for (id, file) in report.sources.iter() {
-        if (id.0 as usize) < group.len() {
-            part.offers.push(key(FILE, &file.path.to_string_lossy()));
+        let text = if pointed.contains(&id) {
+            file.text.clone()
         } else {
-            part.asks.push(key(FILE, &file.path.to_string_lossy()));
-            part.extra.push((file.path.clone(), file.text.clone()));
+            Arc::from("")
+        };
+        match members.get(id.0 as usize) {
+            Some(input) => {
+                part.offers.push(key(FILE, &file.path.to_string_lossy()));
+                if !text.is_empty() {
+                    part.texts.push((*input, text));
+                }
+            }
+            None => {
+                part.asks.push(key(FILE, &file.path.to_string_lossy()));
+                part.extra.push(Extra {
+                    path: file.path.clone(),
+                    audited: language_of(&file.path, &file.text).is_some(),
+                    text,
+                });
+            }
         }
     }
     part.members = members;
@@ -319,29 +428,34 @@ fn meeting(parts: &[Part]) -> Vec<Vec<usize>> {
 /// One report from the parts: inputs keep their ids (their order), the files read beyond them
 /// follow, sorted by path; diagnostics in the order and with the duplicates removed as one
 /// analysis does.
-fn assemble(inputs: &[Input], parts: Vec<Part>) -> Report {
+fn assemble(files: &[Planned], mut parts: Vec<Part>) -> Report {
     let mut report = Report::default();
-    for input in inputs {
-        report.sources.add(input.path.clone(), input.text.clone());
+    let mut texts: HashMap<usize, Arc<str>> = parts
+        .iter_mut()
+        .flat_map(|p| std::mem::take(&mut p.texts))
+        .collect();
+    for (i, f) in files.iter().enumerate() {
+        let text = texts.remove(&i).unwrap_or_else(|| Arc::from(""));
+        report.sources.add(f.path.clone(), text);
     }
-    let mut extra: Vec<(PathBuf, Arc<str>)> =
-        parts.iter().flat_map(|p| p.extra.iter().cloned()).collect();
-    extra.sort_by(|a, b| a.0.cmp(&b.0));
-    extra.dedup_by(|a, b| a.0 == b.0);
+    let mut extra: Vec<Extra> = parts.iter().flat_map(|p| p.extra.iter().cloned()).collect();
+    // One entry per path, the one with a text first.
+    extra.sort_by(|a, b| (&a.path, a.text.is_empty()).cmp(&(&b.path, b.text.is_empty())));
+    extra.dedup_by(|a, b| a.path == b.path);
     let mut extra_ids: HashMap<PathBuf, FileId> = HashMap::new();
-    for (path, text) in extra {
+    for e in extra {
         // A file read beyond one group's inputs may be another's input (a reference the
         // groups did not show: then the two met and were analysed as one).
-        let id = match report.sources.find(&path) {
+        let id = match report.sources.find(&e.path) {
             Some(id) => id,
             None => {
-                if language_of(&path, &text).is_some() {
+                if e.audited {
                     report.files += 1;
                 }
-                report.sources.add(path.clone(), text)
+                report.sources.add(e.path.clone(), e.text)
             }
         };
-        extra_ids.insert(path, id);
+        extra_ids.insert(e.path, id);
     }
     let mut resources = 0;
     for mut part in parts {
@@ -352,7 +466,7 @@ fn assemble(inputs: &[Input], parts: Vec<Part>) -> Report {
             .chain(
                 part.extra
                     .iter()
-                    .map(|(path, _)| extra_ids.get(path).copied().unwrap_or_default()),
+                    .map(|e| extra_ids.get(&e.path).copied().unwrap_or_default()),
             )
             .collect();
         let global = |f: FileId| local.get(f.0 as usize).copied().unwrap_or(f);
@@ -380,6 +494,17 @@ fn assemble(inputs: &[Input], parts: Vec<Part>) -> Report {
     report.not_evaluated.dedup();
     report.resources = Some(resources);
     report
+}
+
+/// The files `d` points into.
+fn files_of(d: &Diagnostic) -> impl Iterator<Item = FileId> + '_ {
+    std::iter::once(d.span.file)
+        .chain(d.related.iter().map(|r| r.span.file))
+        .chain(
+            d.fixes
+                .iter()
+                .flat_map(|f| f.edits.iter().map(|e| e.span.file)),
+        )
 }
 
 /// Moves every span of `d` to the file `global` gives for its file.
@@ -455,12 +580,12 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
-    fn part_of(i: usize, name: &str, text: &str) -> (Input, Part) {
+    fn part_of(i: usize, name: &str, text: &str) -> Part {
         let input = Input {
             path: PathBuf::from(format!("/streamed/{name}")),
             text: Arc::from(text),
         };
-        let inputs = vec![input.clone()];
+        let inputs = vec![Planned::of(input, true)];
         let budget = Arc::new(crate::eval::RunBudget::default());
         let mut part = analyse(
             vec![0],
@@ -470,7 +595,7 @@ mod tests {
             &budget,
         );
         part.members = vec![i];
-        (input, part)
+        part
     }
 
     #[test]
@@ -486,12 +611,12 @@ mod tests {
             resource vnet 'Microsoft.Network/virtualNetworks@2023-04-01' = {\n  name: vnetName\n  location: 'westeurope'\n}\n";
         // Two deployments that each only reference the network as `existing`: neither's
         // answer depends on the other.
-        let (_, a) = part_of(0, "a.bicep", existing);
-        let (_, b) = part_of(1, "b.bicep", existing);
+        let a = part_of(0, "a.bicep", existing);
+        let b = part_of(1, "b.bicep", existing);
         assert_eq!(meeting(&[a, b]), vec![vec![0], vec![1]]);
         // One declares it: the `existing` one stands for that declaration.
-        let (_, a) = part_of(0, "a.bicep", existing);
-        let (_, c) = part_of(1, "c.bicep", declared);
+        let a = part_of(0, "a.bicep", existing);
+        let c = part_of(1, "c.bicep", declared);
         assert_eq!(meeting(&[a, c]), vec![vec![0, 1]]);
     }
 
