@@ -600,14 +600,14 @@ mod tests {
 
     #[test]
     fn groups_meet_only_when_one_analysis_would_link_them() {
-        let existing = "param vnetName string\n\
+        let existing = "var vnetName = 'vnet-shared'\n\
             resource vnet 'Microsoft.Network/virtualNetworks@2023-04-01' existing = {\n  name: vnetName\n}\n\
             resource subnet 'Microsoft.Network/virtualNetworks/subnets@2023-04-01' existing = {\n  \
             parent: vnet\n  name: 'default'\n}\n\
             resource nic 'Microsoft.Network/networkInterfaces@2023-04-01' = {\n  name: 'nic'\n  location: 'westeurope'\n  \
             properties: {\n    ipConfigurations: [{\n      name: 'ip'\n      properties: {\n        \
             subnet: { id: subnet.id }\n      }\n    }]\n  }\n}\n";
-        let declared = "param vnetName string\n\
+        let declared = "var vnetName = 'vnet-shared'\n\
             resource vnet 'Microsoft.Network/virtualNetworks@2023-04-01' = {\n  name: vnetName\n  location: 'westeurope'\n}\n";
         // Two deployments that each only reference the network as `existing`: neither's
         // answer depends on the other.
@@ -618,6 +618,12 @@ mod tests {
         let a = part_of(0, "a.bicep", existing);
         let c = part_of(1, "c.bicep", declared);
         assert_eq!(meeting(&[a, c]), vec![vec![0, 1]]);
+        // Named by each template's own parameter: two networks, nothing to meet over.
+        let parameter =
+            |t: &str| t.replace("var vnetName = 'vnet-shared'", "param vnetName string");
+        let a = part_of(0, "a.bicep", &parameter(existing));
+        let c = part_of(1, "c.bicep", &parameter(declared));
+        assert_eq!(meeting(&[a, c]), vec![vec![0], vec![1]]);
     }
 
     #[test]

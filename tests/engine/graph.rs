@@ -165,6 +165,34 @@ fn analyse_dir(dir: &Path) -> Report {
     check(&inputs, &Disk, &Options::default())
 }
 
+/// An `existing` subnet stands for another template's declaration only when the id's open parts
+/// are the deployment's scope: two templates' `{vnetName}` are two parameters.
+#[test]
+fn an_existing_declaration_stands_for_another_deployments_only_within_the_scope() {
+    for (folder, declared_elsewhere) in [("parameter", false), ("scoped", true)] {
+        let dir = common::fixture(&format!("graph/existing-across/{folder}"));
+        let report = analyse_dir(&dir);
+        let g = &report.graph;
+        let apim = g
+            .resources
+            .iter()
+            .position(|r| r.type_name == "Microsoft.ApiManagement/service")
+            .expect("an API Management instance");
+        let edge = g
+            .edges_from(apim)
+            .find(|e| e.path == "properties.virtualNetworkConfiguration.subnetResourceId")
+            .unwrap_or_else(|| panic!("{folder}: no subnet edge\n{}", render(&report)));
+        let subnet = &g.resources[edge.to];
+        let file = report.sources.get(subnet.file).unwrap();
+        assert_eq!(
+            (!subnet.existing, file.path.ends_with("network.bicep")),
+            (declared_elsewhere, declared_elsewhere),
+            "{folder}\n{}",
+            render(&report)
+        );
+    }
+}
+
 /// Every API Management instance of the scenarios links to its subnet, and every subnet that
 /// declares a network security group links to it.
 #[test]
