@@ -149,7 +149,7 @@ fn streamed(files: &[Planned], provider: &dyn FileProvider, options: &Options) -
     lap(&format!("{} deployment groups found", groups.len()));
     if groups.len() < 2 {
         // One group: the one analysis, graph kept.
-        let (inputs, errors) = read(files, provider);
+        let (inputs, errors) = read(files.iter(), provider);
         let mut report = check_in_pool(&inputs, provider, options, Free::Later);
         report.diagnostics.extend(errors);
         return report;
@@ -226,10 +226,12 @@ fn deployment_groups(files: &[Planned]) -> Vec<Vec<usize>> {
 
 /// The inputs `files` stand for, read, and a `read-error` diagnostic (with the input's local
 /// id) for each that can no longer be read.
-fn read(files: &[Planned], provider: &dyn FileProvider) -> (Vec<Input>, Vec<Diagnostic>) {
+fn read<'f>(
+    files: impl Iterator<Item = &'f Planned>,
+    provider: &dyn FileProvider,
+) -> (Vec<Input>, Vec<Diagnostic>) {
     let mut errors = Vec::new();
     let inputs = files
-        .iter()
         .enumerate()
         .map(|(i, f)| {
             let (input, error) = f.input(provider);
@@ -257,12 +259,7 @@ fn analyse(
     budget: &Arc<crate::eval::RunBudget>,
 ) -> Part {
     let share = Arc::new(crate::eval::RunBudget::within(budget.clone()));
-    let planned: Vec<Planned> = members
-        .iter()
-        .filter_map(|i| files.get(*i).cloned())
-        .collect();
-    let (group, errors) = read(&planned, provider);
-    drop(planned);
+    let (group, errors) = read(members.iter().filter_map(|i| files.get(*i)), provider);
     let mut report = check_in_pool(&group, provider, options, Free::Now(share.clone()));
     report.diagnostics.extend(errors);
     let looking = types_looking_elsewhere(&report.graph, options);

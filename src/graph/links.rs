@@ -48,14 +48,18 @@ impl IdText {
         } else if !id.contains('{') {
             IdText::Known
         } else {
-            let mut rest = id.to_ascii_lowercase();
-            for scope in SCOPE {
-                rest = rest.replace(scope, "");
-            }
-            if rest.contains('{') {
-                IdText::Placeholders
-            } else {
+            // Every placeholder is one of the scope's (`{uniqueString(/subscriptions/
+            // {subscriptionId}…)}` is not: it opens with another).
+            let scoped = id.match_indices('{').all(|(at, _)| {
+                SCOPE.iter().any(|p| {
+                    id.get(at..at + p.len())
+                        .is_some_and(|t| t.eq_ignore_ascii_case(p))
+                })
+            });
+            if scoped {
                 IdText::Scoped
+            } else {
+                IdText::Placeholders
             }
         }
     }
@@ -361,10 +365,7 @@ mod tests {
         assert_eq!(index.declared_elsewhere(0), None);
         // Looking up another id never answers with the declaration of `from` itself.
         assert_eq!(index.find(0, SCOPED), None);
-        let index = IdIndex::new(&[
-            resource(SCOPED, 0, true),
-            resource(SCOPED, 1, false),
-        ]);
+        let index = IdIndex::new(&[resource(SCOPED, 0, true), resource(SCOPED, 1, false)]);
         assert_eq!(index.find(0, SCOPED), Some(1));
         assert_eq!(index.find(0, "/elsewhere"), None);
     }
