@@ -439,13 +439,7 @@ fn check_in_pool(
         parameters: options.parameters.clone(),
         env,
     };
-    let audited_types: std::collections::BTreeSet<String> = graph
-        .resources
-        .iter()
-        .filter(|r| !r.existing)
-        .map(|r| r.type_name.to_ascii_lowercase())
-        .collect();
-    let (policy_set, load_errors) = policies_for(options, &audited_types);
+    let (policy_set, load_errors) = policies_for_graph(options, &graph);
     lap("policy set built");
     for e in load_errors {
         let id = report.sources.add(e.path.clone(), Arc::<str>::from(""));
@@ -573,6 +567,23 @@ pub fn policies_for(
     Vec<crate::policy::PolicyLoadError>,
 ) {
     policies_wanted(options, Want::Types(types))
+}
+
+/// [`policies_for`] the types `graph` audits (its resources that are not `existing`).
+fn policies_for_graph(
+    options: &Options,
+    graph: &crate::graph::ResourceGraph,
+) -> (
+    Arc<crate::policy::PolicySet>,
+    Vec<crate::policy::PolicyLoadError>,
+) {
+    let audited: std::collections::BTreeSet<String> = graph
+        .resources
+        .iter()
+        .filter(|r| !r.existing)
+        .map(|r| r.type_name.to_ascii_lowercase())
+        .collect();
+    policies_for(options, &audited)
 }
 
 fn policies_wanted(

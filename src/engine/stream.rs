@@ -380,13 +380,7 @@ fn summaries(graph: &ResourceGraph, looking: Option<&HashSet<String>>) -> (Vec<u
 /// "another deployment references it as an existing resource" (`policy::graph_eval`). `None`:
 /// every type (a policy whose `if` can match any type).
 fn types_looking_elsewhere(graph: &ResourceGraph, options: &Options) -> Option<HashSet<String>> {
-    let audited: std::collections::BTreeSet<String> = graph
-        .resources
-        .iter()
-        .filter(|r| !r.existing)
-        .map(|r| r.type_name.to_ascii_lowercase())
-        .collect();
-    let (set, _) = super::policies_for(options, &audited);
+    let (set, _) = super::policies_for_graph(options, graph);
     let mut types = HashSet::new();
     for p in set.policies() {
         let by_type = p
