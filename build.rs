@@ -1,5 +1,11 @@
-//! Generates the list of built-in policies (`policies/**/*.json`) compiled into the binary.
+//! Generates the list of built-in policies (`policies/**/*.json`) compiled into the binary, and
+//! the alias table's index (`data/aliases.txt` by type, and the aliases the built-in policies
+//! name, resolved).
 
+#[path = "src/policy/alias_text.rs"]
+mod alias_text;
+
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -66,7 +72,79 @@ fn main() {
         );
     }
     src.push_str("];\n");
-    let out =
-        PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("builtin_policies.rs");
-    let _ = std::fs::write(out, src);
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
+    let _ = std::fs::write(out_dir.join("builtin_policies.rs"), src);
+    let _ = std::fs::write(out_dir.join("alias_index.rs"), alias_index(&root, &files));
+}
+
+/// The alias table's index: every type of `data/aliases.txt` (lowercase, sorted) with the byte
+/// range of its alias lines, the aliases not named after their type, and the answer of the type
+/// blocks for every string of the built-in policies that may name an alias.
+fn alias_index(root: &Path, policies: &[PathBuf]) -> String {
+    println!("cargo:rerun-if-changed=data/aliases.txt");
+    let text = std::fs::read_to_string(root.join("data/aliases.txt")).unwrap_or_default();
+    let (blocks, unnamed) = alias_text::index(&text);
+    let mut types: Vec<(String, usize, usize)> = blocks
+        .iter()
+        .map(|b| (b.written.to_ascii_lowercase(), b.start, b.end))
+        .collect();
+    // Stable: a type listed twice keeps its listings in text order.
+    types.sort_by(|a, b| a.0.cmp(&b.0));
+    let names: String = types.iter().map(|(t, _, _)| t.as_str()).collect();
+    let mut src = format!(
+        "/// Every type of data/aliases.txt, lowercase, one after the other.\npub static TYPE_NAMES: &str = {names:?};\n/// Every type: byte range of its name in TYPE_NAMES, byte range of its alias lines.\npub static TYPES: &[(u32, u32, u32, u32)] = &[\n"
+    );
+    let mut at = 0;
+    for (t, start, end) in &types {
+        let _ = writeln!(src, "    ({at}, {}, {start}, {end}),", at + t.len());
+        at += t.len();
+    }
+    src.push_str("];\n/// Aliases not named after their type: lowercase type, alias, path.\npub static UNNAMED: &[(&str, &str, &str)] = &[\n");
+    for u in &unnamed {
+        let _ = writeln!(
+            src,
+            "    ({:?}, {:?}, {:?}),",
+            u.type_written.to_ascii_lowercase(),
+            u.alias,
+            u.path
+        );
+    }
+    // The type blocks' answers for what the built-in policies may look up.
+    let candidates: Vec<String> = policies
+        .iter()
+        .flat_map(|f| {
+            let json = std::fs::read_to_string(f).unwrap_or_default();
+            alias_text::alias_candidates(&json)
+        })
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let mut parsed: HashMap<&str, HashMap<String, String>> = HashMap::new();
+    for (t, start, end) in &types {
+        let wanted = candidates.iter().any(|c| {
+            c.starts_with(t.as_str()) && c.get(t.len()..).is_some_and(|r| r.starts_with('/'))
+        });
+        if wanted {
+            let map = parsed.entry(t.as_str()).or_default();
+            alias_text::parse_block(t, text.get(*start..*end).unwrap_or(""), |k, p| {
+                map.insert(k, p);
+            });
+        }
+    }
+    let mut resolved: Vec<(&str, Option<&str>)> = candidates
+        .iter()
+        .map(|lower| {
+            let path = alias_text::lookup_by_prefix(lower, |t, a| {
+                parsed.get(t)?.get(a).map(String::as_str)
+            });
+            (lower.as_str(), path)
+        })
+        .collect();
+    resolved.sort();
+    resolved.dedup();
+    src.push_str("];\n/// What the type blocks answer for the aliases the built-in policies name: lowercase alias, path.\npub static RESOLVED: &[(&str, Option<&str>)] = &[\n");
+    for (alias, path) in &resolved {
+        let _ = writeln!(src, "    ({alias:?}, {path:?}),");
+    }
+    src.push_str("];\n");
+    src
 }

@@ -2,7 +2,8 @@
 //! (about 7,700 files) built and queried for one file; a pre-commit run (the release binary,
 //! `azaudit check modules/network.bicep`) in a generated 100-file git repository; and a one-file
 //! run (`azaudit check main.bicep` in a git repository holding that file only). The command runs
-//! are timed from process start to exit, many times: median and 95th percentile.
+//! are timed from process start to exit, many times: median and 95th percentile, and the CPU time
+//! the runs used (user + system: on a shared machine it moves less than wall time).
 //! `cargo build --release && cargo bench --bench deployments`. Skips what it can't find.
 
 // A benchmark's report is its standard output; a failure is a failed run.
@@ -71,14 +72,24 @@ fn main() {
 /// CPU time this process used so far (user + system), in ms: the machine may be shared, and wall
 /// time then says little on its own.
 fn cpu_ms() -> f64 {
+    stat_ms(11, 12)
+}
+
+/// CPU time of this process's waited-for children so far (user + system), in ms.
+fn children_cpu_ms() -> f64 {
+    stat_ms(13, 14)
+}
+
+/// The sum of two fields of /proc/self/stat counted after the command name, in ms (utime is the
+/// 12th and stime the 13th, cutime and cstime the next two; in clock ticks of 10 ms).
+fn stat_ms(a: usize, b: usize) -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which is in parentheses): utime is the 12th, stime the 13th.
     let rest = stat.rsplit(')').next().unwrap_or("");
     let fields: Vec<f64> = rest
         .split_whitespace()
         .map(|f| f.parse().unwrap_or(0.0))
         .collect();
-    (fields.get(11).unwrap_or(&0.0) + fields.get(12).unwrap_or(&0.0)) * 10.0
+    (fields.get(a).unwrap_or(&0.0) + fields.get(b).unwrap_or(&0.0)) * 10.0
 }
 
 fn corpus(root: &Path) {
@@ -159,9 +170,11 @@ fn pre_commit_runs(bin: &Path, dir: &Path, file: &str, what: &str) {
         .args(["init", "-q"])
         .current_dir(dir)
         .status();
+    let cpu = children_cpu_ms();
     let (code, times) = timed_runs(bin, dir, &["check", file], 41);
+    let cpu = (children_cpu_ms() - cpu) / 41.0;
     println!(
-        "{what}: exit {}, median {:.1} ms, p95 {:.1} ms, max {:.1} ms (process start to exit, 41 runs, load {})",
+        "{what}: exit {}, median {:.1} ms, p95 {:.1} ms, max {:.1} ms (process start to exit, 41 runs, load {}), {cpu:.1} ms of CPU time per run",
         code.unwrap_or(-1),
         median(times.clone()),
         p95(times.clone()),

@@ -269,6 +269,7 @@ fn check(
     terminal: Terminal,
 ) -> Result<u8, Failure> {
     crate::timing::begin();
+    crate::policy::PolicySet::prepare_builtin();
     let cwd = std::env::current_dir()?;
     // The fixes need the graph; a bulk audit otherwise streams by deployment group.
     let keep = if args.fix {

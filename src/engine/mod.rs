@@ -593,10 +593,9 @@ fn policies_wanted(
     Arc<crate::policy::PolicySet>,
     Vec<crate::policy::PolicyLoadError>,
 ) {
-    static BUILTIN: OnceLock<Arc<crate::policy::PolicySet>> = OnceLock::new();
-    let builtin = BUILTIN.get_or_init(|| Arc::new(crate::policy::PolicySet::builtin()));
+    let builtin = crate::policy::PolicySet::builtin_shared();
     if options.policy_dirs.is_empty() && options.assignments.is_empty() {
-        return (builtin.clone(), Vec::new());
+        return (builtin, Vec::new());
     }
     // Only assignments are chosen by type: without them one set serves every analysis (a
     // streamed bulk audit asks once per deployment group).
@@ -606,7 +605,7 @@ fn policies_wanted(
         w => w,
     };
     cached(options, want, |only| {
-        let mut set = crate::policy::PolicySet::builtin();
+        let mut set = crate::policy::PolicySet::clone(&builtin);
         let mut errors = Vec::new();
         for dir in &options.policy_dirs {
             errors.extend(set.load_dir(dir));

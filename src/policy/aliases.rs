@@ -2,8 +2,10 @@
 //! reading them from a resource.
 //!
 //! The table is carried in the binary in a terse, front-coded text form (see
-//! `scripts/gen-aliases.py`). On first use only the resource types are indexed; a type's aliases
-//! are parsed the first time one of them is looked up.
+//! `scripts/gen-aliases.py`), indexed by type when the binary is built (`build.rs`, through
+//! [`super::alias_text`]), which also resolves the aliases the built-in policies name: loading
+//! them parses nothing. Any other alias's type is parsed the first time one of its aliases is
+//! looked up.
 
 use crate::value::{Kind, Reason, Value};
 use std::collections::{HashMap, HashSet};
@@ -34,14 +36,31 @@ pub struct AliasTable {
     blocks: Option<Arc<Blocks>>,
 }
 
-/// The terse table indexed by type.
+/// One type's aliases, parsed: lowercase alias → path.
+type TypeAliases = rustc_hash::FxHashMap<String, String>;
+
+/// The built-in table's types, indexed when the binary is built (`build.rs`).
 #[derive(Debug, Default)]
 struct Blocks {
     text: &'static str,
-    /// Lowercase type → (type as written, byte range of its alias lines), one entry per `T` line
-    /// (a type may be listed twice with different casing).
-    index: HashMap<String, Vec<(String, usize, usize)>>,
-    parsed: HashMap<String, OnceLock<rustc_hash::FxHashMap<String, String>>>,
+    /// The lowercase types, one after the other (`types` says where each is).
+    names: &'static str,
+    /// (byte range of a lowercase type in `names`, byte range of its alias lines in `text`),
+    /// sorted by type; a type listed twice with different casing has one entry per listing, in
+    /// text order. Numbers rather than `&str`, so the table needs no relocation at start.
+    types: &'static [(u32, u32, u32, u32)],
+    /// Aliases resolved through the type blocks when the binary was built (those the built-in
+    /// policies name): (lowercase alias, path or none), sorted.
+    resolved: &'static [(&'static str, Option<&'static str>)],
+    /// One cell per entry of `types` (made on the first lookup that parses): the first entry
+    /// of a type holds its parsed aliases.
+    parsed: OnceLock<Box<[OnceLock<TypeAliases>]>>,
+    /// How many types' alias lines were parsed (for tests).
+    parses: std::sync::atomic::AtomicUsize,
+}
+
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/alias_index.rs"));
 }
 
 impl Blocks {
@@ -53,22 +72,62 @@ impl Blocks {
             .count()
     }
 
-    fn get(&self, lower_type: &str) -> Option<&rustc_hash::FxHashMap<String, String>> {
-        let ranges = self.index.get(lower_type)?;
-        let cell = self.parsed.get(lower_type)?;
+    /// The lowercase type of an entry of `types`.
+    fn name(&self, (start, end, _, _): &(u32, u32, u32, u32)) -> &'static str {
+        self.names.get(*start as usize..*end as usize).unwrap_or("")
+    }
+
+    /// Where the entries of `lower_type` start in `types`, and how many there are.
+    fn group(&self, lower_type: &str) -> Option<(usize, usize)> {
+        let first = self.types.partition_point(|e| self.name(e) < lower_type);
+        let n = self
+            .types
+            .get(first..)?
+            .iter()
+            .take_while(|e| self.name(e) == lower_type)
+            .count();
+        (n > 0).then_some((first, n))
+    }
+
+    fn is_type(&self, lower_type: &str) -> bool {
+        self.group(lower_type).is_some()
+    }
+
+    /// The answer resolved when the binary was built: `Some(path or none)` when `lower` was
+    /// resolved then.
+    fn resolved(&self, lower: &str) -> Option<Option<&'static str>> {
+        let i = self
+            .resolved
+            .binary_search_by(|(k, _)| (*k).cmp(lower))
+            .ok()?;
+        self.resolved.get(i).map(|(_, p)| *p)
+    }
+
+    fn get(&self, lower_type: &str) -> Option<&TypeAliases> {
+        let (first, n) = self.group(lower_type)?;
+        let ranges = self.types.get(first..first + n)?;
+        let cells = self
+            .parsed
+            .get_or_init(|| self.types.iter().map(|_| OnceLock::new()).collect());
+        let cell = cells.get(first)?;
         Some(cell.get_or_init(|| {
+            self.parses
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let block =
+                |start: u32, end: u32| self.text.get(start as usize..end as usize).unwrap_or("");
             // One alias a line: sized once rather than rehashed as it grows.
             let lines: usize = ranges
                 .iter()
-                .map(|(_, start, end)| {
-                    let block = self.text.as_bytes().get(*start..*end).unwrap_or(&[]);
-                    memchr::memchr_iter(b'\n', block).count()
+                .map(|(_, _, start, end)| {
+                    memchr::memchr_iter(b'\n', block(*start, *end).as_bytes()).count()
                 })
                 .sum();
-            let mut map =
-                rustc_hash::FxHashMap::with_capacity_and_hasher(lines, Default::default());
-            for (rtype, start, end) in ranges {
-                parse_block(rtype, self.text.get(*start..*end).unwrap_or(""), &mut map);
+            let mut map = TypeAliases::with_capacity_and_hasher(lines, Default::default());
+            for entry in ranges {
+                let (_, _, start, end) = entry;
+                super::alias_text::parse_block(self.name(entry), block(*start, *end), |k, p| {
+                    map.insert(k, p);
+                });
             }
             map
         }))
@@ -76,7 +135,7 @@ impl Blocks {
 }
 
 static BUILTIN_TEXT: &str = include_str!("../../data/aliases.txt");
-static BUILTIN: LazyLock<AliasTable> = LazyLock::new(|| AliasTable::parse_terse(BUILTIN_TEXT));
+static BUILTIN: LazyLock<AliasTable> = LazyLock::new(AliasTable::generated);
 
 impl AliasTable {
     /// An empty table: only the derivable rule (`<type>/<a.b>` → `properties.a.b`) applies.
@@ -160,64 +219,26 @@ impl AliasTable {
         }
     }
 
-    /// Indexes the terse format written by `scripts/gen-aliases.py` (types now, aliases on
-    /// first lookup).
-    pub fn parse_terse(text: &'static str) -> AliasTable {
+    /// The built-in table: the types and answers `build.rs` indexed from `data/aliases.txt`
+    /// (a type's aliases are parsed on first lookup).
+    fn generated() -> AliasTable {
+        AliasTable::generated_with(generated::RESOLVED)
+    }
+
+    /// [`AliasTable::generated`] with the answers `resolved` (none: every lookup parses).
+    fn generated_with(resolved: &'static [(&'static str, Option<&'static str>)]) -> AliasTable {
         let mut table = AliasTable::new();
-        let mut blocks = Blocks {
-            text,
-            ..Blocks::default()
-        };
-        let mut current: Option<(String, String, usize)> = None;
-        // Only the type (`T`) and `!` lines are read now, 1,600 of 80,000 lines, found with
-        // memmem; the alias lines between them are read on first lookup (reading every line here
-        // was most of a one-file run).
-        let bytes = text.as_bytes();
-        let mut starts: Vec<usize> = memchr::memmem::find_iter(bytes, b"\nT")
-            .chain(memchr::memmem::find_iter(bytes, b"\n!"))
-            .map(|i| i + 1)
-            .collect();
-        if matches!(bytes.first(), Some(b'T' | b'!')) {
-            starts.push(0);
+        for (rtype, alias, path) in generated::UNNAMED {
+            table.insert(rtype, alias, path);
         }
-        starts.sort_unstable();
-        for line_start in starts {
-            let end = bytes
-                .get(line_start..)
-                .and_then(|rest| memchr::memchr(b'\n', rest))
-                .map_or(bytes.len(), |i| line_start + i + 1);
-            let offset = end;
-            let raw = text.get(line_start..end).unwrap_or("");
-            let line = raw.trim_end_matches(['\n', '\r']);
-            if let Some(t) = line.strip_prefix('T') {
-                if let Some((lower, written, start)) = current.take() {
-                    blocks.parsed.insert(lower.clone(), OnceLock::new());
-                    blocks
-                        .index
-                        .entry(lower)
-                        .or_default()
-                        .push((written, start, line_start));
-                }
-                table.types.insert(t.to_ascii_lowercase());
-                current = Some((t.to_ascii_lowercase(), t.to_string(), offset));
-            } else if let Some(rest) = line.strip_prefix('!') {
-                if let (Some((alias, path)), Some((_, written, _))) =
-                    (rest.split_once('\t'), &current)
-                {
-                    let rt = written.clone();
-                    table.insert(&rt, alias, path);
-                }
-            }
-        }
-        if let Some((lower, written, start)) = current {
-            blocks.parsed.insert(lower.clone(), OnceLock::new());
-            blocks
-                .index
-                .entry(lower)
-                .or_default()
-                .push((written, start, text.len()));
-        }
-        table.blocks = Some(Arc::new(blocks));
+        table.blocks = Some(Arc::new(Blocks {
+            text: BUILTIN_TEXT,
+            names: generated::TYPE_NAMES,
+            types: generated::TYPES,
+            resolved,
+            parsed: OnceLock::new(),
+            parses: Default::default(),
+        }));
         table
     }
 
@@ -228,25 +249,18 @@ impl AliasTable {
             return Some(p);
         }
         let blocks = self.blocks.as_ref()?;
-        // Try every type prefix, longest first (child aliases may be listed under the parent).
-        let cuts: Vec<usize> = lower.match_indices('/').map(|(i, _)| i).collect();
-        for &i in cuts.iter().rev() {
-            let prefix = lower.get(..i).unwrap_or("");
-            if let Some(p) = blocks.get(prefix).and_then(|m| m.get(&lower)) {
-                return Some(p);
-            }
+        if let Some(answer) = blocks.resolved(&lower) {
+            return answer;
         }
-        None
+        super::alias_text::lookup_by_prefix(&lower, |rtype, alias| {
+            blocks.get(rtype)?.get(alias).map(String::as_str)
+        })
     }
 
     /// Is `name` a known resource type?
     pub fn is_type(&self, name: &str) -> bool {
         let lower = name.to_ascii_lowercase();
-        self.types.contains(&lower)
-            || self
-                .blocks
-                .as_ref()
-                .is_some_and(|b| b.index.contains_key(&lower))
+        self.types.contains(&lower) || self.blocks.as_ref().is_some_and(|b| b.is_type(&lower))
     }
 
     /// Resolves a field that looks like an alias (`Namespace.Provider/type/.../prop`) to a path:
@@ -294,85 +308,6 @@ impl AliasTable {
         }
         Some(format!("properties.{rest}"))
     }
-}
-
-/// Parses one type's alias lines into lowercase alias → path.
-fn parse_block(rtype: &str, text: &str, out: &mut rustc_hash::FxHashMap<String, String>) {
-    let mut prev = String::new();
-    for line in text.lines() {
-        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
-            continue;
-        }
-        let (head, extra) = match line.split_once('\t') {
-            Some((h, e)) => (h, Some(e)),
-            None => (line, None),
-        };
-        let Some((shared, rest)) = decode_shared(head) else {
-            continue;
-        };
-        let mut chars = rest.chars();
-        let Some(code) = chars.next() else {
-            continue;
-        };
-        // The first `shared` characters of the previous alias, then the rest of this line.
-        let kept = prev
-            .char_indices()
-            .nth(shared)
-            .map_or(prev.len(), |(i, _)| i);
-        let mut suffix = String::with_capacity(kept + chars.as_str().len());
-        suffix.push_str(prev.get(..kept).unwrap_or(""));
-        suffix.push_str(chars.as_str());
-        let path = match (code, extra) {
-            ('p', _) => Some(format!("properties.{suffix}")),
-            ('q', _) => Some(format!(
-                "properties.{}",
-                suffix.replace("[*].", "[*].properties.")
-            )),
-            ('r', _) => Some(suffix.clone()),
-            ('m', Some(mask)) => Some(apply_mask(mask, &suffix)),
-            ('=', Some(path)) => Some(path.to_string()),
-            _ => None,
-        };
-        if let Some(path) = path {
-            let mut key = String::with_capacity(rtype.len() + 1 + suffix.len());
-            key.push_str(rtype);
-            key.push('/');
-            key.push_str(&suffix);
-            key.make_ascii_lowercase();
-            out.insert(key, path);
-        }
-        prev = suffix;
-    }
-}
-
-fn decode_shared(head: &str) -> Option<(usize, &str)> {
-    if let Some(rest) = head.strip_prefix('~') {
-        let (num, rest) = rest.split_once('~')?;
-        return Some((num.parse().ok()?, rest));
-    }
-    let c = head.chars().next()?;
-    let n = c.to_digit(36)? as usize;
-    Some((n, head.get(c.len_utf8()..)?))
-}
-
-fn apply_mask(mask: &str, suffix: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    let mut codes = mask.chars().peekable();
-    if codes.peek() == Some(&'P') {
-        out.push("properties");
-        codes.next();
-    }
-    for (seg, code) in suffix.split('.').zip(codes) {
-        match code {
-            '1' => out.push(seg),
-            '2' => {
-                out.push(seg);
-                out.push("properties");
-            }
-            _ => {}
-        }
-    }
-    out.join(".")
 }
 
 /// The value(s) a field reads.
@@ -493,27 +428,35 @@ fn collect(
 /// Splits a path (`properties.a[*].b`, `tags['x y']`, `a[0]`) into segments.
 pub fn split_path(path: &str) -> Vec<Seg> {
     let mut segs = Vec::new();
-    let mut cur = String::new();
-    let mut chars = path.chars().peekable();
-    while let Some(c) = chars.next() {
+    // Where the current name starts: a name is copied once, as a slice of `path`.
+    let mut start = 0;
+    let name = |segs: &mut Vec<Seg>, from: usize, to: usize| {
+        if let Some(n) = path.get(from..to).filter(|n| !n.is_empty()) {
+            segs.push(Seg::Key(n.to_string()));
+        }
+    };
+    let mut chars = path.char_indices();
+    while let Some((i, c)) = chars.next() {
         match c {
             '.' => {
-                if !cur.is_empty() {
-                    segs.push(Seg::Key(std::mem::take(&mut cur)));
-                }
+                name(&mut segs, start, i);
+                start = i + 1;
             }
             '[' => {
-                if !cur.is_empty() {
-                    segs.push(Seg::Key(std::mem::take(&mut cur)));
-                }
+                name(&mut segs, start, i);
+                // An unclosed bracket takes the rest of the path.
+                start = path.len();
                 let mut inner = String::new();
                 let mut quote: Option<char> = None;
-                for d in chars.by_ref() {
+                for (j, d) in chars.by_ref() {
                     match quote {
                         Some(q) if d == q => quote = None,
                         Some(_) => inner.push(d),
                         None if d == '\'' || d == '"' => quote = Some(d),
-                        None if d == ']' => break,
+                        None if d == ']' => {
+                            start = j + 1;
+                            break;
+                        }
                         None => inner.push(d),
                     }
                 }
@@ -526,12 +469,10 @@ pub fn split_path(path: &str) -> Vec<Seg> {
                     segs.push(Seg::Key(inner));
                 }
             }
-            _ => cur.push(c),
+            _ => {}
         }
     }
-    if !cur.is_empty() {
-        segs.push(Seg::Key(cur));
-    }
+    name(&mut segs, start, path.len());
     segs
 }
 
@@ -551,6 +492,51 @@ mod tests {
             t.lookup("Microsoft.Network/virtualNetworks/subnets[*].addressPrefix"),
             Some("properties.subnets[*].properties.addressPrefix")
         );
+    }
+
+    fn parses(t: &AliasTable) -> usize {
+        t.blocks
+            .as_ref()
+            .map_or(0, |b| b.parses.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    #[test]
+    fn answers_resolved_at_build_time_are_the_type_blocks_answers() {
+        let built = AliasTable::generated();
+        let parsing = AliasTable::generated_with(&[]);
+        assert!(
+            generated::RESOLVED.len() > 20,
+            "{}",
+            generated::RESOLVED.len()
+        );
+        let mut found = 0;
+        for (alias, _) in generated::RESOLVED {
+            let got = built.lookup(alias);
+            assert_eq!(got, parsing.lookup(alias), "{alias}");
+            found += usize::from(got.is_some());
+        }
+        assert_eq!(parses(&built), 0);
+        assert!(parses(&parsing) > 0);
+        assert!(found > 20, "{found}");
+        // A type listed once with each casing reads both listings.
+        assert!(built.is_type("microsoft.network/virtualnetworks/subnets"));
+        assert!(!built.is_type("microsoft.network/virtualnetworks/subnet"));
+    }
+
+    #[test]
+    fn the_built_in_policies_load_without_parsing_alias_lines() {
+        let table = AliasTable::generated();
+        for (path, text) in super::super::builtin_files::FILES {
+            let json: serde_json::Value = serde_json::from_str(text).unwrap();
+            super::super::Definition::from_json(&json, path, &table).unwrap();
+        }
+        assert_eq!(parses(&table), 0);
+        // An alias no built-in policy names is parsed from its type's lines.
+        assert_eq!(
+            table.lookup("Microsoft.Storage/storageAccounts/supportsHttpsTrafficOnly"),
+            Some("properties.supportsHttpsTrafficOnly")
+        );
+        assert_eq!(parses(&table), 1);
     }
 
     #[test]
@@ -676,6 +662,26 @@ mod tests {
         let elem = json(serde_json::json!({"properties": {"serviceName": "s"}}));
         let path = "properties.delegations[*].properties.serviceName";
         assert_eq!(one(at(&elem, path, 3, false)), Some(Value::string("s")));
+    }
+
+    #[test]
+    fn split_reads_names_between_dots_and_brackets() {
+        let key = |k: &str| Seg::Key(k.into());
+        assert_eq!(
+            split_path("a..b[0]c.d"),
+            vec![key("a"), key("b"), Seg::Index(0), key("c"), key("d")]
+        );
+        assert_eq!(
+            split_path("é.ü[ * ]"),
+            vec![key("é"), key("ü"), Seg::Wildcard]
+        );
+        assert_eq!(
+            split_path("a['x]y'].b"),
+            vec![key("a"), key("x]y"), key("b")]
+        );
+        // An unclosed bracket takes the rest.
+        assert_eq!(split_path("a[b.c"), vec![key("a"), key("b.c")]);
+        assert_eq!(split_path(""), Vec::<Seg>::new());
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! nothing); `disabled` → off. `metadata.azaudit.level` overrides that mapping, and
 //! [`EvalOptions::levels`] override both.
 
+pub mod alias_text;
 pub mod aliases;
 pub mod alz;
 pub mod assigned;
@@ -139,6 +140,9 @@ pub struct Outcome {
     pub not_evaluated: Vec<NotEvaluated>,
 }
 
+/// The built-in set, once built ([`PolicySet::builtin_shared`]).
+static BUILTIN: std::sync::OnceLock<Arc<PolicySet>> = std::sync::OnceLock::new();
+
 mod builtin_files {
     include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
 }
@@ -195,6 +199,25 @@ impl PolicySet {
             }
         }
         set
+    }
+
+    /// [`PolicySet::builtin`], built once a process and shared by its analyses (a run's, a
+    /// language server's); a set with more policies starts from a copy of it.
+    pub fn builtin_shared() -> Arc<PolicySet> {
+        BUILTIN
+            .get_or_init(|| Arc::new(PolicySet::builtin()))
+            .clone()
+    }
+
+    /// Starts building [`PolicySet::builtin_shared`] on a thread of its own, so that it is ready
+    /// when the analysis asks for it: a one-file run spends that time finding the deployments
+    /// and parsing. When no thread can be started, the set is built when first asked for.
+    pub fn prepare_builtin() {
+        if BUILTIN.get().is_none() {
+            let _ = std::thread::Builder::new()
+                .name("azaudit-policies".into())
+                .spawn(|| drop(PolicySet::builtin_shared()));
+        }
     }
 
     /// The alias table rules resolve through.
