@@ -3,7 +3,11 @@
 //! deployment's `existing` reference, a fully known id) are analysed together.
 
 use crate::common;
-use azaudit::engine::{check, stream::check_streamed, Disk, Input, Options};
+use azaudit::engine::{
+    check,
+    stream::{check_planned, check_streamed},
+    Disk, Input, Options,
+};
 use std::path::Path;
 
 /// Every template and parameter file under `dir`, sorted by path (as `check` reads a folder).
@@ -30,6 +34,17 @@ fn inputs(dir: &Path) -> Vec<Input> {
     out
 }
 
+/// The `--format json` document of `report`, paths relative to `dir`.
+fn json(report: &azaudit::engine::Report, dir: &Path) -> String {
+    let render = azaudit::output::RenderOptions {
+        cwd: dir.to_path_buf(),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    azaudit::output::json::render(report, &render, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
 fn same_report(folder: &str) {
     let dir = common::fixture(folder);
     let inputs = inputs(&dir);
@@ -37,16 +52,7 @@ fn same_report(folder: &str) {
     let options = Options::default();
     let whole = check(&inputs, &Disk, &options);
     let streamed = check_streamed(&inputs, &Disk, &options);
-    let json = |r| {
-        let render = azaudit::output::RenderOptions {
-            cwd: dir.clone(),
-            ..Default::default()
-        };
-        let mut out = Vec::new();
-        azaudit::output::json::render(r, &render, &mut out).unwrap();
-        String::from_utf8(out).unwrap()
-    };
-    assert_eq!(json(&streamed), json(&whole), "{folder}");
+    assert_eq!(json(&streamed, &dir), json(&whole, &dir), "{folder}");
     assert_eq!(streamed.suppressed, whole.suppressed, "{folder}");
     assert_eq!(
         streamed.resource_count(),
@@ -75,5 +81,38 @@ fn an_existing_reference_in_another_group_is_seen() {
 fn modules_parameter_files_and_projects_stream_alike() {
     for folder in ["modules", "deployments", "graph", "differential"] {
         same_report(folder);
+    }
+}
+
+#[test]
+fn a_planned_audit_reads_its_files_again_and_keeps_only_the_texts_findings_point_into() {
+    let dir = common::fixture("modules");
+    let args = azaudit::cli::InputArgs {
+        paths: vec![dir.clone()],
+        ..azaudit::cli::InputArgs::default()
+    };
+    let plan = azaudit::cli::plan_streamed(&args).unwrap();
+    let files = plan.planned.as_ref().expect("a streamed plan");
+    assert!(files.len() > 1);
+    assert!(files.iter().all(|f| f.text.is_none()), "no text kept");
+    let report = check_planned(files, &Disk, &plan.options);
+    // The same report as the one analysis of the plan that keeps the texts.
+    let full = azaudit::cli::plan(&args).unwrap();
+    let whole = check(&full.inputs, &Disk, &full.options);
+    assert_eq!(json(&report, &dir), json(&whole, &dir));
+    assert!(!report.diagnostics.is_empty());
+    let pointed: std::collections::HashSet<_> = report
+        .diagnostics
+        .iter()
+        .flat_map(|d| std::iter::once(d.span.file).chain(d.related.iter().map(|r| r.span.file)))
+        .chain(report.not_evaluated.iter().map(|n| n.span.file))
+        .collect();
+    for (id, file) in report.sources.iter() {
+        assert_eq!(
+            !file.text.is_empty(),
+            pointed.contains(&id),
+            "{}",
+            file.path.display()
+        );
     }
 }
