@@ -6,19 +6,22 @@
 //! - azaudit's lowering alone (every file to the template model), Bicep and ARM JSON apart, and
 //!   the rise in resident memory while the template models are held (meaningful for the first
 //!   set of a run only: later sets reuse memory the allocator kept);
-//! - the whole analysis as `azaudit check` plans it (the project index chooses the deployments),
-//!   and its time as a multiple of the parse floor.
+//! - the whole analysis as `azaudit check` plans and runs it (the project index chooses the
+//!   deployments; streamed by deployment group, `engine::stream`), and its time as a multiple of
+//!   the parse floor; "one s" is the same analysis in one piece (`engine::check`, what `--fix`
+//!   and `graph` run).
 //!
 //! Run with `cargo bench --bench corpus [SET...]`; `RAYON_NUM_THREADS=1` for one thread. Prints a
-//! table; skips when ../shared is absent. Files are read before the clock starts; "plan s" is the
-//! CLI's discovery, reading and project index, timed on its own.
+//! table; skips when ../shared is absent. Files are read before the parsers' clocks start; "plan
+//! s" is the CLI's streamed plan (discovery, reading and project index, texts not kept), timed on
+//! its own; "check s" the analysis after it, which reads each group's files again.
 
 // A benchmark's report is its standard output.
 #![allow(clippy::print_stdout)]
 
 mod common;
 
-use azaudit::engine::{check, language_of, Disk, Input};
+use azaudit::engine::{check, language_of, stream::check_planned, Disk, Input};
 use azaudit::model::Language;
 use azaudit::source::FileId;
 use azaudit::syntax::lower;
@@ -47,7 +50,7 @@ fn main() {
     };
     println!("threads: {threads}");
     println!(
-        "{:<14} {:>6} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7} {:>8} {:>7} {:>9} {:>7}",
+        "{:<14} {:>6} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7} {:>8} {:>7} {:>7} {:>9} {:>7}",
         "set",
         "files",
         "MB",
@@ -62,12 +65,12 @@ fn main() {
         "plan s",
         "check s",
         "×floor",
+        "one s",
         "resources",
         "diags"
     );
     for set in sets {
         let dir = root.join(&set);
-        let started = Instant::now();
         let args = azaudit::cli::InputArgs {
             paths: vec![dir],
             ..azaudit::cli::InputArgs::default()
@@ -79,7 +82,6 @@ fn main() {
                 continue;
             }
         };
-        let plan_secs = started.elapsed().as_secs_f64();
         let files: Vec<(&Input, Language)> = plan
             .inputs
             .iter()
@@ -146,11 +148,26 @@ fn main() {
         let lower_bicep = lower_all(true);
         let lower_json = lower_all(false);
         let floor = ts + json;
+        // What `check` runs: the streamed plan (paths and references, no texts kept), then the
+        // analysis by deployment group, each group's files read when it is analysed.
         let started = Instant::now();
-        let report = check(&plan.inputs, &Disk, &plan.options);
+        let streamed = match azaudit::cli::plan_streamed(&args) {
+            Ok(plan) => plan,
+            Err(e) => {
+                eprintln!("{set}: {e:#}");
+                continue;
+            }
+        };
+        let plan_secs = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let report = match &streamed.planned {
+            Some(files) => check_planned(files, &Disk, &streamed.options),
+            None => check(&streamed.inputs, &Disk, &streamed.options),
+        };
         let secs = started.elapsed().as_secs_f64();
+        let one = timed(|| check(&plan.inputs, &Disk, &plan.options));
         println!(
-            "{:<14} {:>6} {:>7.1} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>8} {:>8} {:>7.2} {:>8.2} {:>7.1} {:>9} {:>7}",
+            "{:<14} {:>6} {:>7.1} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>8} {:>8} {:>7.2} {:>8.2} {:>7.1} {:>7.2} {:>9} {:>7}",
             set,
             files.len(),
             bytes as f64 / 1e6,
@@ -165,7 +182,8 @@ fn main() {
             plan_secs,
             secs,
             secs / floor,
-            report.graph.resources.len(),
+            one,
+            report.resource_count(),
             report.diagnostics.len()
         );
     }

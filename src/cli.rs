@@ -271,7 +271,13 @@ fn check(
     crate::timing::begin();
     crate::policy::PolicySet::prepare_builtin();
     let cwd = std::env::current_dir()?;
-    let (mut report, mut analysis_options) = audit(&args.input, err)?;
+    // The fixes need the graph; a bulk audit otherwise streams by deployment group.
+    let keep = if args.fix {
+        Keep::Graph
+    } else {
+        Keep::Findings
+    };
+    let (mut report, mut analysis_options) = audit(&args.input, keep, err)?;
     crate::timing::lap("analysis returned");
     let mut fix_failed = false;
     if args.fix {
@@ -287,7 +293,7 @@ fn check(
         let (written, failed) = write_fixes(&report, &roots, err);
         fix_failed = failed;
         if written > 0 {
-            (report, analysis_options) = audit(&args.input, err)?;
+            (report, analysis_options) = audit(&args.input, keep, err)?;
         }
     }
     let color = args.format == Format::Text
@@ -488,7 +494,7 @@ fn explain(
 
 fn graph(args: &GraphArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, Failure> {
     let cwd = std::env::current_dir()?;
-    let (report, _) = audit(&args.input, err)?;
+    let (report, _) = audit(&args.input, Keep::Graph, err)?;
     if let Some(q) = &args.query {
         let found = output::graph::query(&output::graph::document(&report, &cwd), q)?;
         let text = serde_json::to_string_pretty(&found)?;
@@ -526,8 +532,11 @@ pub fn exit_code(report: &Report, fail_level: FailLevel) -> u8 {
 /// The files to audit and the options to audit them with.
 #[derive(Debug, Default)]
 pub struct Plan {
-    /// The files to audit, read, sorted by path.
+    /// The files to audit, read, sorted by path (empty when `planned` holds them).
     pub inputs: Vec<Input>,
+    /// The files to audit of a streamed bulk audit ([`plan_streamed`]), sorted by path: their
+    /// paths and references, not their texts.
+    pub planned: Option<Vec<engine::stream::Planned>>,
     /// Files that could not be read (reported as `read-error`).
     pub unreadable: Vec<discover::Unreadable>,
     /// Levels, parameters and policy folders from the configurations and the command line.
@@ -547,6 +556,17 @@ pub struct Plan {
 /// the levels, parameters and policy folders of all configurations found are merged into one
 /// [`Options`] (the deeper configuration wins on conflicts).
 pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
+    plan_with(args, false)
+}
+
+/// [`plan`] for a bulk audit that streams by deployment group (`engine::stream`): the files'
+/// texts are not kept (each is read again when its group is analysed), unless assignments need
+/// the one analysis.
+pub fn plan_streamed(args: &InputArgs) -> anyhow::Result<Plan> {
+    plan_with(args, true)
+}
+
+fn plan_with(args: &InputArgs, stream: bool) -> anyhow::Result<Plan> {
     discover::set_max_file_size(args.max_file_size);
     let mut paths = args.paths.clone();
     if paths.is_empty() && args.entries.is_empty() {
@@ -620,16 +640,46 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
         }
     }
     crate::timing::lap("files found");
-    let mut discovery = discover::read_all(&kept);
+    let stream = stream && options.assignments.is_empty();
+    let (mut discovery, mut planned) = if stream {
+        let (planned, unreadable, skipped) =
+            discover::read_each(&kept, |input| engine::stream::Planned::of(input, false));
+        let discovery = discover::Discovery {
+            unreadable,
+            skipped,
+            ..discover::Discovery::default()
+        };
+        (discovery, Some(planned))
+    } else {
+        (discover::read_all(&kept), None)
+    };
     crate::timing::lap("files read");
     let mut unreadable = walked.unreadable;
-    unreadable.extend(discovery.unreadable);
+    unreadable.extend(std::mem::take(&mut discovery.unreadable));
     if !args.no_callers {
         // Deployments, not files: each file is audited through the deployments that reach it.
         let entries: Vec<PathBuf> = args.entries.iter().map(|e| discover::absolute(e)).collect();
-        let selection = crate::graph::project::select(&paths, &discovery.inputs, &entries);
-        let read: std::collections::HashSet<&Path> =
-            discovery.inputs.iter().map(|i| i.path.as_path()).collect();
+        let selection = match &planned {
+            Some(planned) => {
+                let files: Vec<&Path> = planned.iter().map(|f| f.path.as_path()).collect();
+                let scanned: Vec<crate::graph::project::IndexedFile> =
+                    planned.iter().filter_map(|f| f.index.clone()).collect();
+                crate::graph::project::select(&paths, &files, &scanned, &entries)
+            }
+            None => {
+                let files: Vec<&Path> = discovery.inputs.iter().map(|i| i.path.as_path()).collect();
+                let scanned: Vec<crate::graph::project::IndexedFile> = discovery
+                    .inputs
+                    .iter()
+                    .filter_map(|i| crate::graph::project::scan(&i.path, &i.text))
+                    .collect();
+                crate::graph::project::select(&paths, &files, &scanned, &entries)
+            }
+        };
+        let read: std::collections::HashSet<&Path> = match &planned {
+            Some(planned) => planned.iter().map(|f| f.path.as_path()).collect(),
+            None => discovery.inputs.iter().map(|i| i.path.as_path()).collect(),
+        };
         let more: Vec<discover::Candidate> = selection
             .entries
             .iter()
@@ -641,15 +691,29 @@ pub fn plan(args: &InputArgs) -> anyhow::Result<Plan> {
             .collect();
         if !more.is_empty() {
             let extra = discover::read_all(&more);
-            discovery.inputs.extend(extra.inputs);
+            match &mut planned {
+                Some(planned) => {
+                    planned.extend(
+                        extra
+                            .inputs
+                            .into_iter()
+                            .map(|i| engine::stream::Planned::of(i, false)),
+                    );
+                    planned.sort_by(|a, b| a.path.cmp(&b.path));
+                }
+                None => {
+                    discovery.inputs.extend(extra.inputs);
+                    discovery.inputs.sort_by(|a, b| a.path.cmp(&b.path));
+                }
+            }
             unreadable.extend(extra.unreadable);
-            discovery.inputs.sort_by(|a, b| a.path.cmp(&b.path));
         }
         options.entries = Some(selection.entries.into_iter().collect());
         crate::timing::lap("deployments found");
     }
     Ok(Plan {
         inputs: discovery.inputs,
+        planned,
         unreadable,
         options,
         skipped: discovery.skipped,
@@ -696,12 +760,27 @@ fn policy_as_code(args: &InputArgs, options: &mut Options) -> anyhow::Result<()>
     Ok(())
 }
 
+/// What a command needs of the analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// The resource graph (`graph`, `check --fix`).
+    Graph,
+    /// The findings only: the analysis streams by deployment group (`engine::stream`).
+    Findings,
+}
+
 /// Plans, runs the analysis and adds a `read-error` diagnostic per unreadable file.
 fn audit(
     args: &InputArgs,
+    keep: Keep,
     err: &mut dyn Write,
 ) -> Result<(Report, crate::engine::Options), Failure> {
-    let plan = plan(args).map_err(|e| Failure(format!("{e:#}")))?;
+    let plan = if keep == Keep::Findings {
+        plan_streamed(args)
+    } else {
+        plan(args)
+    }
+    .map_err(|e| Failure(format!("{e:#}")))?;
     for warning in &plan.warnings {
         let _ = writeln!(err, "azaudit: warning: {warning}");
     }
@@ -715,6 +794,7 @@ fn audit(
     // Files named on the command line were looked at (a pre-commit run on files that are not
     // templates, or excluded, passes); folders that yield nothing are a mistake.
     if plan.inputs.is_empty()
+        && plan.planned.as_ref().is_none_or(Vec::is_empty)
         && plan.unreadable.is_empty()
         && plan.skipped.is_empty()
         && plan.excluded_named.is_empty()
@@ -728,7 +808,13 @@ fn audit(
         let _ = writeln!(err, "azaudit: warning: {}", nothing_to_audit(given));
         return Err(Failure(String::new()));
     }
-    let mut report = engine::check(&plan.inputs, &Disk, &plan.options);
+    // Assigned policies are compiled for the audited types; one set for the whole run is built
+    // by the single analysis.
+    let mut report = if let Some(files) = &plan.planned {
+        engine::stream::check_planned(files, &Disk, &plan.options)
+    } else {
+        engine::check(&plan.inputs, &Disk, &plan.options)
+    };
     if !plan.options.assignments.is_empty() {
         for note in &crate::engine::policies(&plan.options).0.notes {
             let _ = writeln!(err, "azaudit: note: {note}");

@@ -13,8 +13,20 @@ pub fn begin() {
     let _ = start();
 }
 
+/// Laps are not written while this is set (a streamed bulk audit runs the pipeline once per
+/// deployment group; its own laps say where the run is).
+static MUTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Mutes (or unmutes) [`lap`] for the whole process.
+pub fn mute(muted: bool) {
+    MUTED.store(muted, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Writes "timing: `what` at N s, M MB resident" on stderr when timing is on.
 pub fn lap(what: &str) {
+    if MUTED.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     if let Some(t) = start() {
         eprintln!(
             "timing: {what} at {:.3} s, {} MB resident",

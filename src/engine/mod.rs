@@ -1,6 +1,7 @@
 //! The pipeline both front ends call: configuration resolved into [`Options`], inputs in, a
 //! [`Report`] of diagnostics out.
 
+pub mod stream;
 pub mod variants;
 
 use crate::diagnostic::codes::Code;
@@ -268,12 +269,28 @@ fn pool() -> Option<&'static rayon::ThreadPool> {
 /// becomes diagnostics and the rest goes on.
 pub fn check(inputs: &[Input], provider: &dyn FileProvider, options: &Options) -> Report {
     match pool() {
-        Some(p) => p.install(|| check_in_pool(inputs, provider, options)),
-        None => check_in_pool(inputs, provider, options),
+        Some(p) => p.install(|| check_in_pool(inputs, provider, options, Free::Later)),
+        None => check_in_pool(inputs, provider, options, Free::Later),
     }
 }
 
-fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Options) -> Report {
+/// When an analysis frees its templates, and the run-wide budget it evaluates within.
+#[derive(Debug, Clone)]
+enum Free {
+    /// On a pool thread, after returning ([`drop_later`]): the caller goes on meanwhile. The
+    /// analysis is the run.
+    Later,
+    /// Before returning: a streamed bulk audit runs the next group in that memory, its groups
+    /// within one budget.
+    Now(Arc<crate::eval::RunBudget>),
+}
+
+fn check_in_pool(
+    inputs: &[Input],
+    provider: &dyn FileProvider,
+    options: &Options,
+    free: Free,
+) -> Report {
     use rayon::prelude::*;
     let lap = crate::timing::lap;
     lap("analysis started");
@@ -365,7 +382,10 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
                 .unwrap_or_default()
         })
         .collect();
-    let mut graph = crate::graph::builder::build_with(&deploys, &chains, &loaded);
+    let mut graph = match &free {
+        Free::Later => crate::graph::builder::build_with(&deploys, &chains, &loaded),
+        Free::Now(run) => crate::graph::builder::build_within(&deploys, &chains, &loaded, run),
+    };
     // Syntax errors of parameter files and of files no deployment reaches.
     let reached: std::collections::HashSet<FileId> =
         deploys.iter().map(|d| d.template.file).collect();
@@ -419,13 +439,7 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         parameters: options.parameters.clone(),
         env,
     };
-    let audited_types: std::collections::BTreeSet<String> = graph
-        .resources
-        .iter()
-        .filter(|r| !r.existing)
-        .map(|r| r.type_name.to_ascii_lowercase())
-        .collect();
-    let (policy_set, load_errors) = policies_for(options, &audited_types);
+    let (policy_set, load_errors) = policies_for_graph(options, &graph);
     lap("policy set built");
     for e in load_errors {
         let id = report.sources.add(e.path.clone(), Arc::<str>::from(""));
@@ -456,30 +470,8 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
         &report.sources,
     );
     move_out_of_the_module_cache(&mut diagnostics, &loaded.cached);
-    diagnostics.sort_by(|a, b| {
-        (
-            a.span.file,
-            a.span.start,
-            &a.code,
-            &a.message,
-            &a.resource,
-            std::cmp::Reverse(a.related.len()),
-        )
-            .cmp(&(
-                b.span.file,
-                b.span.start,
-                &b.code,
-                &b.message,
-                &b.resource,
-                std::cmp::Reverse(b.related.len()),
-            ))
-    });
-    // The same finding on the same resource reached twice is reported once; findings on
-    // different resources declared at one place (loop instances, a module deployed several times,
-    // registry modules' findings moved to the `module` line) are each reported.
-    diagnostics.dedup_by(|a, b| {
-        a.code == b.code && a.span == b.span && a.message == b.message && a.resource == b.resource
-    });
+    diagnostics.sort_by(report_order);
+    diagnostics.dedup_by(|a, b| same_finding(a, b));
     not_evaluated.sort();
     not_evaluated.dedup();
     lap("findings sorted");
@@ -509,8 +501,39 @@ fn check_in_pool(inputs: &[Input], provider: &dyn FileProvider, options: &Option
     }
     lap("suppressions applied");
     drop(refs);
-    drop_later(loaded);
+    match free {
+        Free::Later => drop_later(loaded),
+        Free::Now(_) => drop(loaded),
+    }
     report
+}
+
+/// The order of a report's diagnostics: by file, position, code, message, resource, the one with
+/// more related locations first.
+fn report_order(a: &Diagnostic, b: &Diagnostic) -> std::cmp::Ordering {
+    (
+        a.span.file,
+        a.span.start,
+        &a.code,
+        &a.message,
+        &a.resource,
+        std::cmp::Reverse(a.related.len()),
+    )
+        .cmp(&(
+            b.span.file,
+            b.span.start,
+            &b.code,
+            &b.message,
+            &b.resource,
+            std::cmp::Reverse(b.related.len()),
+        ))
+}
+
+/// The same finding on the same resource reached twice is reported once; findings on different
+/// resources declared at one place (loop instances, a module deployed several times, registry
+/// modules' findings moved to the `module` line) are each reported.
+fn same_finding(a: &Diagnostic, b: &Diagnostic) -> bool {
+    a.code == b.code && a.span == b.span && a.message == b.message && a.resource == b.resource
 }
 
 /// Frees `value` on a thread of the analysis pool, so the caller goes on (a bulk audit's templates
@@ -546,6 +569,23 @@ pub fn policies_for(
     policies_wanted(options, Want::Types(types))
 }
 
+/// [`policies_for`] the types `graph` audits (its resources that are not `existing`).
+fn policies_for_graph(
+    options: &Options,
+    graph: &crate::graph::ResourceGraph,
+) -> (
+    Arc<crate::policy::PolicySet>,
+    Vec<crate::policy::PolicyLoadError>,
+) {
+    let audited: std::collections::BTreeSet<String> = graph
+        .resources
+        .iter()
+        .filter(|r| !r.existing)
+        .map(|r| r.type_name.to_ascii_lowercase())
+        .collect();
+    policies_for(options, &audited)
+}
+
 fn policies_wanted(
     options: &Options,
     want: Want<'_>,
@@ -557,6 +597,13 @@ fn policies_wanted(
     if options.policy_dirs.is_empty() && options.assignments.is_empty() {
         return (builtin, Vec::new());
     }
+    // Only assignments are chosen by type: without them one set serves every analysis (a
+    // streamed bulk audit asks once per deployment group).
+    let none = std::collections::BTreeSet::new();
+    let want = match want {
+        Want::Types(_) if options.assignments.is_empty() => Want::Types(&none),
+        w => w,
+    };
     cached(options, want, |only| {
         let mut set = crate::policy::PolicySet::clone(&builtin);
         let mut errors = Vec::new();

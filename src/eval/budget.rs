@@ -51,11 +51,42 @@ pub struct RunBudget {
     resources: AtomicUsize,
     module_instances: AtomicUsize,
     bytes: AtomicU64,
+    /// The run's budget when this is one part's share of it (a deployment group of a streamed
+    /// bulk audit): the limits are the run's, this counts what the part took.
+    run: Option<Arc<RunBudget>>,
 }
 
 impl RunBudget {
+    /// A part of the run `run`: takes from it, and counts what it took.
+    pub fn within(run: Arc<RunBudget>) -> RunBudget {
+        RunBudget {
+            run: Some(run),
+            ..RunBudget::default()
+        }
+    }
+
+    /// Gives what this part took back to the run (its results are dropped: the part is analysed
+    /// again).
+    pub fn give_back(&self) {
+        if let Some(run) = &self.run {
+            let take = |a: &AtomicUsize, n: &AtomicUsize| {
+                a.fetch_sub(n.swap(0, Ordering::Relaxed), Ordering::Relaxed)
+            };
+            take(&run.resources, &self.resources);
+            take(&run.module_instances, &self.module_instances);
+            run.bytes
+                .fetch_sub(self.bytes.swap(0, Ordering::Relaxed), Ordering::Relaxed);
+        }
+    }
+
     /// Takes one resource of `bytes`; false (nothing taken) past the run's limits.
     pub fn take_resource(&self, bytes: u64, limits: &BudgetLimits) -> Result<(), String> {
+        if let Some(run) = &self.run {
+            run.take_resource(bytes, limits)?;
+            self.resources.fetch_add(1, Ordering::Relaxed);
+            self.bytes.fetch_add(bytes, Ordering::Relaxed);
+            return Ok(());
+        }
         let n = self.resources.fetch_add(1, Ordering::Relaxed);
         if n >= limits.run_resources {
             self.resources.fetch_sub(1, Ordering::Relaxed);
@@ -78,6 +109,11 @@ impl RunBudget {
 
     /// Takes one module instance; false past the run's limit.
     pub fn take_module_instance(&self, limits: &BudgetLimits) -> Result<(), String> {
+        if let Some(run) = &self.run {
+            run.take_module_instance(limits)?;
+            self.module_instances.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
         let n = self.module_instances.fetch_add(1, Ordering::Relaxed);
         if n >= limits.run_module_instances {
             self.module_instances.fetch_sub(1, Ordering::Relaxed);
@@ -208,6 +244,24 @@ pub fn weight(v: &Value) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_part_takes_from_the_run_and_gives_back() {
+        let limits = BudgetLimits {
+            run_resources: 2,
+            ..BudgetLimits::default()
+        };
+        let run = Arc::new(RunBudget::default());
+        let a = RunBudget::within(run.clone());
+        let b = RunBudget::within(run.clone());
+        assert!(a.take_resource(10, &limits).is_ok());
+        assert!(b.take_resource(10, &limits).is_ok());
+        // The run's limit binds both parts.
+        assert!(a.take_resource(10, &limits).is_err());
+        a.give_back();
+        assert!(b.take_resource(10, &limits).is_ok());
+        assert!(b.take_resource(10, &limits).is_err());
+    }
 
     #[test]
     fn weight_grows_with_the_value() {

@@ -376,12 +376,27 @@ pub fn read_text(path: &Path) -> Result<String, ReadError> {
 /// Reads the candidates in parallel: Bicep files are taken, JSON files when they are ARM files
 /// (or were named explicitly and look like ARM files), explicit files of other kinds always.
 pub fn read_all(candidates: &[Candidate]) -> Discovery {
-    enum Outcome {
-        Take(Input),
+    let (inputs, unreadable, skipped) = read_each(candidates, |input| input);
+    Discovery {
+        inputs,
+        unreadable,
+        skipped,
+    }
+}
+
+/// [`read_all`], each file taken given to `keep` as it is read, which keeps what it needs of it
+/// (a bulk audit keeps its references, not its text): what `keep` returned for the files taken,
+/// the unreadable files and the explicitly named files skipped.
+pub fn read_each<T: Send>(
+    candidates: &[Candidate],
+    keep: impl Fn(Input) -> T + Sync,
+) -> (Vec<T>, Vec<Unreadable>, Vec<PathBuf>) {
+    enum Outcome<T> {
+        Take(T),
         Fail(Unreadable),
         Skip(Option<PathBuf>),
     }
-    let outcomes: Vec<Outcome> = candidates
+    let outcomes: Vec<Outcome<T>> = candidates
         .par_iter()
         .map(|c| {
             let kind = kind_of(&c.path);
@@ -403,10 +418,10 @@ pub fn read_all(candidates: &[Candidate]) -> Discovery {
                     if kind == FileKind::Json && !is_arm_json(&text) {
                         return Outcome::Skip(c.explicit.then(|| c.path.clone()));
                     }
-                    Outcome::Take(Input {
+                    Outcome::Take(keep(Input {
                         path: c.path.clone(),
                         text: Arc::from(text),
-                    })
+                    }))
                 }
                 None => {
                     let wanted = match kind {
@@ -427,16 +442,16 @@ pub fn read_all(candidates: &[Candidate]) -> Discovery {
             }
         })
         .collect();
-    let mut discovery = Discovery::default();
+    let (mut taken, mut unreadable, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
     for outcome in outcomes {
         match outcome {
-            Outcome::Take(input) => discovery.inputs.push(input),
-            Outcome::Fail(u) => discovery.unreadable.push(u),
-            Outcome::Skip(Some(path)) => discovery.skipped.push(path),
+            Outcome::Take(t) => taken.push(t),
+            Outcome::Fail(u) => unreadable.push(u),
+            Outcome::Skip(Some(path)) => skipped.push(path),
             Outcome::Skip(None) => {}
         }
     }
-    discovery
+    (taken, unreadable, skipped)
 }
 
 /// [`decode`] without copying plain UTF-8; the bytes back when they are no text.

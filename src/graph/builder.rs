@@ -79,16 +79,31 @@ pub fn build_with(
     chains: &[Vec<Span>],
     modules: &dyn Modules,
 ) -> ResourceGraph {
-    use rayon::prelude::*;
     // What the whole run keeps is capped across the deployments evaluated in parallel.
-    let run = std::sync::Arc::new(RunBudget::default());
+    build_within(
+        deploys,
+        chains,
+        modules,
+        &std::sync::Arc::new(RunBudget::default()),
+    )
+}
+
+/// [`build_with`] within the run-wide budget `run` (a streamed bulk audit shares one across its
+/// deployment groups).
+pub fn build_within(
+    deploys: &[DeploymentInput<'_>],
+    chains: &[Vec<Span>],
+    modules: &dyn Modules,
+    run: &std::sync::Arc<RunBudget>,
+) -> ResourceGraph {
+    use rayon::prelude::*;
     // Each template is evaluated on its own (in parallel); linking needs them all.
     let parts: Vec<Unlinked> = deploys
         .par_iter()
         .enumerate()
         .map(|(i, d)| {
             let chain = chains.get(i).cloned().unwrap_or_default();
-            evaluate_template(d, &chain, modules, &run)
+            evaluate_template(d, &chain, modules, run)
         })
         .collect();
     crate::timing::lap("templates evaluated");
@@ -1099,7 +1114,7 @@ fn add_inline_children(graph: &mut ResourceGraph, vnet: usize) {
     graph.resources.extend(children);
 }
 
-fn parent_id(id: &str) -> Option<&str> {
+pub(crate) fn parent_id(id: &str) -> Option<&str> {
     // `…/providers/Ns/t1/n1/t2/n2` → `…/providers/Ns/t1/n1` when there are two or more pairs;
     // a `/` inside a `{...}` placeholder (`{uniqueString(/subscriptions/…)}`) separates nothing.
     let slashes = crate::eval::top_level_slashes(id);

@@ -4,11 +4,14 @@
 //!
 //! - Ids compare case-insensitively, types and names alike ([`normalize_id`]).
 //! - What is known of an id decides how far it reaches ([`IdText`]): a fully known id names the
-//!   same resource in every deployment; an id with placeholders (`{subscriptionId}`,
-//!   `{uniqueString(…)}`) only within its own deployment ([`deployment_of`]); an id with a part
-//!   not known at all (`{?}`) names no resource in particular and links to nothing. An
-//!   `existing` declaration stands for a resource deployed elsewhere: between two resources that
-//!   are each `existing` or fully known, placeholders link across deployments too.
+//!   same resource in every deployment; an id with placeholders (`{subscriptionId}`, a parameter
+//!   `{vnetName}`, `{uniqueString(…)}`) only within its own deployment ([`deployment_of`]); an id
+//!   with a part not known at all (`{?}`) names no resource in particular and links to nothing.
+//!   An `existing` declaration stands for a resource deployed elsewhere: between two resources
+//!   that are each `existing` or fully known, an id whose only placeholders are the deployment's
+//!   scope (`{subscriptionId}`, `{resourceGroupName}`, `{managementGroupId}`: what
+//!   `DeploymentContext` fills) links across deployments too. Another placeholder does not: two
+//!   templates' `{vnetName}` are two parameters, not one network.
 //! - Of several resources with the id, a declaration wins over an `existing` one, and an
 //!   `existing` one stands for the declaration another deployment makes of it. Several
 //!   declarations with one id (a module deployed twice with the same names) are one resource in
@@ -26,8 +29,12 @@ use std::collections::HashMap;
 pub enum IdText {
     /// No placeholder: the id names one resource in Azure.
     Known,
-    /// Placeholders the deployment fills in (`{subscriptionId}`): the same text in another
-    /// deployment may name another resource.
+    /// Only the placeholders of the deployment's scope (`{subscriptionId}`,
+    /// `{resourceGroupName}`, `{managementGroupId}`): the same text names the same resource in
+    /// every deployment to that scope.
+    Scoped,
+    /// Other placeholders (a parameter, `{uniqueString(…)}`): the same text in another deployment
+    /// may name another resource.
     Placeholders,
     /// A part not known at all (`{?}`): two such texts are never the same resource.
     Unknown,
@@ -38,13 +45,38 @@ impl IdText {
     pub fn of(id: &str) -> IdText {
         if id.contains("{?}") {
             IdText::Unknown
-        } else if id.contains('{') {
-            IdText::Placeholders
-        } else {
+        } else if !id.contains('{') {
             IdText::Known
+        } else {
+            // Every placeholder is one of the scope's (`{uniqueString(/subscriptions/
+            // {subscriptionId}…)}` is not: it opens with another).
+            let scoped = id.match_indices('{').all(|(at, _)| {
+                SCOPE.iter().any(|p| {
+                    id.get(at..at + p.len())
+                        .is_some_and(|t| t.eq_ignore_ascii_case(p))
+                })
+            });
+            if scoped {
+                IdText::Scoped
+            } else {
+                IdText::Placeholders
+            }
         }
     }
+
+    /// Whether the text names the same resource in other deployments (fully known, or only the
+    /// deployment's scope unknown).
+    fn crosses(self) -> bool {
+        matches!(self, IdText::Known | IdText::Scoped)
+    }
 }
+
+/// The placeholders of the deployment's scope (as [`normalize_id`] writes them).
+const SCOPE: [&str; 3] = [
+    "{subscriptionid}",
+    "{resourcegroupname}",
+    "{managementgroupid}",
+];
 
 /// The deployment a resource belongs to, named by the file it starts from: the outermost module
 /// call's file (or the parameter file it is deployed with), else the resource's own file.
@@ -55,6 +87,16 @@ pub fn deployment_of(r: &Resource) -> FileId {
 /// Whether `a` and `b` are created by the same deployment.
 pub fn same_deployment(a: &Resource, b: &Resource) -> bool {
     deployment_of(a) == deployment_of(b)
+}
+
+/// What a lookup's answer depends on outside the index ([`IdIndex::reach`]): resources of
+/// other deployments with the same id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// A declaration (not `existing`) of the id elsewhere could be the answer.
+    pub declared: bool,
+    /// An `existing` declaration of the id elsewhere could be the answer.
+    pub existing: bool,
 }
 
 /// What the rule needs of one resource.
@@ -116,21 +158,26 @@ impl IdIndex {
     /// The resource that resource `from` names with the id text `id` (a property of `from`, or
     /// `from`'s parent's id), if the rule links it to one.
     pub fn find(&self, from: ResourceIdx, id: &str) -> Option<ResourceIdx> {
-        if IdText::of(id) == IdText::Unknown {
+        let text = IdText::of(id);
+        if text == IdText::Unknown {
             return None;
         }
-        let known = IdText::of(id) == IdText::Known;
         let wanted = normalize_id(id);
         let candidates = self.by_id.get(&wanted)?;
         let deployment = self.deployment(from)?;
-        let usable = |c: &&ResourceIdx| -> bool {
-            **c != from
-                && (known
-                    || self.deployment(**c) == Some(deployment)
-                    || (self.global(**c) && self.global(from)))
-        };
-        let mut found: Vec<ResourceIdx> = candidates.iter().filter(usable).copied().collect();
-        found.sort_by_key(|c| self.is_existing(*c));
+        let mut found: Vec<ResourceIdx> = candidates
+            .iter()
+            .copied()
+            .filter(|c| self.usable(from, *c, text))
+            .collect();
+        // Declarations first; of the `existing` ones, those of `from`'s own deployment.
+        found.sort_by_key(|c| {
+            let existing = self.is_existing(*c);
+            (
+                existing,
+                existing && self.deployment(*c) != Some(deployment),
+            )
+        });
         match found.first().copied() {
             Some(c) if self.is_existing(c) => Some(self.declared_elsewhere(c).unwrap_or(c)),
             // `from` names itself: as an `existing` declaration it stands for the one elsewhere.
@@ -143,12 +190,69 @@ impl IdIndex {
         }
     }
 
+    /// Whether `from` may name `c` with an id text of kind `text` (the same id): any resource
+    /// for a fully known id, one of its own deployment, or between two global resources one of
+    /// another deployment when the text only leaves the deployment's scope open.
+    fn usable(&self, from: ResourceIdx, c: ResourceIdx, text: IdText) -> bool {
+        c != from
+            && (text == IdText::Known
+                || self.deployment(c) == self.deployment(from)
+                || (text == IdText::Scoped && self.global(c) && self.global(from)))
+    }
+
+    /// What [`IdIndex::find`]`(from, id)` could answer differently if the index also held the
+    /// resources of other deployments (none of this index's): a bulk audit analyses deployment
+    /// groups apart and joins those whose answers depend on each other (`engine::stream`).
+    pub fn reach(&self, from: ResourceIdx, id: &str) -> Reach {
+        let nothing = Reach::default();
+        let text = IdText::of(id);
+        let Some(deployment) = self.deployment(from) else {
+            return nothing;
+        };
+        if text == IdText::Unknown {
+            return nothing;
+        }
+        let known = text == IdText::Known;
+        let wanted = normalize_id(id);
+        let found: Vec<ResourceIdx> = self
+            .by_id
+            .get(&wanted)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|c| self.usable(from, *c, text))
+            .collect();
+        if found.iter().any(|c| !self.is_existing(*c)) {
+            // A declaration here wins, unless one elsewhere comes first (a fully known id).
+            return Reach {
+                declared: known,
+                existing: false,
+            };
+        }
+        let own_existing = found
+            .iter()
+            .any(|c| self.deployment(*c) == Some(deployment));
+        let names_itself =
+            self.is_existing(from) && self.entries.get(from).is_some_and(|e| e.id == wanted);
+        // Another deployment's `existing` declaration is a candidate, and none of `from`'s own
+        // deployment comes before it.
+        let existing = (known || (text == IdText::Scoped && self.global(from))) && !own_existing;
+        Reach {
+            // A declaration elsewhere wins (a fully known id), or is what the `existing`
+            // candidate (here or elsewhere, or `from` itself) stands for.
+            declared: text.crosses() && (known || existing || !found.is_empty() || names_itself),
+            existing,
+        }
+    }
+
     /// The declaration, in another deployment, of the resource the `existing` declaration
     /// `existing` names (same id, placeholders included).
     fn declared_elsewhere(&self, existing: ResourceIdx) -> Option<ResourceIdx> {
         let entry = self.entries.get(existing)?;
-        // An id with a part not known at all names no resource in particular (see `IdText`).
-        if IdText::of(&entry.id) == IdText::Unknown {
+        // An id with a part not known at all names no resource in particular, and one with a
+        // placeholder beyond the deployment's scope may name another resource elsewhere (see
+        // `IdText`).
+        if !IdText::of(&entry.id).crosses() {
             return None;
         }
         self.by_id
@@ -176,12 +280,23 @@ mod tests {
 
     const KNOWN: &str =
         "/subscriptions/s/resourceGroups/r/providers/Microsoft.Network/virtualNetworks/v";
-    const PLACEHOLDERS: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualNetworks/v";
+    const SCOPED: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualNetworks/v";
+    const PARAMETER: &str = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/virtualNetworks/{vnetName}";
 
     #[test]
     fn an_id_text_is_known_has_placeholders_or_is_unknown() {
         assert_eq!(IdText::of(KNOWN), IdText::Known);
-        assert_eq!(IdText::of(PLACEHOLDERS), IdText::Placeholders);
+        assert_eq!(IdText::of(SCOPED), IdText::Scoped);
+        assert_eq!(IdText::of(&SCOPED.to_lowercase()), IdText::Scoped);
+        assert_eq!(IdText::of(PARAMETER), IdText::Placeholders);
+        assert_eq!(
+            IdText::of("/providers/Microsoft.Management/managementGroups/{managementGroupId}"),
+            IdText::Scoped
+        );
+        assert_eq!(
+            IdText::of(&format!("{SCOPED}{{uniqueString(x)}}")),
+            IdText::Placeholders
+        );
         assert_eq!(
             IdText::of(&format!("{KNOWN}/subnets/{{?}}")),
             IdText::Unknown
@@ -199,12 +314,12 @@ mod tests {
     #[test]
     fn placeholders_link_only_within_a_deployment() {
         let index = IdIndex::new(&[
-            resource(PLACEHOLDERS, 0, false),
+            resource(SCOPED, 0, false),
             resource("/a", 0, false),
             resource("/b", 1, false),
         ]);
-        assert_eq!(index.find(1, PLACEHOLDERS), Some(0));
-        assert_eq!(index.find(2, PLACEHOLDERS), None, "another deployment");
+        assert_eq!(index.find(1, SCOPED), Some(0));
+        assert_eq!(index.find(2, SCOPED), None, "another deployment");
         // A fully known id names its resource from any deployment.
         let index = IdIndex::new(&[resource(KNOWN, 0, false), resource("/b", 1, false)]);
         assert_eq!(index.find(1, KNOWN), Some(0));
@@ -220,18 +335,18 @@ mod tests {
     #[test]
     fn a_declaration_wins_and_an_existing_one_stands_for_the_declaration_elsewhere() {
         let index = IdIndex::new(&[
-            resource(PLACEHOLDERS, 0, true),
-            resource(PLACEHOLDERS, 0, false),
+            resource(SCOPED, 0, true),
+            resource(SCOPED, 0, false),
             resource("/a", 0, false),
         ]);
-        assert_eq!(index.find(2, PLACEHOLDERS), Some(1));
+        assert_eq!(index.find(2, SCOPED), Some(1));
         // The existing declaration in deployment 0 names what deployment 1 declares.
         let index = IdIndex::new(&[
-            resource(PLACEHOLDERS, 0, true),
+            resource(SCOPED, 0, true),
             resource("/a", 0, false),
-            resource(PLACEHOLDERS, 1, false),
+            resource(SCOPED, 1, false),
         ]);
-        assert_eq!(index.find(1, PLACEHOLDERS), Some(2));
+        assert_eq!(index.find(1, SCOPED), Some(2));
     }
 
     #[test]
@@ -240,7 +355,7 @@ mod tests {
         let index = IdIndex::new(&[
             resource(&unknown, 0, true),
             resource(&unknown, 1, false),
-            resource(PLACEHOLDERS, 1, false),
+            resource(SCOPED, 1, false),
         ]);
         assert_eq!(
             index.find(0, &unknown),
@@ -249,12 +364,91 @@ mod tests {
         );
         assert_eq!(index.declared_elsewhere(0), None);
         // Looking up another id never answers with the declaration of `from` itself.
-        assert_eq!(index.find(0, PLACEHOLDERS), None);
-        let index = IdIndex::new(&[
-            resource(PLACEHOLDERS, 0, true),
-            resource(PLACEHOLDERS, 1, false),
-        ]);
-        assert_eq!(index.find(0, PLACEHOLDERS), Some(1));
+        assert_eq!(index.find(0, SCOPED), None);
+        let index = IdIndex::new(&[resource(SCOPED, 0, true), resource(SCOPED, 1, false)]);
+        assert_eq!(index.find(0, SCOPED), Some(1));
         assert_eq!(index.find(0, "/elsewhere"), None);
+    }
+
+    #[test]
+    fn of_existing_candidates_the_one_of_froms_own_deployment_wins() {
+        // Two `existing` declarations of one id, the other deployment's first in graph order;
+        // `from` (existing, so it sees both) names its own deployment's.
+        let index = IdIndex::new(&[
+            resource(SCOPED, 1, true),
+            resource(SCOPED, 0, true),
+            resource("/a", 0, true),
+        ]);
+        assert_eq!(index.find(2, SCOPED), Some(1));
+        assert_eq!(index.find(0, "/elsewhere"), None);
+        // A declaration still comes first, wherever it is in graph order.
+        let index = IdIndex::new(&[
+            resource(SCOPED, 0, true),
+            resource(KNOWN, 1, false),
+            resource(KNOWN, 0, true),
+            resource("/a", 0, false),
+        ]);
+        assert_eq!(index.find(3, KNOWN), Some(1));
+    }
+
+    #[test]
+    fn reach_says_what_of_other_deployments_could_change_an_answer() {
+        let nothing = Reach::default();
+        let declared = Reach {
+            declared: true,
+            existing: false,
+        };
+        let both = Reach {
+            declared: true,
+            existing: true,
+        };
+        // A declaration of the deployment answers an id with placeholders alone.
+        let index = IdIndex::new(&[resource(SCOPED, 0, false), resource("/a", 0, false)]);
+        assert_eq!(index.reach(1, SCOPED), nothing);
+        // Nothing here, and another deployment's resources are out of reach (`from`'s own id has
+        // placeholders: it links across deployments only to fully known ids).
+        let index = IdIndex::new(&[resource("/a/{name}", 0, false)]);
+        assert_eq!(index.reach(0, SCOPED), nothing);
+        assert_eq!(index.reach(0, &format!("{KNOWN}/subnets/{{?}}")), nothing);
+        // An `existing` one stands for the declaration elsewhere, if there is one.
+        let index = IdIndex::new(&[resource(SCOPED, 0, true), resource("/a", 0, false)]);
+        assert_eq!(index.reach(1, SCOPED), declared);
+        // Between `existing` declarations another deployment's is a candidate too, unless the
+        // deployment has its own.
+        let index = IdIndex::new(&[resource("/a", 0, true)]);
+        assert_eq!(index.reach(0, SCOPED), both);
+        let index = IdIndex::new(&[resource(SCOPED, 0, true), resource("/a", 0, true)]);
+        assert_eq!(index.reach(1, SCOPED), declared);
+        // A fully known id: a declaration elsewhere may come first in graph order.
+        let index = IdIndex::new(&[resource(KNOWN, 0, false), resource("/a", 0, false)]);
+        assert_eq!(index.reach(1, KNOWN), declared);
+        let index = IdIndex::new(&[resource("/a", 0, false)]);
+        assert_eq!(index.reach(0, KNOWN), both);
+    }
+
+    #[test]
+    fn only_the_deployments_scope_links_existing_declarations_across_deployments() {
+        // `{vnetName}` in two deployments is two parameters: the `existing` declaration does not
+        // stand for the other deployment's network, nor does another `existing` one answer.
+        let index = IdIndex::new(&[
+            resource(PARAMETER, 0, true),
+            resource("/a", 0, true),
+            resource(PARAMETER, 1, false),
+            resource(PARAMETER, 2, true),
+        ]);
+        assert_eq!(index.find(1, PARAMETER), Some(0));
+        assert_eq!(index.declared_elsewhere(0), None);
+        assert_eq!(index.reach(1, PARAMETER), Reach::default());
+        let index = IdIndex::new(&[resource("/a", 0, true), resource(PARAMETER, 2, true)]);
+        assert_eq!(index.find(0, PARAMETER), None);
+        assert_eq!(index.reach(0, PARAMETER), Reach::default());
+        // The same shapes with only the scope open link as before.
+        let scoped = |r: &str| r.replace("{vnetName}", "v");
+        let index = IdIndex::new(&[
+            resource(&scoped(PARAMETER), 0, true),
+            resource("/a", 0, true),
+            resource(&scoped(PARAMETER), 1, false),
+        ]);
+        assert_eq!(index.find(1, SCOPED), Some(2));
     }
 }

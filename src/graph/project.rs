@@ -338,14 +338,26 @@ impl ProjectIndex {
     /// `.gitignore`), reading the files in parallel; `overlay` texts (unsaved editor buffers)
     /// replace what is on disk.
     pub fn build(root: &Path, overlay: &[Input]) -> ProjectIndex {
+        let paths: Vec<&Path> = overlay.iter().map(|i| i.path.as_path()).collect();
+        let scanned: Vec<IndexedFile> = overlay
+            .iter()
+            .filter_map(|i| scan(&i.path, &i.text))
+            .collect();
+        ProjectIndex::with_scanned(root, &paths, &scanned)
+    }
+
+    /// [`ProjectIndex::build`] with the overlay files already scanned: `read` were read (those
+    /// of them that are templates are `scanned`), the other files under `root` are read from
+    /// disk.
+    pub fn with_scanned(root: &Path, read: &[&Path], scanned: &[IndexedFile]) -> ProjectIndex {
         let root = crate::files::discover::absolute(root);
-        let skip: HashSet<&Path> = overlay.iter().map(|i| i.path.as_path()).collect();
+        let skip: HashSet<&Path> = read.iter().copied().collect();
         let mut files = scan_tree(&root, &skip);
         files.extend(
-            overlay
+            scanned
                 .iter()
-                .filter(|i| i.path.starts_with(&root))
-                .filter_map(|i| scan(&i.path, &i.text)),
+                .filter(|f| f.path.starts_with(&root))
+                .cloned(),
         );
         ProjectIndex::from_files(&root, files)
     }
@@ -477,8 +489,14 @@ pub struct Selection {
 
 /// The deployments that reach `files` (found under the `paths` a user named; each file through
 /// the index of its project root), plus `explicit` entries (audited as deployments of their own
-/// whatever references them).
-pub fn select(paths: &[PathBuf], files: &[Input], explicit: &[PathBuf]) -> Selection {
+/// whatever references them). `scanned`: the index entries of `files` (those that are
+/// templates).
+pub fn select(
+    paths: &[PathBuf],
+    files: &[&Path],
+    scanned: &[IndexedFile],
+    explicit: &[PathBuf],
+) -> Selection {
     let mut roots: Vec<PathBuf> = paths
         .iter()
         .map(|p| crate::files::discover::project_root(p))
@@ -488,9 +506,8 @@ pub fn select(paths: &[PathBuf], files: &[Input], explicit: &[PathBuf]) -> Selec
     let mut indexes: HashMap<PathBuf, ProjectIndex> = HashMap::new();
     let mut entries: Vec<PathBuf> = explicit.to_vec();
     // Files already read are indexed from their text.
-    for input in files {
-        let file = &input.path;
-        if explicit.contains(file) {
+    for file in files.iter().copied() {
+        if explicit.iter().any(|e| e == file) {
             continue;
         }
         let root = match roots.iter().find(|r| file.starts_with(r)) {
@@ -499,7 +516,7 @@ pub fn select(paths: &[PathBuf], files: &[Input], explicit: &[PathBuf]) -> Selec
         };
         let index = indexes
             .entry(root.clone())
-            .or_insert_with(|| ProjectIndex::build(&root, files));
+            .or_insert_with(|| ProjectIndex::with_scanned(&root, files, scanned));
         entries.extend(index.deployments_reaching(file));
     }
     entries.sort();

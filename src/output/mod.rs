@@ -153,7 +153,7 @@ impl Summary {
         Summary {
             files: report.files,
             deployments: report.deployments,
-            resources: report.graph.resources.len(),
+            resources: report.resource_count(),
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
             infos: count(Severity::Info),

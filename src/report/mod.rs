@@ -29,6 +29,15 @@ pub struct Report {
     pub files: usize,
     /// Deployments audited (a template with the values of one parameter file, or on its own).
     pub deployments: usize,
+    /// Resources audited, when `graph` was not kept (a streamed bulk audit); else `graph` has them.
+    pub resources: Option<usize>,
+}
+
+impl Report {
+    /// The number of resources audited.
+    pub fn resource_count(&self) -> usize {
+        self.resources.unwrap_or(self.graph.resources.len())
+    }
 }
 
 /// `path` relative to `cwd` when it lies under it, with `/` separators and no leading `./`.

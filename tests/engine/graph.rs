@@ -111,6 +111,25 @@ graph_snapshot!(arm_inline_subnet, "inline-subnet.json");
 graph_snapshot!(arm_copy_nested, "copy-nested.json");
 graph_snapshot!(arm_symbolic, "symbolic.json");
 
+/// The resource the (first) API Management instance's subnet reference links to.
+fn apim_subnet(report: &Report, what: &str) -> usize {
+    let g = &report.graph;
+    let apim = g
+        .resources
+        .iter()
+        .position(|r| r.type_name == "Microsoft.ApiManagement/service")
+        .expect("an API Management instance");
+    g.edges_from(apim)
+        .find(|e| e.path == "properties.virtualNetworkConfiguration.subnetResourceId")
+        .unwrap_or_else(|| {
+            panic!(
+                "{what}: API Management is not linked to its subnet\n{}",
+                render(report)
+            )
+        })
+        .to
+}
+
 #[test]
 fn apim_links_to_its_subnet_and_the_subnet_to_its_nsg() {
     for file in [
@@ -120,22 +139,7 @@ fn apim_links_to_its_subnet_and_the_subnet_to_its_nsg() {
         "symbolic.json",
     ] {
         let report = analyse(file);
-        let g = &report.graph;
-        let apim = g
-            .resources
-            .iter()
-            .position(|r| r.type_name == "Microsoft.ApiManagement/service")
-            .expect("an API Management instance");
-        let edge = g
-            .edges_from(apim)
-            .find(|e| e.path == "properties.virtualNetworkConfiguration.subnetResourceId")
-            .unwrap_or_else(|| {
-                panic!(
-                    "{file}: API Management is not linked to its subnet\n{}",
-                    render(&report)
-                )
-            });
-        let subnet = &g.resources[edge.to];
+        let subnet = &report.graph.resources[apim_subnet(&report, file)];
         assert_eq!(
             subnet.type_name, "Microsoft.Network/virtualNetworks/subnets",
             "{file}"
@@ -163,6 +167,24 @@ fn analyse_dir(dir: &Path) -> Report {
     }
     inputs.sort_by(|a, b| a.path.cmp(&b.path));
     check(&inputs, &Disk, &Options::default())
+}
+
+/// An `existing` subnet stands for another template's declaration only when the id's open parts
+/// are the deployment's scope: two templates' `{vnetName}` are two parameters.
+#[test]
+fn an_existing_declaration_stands_for_another_deployments_only_within_the_scope() {
+    for (folder, declared_elsewhere) in [("parameter", false), ("scoped", true)] {
+        let dir = common::fixture(&format!("graph/existing-across/{folder}"));
+        let report = analyse_dir(&dir);
+        let subnet = &report.graph.resources[apim_subnet(&report, folder)];
+        let file = report.sources.get(subnet.file).unwrap();
+        assert_eq!(
+            (!subnet.existing, file.path.ends_with("network.bicep")),
+            (declared_elsewhere, declared_elsewhere),
+            "{folder}\n{}",
+            render(&report)
+        );
+    }
 }
 
 /// Every API Management instance of the scenarios links to its subnet, and every subnet that

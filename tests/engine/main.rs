@@ -29,3 +29,4 @@ mod policy_engine;
 mod policy_existing_elsewhere;
 mod policy_fixtures;
 mod policy_text;
+mod streamed;
