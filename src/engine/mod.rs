@@ -454,6 +454,7 @@ fn check_in_pool(
     lap("policy pairs decided");
     diagnostics.extend(outcome.diagnostics);
     let mut not_evaluated = outcome.not_evaluated;
+    report.policy_lookups = outcome.lookups;
     let input_templates = loaded.templates.get(..loaded.inputs).unwrap_or(&[]);
     diagnostics.extend(crate::engine::variants::decide_with_allowed_values(
         input_templates,

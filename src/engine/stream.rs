@@ -263,7 +263,7 @@ fn analyse(
     let mut report = check_in_pool(&group, provider, options, Free::Now(share.clone()));
     report.diagnostics.extend(errors);
     let looking = types_looking_elsewhere(&report.graph, options);
-    let (offers, asks) = summaries(&report.graph, looking.as_ref());
+    let (offers, asks) = summaries(&report.graph, &report.policy_lookups, looking.as_ref());
     let mut part = Part {
         diagnostics: std::mem::take(&mut report.diagnostics),
         suppressed: std::mem::take(&mut report.suppressed),
@@ -314,11 +314,16 @@ fn analyse(
 
 /// What a group's graph offers other groups and asks of them. Offers: each resource's id, as a
 /// declaration or as an `existing` one, and the type and name of `existing` declarations. Asks:
-/// for each id the builder looked up (parents, references, `dependsOn`), what of another
+/// for each id the builder looked up (parents, references, `dependsOn`) and each id the policies
+/// looked up (`lookups`: `details.resourceId`, `follow` hops), what of another
 /// deployment could change the answer of the linking rule ([`IdIndex::reach`]); the type and
 /// name of each declared resource, for `policy::graph_eval`'s "another deployment references it
 /// as an existing resource".
-fn summaries(graph: &ResourceGraph, looking: Option<&HashSet<String>>) -> (Vec<u64>, Vec<u64>) {
+fn summaries(
+    graph: &ResourceGraph,
+    lookups: &[(usize, String)],
+    looking: Option<&HashSet<String>>,
+) -> (Vec<u64>, Vec<u64>) {
     let mut offers = HashSet::new();
     let mut asks = HashSet::new();
     let index = IdIndex::new(&graph.resources);
@@ -355,6 +360,9 @@ fn summaries(graph: &ResourceGraph, looking: Option<&HashSet<String>>) -> (Vec<u
     }
     for u in &graph.unresolved {
         looks_up(u.from, &u.value);
+    }
+    for (from, text) in lookups {
+        looks_up(*from, text);
     }
     for (r, id) in graph.resources.iter().zip(&ids) {
         let named = format!("{}/{}", r.type_name, r.name).to_ascii_lowercase();

@@ -118,7 +118,12 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
             }
         })
         .collect();
-    let mut out = Outcome::default();
+    let mut out = Outcome {
+        lookups: all_by_type.lookups.into_inner().unwrap_or_default(),
+        ..Outcome::default()
+    };
+    out.lookups.sort();
+    out.lookups.dedup();
     for f in found {
         match f {
             Found::Diagnostic(d) => out.diagnostics.push(d),
@@ -393,6 +398,9 @@ struct Index<'g> {
     /// Resources by id, for the linking rule (`details.resourceId`, `follow`); empty unless
     /// built with [`Index::with_ids`].
     ids: IdIndex,
+    /// The ids looked up in `ids`, with the resource each was looked up from (see
+    /// [`Outcome::lookups`]).
+    lookups: std::sync::Mutex<Vec<(ResourceIdx, String)>>,
 }
 
 impl<'g> Index<'g> {
@@ -420,6 +428,7 @@ impl<'g> Index<'g> {
             out,
             inn,
             ids: IdIndex::default(),
+            lookups: std::sync::Mutex::default(),
         }
     }
 
@@ -427,6 +436,14 @@ impl<'g> Index<'g> {
     fn with_ids(mut self, graph: &ResourceGraph) -> Index<'g> {
         self.ids = IdIndex::new(&graph.resources);
         self
+    }
+
+    /// The resource `from` names with `id` by the linking rule, the look-up noted.
+    fn find(&self, from: ResourceIdx, id: &str) -> Option<ResourceIdx> {
+        if let Ok(mut seen) = self.lookups.lock() {
+            seen.push((from, id.to_string()));
+        }
+        self.ids.find(from, id)
     }
 
     fn edges_from(&self, i: ResourceIdx) -> impl Iterator<Item = &&'g crate::graph::Edge> {
@@ -453,7 +470,7 @@ fn link(
                 format!("the linked resource id {}", super::rule::depends_on(r)),
                 r,
             )),
-            (_, Some(s)) => match index.ids.find(from, &s) {
+            (_, Some(s)) => match index.find(from, &s) {
                 Some(i) => follow(graph, kids, index, i, &q.follow),
                 None => LinkAnswer::Unknown(
                     format!(
@@ -660,7 +677,7 @@ fn follow(
                 None => LinkAnswer::Found(Vec::new()),
             };
         };
-        match index.ids.find(at, &text) {
+        match index.find(at, &text) {
             Some(i) => at = i,
             None => {
                 return LinkAnswer::Unknown(

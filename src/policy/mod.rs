@@ -138,6 +138,9 @@ pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
     /// Sorted the same way.
     pub not_evaluated: Vec<NotEvaluated>,
+    /// The ids the policies looked up by the linking rule (`details.resourceId`, `follow`
+    /// hops), each with the resource it was looked up from; sorted, once each.
+    pub lookups: Vec<(crate::graph::ResourceIdx, String)>,
 }
 
 /// The built-in set, once built ([`PolicySet::builtin_shared`]).

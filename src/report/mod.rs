@@ -29,6 +29,9 @@ pub struct Report {
     pub files: usize,
     /// Deployments audited (a template with the values of one parameter file, or on its own).
     pub deployments: usize,
+    /// The ids the policies looked up in `graph` by the linking rule, each with the resource it
+    /// was looked up from (a streamed audit's groups ask each other for them).
+    pub policy_lookups: Vec<(crate::graph::ResourceIdx, String)>,
     /// Resources audited, when `graph` was not kept (a streamed bulk audit); else `graph` has them.
     pub resources: Option<usize>,
 }

@@ -116,3 +116,33 @@ fn a_planned_audit_reads_its_files_again_and_keeps_only_the_texts_findings_point
         );
     }
 }
+
+#[test]
+fn a_policys_own_lookup_in_another_group_is_seen() {
+    // The policy names the plan by a fully known id that no property of the app holds: only the
+    // policy's look-up links the two groups.
+    let dir = common::fixture("streamed/policy-lookup");
+    let inputs = inputs(&dir.join("templates"));
+    assert_eq!(inputs.len(), 2);
+    let options = Options {
+        policy_dirs: vec![dir.join("policies")],
+        deployment: azaudit::eval::DeploymentContext {
+            subscription_id: Some("00000000-0000-0000-0000-000000000001".into()),
+            resource_group: Some("rg".into()),
+            ..Default::default()
+        },
+        ..Options::default()
+    };
+    let whole = check(&inputs, &Disk, &options);
+    // One analysis finds the plan and decides: its SKU is not the one the policy asks for.
+    assert!(
+        whole
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "site-plan-premium"),
+        "{:?}",
+        whole.not_evaluated
+    );
+    let streamed = check_streamed(&inputs, &Disk, &options);
+    assert_eq!(json(&streamed, &dir), json(&whole, &dir));
+}
