@@ -215,13 +215,15 @@ fn add_template(
         return Value::object(Vec::new());
     }
     let inherited_vars = std::mem::take(&mut cx.inherited_vars);
-    let module_values = instantiate_modules(part, t, &params, deployment, cx);
+    // One evaluator for the module calls and then the resources, each an epoch of its own: the
+    // parameters and variables are evaluated once, their cost counted as if in fresh evaluators.
+    let mut ev = Evaluator::new(t, params, deployment.clone()).with_budget(cx.budget.clone());
+    instantiate_modules(part, t, &mut ev, deployment, cx);
+    ev.begin_epoch();
+    let ev = ev;
     let graph = &mut part.graph;
     let pending = &mut part.pending;
     let pending_start = pending.len();
-    let ev = Evaluator::new(t, params, deployment.clone())
-        .with_module_values(module_values)
-        .with_budget(cx.budget.clone());
     // (decl, instance) → graph index
     let mut placed: HashMap<(usize, usize), usize> = HashMap::new();
     for (di, decl) in t.resources.iter().enumerate() {
@@ -403,24 +405,22 @@ fn add_template(
     Value::object(outputs)
 }
 
-/// Instantiates the module declarations of `t` (in dependency order) and returns the value each
-/// module symbol stands for: `{ name, outputs }`, an array of them for a loop.
+/// Instantiates the module declarations of `t` (in dependency order), each in an epoch of `ev`
+/// (`t`'s evaluator), and gives `ev` the value each module symbol stands for: `{ name, outputs }`,
+/// an array of them for a loop.
 fn instantiate_modules(
     part: &mut Unlinked,
     t: &Template,
-    params: &HashMap<String, Value>,
+    ev: &mut Evaluator<'_>,
     deployment: &DeploymentContext,
     cx: &mut Instantiation<'_>,
-) -> HashMap<String, Value> {
-    let mut values: HashMap<String, Value> = HashMap::new();
+) {
     let mut ambiguous: HashSet<String> = HashSet::new();
     for mi in module_order(t) {
         let Some(m) = t.modules.get(mi) else {
             continue;
         };
-        let ev = Evaluator::new(t, params.clone(), deployment.clone())
-            .with_module_values(values.clone())
-            .with_budget(cx.budget.clone());
+        ev.begin_epoch();
         ev.begin_construct();
         let instances = ev.expand_loop(m.loop_.as_ref(), Vec::new(), None);
         let mut results = Vec::new();
@@ -443,7 +443,7 @@ fn instantiate_modules(
                 None => Value::string(m.symbol.clone().unwrap_or_default()),
             };
             undecided = undecided.or_else(|| maybe.clone());
-            let outputs = instantiate(part, t, m, &ev, &inst.locals, params, deployment, cx, maybe);
+            let outputs = instantiate(part, t, m, ev, &inst.locals, deployment, cx, maybe);
             // A module that is not evaluated may deploy anything: existence checks of its
             // deployment can't conclude that something is missing.
             if let Some(Reason::Module { reference, why }) = outputs.unknown_reason() {
@@ -481,9 +481,9 @@ fn instantiate_modules(
         for n in names {
             let key = format!("deployment:{n}");
             if !n.contains("{?}") {
-                values.insert(key, value.clone());
-            } else if ambiguous.contains(&key) || values.contains_key(&key) {
-                values.insert(
+                ev.set_module_value(key, value.clone());
+            } else if ambiguous.contains(&key) || ev.has_module_value(&key) {
+                ev.set_module_value(
                     key.clone(),
                     Value::unknown(Reason::Error {
                         message: format!("more than one nested deployment is named `{n}`"),
@@ -491,14 +491,14 @@ fn instantiate_modules(
                 );
                 ambiguous.insert(key);
             } else {
-                values.insert(key, value.clone());
+                ev.set_module_value(key, value.clone());
             }
         }
         if let Some(sym) = &m.symbol {
             // `sym.?outputs.x` of a module whose condition is undecided is unknown: the compiler
             // writes `if(condition, reference('sym'), null())`.
             if let (None, Some(reason)) = (&m.loop_, undecided) {
-                values.insert(
+                ev.set_module_value(
                     format!(
                         "{}{}",
                         crate::eval::UNDECIDED_MODULE,
@@ -507,10 +507,9 @@ fn instantiate_modules(
                     Value::unknown(reason),
                 );
             }
-            values.insert(sym.to_ascii_lowercase(), value);
+            ev.set_module_value(sym.to_ascii_lowercase(), value);
         }
     }
-    values
 }
 
 /// What a module symbol stands for: `{ name, outputs }`; a nested deployment declared as a
@@ -563,7 +562,6 @@ fn instantiate(
     m: &crate::model::ModuleDecl,
     ev: &Evaluator<'_>,
     locals: &crate::eval::Locals,
-    caller_params: &HashMap<String, Value>,
     deployment: &DeploymentContext,
     cx: &mut Instantiation<'_>,
     maybe: Option<Reason>,
@@ -628,7 +626,7 @@ fn instantiate(
             functions.extend(t.functions);
             t.functions = functions;
             owned = t;
-            (&owned, caller_params.clone())
+            (&owned, ev.param_values())
         }
     } else if let Some(source) = &m.source {
         let modules = cx.modules;
