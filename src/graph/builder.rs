@@ -791,6 +791,9 @@ fn scope_deployment(scope: &Value, caller: &DeploymentContext) -> DeploymentCont
 
 /// Module declarations in an order where each comes after the modules it reads.
 fn module_order(t: &Template) -> Vec<usize> {
+    if t.modules.is_empty() {
+        return Vec::new();
+    }
     // FxHash: looked up for every identifier of every module's expressions (no untrusted keys).
     let symbols: rustc_hash::FxHashMap<String, usize> = t
         .modules
@@ -834,6 +837,33 @@ fn module_order(t: &Template) -> Vec<usize> {
         }
         None
     };
+    // The modules an expression names (by symbol, or through ARM's `reference()` and
+    // `resourceId()`), and the variables it reads; `lower` is one buffer for every identifier.
+    let mut lower = String::new();
+    let mut names_in = |e: &Expr, modules: &mut Vec<usize>, vars: &mut Vec<usize>| {
+        e.walk(&mut |x| {
+            let var = match &x.kind {
+                ExprKind::Ident(name) => {
+                    lower.clear();
+                    lower.push_str(name);
+                    lower.make_ascii_lowercase();
+                    modules.extend(symbols.get(lower.as_str()));
+                    variables.get(lower.as_str())
+                }
+                ExprKind::Call(c) if c.name.eq_ignore_ascii_case("variables") => c
+                    .args
+                    .first()
+                    .and_then(Expr::as_str)
+                    .and_then(|n| variables.get(&n.to_ascii_lowercase())),
+                _ => None,
+            };
+            vars.extend(var);
+            modules.extend(arm_reference(x));
+        });
+    };
+    // Each variable's expression is walked once (when a module first reads it), not once for
+    // every module that reads it.
+    let mut var_names: Vec<Option<(Vec<usize>, Vec<usize>)>> = vec![None; t.vars.len()];
     let deps: Vec<Vec<usize>> = t
         .modules
         .iter()
@@ -844,7 +874,8 @@ fn module_order(t: &Template) -> Vec<usize> {
                 Some(crate::model::Loop::Copy { count, .. }) => Some(count),
                 None => None,
             };
-            let mut exprs: Vec<&Expr> = m
+            let mut reads = Vec::new();
+            for e in m
                 .params
                 .iter()
                 .chain(m.scope.iter())
@@ -852,34 +883,26 @@ fn module_order(t: &Template) -> Vec<usize> {
                 .chain(m.condition.iter())
                 .chain(loop_expr)
                 .chain(m.depends_on.iter())
-                .collect();
+            {
+                names_in(e, &mut found, &mut reads);
+            }
             // Variables read on the way are read too (the compiler's `dependsOn` follows them).
             let mut seen_vars = vec![false; t.vars.len()];
-            while let Some(e) = exprs.pop() {
-                e.walk(&mut |x| {
-                    let var = match &x.kind {
-                        ExprKind::Ident(name) => {
-                            let name = name.to_ascii_lowercase();
-                            if let Some(i) = symbols.get(&name) {
-                                found.push(*i);
-                            }
-                            variables.get(&name)
-                        }
-                        ExprKind::Call(c) if c.name.eq_ignore_ascii_case("variables") => c
-                            .args
-                            .first()
-                            .and_then(Expr::as_str)
-                            .and_then(|n| variables.get(&n.to_ascii_lowercase())),
-                        _ => None,
-                    };
-                    if let Some(seen) = var.and_then(|v| seen_vars.get_mut(*v)) {
-                        if !*seen {
-                            *seen = true;
-                            exprs.extend(var.and_then(|v| t.vars.get(*v)).map(|d| &d.value));
-                        }
-                    }
-                    found.extend(arm_reference(x));
+            while let Some(v) = reads.pop() {
+                match seen_vars.get_mut(v) {
+                    Some(seen) if !*seen => *seen = true,
+                    _ => continue,
+                }
+                let (Some(slot), Some(decl)) = (var_names.get_mut(v), t.vars.get(v)) else {
+                    continue;
+                };
+                let (modules, vars) = slot.get_or_insert_with(|| {
+                    let (mut modules, mut vars) = (Vec::new(), Vec::new());
+                    names_in(&decl.value, &mut modules, &mut vars);
+                    (modules, vars)
                 });
+                found.extend_from_slice(modules);
+                reads.extend_from_slice(vars);
             }
             found.extend(
                 m.depends_on
@@ -1194,11 +1217,23 @@ fn link_depends_on(
     }
 }
 
+/// `/subscriptions/…/providers/…` or `/providers/…` (ASCII case ignored) with at least four
+/// slashes. Asked of every string of every resource body: compared in place, not lowercased into
+/// a copy.
 fn looks_like_resource_id(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    (lower.starts_with("/subscriptions/") || lower.starts_with("/providers/"))
-        && lower.contains("/providers/")
-        && lower.matches('/').count() >= 4
+    const SUBSCRIPTIONS: &[u8] = b"/subscriptions/";
+    const PROVIDERS: &[u8] = b"/providers/";
+    let bytes = text.as_bytes();
+    let starts = |prefix: &[u8]| {
+        bytes
+            .get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    };
+    (starts(SUBSCRIPTIONS) || starts(PROVIDERS))
+        && bytes
+            .windows(PROVIDERS.len())
+            .any(|w| w.eq_ignore_ascii_case(PROVIDERS))
+        && bytes.iter().filter(|b| **b == b'/').count() >= 4
 }
 
 fn link_references(graph: &mut ResourceGraph, index: &IdIndex) {
@@ -1344,6 +1379,28 @@ mod tests {
             d.resource_group.as_deref(),
             Some("rg-{uniqueString(/subscriptions/{subscriptionId})}-test")
         );
+    }
+
+    #[test]
+    fn resource_ids_are_recognised_in_any_case() {
+        for id in [
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v",
+            "/SUBSCRIPTIONS/s/resourceGroups/rg/PROVIDERS/Microsoft.Network/virtualNetworks/v",
+            "/providers/Microsoft.Management/managementGroups/mg",
+        ] {
+            assert!(looks_like_resource_id(id), "{id}");
+        }
+        for text in [
+            "",
+            "/subscriptions/s",
+            "/subscriptions/s/resourceGroups/rg",
+            "/providers/x",
+            "subscriptions/s/providers/a/b/c",
+            "/subscriptionsé/providers/a/b/c",
+            "/subscriptions/ß/a/b",
+        ] {
+            assert!(!looks_like_resource_id(text), "{text}");
+        }
     }
 
     #[test]
