@@ -318,8 +318,9 @@ impl<'t> Evaluator<'t> {
         w
     }
 
-    /// Adds the value of a module declaration instantiated by the caller (see
-    /// [`Evaluator::with_module_values`]; `key` is lowercase).
+    /// Adds the whole value of a module declaration instantiated by the caller, by module symbol
+    /// (lowercase): an object with `name` and `outputs`, or an array of them for a module loop;
+    /// `deployment:<name>` for ARM's `reference('name')`, [`UNDECIDED_MODULE`] for a condition.
     pub fn set_module_value(&mut self, key: String, value: Value) {
         self.module_values.insert(key, value);
     }
@@ -340,13 +341,6 @@ impl<'t> Evaluator<'t> {
     /// Outputs of module declarations evaluated by the caller, by module symbol.
     pub fn with_module_outputs(mut self, outputs: HashMap<String, Value>) -> Self {
         self.module_outputs = by_lowercase_symbol(outputs);
-        self
-    }
-
-    /// Whole values of module declarations instantiated by the caller, by module symbol: an object
-    /// with `name` and `outputs`, or an array of them for a module loop.
-    pub fn with_module_values(mut self, values: HashMap<String, Value>) -> Self {
-        self.module_values = by_lowercase_symbol(values);
         self
     }
 
