@@ -265,7 +265,7 @@ impl<'t> Evaluator<'t> {
             }
             _ => return None,
         };
-        let Some(Symbol::Var(i)) = self.symbols.get(&name.to_ascii_lowercase()).copied() else {
+        let Some(Symbol::Var(i)) = self.symbol(name).copied() else {
             return None;
         };
         let key = Symbol::Var(i);
@@ -436,9 +436,14 @@ impl<'t> Evaluator<'t> {
         value
     }
 
+    /// The declaration `name` (any ASCII case) stands for.
+    fn symbol(&self, name: &str) -> Option<&Symbol> {
+        with_ascii_lowercase(name, |lower| self.symbols.get(lower))
+    }
+
     /// The value of variable `name`.
     pub fn var(&self, name: &str) -> Value {
-        match self.symbols.get(&name.to_ascii_lowercase()) {
+        match self.symbol(name) {
             Some(Symbol::Var(i)) => self.var_at(*i),
             _ => Value::unknown(Reason::Error {
                 message: format!("no variable '{name}' is declared"),
@@ -775,7 +780,7 @@ impl<'t> Evaluator<'t> {
         if let Some((_, v)) = locals.iter().rev().find(|(n, _)| n == name) {
             return self.copy_within_budget(v, weight(v));
         }
-        match self.symbols.get(&name.to_ascii_lowercase()) {
+        match self.symbol(name) {
             Some(Symbol::Param(i)) => self.param_at(*i),
             Some(Symbol::Var(i)) => self.var_at(*i),
             Some(Symbol::Resource(i)) => self.resource_value(*i),
@@ -912,7 +917,7 @@ impl<'t> Evaluator<'t> {
     /// one of this template's resources (compared case-insensitively).
     fn resource_by_reference(&self, text: &str, literal: bool) -> Option<(usize, usize)> {
         if literal && !text.contains('/') {
-            return match self.symbols.get(&text.to_ascii_lowercase()) {
+            return match self.symbol(text) {
                 Some(Symbol::Resource(i)) => Some((*i, 0)),
                 _ => None,
             };
@@ -1046,7 +1051,7 @@ impl<'t> Evaluator<'t> {
         if locals.iter().any(|(n, _)| n == root) {
             return None;
         }
-        let Some(Symbol::Resource(decl)) = self.symbols.get(&root.to_ascii_lowercase()) else {
+        let Some(Symbol::Resource(decl)) = self.symbol(root) else {
             return None;
         };
         let existing = self
@@ -1089,7 +1094,7 @@ impl<'t> Evaluator<'t> {
     fn child_access(&self, target: &Expr, name: &str, locals: &Locals, d: usize) -> Value {
         // `parent::child`: the nested declaration named `child` inside `parent`.
         let parent_decl = match &target.kind {
-            ExprKind::Ident(s) => match self.symbols.get(&s.to_ascii_lowercase()) {
+            ExprKind::Ident(s) => match self.symbol(s) {
                 Some(Symbol::Resource(i)) => Some(*i),
                 _ => None,
             },
@@ -1114,7 +1119,7 @@ impl<'t> Evaluator<'t> {
 
     fn child_decl(&self, expr: &Expr) -> Option<usize> {
         match &expr.kind {
-            ExprKind::Ident(s) => match self.symbols.get(&s.to_ascii_lowercase()) {
+            ExprKind::Ident(s) => match self.symbol(s) {
                 Some(Symbol::Resource(i)) => Some(*i),
                 _ => None,
             },
@@ -1433,7 +1438,7 @@ impl<'t> Evaluator<'t> {
     /// its index is unknown (`parent: groups[index]` in a loop over an unknown array).
     fn parent_of(&self, expr: &Expr, locals: &Locals) -> Option<(usize, Option<usize>)> {
         match &expr.kind {
-            ExprKind::Ident(s) => match self.symbols.get(&s.to_ascii_lowercase()) {
+            ExprKind::Ident(s) => match self.symbol(s) {
                 Some(Symbol::Resource(p)) => Some((*p, Some(0))),
                 _ => None,
             },
@@ -1515,7 +1520,23 @@ impl<'t> Evaluator<'t> {
         d: usize,
         span: Span,
     ) -> Value {
-        let lower = name.to_ascii_lowercase();
+        with_ascii_lowercase(name, |lower| {
+            self.call_lowercase(namespace, lower, name, args, locals, d, span)
+        })
+    }
+
+    /// [`Evaluator::call`] with the function name in lowercase (`lower`).
+    #[expect(clippy::too_many_arguments, reason = "the parts of a call")]
+    fn call_lowercase(
+        &self,
+        namespace: Option<&str>,
+        lower: &str,
+        name: &str,
+        args: &[Expr],
+        locals: &Locals,
+        d: usize,
+        span: Span,
+    ) -> Value {
         if let Some(ns) = namespace {
             let ns = ns.to_ascii_lowercase();
             if ns != "sys" && ns != "az" {
@@ -1524,7 +1545,7 @@ impl<'t> Evaluator<'t> {
                 });
             }
         }
-        if let Some(f) = self.functions.get(&lower) {
+        if let Some(f) = self.functions.get(lower) {
             if let Some(decl) = self.template.functions.get(*f) {
                 let mut scope: Locals = Vec::new();
                 for (p, a) in decl.params.iter().zip(args) {
@@ -1533,7 +1554,7 @@ impl<'t> Evaluator<'t> {
                 return self.eval(&decl.body, &scope, d);
             }
         }
-        calls::call(self, &lower, name, args, locals, d, span)
+        calls::call(self, lower, name, args, locals, d, span)
     }
 
     /// `copyIndex(name?)`: the index of the named (or innermost) copy loop.
@@ -1846,6 +1867,21 @@ pub fn type_error(message: &str) -> Value {
     Value::unknown(Reason::Error {
         message: message.to_string(),
     })
+}
+
+/// `f` of `name` in ASCII lowercase, lowered in a buffer on the stack when it is short (every
+/// identifier and function name evaluated is looked up so: no allocation each).
+fn with_ascii_lowercase<R>(name: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 64];
+    if let Some(lower) = buf.get_mut(..name.len()) {
+        lower.copy_from_slice(name.as_bytes());
+        lower.make_ascii_lowercase();
+        // ASCII lowercasing keeps UTF-8 valid.
+        if let Ok(lower) = std::str::from_utf8(lower) {
+            return f(lower);
+        }
+    }
+    f(&name.to_ascii_lowercase())
 }
 
 /// Parameter names and module symbols compare case-insensitively: the map keyed by the lowercase
