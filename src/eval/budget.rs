@@ -167,6 +167,18 @@ impl Budget {
         }
         None
     }
+
+    /// Work units and bytes used so far.
+    #[cfg(test)]
+    pub(super) fn used(&self) -> (u64, u64) {
+        (self.work.get(), self.bytes.get())
+    }
+
+    /// Whether spending `work` units and `bytes` more stays within the deployment's limits.
+    pub(super) fn fits(&self, work: u64, bytes: u64) -> bool {
+        self.work.get().saturating_add(work) <= self.limits.deployment_work
+            && self.bytes.get().saturating_add(bytes) <= self.limits.deployment_bytes
+    }
 }
 
 /// What the construct under evaluation has used.
@@ -196,6 +208,12 @@ impl Construct {
             ));
         }
         None
+    }
+
+    /// Whether spending `work` units and `bytes` more stays within the construct's limits.
+    pub fn fits(&self, work: u64, bytes: u64, limits: &BudgetLimits) -> bool {
+        self.work.get().saturating_add(work) <= limits.construct_work
+            && self.bytes.get().saturating_add(bytes) <= limits.construct_bytes
     }
 
     pub fn reset(&self) {

@@ -10,6 +10,7 @@ mod budget;
 mod calls;
 mod deployment;
 pub mod functions;
+mod memo;
 
 pub use budget::{weight, Budget, BudgetLimits, RunBudget};
 pub use deployment::DeploymentContext;
@@ -125,6 +126,16 @@ pub struct Evaluator<'t> {
     /// A `reference()` of a resource of this template is being resolved (not re-entered).
     resolving_reference: Cell<bool>,
     diagnostics: RefCell<Vec<Diagnostic>>,
+    /// The epoch under way (see [`memo`]): a module call of the template, or its resources.
+    epoch: Cell<u32>,
+    /// Parameters and variables evaluated: the epoch that last read each, what it cost.
+    memo: RefCell<FxHashMap<Symbol, memo::Memo>>,
+    /// Parameter and variable evaluations under way, innermost last.
+    frames: RefCell<Vec<memo::Frame>>,
+    /// Bumped when an evaluation under way becomes impure (not replayed in a later epoch).
+    taint: Cell<u64>,
+    /// Deepest nesting reached since the innermost parameter or variable evaluation began.
+    peak: Cell<usize>,
 }
 
 impl<'t> Evaluator<'t> {
@@ -179,6 +190,11 @@ impl<'t> Evaluator<'t> {
             nesting: Cell::new(0),
             resolving_reference: Cell::new(false),
             diagnostics: RefCell::default(),
+            epoch: Cell::new(0),
+            memo: RefCell::default(),
+            frames: RefCell::default(),
+            taint: Cell::new(0),
+            peak: Cell::new(0),
         }
     }
 
@@ -217,6 +233,7 @@ impl<'t> Evaluator<'t> {
             .construct
             .spend(work, bytes, &self.budget.limits)
             .or_else(|| self.budget.spend(work, bytes))?;
+        self.taint();
         let mut cut = self.cut.borrow_mut();
         if cut.is_none() {
             *cut = Some(passed.clone());
@@ -248,12 +265,18 @@ impl<'t> Evaluator<'t> {
             }
             _ => return None,
         };
-        let Some(Symbol::Var(i)) = self.symbols.get(&name.to_ascii_lowercase()).copied() else {
+        let Some(Symbol::Var(i)) = self.symbol(name).copied() else {
             return None;
         };
-        if !matches!(self.vars.borrow().get(&i), Some(Slot::Done(_))) {
+        let key = Symbol::Var(i);
+        if self.read_now(key) {
+            self.read(key, memo::ReadKind::Part, || {
+                self.note_hit(key);
+                Value::null()
+            });
+        } else {
             // Evaluated (and cached) once; a cycle is diagnosed there.
-            let _ = self.var_at(i);
+            let _ = self.read(key, memo::ReadKind::Part, || self.var_slot(i));
         }
         let vars = self.vars.borrow();
         let Some(Slot::Done(v)) = vars.get(&i) else {
@@ -270,6 +293,7 @@ impl<'t> Evaluator<'t> {
 
     /// Records that a limit (`what`) cut the construct under evaluation.
     pub(crate) fn cut_by(&self, what: &str) {
+        self.taint();
         let mut cut = self.cut.borrow_mut();
         if cut.is_none() {
             *cut = Some(what.to_string());
@@ -294,16 +318,29 @@ impl<'t> Evaluator<'t> {
         w
     }
 
+    /// Adds the whole value of a module declaration instantiated by the caller, by module symbol
+    /// (lowercase): an object with `name` and `outputs`, or an array of them for a module loop;
+    /// `deployment:<name>` for ARM's `reference('name')`, [`UNDECIDED_MODULE`] for a condition.
+    pub fn set_module_value(&mut self, key: String, value: Value) {
+        self.module_values.insert(key, value);
+    }
+
+    /// Whether a module value is known under `key` (lowercase).
+    pub fn has_module_value(&self, key: &str) -> bool {
+        self.module_values.contains_key(key)
+    }
+
+    /// The parameter values given to this evaluator (keys lowercase).
+    pub fn param_values(&self) -> HashMap<String, Value> {
+        self.params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     /// Outputs of module declarations evaluated by the caller, by module symbol.
     pub fn with_module_outputs(mut self, outputs: HashMap<String, Value>) -> Self {
         self.module_outputs = by_lowercase_symbol(outputs);
-        self
-    }
-
-    /// Whole values of module declarations instantiated by the caller, by module symbol: an object
-    /// with `name` and `outputs`, or an array of them for a module loop.
-    pub fn with_module_values(mut self, values: HashMap<String, Value>) -> Self {
-        self.module_values = by_lowercase_symbol(values);
         self
     }
 
@@ -321,6 +358,7 @@ impl<'t> Evaluator<'t> {
     }
 
     fn diagnose_at_level(&self, span: Span, code: Code, severity: Severity, message: String) {
+        self.taint();
         let mut d = self.diagnostics.borrow_mut();
         if !d.iter().any(|x| x.span == span && code.is(&x.code)) {
             d.push(Diagnostic::new(code, severity, span, message));
@@ -353,37 +391,59 @@ impl<'t> Evaluator<'t> {
     }
 
     fn param_at(&self, i: usize) -> Value {
+        self.read(Symbol::Param(i), memo::ReadKind::Whole, || {
+            self.param_slot(i)
+        })
+    }
+
+    fn param_slot(&self, i: usize) -> Value {
         let Some(decl) = self.template.params.get(i) else {
             return Value::null();
         };
-        if let Some(Slot::Done(v)) = self.params_cache.borrow().get(&i) {
-            let bytes = self.weight_of((Symbol::Param(i), i), v);
-            return self.copy_within_budget(v, bytes);
+        let key = Symbol::Param(i);
+        let now = self.read_now(key);
+        match self.params_cache.borrow().get(&i) {
+            Some(Slot::Done(v)) if now => {
+                self.note_hit(key);
+                let bytes = self.weight_of((key, i), v);
+                return self.copy_within_budget(v, bytes);
+            }
+            Some(Slot::InProgress) => return self.cycle(decl.span, "parameter", &decl.name),
+            _ => {}
         }
-        if let Some(Slot::InProgress) = self.params_cache.borrow().get(&i) {
-            return self.cycle(decl.span, "parameter", &decl.name);
+        if !now {
+            if let Some(v) = self.replay(key) {
+                return v;
+            }
         }
         self.params_cache.borrow_mut().insert(i, Slot::InProgress);
-        let value = if let Some(v) = self.params.get(&decl.name.to_ascii_lowercase()) {
-            v.clone()
-        } else if let Some(default) = &decl.default {
-            self.eval(default, &Vec::new(), 0)
-        } else if decl.nullable {
-            Value::null()
-        } else {
-            Value::unknown(Reason::Parameter {
-                name: decl.name.clone(),
-            })
-        };
+        let value = self.evaluate_recorded(key, || {
+            if let Some(v) = self.params.get(&decl.name.to_ascii_lowercase()) {
+                v.clone()
+            } else if let Some(default) = &decl.default {
+                self.eval(default, &Vec::new(), 0)
+            } else if decl.nullable {
+                Value::null()
+            } else {
+                Value::unknown(Reason::Parameter {
+                    name: decl.name.clone(),
+                })
+            }
+        });
         self.params_cache
             .borrow_mut()
             .insert(i, Slot::Done(value.clone()));
         value
     }
 
+    /// The declaration `name` (any ASCII case) stands for.
+    fn symbol(&self, name: &str) -> Option<&Symbol> {
+        with_ascii_lowercase(name, |lower| self.symbols.get(lower))
+    }
+
     /// The value of variable `name`.
     pub fn var(&self, name: &str) -> Value {
-        match self.symbols.get(&name.to_ascii_lowercase()) {
+        match self.symbol(name) {
             Some(Symbol::Var(i)) => self.var_at(*i),
             _ => Value::unknown(Reason::Error {
                 message: format!("no variable '{name}' is declared"),
@@ -392,19 +452,31 @@ impl<'t> Evaluator<'t> {
     }
 
     fn var_at(&self, i: usize) -> Value {
+        self.read(Symbol::Var(i), memo::ReadKind::Whole, || self.var_slot(i))
+    }
+
+    fn var_slot(&self, i: usize) -> Value {
         let Some(decl) = self.template.vars.get(i) else {
             return Value::null();
         };
+        let key = Symbol::Var(i);
+        let now = self.read_now(key);
         match self.vars.borrow().get(&i) {
-            Some(Slot::Done(v)) => {
-                let bytes = self.weight_of((Symbol::Var(i), i), v);
+            Some(Slot::Done(v)) if now => {
+                self.note_hit(key);
+                let bytes = self.weight_of((key, i), v);
                 return self.copy_within_budget(v, bytes);
             }
             Some(Slot::InProgress) => return self.cycle(decl.span, "variable", &decl.name),
-            None => {}
+            _ => {}
+        }
+        if !now {
+            if let Some(v) = self.replay(key) {
+                return v;
+            }
         }
         self.vars.borrow_mut().insert(i, Slot::InProgress);
-        let value = self.eval(&decl.value, &Vec::new(), 0);
+        let value = self.evaluate_recorded(key, || self.eval(&decl.value, &Vec::new(), 0));
         self.vars.borrow_mut().insert(i, Slot::Done(value.clone()));
         value
     }
@@ -425,7 +497,11 @@ impl<'t> Evaluator<'t> {
 
     /// Evaluates `expr` with `locals` bound. `depth` counts nested evaluations.
     pub fn eval(&self, expr: &Expr, locals: &Locals, depth: usize) -> Value {
-        self.nesting.set(self.nesting.get() + 1);
+        let nesting = self.nesting.get() + 1;
+        self.nesting.set(nesting);
+        if nesting > self.peak.get() {
+            self.peak.set(nesting);
+        }
         let v = self.eval_guarded(expr, locals, depth);
         self.nesting.set(self.nesting.get().saturating_sub(1));
         v
@@ -704,7 +780,7 @@ impl<'t> Evaluator<'t> {
         if let Some((_, v)) = locals.iter().rev().find(|(n, _)| n == name) {
             return self.copy_within_budget(v, weight(v));
         }
-        match self.symbols.get(&name.to_ascii_lowercase()) {
+        match self.symbol(name) {
             Some(Symbol::Param(i)) => self.param_at(*i),
             Some(Symbol::Var(i)) => self.var_at(*i),
             Some(Symbol::Resource(i)) => self.resource_value(*i),
@@ -738,6 +814,7 @@ impl<'t> Evaluator<'t> {
         let Some(Symbol::Module(_)) = self.symbols.get(&key) else {
             return None;
         };
+        self.taint();
         self.module_values
             .get(&format!("{UNDECIDED_MODULE}{key}"))
             .cloned()
@@ -747,6 +824,7 @@ impl<'t> Evaluator<'t> {
     /// nested deployment the caller instantiated (keyed `deployment:<name>`, or by symbol in
     /// `languageVersion` 2.0): its value.
     fn deployment_reference(&self, arg: &Expr, locals: &Locals, d: usize) -> Option<Value> {
+        self.taint();
         if self.module_values.is_empty() {
             return None;
         }
@@ -797,6 +875,7 @@ impl<'t> Evaluator<'t> {
         locals: &Locals,
         d: usize,
     ) -> Option<Value> {
+        self.taint();
         if self.resolving_reference.get() {
             return None;
         }
@@ -838,7 +917,7 @@ impl<'t> Evaluator<'t> {
     /// one of this template's resources (compared case-insensitively).
     fn resource_by_reference(&self, text: &str, literal: bool) -> Option<(usize, usize)> {
         if literal && !text.contains('/') {
-            return match self.symbols.get(&text.to_ascii_lowercase()) {
+            return match self.symbol(text) {
                 Some(Symbol::Resource(i)) => Some((*i, 0)),
                 _ => None,
             };
@@ -863,6 +942,7 @@ impl<'t> Evaluator<'t> {
     }
 
     fn module_value(&self, name: &str) -> Value {
+        self.taint();
         if let Some(v) = self.module_values.get(&name.to_ascii_lowercase()) {
             return self.copy_within_budget(v, weight(v));
         }
@@ -881,6 +961,7 @@ impl<'t> Evaluator<'t> {
     /// The value a resource symbol stands for: an object with `id`, `name`, `type`, `apiVersion`
     /// and the declared body (an array of them for a loop).
     pub fn resource_value(&self, decl: usize) -> Value {
+        self.taint();
         match self.resources.borrow().get(&decl) {
             Some(Slot::Done(v)) => {
                 let bytes = self.weight_of((Symbol::Resource(decl), decl), v);
@@ -970,7 +1051,7 @@ impl<'t> Evaluator<'t> {
         if locals.iter().any(|(n, _)| n == root) {
             return None;
         }
-        let Some(Symbol::Resource(decl)) = self.symbols.get(&root.to_ascii_lowercase()) else {
+        let Some(Symbol::Resource(decl)) = self.symbol(root) else {
             return None;
         };
         let existing = self
@@ -1013,7 +1094,7 @@ impl<'t> Evaluator<'t> {
     fn child_access(&self, target: &Expr, name: &str, locals: &Locals, d: usize) -> Value {
         // `parent::child`: the nested declaration named `child` inside `parent`.
         let parent_decl = match &target.kind {
-            ExprKind::Ident(s) => match self.symbols.get(&s.to_ascii_lowercase()) {
+            ExprKind::Ident(s) => match self.symbol(s) {
                 Some(Symbol::Resource(i)) => Some(*i),
                 _ => None,
             },
@@ -1038,7 +1119,7 @@ impl<'t> Evaluator<'t> {
 
     fn child_decl(&self, expr: &Expr) -> Option<usize> {
         match &expr.kind {
-            ExprKind::Ident(s) => match self.symbols.get(&s.to_ascii_lowercase()) {
+            ExprKind::Ident(s) => match self.symbol(s) {
                 Some(Symbol::Resource(i)) => Some(*i),
                 _ => None,
             },
@@ -1057,6 +1138,7 @@ impl<'t> Evaluator<'t> {
     /// instance of a nested declaration's parent). A loop over an unknown collection yields one
     /// instance whose loop variables are unknown.
     pub fn instances(&self, decl: usize) -> std::rc::Rc<Vec<Instance>> {
+        self.taint();
         if let Some(v) = self.instances.borrow().get(&decl) {
             return v.clone();
         }
@@ -1182,6 +1264,7 @@ impl<'t> Evaluator<'t> {
 
     /// Name, full name and id of instance `i` of resource declaration `decl`.
     pub fn identity(&self, decl: usize, i: usize) -> Identity {
+        self.taint();
         if let Some(id) = self.identities.borrow().get(&(decl, i)) {
             return id.clone();
         }
@@ -1355,7 +1438,7 @@ impl<'t> Evaluator<'t> {
     /// its index is unknown (`parent: groups[index]` in a loop over an unknown array).
     fn parent_of(&self, expr: &Expr, locals: &Locals) -> Option<(usize, Option<usize>)> {
         match &expr.kind {
-            ExprKind::Ident(s) => match self.symbols.get(&s.to_ascii_lowercase()) {
+            ExprKind::Ident(s) => match self.symbol(s) {
                 Some(Symbol::Resource(p)) => Some((*p, Some(0))),
                 _ => None,
             },
@@ -1437,7 +1520,23 @@ impl<'t> Evaluator<'t> {
         d: usize,
         span: Span,
     ) -> Value {
-        let lower = name.to_ascii_lowercase();
+        with_ascii_lowercase(name, |lower| {
+            self.call_lowercase(namespace, lower, name, args, locals, d, span)
+        })
+    }
+
+    /// [`Evaluator::call`] with the function name in lowercase (`lower`).
+    #[expect(clippy::too_many_arguments, reason = "the parts of a call")]
+    fn call_lowercase(
+        &self,
+        namespace: Option<&str>,
+        lower: &str,
+        name: &str,
+        args: &[Expr],
+        locals: &Locals,
+        d: usize,
+        span: Span,
+    ) -> Value {
         if let Some(ns) = namespace {
             let ns = ns.to_ascii_lowercase();
             if ns != "sys" && ns != "az" {
@@ -1446,7 +1545,7 @@ impl<'t> Evaluator<'t> {
                 });
             }
         }
-        if let Some(f) = self.functions.get(&lower) {
+        if let Some(f) = self.functions.get(lower) {
             if let Some(decl) = self.template.functions.get(*f) {
                 let mut scope: Locals = Vec::new();
                 for (p, a) in decl.params.iter().zip(args) {
@@ -1455,7 +1554,7 @@ impl<'t> Evaluator<'t> {
                 return self.eval(&decl.body, &scope, d);
             }
         }
-        calls::call(self, &lower, name, args, locals, d, span)
+        calls::call(self, lower, name, args, locals, d, span)
     }
 
     /// `copyIndex(name?)`: the index of the named (or innermost) copy loop.
@@ -1768,6 +1867,21 @@ pub fn type_error(message: &str) -> Value {
     Value::unknown(Reason::Error {
         message: message.to_string(),
     })
+}
+
+/// `f` of `name` in ASCII lowercase, lowered in a buffer on the stack when it is short (every
+/// identifier and function name evaluated is looked up so: no allocation each).
+fn with_ascii_lowercase<R>(name: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 64];
+    if let Some(lower) = buf.get_mut(..name.len()) {
+        lower.copy_from_slice(name.as_bytes());
+        lower.make_ascii_lowercase();
+        // ASCII lowercasing keeps UTF-8 valid.
+        if let Ok(lower) = std::str::from_utf8(lower) {
+            return f(lower);
+        }
+    }
+    f(&name.to_ascii_lowercase())
 }
 
 /// Parameter names and module symbols compare case-insensitively: the map keyed by the lowercase

@@ -205,3 +205,128 @@ fn long_variable_chains_stop_at_the_limit() {
         "{v:?}"
     );
 }
+
+/// What each epoch of `exprs` gave: the values, the limit that cut it and the diagnostics, then
+/// what the deployment's budget used.
+type EpochsOutcome = (Vec<(Vec<String>, Option<String>, usize)>, (u64, u64));
+
+/// Evaluates `exprs` in `epochs` epochs, module `m1`'s outputs changing between them: with one
+/// evaluator (`shared`) or a fresh evaluator per epoch sharing the budget (what the builder did
+/// before epochs).
+fn run_epochs(
+    t: &Template,
+    exprs: &[Expr],
+    epochs: usize,
+    limits: BudgetLimits,
+    depth: usize,
+    shared: bool,
+) -> EpochsOutcome {
+    let budget = std::rc::Rc::new(Budget::new(limits, std::sync::Arc::default()));
+    let fresh = || {
+        Evaluator::new(t, HashMap::new(), DeploymentContext::default())
+            .with_budget(budget.clone())
+            .with_limits(Limits {
+                depth,
+                ..Limits::default()
+            })
+    };
+    let mut one = fresh();
+    let mut out = Vec::new();
+    for epoch in 0..epochs {
+        let module = Value::object(vec![(
+            "outputs".into(),
+            Value::object(vec![("o".into(), Value::int(epoch as i64))]),
+        )]);
+        let mut own;
+        let ev = if shared {
+            one.begin_epoch();
+            one.set_module_value("m1".into(), module);
+            &one
+        } else {
+            own = fresh();
+            own.set_module_value("m1".into(), module);
+            &own
+        };
+        ev.begin_construct();
+        // Every other epoch reads in the reverse order (other first reads, other nesting).
+        let mut order: Vec<&Expr> = exprs.iter().collect();
+        if epoch % 2 == 1 {
+            order.reverse();
+        }
+        let values = order
+            .into_iter()
+            .map(|x| ev.eval(x, &Vec::new(), 0).to_json_lossy().to_string())
+            .collect();
+        let cut = ev.end_construct();
+        out.push((values, cut, ev.take_diagnostics().len()));
+    }
+    (out, budget.used())
+}
+
+#[test]
+fn epochs_of_one_evaluator_count_as_fresh_evaluators() {
+    let source = "param p string = 'a'
+var base = '${p}-x'
+var list = [for i in range(0, 40): '${base}-${i}']
+var fromModule = m1.outputs.o
+var both = '${base}-${fromModule}'
+var viaBoth = toUpper(both)
+var cyc = cyc2
+var cyc2 = cyc
+module m1 'x.bicep' = {
+  name: 'm1'
+}
+output o0 string = list[3]
+output o1 string = viaBoth
+output o2 int = length(list)
+output o3 string = cyc
+output o4 string = base
+output o5 array = list
+output o6 string = toUpper(toLower(toUpper(toLower(viaBoth))))
+";
+    let t = crate::syntax::lower(FileId(0), source, Language::Bicep);
+    let exprs: Vec<Expr> = t.outputs.iter().map(|o| o.value.clone()).collect();
+    assert_eq!(exprs.len(), 7);
+    let deep = Limits::default().depth;
+    let unlimited = run_epochs(&t, &exprs, 4, BudgetLimits::default(), deep, false);
+    assert_eq!(
+        run_epochs(&t, &exprs, 4, BudgetLimits::default(), deep, true),
+        unlimited
+    );
+    // The module's value reaches the variables that read it, in every epoch.
+    assert!(
+        unlimited.0[3].0.iter().any(|v| v == "\"A-X-3\""),
+        "{:?}",
+        unlimited.0[3]
+    );
+    // Limits met at every point of the run cut the same values in both.
+    let (work, bytes) = unlimited.1;
+    for step in 1..=12 {
+        let deployment = BudgetLimits {
+            deployment_work: work * step / 12,
+            deployment_bytes: bytes * step / 12,
+            ..BudgetLimits::default()
+        };
+        let construct = BudgetLimits {
+            construct_work: work * step / 48,
+            construct_bytes: bytes * step / 48,
+            ..BudgetLimits::default()
+        };
+        for limits in [deployment, construct] {
+            assert_eq!(
+                run_epochs(&t, &exprs, 4, limits, deep, true),
+                run_epochs(&t, &exprs, 4, limits, deep, false),
+                "{limits:?}"
+            );
+        }
+    }
+    // So does the nesting limit, met at other depths as the order of first reads changes.
+    for depth in 2..12 {
+        let limits = BudgetLimits::default();
+        assert_eq!(
+            run_epochs(&t, &exprs, 4, limits, depth, true),
+            run_epochs(&t, &exprs, 4, limits, depth, false),
+            "depth {depth}"
+        );
+    }
+}

@@ -230,13 +230,15 @@ fn add_template(
         return Value::object(Vec::new());
     }
     let inherited_vars = std::mem::take(&mut cx.inherited_vars);
-    let module_values = instantiate_modules(part, t, &params, deployment, cx);
+    // One evaluator for the module calls and then the resources, each an epoch of its own: the
+    // parameters and variables are evaluated once, their cost counted as if in fresh evaluators.
+    let mut ev = Evaluator::new(t, params, deployment.clone()).with_budget(cx.budget.clone());
+    instantiate_modules(part, t, &mut ev, deployment, cx);
+    ev.begin_epoch();
+    let ev = ev;
     let graph = &mut part.graph;
     let pending = &mut part.pending;
     let pending_start = pending.len();
-    let ev = Evaluator::new(t, params, deployment.clone())
-        .with_module_values(module_values)
-        .with_budget(cx.budget.clone());
     // (decl, instance) → graph index
     let mut placed: HashMap<(usize, usize), usize> = HashMap::new();
     for (di, decl) in t.resources.iter().enumerate() {
@@ -418,24 +420,22 @@ fn add_template(
     Value::object(outputs)
 }
 
-/// Instantiates the module declarations of `t` (in dependency order) and returns the value each
-/// module symbol stands for: `{ name, outputs }`, an array of them for a loop.
+/// Instantiates the module declarations of `t` (in dependency order), each in an epoch of `ev`
+/// (`t`'s evaluator), and gives `ev` the value each module symbol stands for: `{ name, outputs }`,
+/// an array of them for a loop.
 fn instantiate_modules(
     part: &mut Unlinked,
     t: &Template,
-    params: &HashMap<String, Value>,
+    ev: &mut Evaluator<'_>,
     deployment: &DeploymentContext,
     cx: &mut Instantiation<'_>,
-) -> HashMap<String, Value> {
-    let mut values: HashMap<String, Value> = HashMap::new();
+) {
     let mut ambiguous: HashSet<String> = HashSet::new();
     for mi in module_order(t) {
         let Some(m) = t.modules.get(mi) else {
             continue;
         };
-        let ev = Evaluator::new(t, params.clone(), deployment.clone())
-            .with_module_values(values.clone())
-            .with_budget(cx.budget.clone());
+        ev.begin_epoch();
         ev.begin_construct();
         let instances = ev.expand_loop(m.loop_.as_ref(), Vec::new(), None);
         let mut results = Vec::new();
@@ -458,7 +458,7 @@ fn instantiate_modules(
                 None => Value::string(m.symbol.clone().unwrap_or_default()),
             };
             undecided = undecided.or_else(|| maybe.clone());
-            let outputs = instantiate(part, t, m, &ev, &inst.locals, params, deployment, cx, maybe);
+            let outputs = instantiate(part, t, m, ev, &inst.locals, deployment, cx, maybe);
             // A module that is not evaluated may deploy anything: existence checks of its
             // deployment can't conclude that something is missing.
             if let Some(Reason::Module { reference, why }) = outputs.unknown_reason() {
@@ -496,9 +496,9 @@ fn instantiate_modules(
         for n in names {
             let key = format!("deployment:{n}");
             if !n.contains("{?}") {
-                values.insert(key, value.clone());
-            } else if ambiguous.contains(&key) || values.contains_key(&key) {
-                values.insert(
+                ev.set_module_value(key, value.clone());
+            } else if ambiguous.contains(&key) || ev.has_module_value(&key) {
+                ev.set_module_value(
                     key.clone(),
                     Value::unknown(Reason::Error {
                         message: format!("more than one nested deployment is named `{n}`"),
@@ -506,14 +506,14 @@ fn instantiate_modules(
                 );
                 ambiguous.insert(key);
             } else {
-                values.insert(key, value.clone());
+                ev.set_module_value(key, value.clone());
             }
         }
         if let Some(sym) = &m.symbol {
             // `sym.?outputs.x` of a module whose condition is undecided is unknown: the compiler
             // writes `if(condition, reference('sym'), null())`.
             if let (None, Some(reason)) = (&m.loop_, undecided) {
-                values.insert(
+                ev.set_module_value(
                     format!(
                         "{}{}",
                         crate::eval::UNDECIDED_MODULE,
@@ -522,10 +522,9 @@ fn instantiate_modules(
                     Value::unknown(reason),
                 );
             }
-            values.insert(sym.to_ascii_lowercase(), value);
+            ev.set_module_value(sym.to_ascii_lowercase(), value);
         }
     }
-    values
 }
 
 /// What a module symbol stands for: `{ name, outputs }`; a nested deployment declared as a
@@ -578,7 +577,6 @@ fn instantiate(
     m: &crate::model::ModuleDecl,
     ev: &Evaluator<'_>,
     locals: &crate::eval::Locals,
-    caller_params: &HashMap<String, Value>,
     deployment: &DeploymentContext,
     cx: &mut Instantiation<'_>,
     maybe: Option<Reason>,
@@ -643,7 +641,7 @@ fn instantiate(
             functions.extend(t.functions);
             t.functions = functions;
             owned = t;
-            (&owned, caller_params.clone())
+            (&owned, ev.param_values())
         }
     } else if let Some(source) = &m.source {
         let modules = cx.modules;
@@ -808,6 +806,9 @@ fn scope_deployment(scope: &Value, caller: &DeploymentContext) -> DeploymentCont
 
 /// Module declarations in an order where each comes after the modules it reads.
 fn module_order(t: &Template) -> Vec<usize> {
+    if t.modules.is_empty() {
+        return Vec::new();
+    }
     // FxHash: looked up for every identifier of every module's expressions (no untrusted keys).
     let symbols: rustc_hash::FxHashMap<String, usize> = t
         .modules
@@ -851,6 +852,33 @@ fn module_order(t: &Template) -> Vec<usize> {
         }
         None
     };
+    // The modules an expression names (by symbol, or through ARM's `reference()` and
+    // `resourceId()`), and the variables it reads; `lower` is one buffer for every identifier.
+    let mut lower = String::new();
+    let mut names_in = |e: &Expr, modules: &mut Vec<usize>, vars: &mut Vec<usize>| {
+        e.walk(&mut |x| {
+            let var = match &x.kind {
+                ExprKind::Ident(name) => {
+                    lower.clear();
+                    lower.push_str(name);
+                    lower.make_ascii_lowercase();
+                    modules.extend(symbols.get(lower.as_str()));
+                    variables.get(lower.as_str())
+                }
+                ExprKind::Call(c) if c.name.eq_ignore_ascii_case("variables") => c
+                    .args
+                    .first()
+                    .and_then(Expr::as_str)
+                    .and_then(|n| variables.get(&n.to_ascii_lowercase())),
+                _ => None,
+            };
+            vars.extend(var);
+            modules.extend(arm_reference(x));
+        });
+    };
+    // Each variable's expression is walked once (when a module first reads it), not once for
+    // every module that reads it.
+    let mut var_names: Vec<Option<(Vec<usize>, Vec<usize>)>> = vec![None; t.vars.len()];
     let deps: Vec<Vec<usize>> = t
         .modules
         .iter()
@@ -861,7 +889,8 @@ fn module_order(t: &Template) -> Vec<usize> {
                 Some(crate::model::Loop::Copy { count, .. }) => Some(count),
                 None => None,
             };
-            let mut exprs: Vec<&Expr> = m
+            let mut reads = Vec::new();
+            for e in m
                 .params
                 .iter()
                 .chain(m.scope.iter())
@@ -869,34 +898,26 @@ fn module_order(t: &Template) -> Vec<usize> {
                 .chain(m.condition.iter())
                 .chain(loop_expr)
                 .chain(m.depends_on.iter())
-                .collect();
+            {
+                names_in(e, &mut found, &mut reads);
+            }
             // Variables read on the way are read too (the compiler's `dependsOn` follows them).
             let mut seen_vars = vec![false; t.vars.len()];
-            while let Some(e) = exprs.pop() {
-                e.walk(&mut |x| {
-                    let var = match &x.kind {
-                        ExprKind::Ident(name) => {
-                            let name = name.to_ascii_lowercase();
-                            if let Some(i) = symbols.get(&name) {
-                                found.push(*i);
-                            }
-                            variables.get(&name)
-                        }
-                        ExprKind::Call(c) if c.name.eq_ignore_ascii_case("variables") => c
-                            .args
-                            .first()
-                            .and_then(Expr::as_str)
-                            .and_then(|n| variables.get(&n.to_ascii_lowercase())),
-                        _ => None,
-                    };
-                    if let Some(seen) = var.and_then(|v| seen_vars.get_mut(*v)) {
-                        if !*seen {
-                            *seen = true;
-                            exprs.extend(var.and_then(|v| t.vars.get(*v)).map(|d| &d.value));
-                        }
-                    }
-                    found.extend(arm_reference(x));
+            while let Some(v) = reads.pop() {
+                match seen_vars.get_mut(v) {
+                    Some(seen) if !*seen => *seen = true,
+                    _ => continue,
+                }
+                let (Some(slot), Some(decl)) = (var_names.get_mut(v), t.vars.get(v)) else {
+                    continue;
+                };
+                let (modules, vars) = slot.get_or_insert_with(|| {
+                    let (mut modules, mut vars) = (Vec::new(), Vec::new());
+                    names_in(&decl.value, &mut modules, &mut vars);
+                    (modules, vars)
                 });
+                found.extend_from_slice(modules);
+                reads.extend_from_slice(vars);
             }
             found.extend(
                 m.depends_on
@@ -1211,11 +1232,23 @@ fn link_depends_on(
     }
 }
 
+/// `/subscriptions/…/providers/…` or `/providers/…` (ASCII case ignored) with at least four
+/// slashes. Asked of every string of every resource body: compared in place, not lowercased into
+/// a copy.
 fn looks_like_resource_id(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    (lower.starts_with("/subscriptions/") || lower.starts_with("/providers/"))
-        && lower.contains("/providers/")
-        && lower.matches('/').count() >= 4
+    const SUBSCRIPTIONS: &[u8] = b"/subscriptions/";
+    const PROVIDERS: &[u8] = b"/providers/";
+    let bytes = text.as_bytes();
+    let starts = |prefix: &[u8]| {
+        bytes
+            .get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    };
+    (starts(SUBSCRIPTIONS) || starts(PROVIDERS))
+        && bytes
+            .windows(PROVIDERS.len())
+            .any(|w| w.eq_ignore_ascii_case(PROVIDERS))
+        && bytes.iter().filter(|b| **b == b'/').count() >= 4
 }
 
 fn link_references(graph: &mut ResourceGraph, index: &IdIndex) {
@@ -1361,6 +1394,28 @@ mod tests {
             d.resource_group.as_deref(),
             Some("rg-{uniqueString(/subscriptions/{subscriptionId})}-test")
         );
+    }
+
+    #[test]
+    fn resource_ids_are_recognised_in_any_case() {
+        for id in [
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v",
+            "/SUBSCRIPTIONS/s/resourceGroups/rg/PROVIDERS/Microsoft.Network/virtualNetworks/v",
+            "/providers/Microsoft.Management/managementGroups/mg",
+        ] {
+            assert!(looks_like_resource_id(id), "{id}");
+        }
+        for text in [
+            "",
+            "/subscriptions/s",
+            "/subscriptions/s/resourceGroups/rg",
+            "/providers/x",
+            "subscriptions/s/providers/a/b/c",
+            "/subscriptionsé/providers/a/b/c",
+            "/subscriptions/ß/a/b",
+        ] {
+            assert!(!looks_like_resource_id(text), "{text}");
+        }
     }
 
     #[test]

@@ -72,10 +72,14 @@ fn named_after<'t>(node: Node<'t>, token: &str) -> Option<Node<'t>> {
     kids.into_iter().skip(pos + 1).find(|c| c.is_named())
 }
 
+/// Whether `node` has the anonymous token `token` among its children (walked in place: no list of
+/// children is built).
 fn has_token(node: Node, token: &str) -> bool {
-    children(node)
-        .iter()
-        .any(|c| !c.is_named() && c.kind_name() == token)
+    let mut cursor = node.walk();
+    let found = node
+        .children(&mut cursor)
+        .any(|c| !c.is_named() && c.kind_name() == token);
+    found
 }
 
 fn is_declaration(kind: &str) -> bool {
@@ -1015,12 +1019,20 @@ impl<'a> Lowerer<'a> {
         let Some(obj) = node.child_by_field_name("object") else {
             return ExprKind::Error("expected an expression before `.`".to_string());
         };
-        let bang = has_token(node, "!");
+        // `!` and `.?`, in one walk of the children.
+        let (mut bang, mut safe) = (false, false);
+        let mut cursor = node.walk();
+        for c in node.children(&mut cursor) {
+            match c.kind_name() {
+                "!" if !c.is_named() => bang = true,
+                ".?" if !c.is_named() => safe = true,
+                _ => {}
+            }
+        }
         let name = node
             .child_by_field_name("property")
             .map(|p| self.src(p).to_string())
             .unwrap_or_default();
-        let safe = has_token(node, ".?");
         let file = self.file;
         self.postfix(self.expr(obj, d), node.end_byte(), 0, &mut |mut target| {
             if bang {
