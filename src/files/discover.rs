@@ -336,12 +336,59 @@ pub fn set_max_file_size(bytes: u64) {
 }
 
 /// The bytes of `path` when it is a regular file (after following symbolic links) of at most
-/// [`max_file_size`] bytes; otherwise why not. Device files, FIFOs and sockets are never
-/// opened, so reading can neither block nor run without end.
+/// [`max_file_size`] bytes; otherwise why not. Device files, FIFOs and sockets are never read,
+/// so reading can neither block nor run without end.
 pub fn read_regular(path: &Path) -> Result<Vec<u8>, ReadError> {
-    use std::io::Read;
     let cap = max_file_size();
+    let file = match open_nonblocking(path) {
+        Ok(file) => file,
+        // Nothing there (a missing `bicepconfig.json` is looked for in every folder): no second
+        // walk, the check by path would say the same.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::NotFound),
+        // Why it can't be opened as the checks by path tell it first (a socket, a file too
+        // large and unreadable), else the error of opening it.
+        Err(e) => {
+            return Err(check_by_path(path, cap)
+                .err()
+                .unwrap_or(ReadError::from(&e)))
+        }
+    };
+    // The checks on what was opened: the one path walk of the read.
+    let meta = file.metadata().map_err(|e| ReadError::from(&e))?;
+    check_kind_and_size(&meta, cap)?;
+    read_capped(file, meta.len(), cap)
+}
+
+/// `path` opened for reading in a way that neither blocks (a FIFO without writer) nor makes a
+/// terminal the process's controlling terminal: [`read_regular`] walks the path once, opening
+/// first and checking what it opened after.
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+}
+
+/// Elsewhere opening could block on what isn't a regular file: checked by path first (a second
+/// walk, where the first was the check).
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    if let Err(why) = check_by_path(path, max_file_size()) {
+        return Err(std::io::Error::other(why.to_string()));
+    }
+    std::fs::File::open(path)
+}
+
+/// [`check_kind_and_size`] of what `path` names.
+fn check_by_path(path: &Path, cap: u64) -> Result<(), ReadError> {
     let meta = std::fs::metadata(path).map_err(|e| ReadError::from(&e))?;
+    check_kind_and_size(&meta, cap)
+}
+
+/// A regular file of at most `cap` bytes, else why not.
+fn check_kind_and_size(meta: &std::fs::Metadata, cap: u64) -> Result<(), ReadError> {
     if !meta.is_file() {
         return Err(if meta.is_dir() {
             ReadError::Folder
@@ -349,21 +396,21 @@ pub fn read_regular(path: &Path) -> Result<Vec<u8>, ReadError> {
             ReadError::NotRegular
         });
     }
-    let too_large = ReadError::TooLarge { limit: cap };
     if meta.len() > cap {
-        return Err(too_large);
+        return Err(ReadError::TooLarge { limit: cap });
     }
-    let file = std::fs::File::open(path).map_err(|e| ReadError::from(&e))?;
-    // The file may have been swapped since: check what was opened too.
-    if !file.metadata().map_err(|e| ReadError::from(&e))?.is_file() {
-        return Err(ReadError::NotRegular);
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    Ok(())
+}
+
+/// The bytes of `file` (`len` long when checked), at most `cap` (it may have grown since).
+fn read_capped(file: std::fs::File, len: u64, cap: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
     file.take(cap.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| ReadError::from(&e))?;
     if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > cap {
-        return Err(too_large);
+        return Err(ReadError::TooLarge { limit: cap });
     }
     Ok(bytes)
 }
