@@ -488,14 +488,6 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (at.line as usize, at.column as usize)
 }
 
-/// The nearest `bicepconfig.json` in the folder of `file` or one of its parents.
-pub fn find_for(file: &Path) -> Option<PathBuf> {
-    file.parent()?
-        .ancestors()
-        .map(|dir| dir.join(FILE_NAME))
-        .find(|candidate| candidate.is_file())
-}
-
 /// Finds and loads configurations, each folder and each file once.
 #[derive(Debug, Default)]
 pub struct Cache {
@@ -523,14 +515,25 @@ impl Cache {
         let Some(dir) = file.parent() else {
             return Ok(None);
         };
-        let found = match self.by_dir.get(dir) {
-            Some(found) => found.clone(),
-            None => {
-                let found = find_for(file);
-                self.by_dir.insert(dir.to_path_buf(), found.clone());
-                found
+        // Each folder walked is remembered, not only the file's own: the files of a tree share
+        // their parents, and a folder without a configuration is asked about once.
+        let mut walked = Vec::new();
+        let mut found = None;
+        for d in dir.ancestors() {
+            if let Some(known) = self.by_dir.get(d) {
+                found = known.clone();
+                break;
             }
-        };
+            walked.push(d);
+            let candidate = d.join(FILE_NAME);
+            if candidate.is_file() {
+                found = Some(candidate);
+                break;
+            }
+        }
+        for d in walked {
+            self.by_dir.insert(d.to_path_buf(), found.clone());
+        }
         match found {
             Some(path) => self.load(&path).map(Some),
             None => Ok(None),
