@@ -104,6 +104,24 @@ fn symbolic_text(
         return None;
     }
     let params = !matches!(lower, "tolower" | "toupper");
+    // Most calls have no symbolic argument: seen first, without copying the arguments.
+    let symbolic = |v: &Value| match v.unknown_reason() {
+        Some(Reason::Symbolic { .. }) => true,
+        Some(Reason::Parameter { .. }) => params,
+        _ => false,
+    };
+    let any_symbolic = call
+        .args
+        .iter()
+        .enumerate()
+        .any(|(i, a)| match (&a.kind, lower, i) {
+            (_, "format", 0) => false,
+            (Kind::Array(items), "join", 0) => items.iter().any(symbolic),
+            _ => symbolic(a),
+        });
+    if !any_symbolic {
+        return None;
+    }
     let mut any = false;
     let args: Vec<Value> = call
         .args
@@ -220,11 +238,10 @@ fn str_arg(values: &[Value], i: usize) -> Option<&str> {
 
 /// A binary operator (Bicep) over two evaluated operands, by the table's `equals`, comparisons
 /// and arithmetic.
-pub(super) fn binary(ev: &Evaluator<'_>, op: BinaryOp, l: &Value, r: &Value) -> Value {
-    if let Some(u) = first_unknown_of(&[l.clone(), r.clone()]) {
-        return u;
+pub(super) fn binary(ev: &Evaluator<'_>, op: BinaryOp, l: Value, r: Value) -> Value {
+    if let Some(u) = [&l, &r].into_iter().find(|v| v.is_unknown()) {
+        return Value::new(u.kind.clone(), None);
     }
-    let args = [l.clone(), r.clone()];
     let name = match op {
         BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::EqInsensitive | BinaryOp::NotEqInsensitive => {
             let eq = match (&l.kind, &r.kind) {
@@ -233,7 +250,7 @@ pub(super) fn binary(ev: &Evaluator<'_>, op: BinaryOp, l: &Value, r: &Value) -> 
                 {
                     Ok(a.eq_ignore_ascii_case(b))
                 }
-                _ => functions::equal(l, r),
+                _ => functions::equal(&l, &r),
             };
             let positive = matches!(op, BinaryOp::Eq | BinaryOp::EqInsensitive);
             return outcome(ev, eq.map(|eq| Value::bool(eq == positive)));
@@ -251,7 +268,8 @@ pub(super) fn binary(ev: &Evaluator<'_>, op: BinaryOp, l: &Value, r: &Value) -> 
             return type_error("unexpected operator")
         }
     };
-    table(ev, &name.to_ascii_lowercase(), name, &args)
+    // The operands move into the arguments: no copy of either.
+    table(ev, &name.to_ascii_lowercase(), name, &[l, r])
 }
 
 /// The id of a resource from a scope and `type, name…` arguments (`resourceId`'s tail).
@@ -341,6 +359,9 @@ fn sub_object(sub: (String, bool)) -> Value {
     ])
 }
 
+/// A call's evaluated arguments.
+type Args = smallvec::SmallVec<[Value; 4]>;
+
 /// Calls a built-in function. `lower` is the lowercase name, `name` as written.
 pub(super) fn call(
     ev: &Evaluator<'_>,
@@ -368,7 +389,7 @@ pub(super) fn call(
             return lambda_call(ev, lower, args, locals, d);
         }
         "copyindex" => {
-            let vals: Vec<Value> = args.iter().map(|a| ev.eval(a, locals, d)).collect();
+            let vals: Args = args.iter().map(|a| ev.eval(a, locals, d)).collect();
             let (loop_name, offset) = match (vals.first(), vals.get(1)) {
                 (Some(v), off) if v.as_str().is_some() => (v.as_str(), off.and_then(Value::as_i64)),
                 (Some(v), None) => (None, v.as_i64()),
@@ -398,7 +419,8 @@ pub(super) fn call(
             function: name.to_string(),
         });
     }
-    let v: Vec<Value> = args.iter().map(|a| ev.eval(a, locals, d)).collect();
+    // On the stack for the usual few arguments: one call is evaluated per function call.
+    let v: Args = args.iter().map(|a| ev.eval(a, locals, d)).collect();
     let sub_default = || -> (String, bool) {
         match &ev.deployment.subscription_id {
             Some(s) => (s.clone(), !s.contains('{')),
@@ -534,8 +556,8 @@ pub(super) fn call(
                 ),
             };
             let scope = format!("/subscriptions/{}/resourceGroups/{}", sub.0, rg.0);
-            let tail: Vec<Value> = v.iter().skip(type_pos).cloned().collect();
-            resource_id_from(scope, &tail, sub.1 && rg.1)
+            let tail = v.get(type_pos..).unwrap_or_default();
+            resource_id_from(scope, tail, sub.1 && rg.1)
         }
         "subscriptionresourceid" => {
             let type_pos = v.iter().position(looks_like_type).unwrap_or(0);
@@ -544,8 +566,8 @@ pub(super) fn call(
             } else {
                 sub_default()
             };
-            let tail: Vec<Value> = v.iter().skip(type_pos).cloned().collect();
-            resource_id_from(format!("/subscriptions/{}", sub.0), &tail, sub.1)
+            let tail = v.get(type_pos..).unwrap_or_default();
+            resource_id_from(format!("/subscriptions/{}", sub.0), tail, sub.1)
         }
         "tenantresourceid" => resource_id_from(String::new(), &v, true),
         "managementgroupresourceid" => {
@@ -557,10 +579,10 @@ pub(super) fn call(
             } else {
                 ("{managementGroupId}".into(), false)
             };
-            let tail: Vec<Value> = v.iter().skip(type_pos).cloned().collect();
+            let tail = v.get(type_pos..).unwrap_or_default();
             resource_id_from(
                 format!("/providers/Microsoft.Management/managementGroups/{}", mg.0),
-                &tail,
+                tail,
                 mg.1,
             )
         }

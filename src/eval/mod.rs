@@ -603,7 +603,12 @@ impl<'t> Evaluator<'t> {
                     let read = |t: &Value| member(t, name, *safe || short_circuits(t, target));
                     match self.in_variable(target, locals, read) {
                         Some(v) => v,
-                        None => read(&self.eval(target, locals, d)),
+                        None => {
+                            // The target is this expression's own: the property moves out of it.
+                            let t = self.eval(target, locals, d);
+                            let safe = *safe || short_circuits(&t, target);
+                            take_member(t, name, safe)
+                        }
                     }
                 }
             }
@@ -618,7 +623,12 @@ impl<'t> Evaluator<'t> {
                     |t: &Value| index_value(t, &i, *safe || short_circuits(t, target), *from_end);
                 match self.in_variable(target, locals, read) {
                     Some(v) => v,
-                    None => read(&self.eval(target, locals, d)),
+                    None => {
+                        // The target is this expression's own: the item moves out of it.
+                        let t = self.eval(target, locals, d);
+                        let safe = *safe || short_circuits(&t, target);
+                        take_index(t, &i, safe, *from_end)
+                    }
                 }
             }
             ExprKind::ChildAccess { target, name } => self.child_access(target, name, locals, d),
@@ -773,7 +783,7 @@ impl<'t> Evaluator<'t> {
             _ => {}
         }
         let r = self.eval(rhs, locals, d);
-        calls::binary(self, op, &l, &r)
+        calls::binary(self, op, l, r)
     }
 
     fn ident(&self, name: &str, locals: &Locals, span: Span) -> Value {
@@ -1798,6 +1808,38 @@ pub fn member(target: &Value, name: &str, safe: bool) -> Value {
             target.type_name()
         )),
     }
+}
+
+/// [`member`] of a value no one else holds: the property is moved out, not copied.
+fn take_member(mut target: Value, name: &str, safe: bool) -> Value {
+    match target.get_mut(name) {
+        Some(v) => std::mem::replace(v, Value::null()),
+        None => member(&target, name, safe),
+    }
+}
+
+/// [`index_value`] of a value no one else holds: the item or property is moved out, not copied.
+fn take_index(mut target: Value, index: &Value, safe: bool, from_end: bool) -> Value {
+    if !index.is_unknown() {
+        match &mut target.kind {
+            Kind::Array(items) => {
+                if let Some(i) = index.as_i64() {
+                    let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
+                    let i = if from_end { len - i } else { i };
+                    if let Some(v) = usize::try_from(i).ok().and_then(|i| items.get_mut(i)) {
+                        return std::mem::replace(v, Value::null());
+                    }
+                }
+            }
+            Kind::Object(_) => {
+                if let Some(k) = index.as_str() {
+                    return take_member(target, k, safe);
+                }
+            }
+            _ => {}
+        }
+    }
+    index_value(&target, index, safe, from_end)
 }
 
 /// `target[index]`.
