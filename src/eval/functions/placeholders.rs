@@ -28,6 +28,22 @@ pub fn placeholder_len(text: &str) -> Option<usize> {
 pub fn top_level(text: &str, sep: char) -> Vec<usize> {
     let mut out = Vec::new();
     let mut depth = 0usize;
+    // An ASCII separator (every caller's `/`): only the three bytes that matter are visited, found
+    // by `memchr3` (an ASCII byte in UTF-8 is always that character). Ids are split so for every
+    // parent and reference of every resource.
+    if let Ok(sep) = u8::try_from(sep) {
+        if sep.is_ascii() {
+            for i in memchr::memchr3_iter(b'{', b'}', sep, text.as_bytes()) {
+                match text.as_bytes().get(i) {
+                    Some(b'{') => depth += 1,
+                    Some(b'}') => depth = depth.saturating_sub(1),
+                    _ if depth == 0 => out.push(i),
+                    _ => {}
+                }
+            }
+            return out;
+        }
+    }
     for (i, c) in text.char_indices() {
         match c {
             '{' => depth += 1,
@@ -100,5 +116,12 @@ mod tests {
         assert_eq!(placeholder_len("a{b}"), None);
         assert_eq!(literal_parts("a{b{c}}d}e{f"), ["a", "d}e"]);
         assert_eq!(top_level("a}/b", '/'), [2]);
+    }
+
+    #[test]
+    fn byte_offsets_past_other_characters() {
+        // The ASCII separator's way and the other one's agree on offsets past multibyte text.
+        assert_eq!(top_level("é/{ü/x}/ß", '/'), [2, 9]);
+        assert_eq!(top_level("a→b{→}→c", '→'), [1, 10]);
     }
 }
