@@ -22,7 +22,7 @@
 
 use super::{normalize_id, Resource, ResourceIdx};
 use crate::source::FileId;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// What is known of an id text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,24 +43,31 @@ pub enum IdText {
 impl IdText {
     /// Classifies `id`.
     pub fn of(id: &str) -> IdText {
-        if id.contains("{?}") {
-            IdText::Unknown
-        } else if !id.contains('{') {
-            IdText::Known
-        } else {
+        // One pass over the `{`s (found by `memchr`): ids are classified for every lookup of
+        // every graph, and most have a few placeholders or none.
+        let bytes = id.as_bytes();
+        let mut any = false;
+        let mut scoped = true;
+        for at in memchr::memchr_iter(b'{', bytes) {
+            any = true;
+            let rest = bytes.get(at..).unwrap_or_default();
+            if rest.starts_with(b"{?}") {
+                return IdText::Unknown;
+            }
             // Every placeholder is one of the scope's (`{uniqueString(/subscriptions/
             // {subscriptionId}…)}` is not: it opens with another).
-            let scoped = id.match_indices('{').all(|(at, _)| {
-                SCOPE.iter().any(|p| {
-                    id.get(at..at + p.len())
-                        .is_some_and(|t| t.eq_ignore_ascii_case(p))
-                })
-            });
-            if scoped {
-                IdText::Scoped
-            } else {
-                IdText::Placeholders
-            }
+            scoped = scoped
+                && SCOPE.iter().any(|p| {
+                    rest.get(..p.len())
+                        .is_some_and(|t| t.eq_ignore_ascii_case(p.as_bytes()))
+                });
+        }
+        if !any {
+            IdText::Known
+        } else if scoped {
+            IdText::Scoped
+        } else {
+            IdText::Placeholders
         }
     }
 
@@ -114,7 +121,8 @@ struct Entry {
 /// evaluation), then read in parallel.
 #[derive(Debug, Clone, Default)]
 pub struct IdIndex {
-    by_id: HashMap<String, Vec<ResourceIdx>>,
+    /// FxHash: ids are the graph's own, looked up for every parent, reference and policy hop.
+    by_id: FxHashMap<String, Vec<ResourceIdx>>,
     entries: Vec<Entry>,
 }
 
@@ -131,7 +139,8 @@ impl IdIndex {
                 existing: r.existing,
             })
             .collect();
-        let mut by_id: HashMap<String, Vec<ResourceIdx>> = HashMap::with_capacity(entries.len());
+        let mut by_id: FxHashMap<String, Vec<ResourceIdx>> =
+            FxHashMap::with_capacity_and_hasher(entries.len(), Default::default());
         for (i, e) in entries.iter().enumerate() {
             match by_id.get_mut(&e.id) {
                 Some(v) => v.push(i),
