@@ -188,7 +188,8 @@ pub fn candidates_with(paths: &[PathBuf], allow_outside: bool) -> anyhow::Result
     }
     unreadable.sort_by(|a, b| a.path.cmp(&b.path));
     unreadable.dedup_by(|a, b| a.path == b.path);
-    found.sort();
+    // As `found.sort()`: by path, then the explicit flag.
+    super::paths::sort_by_path(&mut found, |c| &c.path, |a, b| a.explicit.cmp(&b.explicit));
     // An explicit mention sorts after the walked one: keep the explicit flag on duplicates.
     found.dedup_by(|later, earlier| {
         if later.path == earlier.path {

@@ -134,9 +134,101 @@ pub fn project_root(path: &Path) -> PathBuf {
     }
 }
 
+/// Sorts `items` by [`Path`] order (component by component) of `path`, ties by `then`. When
+/// every path is plain (see [`plain_bytes`]) their bytes are compared with `/` below every other
+/// byte, which orders them as their components do without taking them apart: a walked tree's
+/// thousands of paths were sorted by components at ~1,000 instructions a comparison.
+pub fn sort_by_path<T>(
+    items: &mut [T],
+    path: impl Fn(&T) -> &Path,
+    then: impl Fn(&T, &T) -> std::cmp::Ordering,
+) {
+    if items.iter().all(|i| plain_bytes(path(i)).is_some()) {
+        items.sort_by(|a, b| {
+            let (x, y) = (path(a).as_os_str(), path(b).as_os_str());
+            plain_order(x.as_encoded_bytes(), y.as_encoded_bytes()).then_with(|| then(a, b))
+        });
+    } else {
+        items.sort_by(|a, b| path(a).cmp(path(b)).then_with(|| then(a, b)));
+    }
+}
+
+/// The bytes of `path` when its components are its `/`-separated parts (an optional root, then
+/// names only: no `.` or `..`, no empty part, no trailing `/`), so that bytes and components
+/// order alike; `None` otherwise, and always off Unix (prefixes, two separators).
+fn plain_bytes(path: &Path) -> Option<&[u8]> {
+    if !cfg!(unix) {
+        return None;
+    }
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let names = bytes.strip_prefix(b"/").unwrap_or(bytes);
+    names
+        .split(|b| *b == b'/')
+        .all(|name| !matches!(name, b"" | b"." | b".."))
+        .then_some(bytes)
+}
+
+/// Plain paths' order: the first differing byte decides, `/` below any other byte (a name that
+/// is a prefix of another sorts first, as its component does); a path that is a prefix of the
+/// other sorts first.
+fn plain_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let rank = |c: u8| if c == b'/' { 0 } else { u16::from(c) + 1 };
+    // Eight bytes at a time to the first difference: sorted paths share long prefixes.
+    let words = a
+        .chunks_exact(8)
+        .zip(b.chunks_exact(8))
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (a, b) = (
+        a.get(words * 8..).unwrap_or_default(),
+        b.get(words * 8..).unwrap_or_default(),
+    );
+    let same = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    match (a.get(same), b.get(same)) {
+        (Some(x), Some(y)) => rank(*x).cmp(&rank(*y)),
+        (x, y) => x.is_some().cmp(&y.is_some()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_paths_sort_by_bytes_as_by_components() {
+        let names = [
+            "/a", "/a/b", "/a.b", "/a-b", "/a b", "/a/b.c", "/a/b/c", "/ab", "/a!/b", "/", "/é/x",
+            "/a/B", "rel/a", "rel", "rel-x/y", "/x/./y", "/x/../y", "x//y", "/x/", "/x/y.",
+        ];
+        let mut paths: Vec<PathBuf> = names.iter().map(PathBuf::from).collect();
+        let mut expected = paths.clone();
+        expected.sort();
+        sort_by_path(
+            &mut paths,
+            |p| p.as_path(),
+            |_, _| std::cmp::Ordering::Equal,
+        );
+        assert_eq!(paths, expected);
+        // The plain ones alone take the byte way, and agree.
+        let mut plain: Vec<PathBuf> = names
+            .iter()
+            .map(PathBuf::from)
+            .filter(|p| plain_bytes(p).is_some())
+            .collect();
+        assert!(plain.len() > 10);
+        let mut expected = plain.clone();
+        expected.sort();
+        plain.reverse();
+        sort_by_path(
+            &mut plain,
+            |p| p.as_path(),
+            |_, _| std::cmp::Ordering::Equal,
+        );
+        assert_eq!(plain, expected);
+        assert!(plain_bytes(Path::new("/x/./y")).is_none());
+        assert!(plain_bytes(Path::new("x//y")).is_none());
+        assert!(plain_bytes(Path::new("/x/")).is_none());
+    }
 
     #[test]
     fn normalize_keeps_the_parents_a_relative_path_climbs() {

@@ -10,6 +10,7 @@ use crate::files::normalize;
 use crate::files::Input;
 use crate::graph::deployments::local_path;
 use rayon::prelude::*;
+use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -364,7 +365,7 @@ impl ProjectIndex {
 
     /// The index of these files under `root`.
     pub fn from_files(root: &Path, mut files: Vec<IndexedFile>) -> ProjectIndex {
-        files.sort_by(|a, b| a.path.cmp(&b.path));
+        crate::files::paths::sort_by_path(&mut files, |f| &f.path, |_, _| Ordering::Equal);
         files.dedup_by(|a, b| a.path == b.path);
         let by_path: HashMap<PathBuf, usize> = files
             .iter()
@@ -519,7 +520,7 @@ pub fn select(
             .or_insert_with(|| ProjectIndex::with_scanned(&root, files, scanned));
         entries.extend(index.deployments_reaching(file));
     }
-    entries.sort();
+    crate::files::paths::sort_by_path(&mut entries, |p| p, |_, _| Ordering::Equal);
     entries.dedup();
     Selection { entries }
 }
