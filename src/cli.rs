@@ -676,7 +676,7 @@ fn plan_with(args: &InputArgs, stream: bool) -> anyhow::Result<Plan> {
                 crate::graph::project::select(&paths, &files, &scanned, &entries)
             }
         };
-        let read: std::collections::HashSet<&Path> = match &planned {
+        let read: rustc_hash::FxHashSet<&Path> = match &planned {
             Some(planned) => planned.iter().map(|f| f.path.as_path()).collect(),
             None => discovery.inputs.iter().map(|i| i.path.as_path()).collect(),
         };

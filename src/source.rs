@@ -295,8 +295,8 @@ impl SourceFile {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     files: Vec<Arc<SourceFile>>,
-    /// The first file added at each path.
-    by_path: std::collections::HashMap<PathBuf, FileId>,
+    /// The first file added at each path. FxHash: paths are the run's own, one per file.
+    by_path: rustc_hash::FxHashMap<PathBuf, FileId>,
 }
 
 impl SourceMap {

@@ -208,7 +208,8 @@ fn streamed(files: &[Planned], provider: &dyn FileProvider, options: &Options) -
 /// The deployment groups of `files`: indices, each group ascending, connected by the references
 /// of the project index (modules, `using`, linked templates, parameter files).
 fn deployment_groups(files: &[Planned]) -> Vec<Vec<usize>> {
-    let by_path: HashMap<&std::path::Path, usize> = files
+    // FxHash: the run's own paths, every input's.
+    let by_path: rustc_hash::FxHashMap<&std::path::Path, usize> = files
         .iter()
         .enumerate()
         .map(|(i, f)| (f.path.as_path(), i))

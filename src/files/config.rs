@@ -491,7 +491,8 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// Finds and loads configurations, each folder and each file once.
 #[derive(Debug, Default)]
 pub struct Cache {
-    by_dir: HashMap<PathBuf, Option<PathBuf>>,
+    /// FxHash: every folder of the walked tree is looked up (the keys are the walk's paths).
+    by_dir: rustc_hash::FxHashMap<PathBuf, Option<PathBuf>>,
     loaded: HashMap<PathBuf, Arc<Config>>,
 }
 

@@ -10,6 +10,7 @@ use crate::files::normalize;
 use crate::files::Input;
 use crate::graph::deployments::local_path;
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -57,7 +58,8 @@ pub struct ProjectIndex {
     /// Absolute, normalized.
     pub root: PathBuf,
     files: Vec<IndexedFile>,
-    by_path: HashMap<PathBuf, usize>,
+    /// FxHash: paths are the walk's own (hashing a path walks its components).
+    by_path: FxHashMap<PathBuf, usize>,
     /// For each file, the files that reference it (inside the project).
     callers: Vec<Vec<usize>>,
 }
@@ -317,7 +319,7 @@ fn scan_json(text: &str, dir: &Path, parameters: bool, out: &mut Vec<Reference>)
 
 /// The index entries of every template on disk under `root` (walked as `check` walks folders,
 /// honouring `.gitignore`) but those in `skip`, read and scanned in parallel.
-pub fn scan_tree(root: &Path, skip: &HashSet<&Path>) -> Vec<IndexedFile> {
+pub fn scan_tree(root: &Path, skip: &FxHashSet<&Path>) -> Vec<IndexedFile> {
     let paths: Vec<PathBuf> = crate::files::discover::candidates(&[root.to_path_buf()])
         .map(|w| w.candidates.into_iter().map(|c| c.path).collect())
         .unwrap_or_default();
@@ -352,7 +354,7 @@ impl ProjectIndex {
     /// disk.
     pub fn with_scanned(root: &Path, read: &[&Path], scanned: &[IndexedFile]) -> ProjectIndex {
         let root = crate::files::discover::absolute(root);
-        let skip: HashSet<&Path> = read.iter().copied().collect();
+        let skip: FxHashSet<&Path> = read.iter().copied().collect();
         let mut files = scan_tree(&root, &skip);
         files.extend(
             scanned
@@ -367,7 +369,7 @@ impl ProjectIndex {
     pub fn from_files(root: &Path, mut files: Vec<IndexedFile>) -> ProjectIndex {
         crate::files::paths::sort_by_path(&mut files, |f| &f.path, |_, _| Ordering::Equal);
         files.dedup_by(|a, b| a.path == b.path);
-        let by_path: HashMap<PathBuf, usize> = files
+        let by_path: FxHashMap<PathBuf, usize> = files
             .iter()
             .enumerate()
             .map(|(i, f)| (f.path.clone(), i))

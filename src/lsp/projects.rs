@@ -102,7 +102,7 @@ impl Projects {
             let stale = self.disk.get(&root).is_none_or(|(e, _)| *e != epoch);
             if stale {
                 let files = if root.is_dir() {
-                    scan_tree(&root, &HashSet::new())
+                    scan_tree(&root, &rustc_hash::FxHashSet::default())
                 } else {
                     Vec::new()
                 };
