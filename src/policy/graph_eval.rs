@@ -24,21 +24,6 @@ enum Found {
 pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -> Outcome {
     let env = &options.env;
     let aliases = set.aliases();
-    // Parameters per policy, computed once.
-    let prepared: Vec<(usize, Params)> = set
-        .policies()
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| configured_level(p, options) != Some(Level::Off))
-        .map(|(i, p)| {
-            let params = match &p.assignment {
-                // An assignment's values are resolved when it is loaded.
-                Some(a) => Ok(a.params.clone()),
-                None => p.definition.parameter_values(options.parameters.get(&p.id)),
-            };
-            (i, params)
-        })
-        .collect();
     // The type index: a resource meets only the policies whose `if` can match its type.
     let audited: Vec<ResourceIdx> = graph
         .resources
@@ -57,14 +42,15 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
         }
     }
     let all_by_type = Index::new(graph).with_ids(graph);
-    let pairs: Vec<(usize, &Params, ResourceIdx)> = prepared
+    // Per policy: the resources it meets and its parameters, computed once, and only for a
+    // policy that meets one (a deployment group meets few of the policies' types).
+    let prepared: Vec<(usize, Params, Vec<ResourceIdx>)> = set
+        .policies()
         .iter()
-        .flat_map(|(pi, params)| {
-            let types = set
-                .policies()
-                .get(*pi)
-                .and_then(|p| p.definition.types.as_ref());
-            let resources: Vec<ResourceIdx> = match types {
+        .enumerate()
+        .filter(|(_, p)| configured_level(p, options) != Some(Level::Off))
+        .filter_map(|(i, p)| {
+            let resources: Vec<ResourceIdx> = match p.definition.types.as_ref() {
                 None => audited.clone(),
                 Some(types) => types
                     .iter()
@@ -73,8 +59,20 @@ pub fn evaluate(set: &PolicySet, graph: &ResourceGraph, options: &EvalOptions) -
                     .copied()
                     .collect(),
             };
-            resources.into_iter().map(move |ri| (*pi, params, ri))
+            if resources.is_empty() {
+                return None;
+            }
+            let params = match &p.assignment {
+                // An assignment's values are resolved when it is loaded.
+                Some(a) => Ok(a.params.clone()),
+                None => p.definition.parameter_values(options.parameters.get(&p.id)),
+            };
+            Some((i, params, resources))
         })
+        .collect();
+    let pairs: Vec<(usize, &Params, ResourceIdx)> = prepared
+        .iter()
+        .flat_map(|(pi, params, resources)| resources.iter().map(move |ri| (*pi, params, *ri)))
         .collect();
     let kids = child_index(graph);
     let found: Vec<Found> = pairs
