@@ -188,6 +188,12 @@ fn quoted(s: &str) -> Option<String> {
     None
 }
 
+/// Whether `text` contains `word`: every input is searched so when it is planned, by `memmem`
+/// (vectorized) rather than `str::contains`.
+fn contains(text: &str, word: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), word.as_bytes()).is_some()
+}
+
 /// `module name 'path'` and `using 'path'` statements (each at the start of a line).
 fn scan_bicep(text: &str, dir: &Path, out: &mut Vec<Reference>) {
     let candidate = |l: &str| {
@@ -195,7 +201,7 @@ fn scan_bicep(text: &str, dir: &Path, out: &mut Vec<Reference>) {
         t.starts_with("module") || t.starts_with("using")
     };
     // Most files name neither keyword: a substring search rules them out without a line walk.
-    if !(text.contains("module") || text.contains("using")) || !text.lines().any(candidate) {
+    if !(contains(text, "module") || contains(text, "using")) || !text.lines().any(candidate) {
         return;
     }
     let code = without_comments(text);
@@ -267,9 +273,9 @@ fn string_value(text: &str, at: usize) -> Option<String> {
 /// template of a parameter file (`"template"` under `metadata`).
 fn scan_json(text: &str, dir: &Path, parameters: bool, out: &mut Vec<Reference>) {
     let linked = if parameters {
-        text.contains("\"template\"")
+        contains(text, "\"template\"")
     } else {
-        text.contains("templateLink") || text.contains("_artifactsLocation")
+        contains(text, "templateLink") || contains(text, "_artifactsLocation")
     };
     if !linked {
         return;
@@ -281,7 +287,8 @@ fn scan_json(text: &str, dir: &Path, parameters: bool, out: &mut Vec<Reference>)
     };
     for key in keys {
         let mut from = 0;
-        while let Some(found) = text.get(from..).and_then(|t| t.find(key)) {
+        let finder = memchr::memmem::Finder::new(key);
+        while let Some(found) = text.get(from..).and_then(|t| finder.find(t.as_bytes())) {
             let at = from + found + key.len();
             from = at;
             let Some(value) = string_value(text, at) else {
