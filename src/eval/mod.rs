@@ -400,24 +400,8 @@ impl<'t> Evaluator<'t> {
         let Some(decl) = self.template.params.get(i) else {
             return Value::null();
         };
-        let key = Symbol::Param(i);
-        let now = self.read_now(key);
-        match self.params_cache.borrow().get(&i) {
-            Some(Slot::Done(v)) if now => {
-                self.note_hit(key);
-                let bytes = self.weight_of((key, i), v);
-                return self.copy_within_budget(v, bytes);
-            }
-            Some(Slot::InProgress) => return self.cycle(decl.span, "parameter", &decl.name),
-            _ => {}
-        }
-        if !now {
-            if let Some(v) = self.replay(key) {
-                return v;
-            }
-        }
-        self.params_cache.borrow_mut().insert(i, Slot::InProgress);
-        let value = self.evaluate_recorded(key, || {
+        let declared = (decl.span, "parameter", decl.name.as_str());
+        self.slot(Symbol::Param(i), &self.params_cache, declared, || {
             if let Some(v) = self.params.get(&decl.name.to_ascii_lowercase()) {
                 v.clone()
             } else if let Some(default) = &decl.default {
@@ -429,10 +413,42 @@ impl<'t> Evaluator<'t> {
                     name: decl.name.clone(),
                 })
             }
-        });
-        self.params_cache
-            .borrow_mut()
-            .insert(i, Slot::Done(value.clone()));
+        })
+    }
+
+    /// The value of the parameter or variable `key` (slot `i` of `cache`), computed once by
+    /// `compute`: a copy of the cached value within the budget, the recorded value replayed when
+    /// the read is not live, or a cycle diagnostic at the declaration (`declared`: its span, what
+    /// it is, its name) when the value depends on itself.
+    fn slot(
+        &self,
+        key: Symbol,
+        cache: &RefCell<FxHashMap<usize, Slot>>,
+        declared: (Span, &str, &str),
+        compute: impl FnOnce() -> Value,
+    ) -> Value {
+        let (Symbol::Param(i) | Symbol::Var(i) | Symbol::Resource(i) | Symbol::Module(i)) = key;
+        let now = self.read_now(key);
+        match cache.borrow().get(&i) {
+            Some(Slot::Done(v)) if now => {
+                self.note_hit(key);
+                let bytes = self.weight_of((key, i), v);
+                return self.copy_within_budget(v, bytes);
+            }
+            Some(Slot::InProgress) => {
+                let (span, what, name) = declared;
+                return self.cycle(span, what, name);
+            }
+            _ => {}
+        }
+        if !now {
+            if let Some(v) = self.replay(key) {
+                return v;
+            }
+        }
+        cache.borrow_mut().insert(i, Slot::InProgress);
+        let value = self.evaluate_recorded(key, compute);
+        cache.borrow_mut().insert(i, Slot::Done(value.clone()));
         value
     }
 
@@ -459,26 +475,10 @@ impl<'t> Evaluator<'t> {
         let Some(decl) = self.template.vars.get(i) else {
             return Value::null();
         };
-        let key = Symbol::Var(i);
-        let now = self.read_now(key);
-        match self.vars.borrow().get(&i) {
-            Some(Slot::Done(v)) if now => {
-                self.note_hit(key);
-                let bytes = self.weight_of((key, i), v);
-                return self.copy_within_budget(v, bytes);
-            }
-            Some(Slot::InProgress) => return self.cycle(decl.span, "variable", &decl.name),
-            _ => {}
-        }
-        if !now {
-            if let Some(v) = self.replay(key) {
-                return v;
-            }
-        }
-        self.vars.borrow_mut().insert(i, Slot::InProgress);
-        let value = self.evaluate_recorded(key, || self.eval(&decl.value, &Vec::new(), 0));
-        self.vars.borrow_mut().insert(i, Slot::Done(value.clone()));
-        value
+        let declared = (decl.span, "variable", decl.name.as_str());
+        self.slot(Symbol::Var(i), &self.vars, declared, || {
+            self.eval(&decl.value, &Vec::new(), 0)
+        })
     }
 
     fn cycle(&self, span: Span, what: &str, name: &str) -> Value {
