@@ -568,16 +568,13 @@ impl Lowerer<'_> {
             remap(&mut e, &to_file);
             e
         };
-        let mut found = Vec::new();
-        expr.walk(&mut |e| {
-            if let ExprKind::Error(m) = &e.kind {
-                found.push(SyntaxError {
-                    span: e.span,
-                    message: m.clone(),
-                });
-            }
-        });
-        self.errors.append(&mut found);
+        // An expression error is the whole parse (`arm_expr::parse`): no walk needed.
+        if let ExprKind::Error(m) = &expr.kind {
+            self.errors.push(SyntaxError {
+                span: expr.span,
+                message: m.clone(),
+            });
+        }
         expr
     }
 
