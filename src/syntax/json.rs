@@ -27,6 +27,8 @@ pub fn parse(text: &str) -> Option<Value<'_>> {
         text,
         bytes: text.as_bytes(),
         pos: 0,
+        properties: Vec::new(),
+        elements: Vec::new(),
     };
     r.blanks();
     let value = r.value(0)?;
@@ -39,6 +41,11 @@ struct Reader<'a> {
     bytes: &'a [u8],
     /// Byte offset of the next unread byte.
     pos: usize,
+    /// The properties of the objects being read, innermost last: each object's are moved into a
+    /// vector of their exact length when it closes (no growing vector per object).
+    properties: Vec<ObjectProp<'a>>,
+    /// The same for the elements of arrays.
+    elements: Vec<Value<'a>>,
 }
 
 impl<'a> Reader<'a> {
@@ -49,8 +56,15 @@ impl<'a> Reader<'a> {
     /// Skips JSON's four blanks (jsonc-parser takes more, such as form feeds and Unicode spaces:
     /// those end the fast read at the next token, which then fails and falls back).
     fn blanks(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
-            self.pos += 1;
+        loop {
+            // Indentation, most of a pretty-printed template's bytes: eight spaces at a time.
+            while self.bytes.get(self.pos..self.pos + 8) == Some(b"        ") {
+                self.pos += 8;
+            }
+            match self.peek() {
+                Some(b' ' | b'\n' | b'\r' | b'\t') => self.pos += 1,
+                _ => return,
+            }
         }
     }
 
@@ -82,15 +96,15 @@ impl<'a> Reader<'a> {
         }
         let start = self.pos;
         self.pos += 1;
-        let mut properties = Vec::new();
         self.blanks();
         if self.peek()? == b'}' {
             self.pos += 1;
             return Some(Object {
                 range: Range::new(start, self.pos),
-                properties,
+                properties: Vec::new(),
             });
         }
+        let first = self.properties.len();
         loop {
             if self.peek()? != b'"' {
                 return None;
@@ -103,7 +117,7 @@ impl<'a> Reader<'a> {
             self.pos += 1;
             self.blanks();
             let value = self.value(depth + 1)?;
-            properties.push(ObjectProp {
+            self.properties.push(ObjectProp {
                 range: Range::new(name.range.start, value.range().end),
                 name: ObjectPropName::String(name),
                 value,
@@ -121,7 +135,7 @@ impl<'a> Reader<'a> {
         self.pos += 1;
         Some(Object {
             range: Range::new(start, self.pos),
-            properties,
+            properties: self.properties.drain(first..).collect(),
         })
     }
 
@@ -131,17 +145,18 @@ impl<'a> Reader<'a> {
         }
         let start = self.pos;
         self.pos += 1;
-        let mut elements = Vec::new();
         self.blanks();
         if self.peek()? == b']' {
             self.pos += 1;
             return Some(Array {
                 range: Range::new(start, self.pos),
-                elements,
+                elements: Vec::new(),
             });
         }
+        let first = self.elements.len();
         loop {
-            elements.push(self.value(depth + 1)?);
+            let value = self.value(depth + 1)?;
+            self.elements.push(value);
             self.blanks();
             match self.peek()? {
                 b',' => {
@@ -155,7 +170,7 @@ impl<'a> Reader<'a> {
         self.pos += 1;
         Some(Array {
             range: Range::new(start, self.pos),
-            elements,
+            elements: self.elements.drain(first..).collect(),
         })
     }
 
