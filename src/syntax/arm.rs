@@ -867,12 +867,17 @@ impl Lowerer<'_> {
             None => None,
         };
         let suppress = self.suppress_ids(o, span);
+        // Only nested children need the name again (a deep tree, often a `format(...)` call).
+        let children_name = match get(o, "resources") {
+            Some(_) => name.clone(),
+            None => None,
+        };
 
         if type_name.eq_ignore_ascii_case("Microsoft.Resources/deployments") {
             let m = self.lower_deployment(DeploymentParts {
                 o,
                 symbol,
-                name: name.clone(),
+                name,
                 condition,
                 scope,
                 loop_,
@@ -884,7 +889,7 @@ impl Lowerer<'_> {
             });
             t.modules.push(m);
             // Children of a deployment are not children in the ARM type sense.
-            self.lower_children(o, None, &type_name, name, t, depth);
+            self.lower_children(o, None, &type_name, children_name, t, depth);
             return;
         }
 
@@ -900,7 +905,7 @@ impl Lowerer<'_> {
             type_name: type_name.clone(),
             api_version,
             existing,
-            name: name.clone(),
+            name,
             parent_index,
             parent: None,
             scope,
@@ -912,7 +917,7 @@ impl Lowerer<'_> {
             head_span,
             suppress,
         });
-        self.lower_children(o, Some(index), &type_name, name, t, depth);
+        self.lower_children(o, Some(index), &type_name, children_name, t, depth);
     }
 
     fn lower_children(

@@ -453,12 +453,12 @@ fn lambda_form(name: &str, args: &mut Vec<Expr>) -> Option<ExprKind> {
     if !name.eq_ignore_ascii_case("lambda") || args.is_empty() {
         return None;
     }
-    let (body, names) = args.split_last()?;
+    let (_, names) = args.split_last()?;
     let params = names
         .iter()
         .map(|a| a.as_str().map(str::to_string))
         .collect::<Option<Vec<_>>>()?;
-    let body = Box::new(body.clone());
+    let body = Box::new(args.pop()?);
     args.clear();
     Some(ExprKind::Lambda { params, body })
 }
