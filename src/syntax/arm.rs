@@ -1,7 +1,7 @@
 //! ARM JSON templates and parameter files → template model.
 //!
 //! JSON is read leniently with `jsonc-parser` (comments, trailing commas) keeping the byte range of
-//! every key and value; strings of the form `"[...]"` are ARM expressions parsed by
+//! every key and value (strict JSON, the common case, into the same tree by [`super::json`]); strings of the form `"[...]"` are ARM expressions parsed by
 //! [`super::arm_expr`]. Nested child resources are flattened with their full type and name,
 //! `Microsoft.Resources/deployments` become modules (inline templates lowered recursively), and
 //! `copy` loops become [`Loop::Copy`] or [`ExprKind::For`].
@@ -155,6 +155,19 @@ fn scan_string(bytes: &[u8], open: usize, limit: usize) -> Option<(usize, usize)
     None
 }
 
+/// How jsonc-parser reads ARM JSON: lenient like the deployment engine's JSON reader (comments,
+/// trailing commas, single quotes, unquoted keys), but a missing comma is an error there, so it is
+/// one here.
+pub(crate) fn parse_options() -> ParseOptions {
+    ParseOptions {
+        allow_missing_commas: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_non_finite_numbers: false,
+        ..ParseOptions::default()
+    }
+}
+
 /// Lowers an ARM template or parameter file.
 pub fn lower(file: FileId, text: &str) -> Template {
     // A byte order mark is not JSON whitespace; blank it out so offsets stay the file's.
@@ -168,26 +181,22 @@ pub fn lower(file: FileId, text: &str) -> Template {
     };
     // Only a file that isn't a JSON object needs its language guessed (by the light scan).
     let fallback = || classify(text).unwrap_or(Language::ArmTemplate);
-    // Lenient like the deployment engine's JSON reader (comments, trailing commas, single quotes,
-    // unquoted keys), but a missing comma is an error there, so it is one here.
-    let options = ParseOptions {
-        allow_missing_commas: false,
-        allow_hexadecimal_numbers: false,
-        allow_unary_plus_numbers: false,
-        allow_non_finite_numbers: false,
-        ..ParseOptions::default()
-    };
-    let parsed = match parse_to_ast(src, &CollectOptions::default(), &options) {
-        Ok(p) => p,
-        Err(e) => {
-            let mut t = Template::empty(file, fallback());
-            let r = e.range();
-            t.syntax_errors.push(SyntaxError {
-                span: Span::new(file, r.start, r.end),
-                message: e.kind().to_string().to_lowercase(),
-            });
-            return t;
-        }
+    // Strict JSON (nearly every template) is read by the fast reader; anything else, and every
+    // error, by jsonc-parser, whose tree the fast reader builds the same.
+    let value = match super::json::parse(src) {
+        Some(v) => Some(v),
+        None => match parse_to_ast(src, &CollectOptions::default(), &parse_options()) {
+            Ok(p) => p.value,
+            Err(e) => {
+                let mut t = Template::empty(file, fallback());
+                let r = e.range();
+                t.syntax_errors.push(SyntaxError {
+                    span: Span::new(file, r.start, r.end),
+                    message: e.kind().to_string().to_lowercase(),
+                });
+                return t;
+            }
+        },
     };
     let mut l = Lowerer {
         file,
@@ -196,7 +205,7 @@ pub fn lower(file: FileId, text: &str) -> Template {
         suppressions: Vec::new(),
         literal_strings: false,
     };
-    let mut t = match &parsed.value {
+    let mut t = match &value {
         Some(Json::Object(root)) => {
             let schema = get_str(root, "$schema").and_then(|s| schema_kind(&s.value));
             match schema {
@@ -217,7 +226,7 @@ pub fn lower(file: FileId, text: &str) -> Template {
     };
     t.syntax_errors.append(&mut l.errors);
     t.suppressions.append(&mut l.suppressions);
-    if let Some(root) = &parsed.value {
+    if let Some(root) = &value {
         t.duplicate_keys = duplicate_keys(root, file);
     }
     t
@@ -559,16 +568,13 @@ impl Lowerer<'_> {
             remap(&mut e, &to_file);
             e
         };
-        let mut found = Vec::new();
-        expr.walk(&mut |e| {
-            if let ExprKind::Error(m) = &e.kind {
-                found.push(SyntaxError {
-                    span: e.span,
-                    message: m.clone(),
-                });
-            }
-        });
-        self.errors.append(&mut found);
+        // An expression error is the whole parse (`arm_expr::parse`): no walk needed.
+        if let ExprKind::Error(m) = &expr.kind {
+            self.errors.push(SyntaxError {
+                span: expr.span,
+                message: m.clone(),
+            });
+        }
         expr
     }
 
@@ -861,12 +867,17 @@ impl Lowerer<'_> {
             None => None,
         };
         let suppress = self.suppress_ids(o, span);
+        // Only nested children need the name again (a deep tree, often a `format(...)` call).
+        let children_name = match get(o, "resources") {
+            Some(_) => name.clone(),
+            None => None,
+        };
 
         if type_name.eq_ignore_ascii_case("Microsoft.Resources/deployments") {
             let m = self.lower_deployment(DeploymentParts {
                 o,
                 symbol,
-                name: name.clone(),
+                name,
                 condition,
                 scope,
                 loop_,
@@ -878,7 +889,7 @@ impl Lowerer<'_> {
             });
             t.modules.push(m);
             // Children of a deployment are not children in the ARM type sense.
-            self.lower_children(o, None, &type_name, name, t, depth);
+            self.lower_children(o, None, &type_name, children_name, t, depth);
             return;
         }
 
@@ -894,7 +905,7 @@ impl Lowerer<'_> {
             type_name: type_name.clone(),
             api_version,
             existing,
-            name: name.clone(),
+            name,
             parent_index,
             parent: None,
             scope,
@@ -906,7 +917,7 @@ impl Lowerer<'_> {
             head_span,
             suppress,
         });
-        self.lower_children(o, Some(index), &type_name, name, t, depth);
+        self.lower_children(o, Some(index), &type_name, children_name, t, depth);
     }
 
     fn lower_children(

@@ -24,16 +24,19 @@ pub fn is_expression(s: &str) -> bool {
 }
 
 /// Parses the text inside `[` `]` of an ARM expression string; `offset` is the byte offset of that
-/// text in the file (so spans point into the file); errors become ExprKind::Error with a message.
+/// text in the file (so spans point into the file). An error is the whole result: one
+/// ExprKind::Error with a message, never an error inside a tree.
 pub fn parse(file: FileId, text: &str, offset: usize) -> Expr {
     let mut p = Parser {
         file,
         offset,
-        tokens: Vec::new(),
+        text,
+        // A token takes three bytes or more in the common case (`'a'`, `f(`, `),`): sized once.
+        tokens: Vec::with_capacity(text.len() / 3 + 2),
         pos: 0,
         end: text.len(),
     };
-    if let Err(e) = p.lex(text) {
+    if let Err(e) = p.lex() {
         return e;
     }
     if p.tokens.is_empty() {
@@ -48,14 +51,19 @@ pub fn parse(file: FileId, text: &str, offset: usize) -> Expr {
     };
     match p.peek() {
         None => expr,
-        Some(t) => p.error_at(t, format!("unexpected {}", describe(&t.tok))),
+        Some(&t) => p.error_at(&t, format!("unexpected {}", p.describe(&t))),
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// A token's kind; its text is read from the expression text by its span when needed, so tokens
+/// are plain values and lexing allocates nothing but the token list.
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Tok {
-    Ident(String),
-    Str(String),
+    Ident,
+    /// A quoted string; `escaped` when it holds a doubled quote (`''`).
+    Str {
+        escaped: bool,
+    },
     Int(i64),
     Float(f64),
     LParen,
@@ -66,30 +74,17 @@ enum Tok {
     Dot,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Token {
     tok: Tok,
     start: usize,
     end: usize,
 }
 
-fn describe(t: &Tok) -> String {
-    match t {
-        Tok::Ident(s) => format!("`{s}`"),
-        Tok::Str(_) => "string".into(),
-        Tok::Int(_) | Tok::Float(_) => "number".into(),
-        Tok::LParen => "`(`".into(),
-        Tok::RParen => "`)`".into(),
-        Tok::LBracket => "`[`".into(),
-        Tok::RBracket => "`]`".into(),
-        Tok::Comma => "`,`".into(),
-        Tok::Dot => "`.`".into(),
-    }
-}
-
-struct Parser {
+struct Parser<'s> {
     file: FileId,
     offset: usize,
+    text: &'s str,
     tokens: Vec<Token>,
     pos: usize,
     /// Length of the expression text (for "unexpected end" spans).
@@ -98,7 +93,39 @@ struct Parser {
 
 type PResult = Result<Expr, Expr>;
 
-impl Parser {
+impl<'s> Parser<'s> {
+    /// A token's text.
+    fn text_of(&self, t: &Token) -> &'s str {
+        self.text.get(t.start..t.end).unwrap_or("")
+    }
+
+    /// A string token's value: the text between its quotes, `''` read as `'`.
+    fn string_of(&self, t: &Token, escaped: bool) -> String {
+        let inner = self
+            .text
+            .get(t.start + 1..t.end.saturating_sub(1))
+            .unwrap_or("");
+        if escaped {
+            inner.replace("''", "'")
+        } else {
+            inner.to_string()
+        }
+    }
+
+    fn describe(&self, t: &Token) -> String {
+        match t.tok {
+            Tok::Ident => format!("`{}`", self.text_of(t)),
+            Tok::Str { .. } => "string".into(),
+            Tok::Int(_) | Tok::Float(_) => "number".into(),
+            Tok::LParen => "`(`".into(),
+            Tok::RParen => "`)`".into(),
+            Tok::LBracket => "`[`".into(),
+            Tok::RBracket => "`]`".into(),
+            Tok::Comma => "`,`".into(),
+            Tok::Dot => "`.`".into(),
+        }
+    }
+
     fn span(&self, start: usize, end: usize) -> Span {
         Span::new(self.file, self.offset + start, self.offset + end)
     }
@@ -111,7 +138,8 @@ impl Parser {
         self.error(t.start, t.end, message)
     }
 
-    fn lex(&mut self, text: &str) -> Result<(), Expr> {
+    fn lex(&mut self) -> Result<(), Expr> {
+        let text = self.text;
         let bytes = text.as_bytes();
         let mut i = 0;
         while let Some(&b) = bytes.get(i) {
@@ -128,31 +156,27 @@ impl Parser {
                 b',' => Tok::Comma,
                 b'.' => Tok::Dot,
                 b'\'' => {
-                    let mut s = String::new();
                     let mut j = i + 1;
                     let mut closed = false;
-                    // Copy runs between quotes; `''` is an escaped quote.
-                    let mut run = j;
-                    while let Some(&c) = bytes.get(j) {
-                        if c == b'\'' {
-                            s.push_str(text.get(run..j).unwrap_or(""));
-                            if bytes.get(j + 1) == Some(&b'\'') {
-                                s.push('\'');
-                                j += 2;
-                                run = j;
-                                continue;
-                            }
-                            closed = true;
-                            j += 1;
-                            break;
+                    // `''` is an escaped quote.
+                    let mut escaped = false;
+                    while let Some(q) = bytes.get(j..).and_then(|rest| memchr::memchr(b'\'', rest))
+                    {
+                        j += q;
+                        if bytes.get(j + 1) == Some(&b'\'') {
+                            escaped = true;
+                            j += 2;
+                            continue;
                         }
+                        closed = true;
                         j += 1;
+                        break;
                     }
                     if !closed {
                         return Err(self.error(start, text.len(), "unterminated string".into()));
                     }
                     self.tokens.push(Token {
-                        tok: Tok::Str(s),
+                        tok: Tok::Str { escaped },
                         start,
                         end: j,
                     });
@@ -196,7 +220,7 @@ impl Parser {
                         j += 1;
                     }
                     self.tokens.push(Token {
-                        tok: Tok::Ident(text.get(start..j).unwrap_or("").to_string()),
+                        tok: Tok::Ident,
                         start,
                         end: j,
                     });
@@ -223,14 +247,8 @@ impl Parser {
         self.tokens.get(self.pos)
     }
 
-    /// The token at the position, moved out (the parser never goes back: a token read is not
-    /// read again, so its text need not be copied).
     fn next(&mut self) -> Option<Token> {
-        let t = self.tokens.get_mut(self.pos).map(|t| Token {
-            tok: std::mem::replace(&mut t.tok, Tok::Comma),
-            start: t.start,
-            end: t.end,
-        });
+        let t = self.tokens.get(self.pos).copied();
         if t.is_some() {
             self.pos += 1;
         }
@@ -253,7 +271,7 @@ impl Parser {
         match self.next() {
             Some(t) if t.tok == tok => Ok(t),
             Some(t) => {
-                Err(self.error_at(&t, format!("expected {what}, found {}", describe(&t.tok))))
+                Err(self.error_at(&t, format!("expected {what}, found {}", self.describe(&t))))
             }
             None => Err(self.unexpected_end(what)),
         }
@@ -275,16 +293,18 @@ impl Parser {
                 chain += 1;
                 self.next();
                 let t = self.next();
-                let Some(Token {
-                    tok: Tok::Ident(name),
-                    end,
-                    ..
-                }) = t
+                let Some(
+                    name @ Token {
+                        tok: Tok::Ident,
+                        end,
+                        ..
+                    },
+                ) = t
                 else {
                     return Err(match t {
                         Some(t) => self.error_at(
                             &t,
-                            format!("expected a property name, found {}", describe(&t.tok)),
+                            format!("expected a property name, found {}", self.describe(&t)),
                         ),
                         None => self.unexpected_end("a property name"),
                     });
@@ -293,7 +313,7 @@ impl Parser {
                 expr = Expr::new(
                     ExprKind::Member {
                         target: Box::new(expr),
-                        name,
+                        name: self.text_of(&name).to_string(),
                         safe: false,
                     },
                     span,
@@ -330,16 +350,20 @@ impl Parser {
             return Err(self.unexpected_end("an expression"));
         };
         match t.tok {
-            Tok::Str(s) => Ok(Expr::new(ExprKind::String(s), self.span(t.start, t.end))),
+            Tok::Str { escaped } => Ok(Expr::new(
+                ExprKind::String(self.string_of(&t, escaped)),
+                self.span(t.start, t.end),
+            )),
             Tok::Int(i) => Ok(Expr::new(ExprKind::Int(i), self.span(t.start, t.end))),
             Tok::Float(f) => Ok(Expr::new(ExprKind::Float(f), self.span(t.start, t.end))),
-            Tok::Ident(first) => {
+            Tok::Ident => {
+                let first = self.text_of(&t);
                 // `ns.fn(` is a user-defined function call; otherwise `name(`.
                 let (namespace, name) = if self.at(&Tok::Dot)
                     && matches!(
                         self.tokens.get(self.pos + 1),
                         Some(Token {
-                            tok: Tok::Ident(_),
+                            tok: Tok::Ident,
                             ..
                         })
                     )
@@ -351,13 +375,15 @@ impl Parser {
                         })
                     ) {
                     self.next();
-                    let Some(Token {
-                        tok: Tok::Ident(n), ..
-                    }) = self.next()
+                    let Some(
+                        n @ Token {
+                            tok: Tok::Ident, ..
+                        },
+                    ) = self.next()
                     else {
                         return Err(self.unexpected_end("a function name"));
                     };
-                    (Some(first), n)
+                    (Some(first), self.text_of(&n))
                 } else {
                     (None, first)
                 };
@@ -382,8 +408,7 @@ impl Parser {
                 self.next();
                 let mut args = Vec::new();
                 let close = loop {
-                    if let Some(c) = self.peek().filter(|c| c.tok == Tok::RParen) {
-                        let c = c.clone();
+                    if let Some(&c) = self.peek().filter(|c| c.tok == Tok::RParen) {
                         self.next();
                         break c;
                     }
@@ -394,16 +419,19 @@ impl Parser {
                 };
                 let span = self.span(t.start, close.end);
                 if namespace.is_none() {
-                    if let Some(kind) = lambda_form(&name, &mut args) {
+                    if let Some(kind) = lambda_form(name, &mut args) {
                         return Ok(Expr::new(kind, span));
                     }
                 }
-                Ok(Expr::new(ExprKind::call(namespace, name, args), span))
+                Ok(Expr::new(
+                    ExprKind::call(namespace.map(str::to_string), name, args),
+                    span,
+                ))
             }
-            other => Err(self.error(
+            _ => Err(self.error(
                 t.start,
                 t.end,
-                format!("expected an expression, found {}", describe(&other)),
+                format!("expected an expression, found {}", self.describe(&t)),
             )),
         }
     }
@@ -425,12 +453,12 @@ fn lambda_form(name: &str, args: &mut Vec<Expr>) -> Option<ExprKind> {
     if !name.eq_ignore_ascii_case("lambda") || args.is_empty() {
         return None;
     }
-    let (body, names) = args.split_last()?;
+    let (_, names) = args.split_last()?;
     let params = names
         .iter()
         .map(|a| a.as_str().map(str::to_string))
         .collect::<Option<Vec<_>>>()?;
-    let body = Box::new(body.clone());
+    let body = Box::new(args.pop()?);
     args.clear();
     Some(ExprKind::Lambda { params, body })
 }

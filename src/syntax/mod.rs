@@ -3,6 +3,7 @@
 pub mod arm;
 pub mod arm_expr;
 pub mod bicep;
+pub mod json;
 
 use crate::model::{Language, Template};
 use crate::source::{FileId, Span};
