@@ -399,12 +399,15 @@ mod tests {
         assert!(fast > 50, "only {fast} fixtures read fast");
     }
 
-    /// Over the corpus the benchmarks read (`cargo test --lib syntax::json -- --ignored`).
+    /// Over the corpus the benchmarks read, when it is there (a clean clone has no ../shared).
     #[test]
-    #[ignore = "reads ../shared/corpus"]
     fn corpus_reads_as_jsonc_parser_reads_it() {
-        let fast =
-            read_tree(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-        assert!(fast > 0, "no corpus file read fast");
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        if !corpus.is_dir() {
+            eprintln!("skipped: {} is absent", corpus.display());
+            return;
+        }
+        let fast = read_tree(corpus);
+        assert!(fast > 1000, "only {fast} corpus files read fast");
     }
 }
