@@ -11,7 +11,6 @@
 
 use jsonc_parser::ast::{Array, Object, ObjectProp, StringLit, Value as Json};
 use jsonc_parser::common::{Range, Ranged};
-use jsonc_parser::{parse_to_ast, CollectOptions, ParseOptions};
 
 use super::arm_expr;
 use crate::expr::{ArrayItem, Expr, ExprKind, ObjectItem};
@@ -155,19 +154,6 @@ fn scan_string(bytes: &[u8], open: usize, limit: usize) -> Option<(usize, usize)
     None
 }
 
-/// How jsonc-parser reads ARM JSON: lenient like the deployment engine's JSON reader (comments,
-/// trailing commas, single quotes, unquoted keys), but a missing comma is an error there, so it is
-/// one here.
-pub(crate) fn parse_options() -> ParseOptions {
-    ParseOptions {
-        allow_missing_commas: false,
-        allow_hexadecimal_numbers: false,
-        allow_unary_plus_numbers: false,
-        allow_non_finite_numbers: false,
-        ..ParseOptions::default()
-    }
-}
-
 /// Lowers an ARM template or parameter file.
 pub fn lower(file: FileId, text: &str) -> Template {
     // A byte order mark is not JSON whitespace; blank it out so offsets stay the file's.
@@ -181,22 +167,17 @@ pub fn lower(file: FileId, text: &str) -> Template {
     };
     // Only a file that isn't a JSON object needs its language guessed (by the light scan).
     let fallback = || classify(text).unwrap_or(Language::ArmTemplate);
-    // Strict JSON (nearly every template) is read by the fast reader; anything else, and every
-    // error, by jsonc-parser, whose tree the fast reader builds the same.
-    let value = match super::json::parse(src) {
-        Some(v) => Some(v),
-        None => match parse_to_ast(src, &CollectOptions::default(), &parse_options()) {
-            Ok(p) => p.value,
-            Err(e) => {
-                let mut t = Template::empty(file, fallback());
-                let r = e.range();
-                t.syntax_errors.push(SyntaxError {
-                    span: Span::new(file, r.start, r.end),
-                    message: e.kind().to_string().to_lowercase(),
-                });
-                return t;
-            }
-        },
+    let value = match super::json::read(src) {
+        Ok(value) => value,
+        Err(e) => {
+            let mut t = Template::empty(file, fallback());
+            let r = e.range();
+            t.syntax_errors.push(SyntaxError {
+                span: Span::new(file, r.start, r.end),
+                message: e.kind().to_string().to_lowercase(),
+            });
+            return t;
+        }
     };
     let mut l = Lowerer {
         file,

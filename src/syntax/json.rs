@@ -1,4 +1,4 @@
-//! Strict JSON read straight into jsonc-parser's AST, for the ARM lowering's common case.
+//! ARM JSON read into jsonc-parser's AST: strict JSON straight by a fast reader, the rest by jsonc-parser.
 //!
 //! ARM templates are nearly always strict JSON (most are the Bicep compiler's pretty-printed
 //! output), yet jsonc-parser reads them through a tokenizer built for JSONC and JSON5 that looks at
@@ -6,7 +6,7 @@
 //! string keys, arrays, strings with the short escapes, numbers, `true`, `false`, `null` — with
 //! whole runs skipped at once, and builds the tree, ranges included, that `parse_to_ast` builds.
 //! Anything else (comments, trailing commas, single quotes, unquoted keys, `\u` and JSON5 escapes,
-//! deep nesting, any error) gives `None`: the caller then reads the file with jsonc-parser, so
+//! deep nesting, any error) gives `None`: [`read`] then reads the file with jsonc-parser, so
 //! its leniency and its error messages stay the only ones.
 
 use std::borrow::Cow;
@@ -15,6 +15,31 @@ use jsonc_parser::ast::{
     Array, BooleanLit, NullKeyword, NumberLit, Object, ObjectProp, ObjectPropName, StringLit, Value,
 };
 use jsonc_parser::common::{Range, Ranged};
+use jsonc_parser::{CollectOptions, ParseOptions};
+
+/// The tree of `text` read as ARM JSON: strict JSON (nearly every template) by [`parse`], anything
+/// else, and every error, by jsonc-parser, whose tree [`parse`] builds the same. `Ok(None)` for a
+/// text with no value.
+pub fn read(text: &str) -> Result<Option<Value<'_>>, jsonc_parser::errors::ParseError> {
+    match parse(text) {
+        Some(value) => Ok(Some(value)),
+        None => jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &parse_options())
+            .map(|p| p.value),
+    }
+}
+
+/// How jsonc-parser reads ARM JSON: lenient like the deployment engine's JSON reader (comments,
+/// trailing commas, single quotes, unquoted keys), but a missing comma is an error there, so it is
+/// one here.
+fn parse_options() -> ParseOptions {
+    ParseOptions {
+        allow_missing_commas: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_non_finite_numbers: false,
+        ..ParseOptions::default()
+    }
+}
 
 /// Objects and arrays nested deeper than this are left to jsonc-parser (which has its own limit,
 /// 512 ranges of objects, properties and arrays: twice this depth is well below it).
@@ -283,17 +308,13 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jsonc_parser::{parse_to_ast, CollectOptions};
+    use jsonc_parser::parse_to_ast;
 
     /// jsonc-parser's reading of `text` with the lowering's options, when it reads it.
     fn jsonc(text: &str) -> Option<Option<Value<'_>>> {
-        parse_to_ast(
-            text,
-            &CollectOptions::default(),
-            &crate::syntax::arm::parse_options(),
-        )
-        .ok()
-        .map(|p| p.value)
+        parse_to_ast(text, &CollectOptions::default(), &parse_options())
+            .ok()
+            .map(|p| p.value)
     }
 
     /// The fast read of `text`, checked against jsonc-parser's whenever it reads anything.
