@@ -141,42 +141,40 @@ pub fn candidates_with(paths: &[PathBuf], allow_outside: bool) -> anyhow::Result
                 !(entry.file_type().is_some_and(|t| t.is_dir())
                     && vcs.iter().any(|n| entry.file_name() == *n))
             });
-        // Walked on several threads; the order is restored by the sort below.
-        let walked = std::sync::Mutex::new((Vec::new(), Vec::new()));
-        builder.build_parallel().run(|| {
-            Box::new(|entry| {
-                let outcome = match entry {
-                    Ok(entry) => {
-                        if kind_of(entry.path()) == FileKind::Other {
-                            return ignore::WalkState::Continue;
-                        }
-                        if entry.path_is_symlink() {
-                            match linked_file(entry.path(), &roots) {
-                                Some(Ok(c)) => Ok(c),
-                                Some(Err(u)) => Err((Some(u.path), u.message)),
-                                None => return ignore::WalkState::Continue,
-                            }
-                        } else if entry.file_type().is_some_and(|t| t.is_file()) {
-                            Ok(Candidate {
-                                path: entry.path().to_path_buf(),
-                                explicit: false,
-                            })
-                        } else {
-                            return ignore::WalkState::Continue;
-                        }
+        // Walked on this thread: the walk is a small part of a run (reading and analysis are
+        // parallel after it), and ignore's parallel walker ends each walk with its idle workers
+        // polling in 1 ms sleeps, which a run that walks many small trees (each project root of
+        // a callers search) paid hundreds of times: 526 named quickstart files 0.83 s → 0.35 s.
+        let mut files = Vec::new();
+        let mut errors = Vec::new();
+        for entry in builder.build() {
+            let outcome = match entry {
+                Ok(entry) => {
+                    if kind_of(entry.path()) == FileKind::Other {
+                        continue;
                     }
-                    Err(e) => Err(walk_error(&e)),
-                };
-                if let Ok(mut w) = walked.lock() {
-                    match outcome {
-                        Ok(c) => w.0.push(c),
-                        Err(e) => w.1.push(e),
+                    if entry.path_is_symlink() {
+                        match linked_file(entry.path(), &roots) {
+                            Some(Ok(c)) => Ok(c),
+                            Some(Err(u)) => Err((Some(u.path), u.message)),
+                            None => continue,
+                        }
+                    } else if entry.file_type().is_some_and(|t| t.is_file()) {
+                        Ok(Candidate {
+                            path: entry.into_path(),
+                            explicit: false,
+                        })
+                    } else {
+                        continue;
                     }
                 }
-                ignore::WalkState::Continue
-            })
-        });
-        let (mut files, errors) = walked.into_inner().unwrap_or_default();
+                Err(e) => Err(walk_error(&e)),
+            };
+            match outcome {
+                Ok(c) => files.push(c),
+                Err(e) => errors.push(e),
+            }
+        }
         found.append(&mut files);
         for e in errors {
             match e {
