@@ -10,9 +10,10 @@ use crate::model::{
 };
 use crate::source::{FileId, Span};
 use rustc_hash::FxHashSet;
+use smallvec::SmallVec;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use tree_sitter::Node;
+use tree_sitter::{Node, TreeCursor};
 
 /// Nesting limit for expressions and nested resources.
 const MAX_DEPTH: usize = 256;
@@ -49,27 +50,72 @@ struct DeclValue<'t> {
     loop_: Option<Loop>,
 }
 
-fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor)
-        .filter(|c| !matches!(c.kind_name(), "comment" | "diagnostic_comment"))
-        .collect()
+/// A node's children, comments left out (and, for [`named_children`], anonymous tokens too),
+/// walked by a cursor the iterator owns: most callers look for one child or go through them once,
+/// and building a list of them was a tenth of a Bicep-heavy run's lowering.
+struct Children<'t> {
+    cursor: TreeCursor<'t>,
+    named: bool,
+    /// The cursor is still on the parent (the walk has not begun).
+    at_parent: bool,
+    done: bool,
 }
 
-fn children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
-    let mut cursor = node.walk();
-    node.children(&mut cursor)
-        .filter(|c| !matches!(c.kind_name(), "comment" | "diagnostic_comment"))
-        .collect()
+impl<'t> Iterator for Children<'t> {
+    type Item = Node<'t>;
+
+    fn next(&mut self) -> Option<Node<'t>> {
+        // Bounded: each round moves the cursor to the next sibling, or ends.
+        while !self.done {
+            let moved = if self.at_parent {
+                self.at_parent = false;
+                self.cursor.goto_first_child()
+            } else {
+                self.cursor.goto_next_sibling()
+            };
+            if !moved {
+                self.done = true;
+                break;
+            }
+            let node = self.cursor.node();
+            if (self.named && !node.is_named())
+                || matches!(node.kind_name(), "comment" | "diagnostic_comment")
+            {
+                continue;
+            }
+            return Some(node);
+        }
+        None
+    }
+}
+
+/// A short list of children, for the callers that index them or look ahead: the usual handful
+/// stays off the heap.
+type Kids<'t> = SmallVec<[Node<'t>; 4]>;
+
+fn named_children<'t>(node: Node<'t>) -> Children<'t> {
+    Children {
+        cursor: node.walk(),
+        named: true,
+        at_parent: true,
+        done: false,
+    }
+}
+
+fn children<'t>(node: Node<'t>) -> Children<'t> {
+    Children {
+        cursor: node.walk(),
+        named: false,
+        at_parent: true,
+        done: false,
+    }
 }
 
 /// The first named child after the anonymous token `token`.
 fn named_after<'t>(node: Node<'t>, token: &str) -> Option<Node<'t>> {
-    let kids = children(node);
-    let pos = kids
-        .iter()
-        .position(|c| !c.is_named() && c.kind_name() == token)?;
-    kids.into_iter().skip(pos + 1).find(|c| c.is_named())
+    let mut kids = children(node);
+    kids.find(|c| !c.is_named() && c.kind_name() == token)?;
+    kids.find(|c| c.is_named())
 }
 
 /// Whether `node` has the anonymous token `token` among its children (walked in place: no list of
@@ -176,18 +222,12 @@ impl<'a> Lowerer<'a> {
         for node in named_children(parent) {
             match node.kind_name() {
                 "decorators" => {
-                    decorators.extend(
-                        named_children(node)
-                            .into_iter()
-                            .filter(|d| d.kind_name() == "decorator"),
-                    );
+                    decorators
+                        .extend(named_children(node).filter(|d| d.kind_name() == "decorator"));
                     continue;
                 }
                 "target_scope_assignment" => {
-                    if let Some(s) = named_children(node)
-                        .into_iter()
-                        .find(|c| c.kind_name() == "string")
-                    {
+                    if let Some(s) = named_children(node).find(|c| c.kind_name() == "string") {
                         t.target_scope = match self.string_value(s).as_deref() {
                             Some("subscription") => TargetScope::Subscription,
                             Some("managementGroup") => TargetScope::ManagementGroup,
@@ -197,10 +237,7 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 "using_statement" => {
-                    if let Some(s) = named_children(node)
-                        .into_iter()
-                        .find(|c| c.kind_name() == "string")
-                    {
+                    if let Some(s) = named_children(node).find(|c| c.kind_name() == "string") {
                         t.using = self.string_value(s);
                     }
                 }
@@ -248,9 +285,7 @@ impl<'a> Lowerer<'a> {
             }
             "variable_declaration" => self.variable(node, t),
             "output_declaration" => {
-                let name = named_children(node)
-                    .into_iter()
-                    .find(|c| c.kind_name() == "identifier");
+                let name = named_children(node).find(|c| c.kind_name() == "identifier");
                 if let Some(name) = name {
                     let value = self.value_after(node, "=");
                     t.outputs.push(OutputDecl {
@@ -265,11 +300,9 @@ impl<'a> Lowerer<'a> {
                     return;
                 };
                 let params = named_children(node)
-                    .into_iter()
                     .find(|c| c.kind_name() == "parameters")
                     .map(|ps| {
                         named_children(ps)
-                            .into_iter()
                             .filter(|p| p.kind_name() == "parameter")
                             .filter_map(|p| p.named_child(0))
                             .map(|id| self.src(id).to_string())
@@ -302,13 +335,10 @@ impl<'a> Lowerer<'a> {
     }
 
     fn param(&self, node: Node, decorators: &[Node]) -> Option<ParamDecl> {
-        let name = named_children(node)
-            .into_iter()
-            .find(|c| c.kind_name() == "identifier")?;
+        let name = named_children(node).find(|c| c.kind_name() == "identifier")?;
         let type_text = match self.prepared.types.get(&node.start_byte()) {
             Some(r) => self.text.get(r.start..r.end).unwrap_or(""),
             None => named_children(node)
-                .into_iter()
                 .find(|c| c.kind_name() == "type")
                 .map(|ty| self.src(ty))
                 .unwrap_or(""),
@@ -341,10 +371,7 @@ impl<'a> Lowerer<'a> {
             nullable,
         };
         for d in decorators {
-            let Some(call) = named_children(*d)
-                .into_iter()
-                .find(|c| c.kind_name() == "call_expression")
-            else {
+            let Some(call) = named_children(*d).find(|c| c.kind_name() == "call_expression") else {
                 continue;
             };
             let Some(f) = call.child_by_field_name("function") else {
@@ -352,18 +379,17 @@ impl<'a> Lowerer<'a> {
             };
             let fname = self.src(f);
             let fname = fname.strip_prefix("sys.").unwrap_or(fname);
-            let args: Vec<Node> = call
+            let first_arg = call
                 .child_by_field_name("arguments")
-                .map(named_children)
-                .unwrap_or_default();
+                .and_then(|a| named_children(a).next());
             match fname {
                 "secure" => p.secure = true,
                 "description" => {
-                    p.description = args.first().and_then(|a| self.string_value(*a));
+                    p.description = first_arg.and_then(|a| self.string_value(a));
                 }
                 "allowed" => {
-                    if let Some(arr) = args.first() {
-                        if let ExprKind::Array(items) = self.expr(*arr, 0).kind {
+                    if let Some(arr) = first_arg {
+                        if let ExprKind::Array(items) = self.expr(arr, 0).kind {
                             p.allowed = Some(
                                 items
                                     .into_iter()
@@ -382,10 +408,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn variable(&self, node: Node, t: &mut Template) {
-        let Some(name) = named_children(node)
-            .into_iter()
-            .find(|c| c.kind_name() == "identifier")
-        else {
+        let Some(name) = named_children(node).find(|c| c.kind_name() == "identifier") else {
             return;
         };
         let mut value = self.value_after(node, "=");
@@ -452,7 +475,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn if_statement<'t>(&self, node: Node<'t>, depth: usize) -> (Option<Expr>, Option<Node<'t>>) {
-        let kids = named_children(node);
+        let kids: Kids = named_children(node).collect();
         let cond = kids
             .iter()
             .find(|c| c.kind_name() == "parenthesized_expression")
@@ -465,13 +488,11 @@ impl<'a> Lowerer<'a> {
         if let Some(init) = node.child_by_field_name("initializer") {
             return (Some(self.src(init).to_string()), None);
         }
-        let Some(params) = named_children(node)
-            .into_iter()
-            .find(|c| c.kind_name() == "for_loop_parameters")
+        let Some(params) = named_children(node).find(|c| c.kind_name() == "for_loop_parameters")
         else {
             return (None, None);
         };
-        let kids = named_children(params);
+        let kids: Kids = named_children(params).collect();
         let item = kids
             .iter()
             .find(|c| c.kind_name() == "loop_variable")
@@ -492,9 +513,7 @@ impl<'a> Lowerer<'a> {
 
     /// The declaration's type string: (value, node).
     fn decl_string<'t>(&self, node: Node<'t>) -> Option<(String, Node<'t>)> {
-        let s = named_children(node)
-            .into_iter()
-            .find(|c| c.kind_name() == "string")?;
+        let s = named_children(node).find(|c| c.kind_name() == "string")?;
         Some((
             self.string_value(s)
                 .unwrap_or_else(|| self.src(s).to_string()),
@@ -516,7 +535,6 @@ impl<'a> Lowerer<'a> {
             return;
         }
         let symbol = named_children(node)
-            .into_iter()
             .find(|c| c.kind_name() == "identifier")
             .map(|c| self.src(c).to_string());
         let Some((type_ref, type_node)) = self.decl_string(node) else {
@@ -607,7 +625,6 @@ impl<'a> Lowerer<'a> {
 
     fn module(&self, node: Node, t: &mut Template) {
         let symbol = named_children(node)
-            .into_iter()
             .find(|c| c.kind_name() == "identifier")
             .map(|c| self.src(c).to_string());
         let source = self.decl_string(node);
@@ -664,8 +681,8 @@ impl<'a> Lowerer<'a> {
     }
 
     fn string(&self, node: Node, depth: usize) -> Expr {
-        let kids = children(node);
-        let multiline = kids.first().is_some_and(|c| c.kind_name() == "'''");
+        let mut kids = children(node).peekable();
+        let multiline = kids.peek().is_some_and(|c| c.kind_name() == "'''");
         let (open, close) = if multiline { (3, 3) } else { (1, 1) };
         let start = node.start_byte() + open;
         let end = node.end_byte().saturating_sub(close).max(start);
@@ -679,14 +696,14 @@ impl<'a> Lowerer<'a> {
         }
         let mut parts: Vec<InterpPart> = Vec::new();
         let mut pos = start;
-        for k in kids.iter().filter(|k| k.kind_name() == "interpolation") {
+        for k in kids.filter(|k| k.kind_name() == "interpolation") {
             let gap = self.text.get(pos..k.start_byte()).unwrap_or("");
             if !gap.is_empty() {
                 parts.push(InterpPart::Text(unescape(gap)));
             }
-            let e = match named_children(*k).into_iter().next() {
+            let e = match named_children(k).next() {
                 Some(inner) => self.expr(inner, depth + 1),
-                None => self.error(*k, "empty interpolation"),
+                None => self.error(k, "empty interpolation"),
             };
             parts.push(InterpPart::Expr(e));
             pos = k.end_byte();
@@ -695,9 +712,14 @@ impl<'a> Lowerer<'a> {
         if !gap.is_empty() {
             parts.push(InterpPart::Text(unescape(gap)));
         }
-        let kind = match parts.as_slice() {
-            [] => ExprKind::String(String::new()),
-            [InterpPart::Text(s)] => ExprKind::String(s.clone()),
+        // A lone text part is moved out, not copied.
+        let kind = match parts.len() {
+            0 => ExprKind::String(String::new()),
+            1 => match parts.pop() {
+                Some(InterpPart::Text(s)) => ExprKind::String(s),
+                Some(other) => ExprKind::Interpolation(vec![other]),
+                None => ExprKind::String(String::new()),
+            },
             _ => ExprKind::Interpolation(parts),
         };
         Expr::new(kind, self.span(node))
@@ -712,14 +734,13 @@ impl<'a> Lowerer<'a> {
     ) -> Vec<ObjectItem> {
         let mut items = Vec::new();
         let props: Vec<Node> = named_children(node)
-            .into_iter()
             .filter(|p| p.kind_name() == "object_property")
             .collect();
         let mut k = 0;
         // Bounded: `k` grows by at least one per iteration.
         while let Some(prop) = props.get(k).copied() {
             k += 1;
-            let kids = named_children(prop);
+            let kids: Kids = named_children(prop).collect();
             let Some(first) = kids.first() else {
                 continue;
             };
@@ -740,11 +761,11 @@ impl<'a> Lowerer<'a> {
                 .filter(|v| v.kind_name() == "nullable_type" && has_token(**v, "?"))
                 .and_then(|v| {
                     let next = props.get(k)?;
-                    let nk = named_children(*next);
+                    let nk: Kids = named_children(*next).collect();
                     let (Some(then), Some(otherwise)) = (nk.first(), nk.get(1)) else {
                         return None;
                     };
-                    let cond = named_children(*v).into_iter().next()?;
+                    let cond = named_children(*v).next()?;
                     if next.start_position().row != v.end_position().row
                         || !matches!(then.kind_name(), "string" | "identifier")
                     {
@@ -847,14 +868,16 @@ impl<'a> Lowerer<'a> {
             }
             "parenthesized_expression" => return self.parenthesized(node, d),
             // `(c) ? a : b` sometimes parses as a type: read the type as the expression it spells.
-            "parenthesized_type" | "type" => match named_children(node).as_slice() {
-                [one] => {
-                    let mut e = self.expr(*one, d);
-                    e.span = self.span(node);
-                    return e;
+            "parenthesized_type" | "type" => {
+                match named_children(node).collect::<Kids>().as_slice() {
+                    [one] => {
+                        let mut e = self.expr(*one, d);
+                        e.span = self.span(node);
+                        return e;
+                    }
+                    _ => ExprKind::Error("expected an expression".to_string()),
                 }
-                _ => ExprKind::Error("expected an expression".to_string()),
-            },
+            }
             "call_expression" => self.call(node, d),
             "member_expression" => self.member(node, d),
             "subscript_expression" => self.subscript(node, d),
@@ -904,7 +927,6 @@ impl<'a> Lowerer<'a> {
 
     fn array(&self, node: Node, d: usize) -> ExprKind {
         let kids: Vec<Node> = named_children(node)
-            .into_iter()
             .filter(|c| c.kind_name() != "decorators")
             .collect();
         let mut items = Vec::with_capacity(kids.len());
@@ -939,7 +961,7 @@ impl<'a> Lowerer<'a> {
                     && leftmost(n).is_some_and(|l| {
                         l.kind_name() == "array"
                             && l.start_byte() == n.start_byte()
-                            && named_children(l).len() == 1
+                            && named_children(l).take(2).count() == 1
                     });
                 if n.start_byte() == c.end_byte() && (callee || indexed) {
                     let target = self.expr(c, d);
@@ -961,7 +983,7 @@ impl<'a> Lowerer<'a> {
                     let between = self.text.get(f.end_byte()..args.start_byte()).unwrap_or("");
                     if between.contains('\n') {
                         items.push(wrap(self.expr(f, d)));
-                        let inner = named_children(args);
+                        let inner: Kids = named_children(args).collect();
                         let e = match inner.as_slice() {
                             [one] => {
                                 let mut e = self.expr(*one, d);
@@ -983,7 +1005,7 @@ impl<'a> Lowerer<'a> {
     /// `target[i]` where the grammar read `[i]` as an array item of its own (see [`Self::array`]).
     fn split_index(&self, target: Expr, node: Node, d: usize) -> Expr {
         let span = Span::new(self.file, target.span.start as usize, node.end_byte());
-        let kind = match named_children(node).as_slice() {
+        let kind = match named_children(node).collect::<Kids>().as_slice() {
             [index] => ExprKind::Index {
                 target: Box::new(target),
                 index: Box::new(self.expr(*index, d)),
@@ -996,7 +1018,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn parenthesized(&self, node: Node, d: usize) -> Expr {
-        let kids = named_children(node);
+        let kids: Kids = named_children(node).collect();
         let callee = self.callees.borrow_mut().remove(&node.start_byte());
         if let Some(callee) = callee {
             let span = Span::new(self.file, callee.span.start as usize, node.end_byte());
@@ -1029,7 +1051,8 @@ impl<'a> Lowerer<'a> {
                 _ => {}
             }
         }
-        let name = node
+        // Moved into the one operation `postfix` applies (taken, not copied).
+        let mut name = node
             .child_by_field_name("property")
             .map(|p| self.src(p).to_string())
             .unwrap_or_default();
@@ -1045,13 +1068,14 @@ impl<'a> Lowerer<'a> {
             }
             ExprKind::Member {
                 target: Box::new(target),
-                name: name.clone(),
+                name: std::mem::take(&mut name),
                 safe,
             }
         })
     }
 
-    /// Applies a postfix operation (`.x`, `[i]`, `::c`, a method call) ending at `end` to `target`.
+    /// Applies a postfix operation (`.x`, `[i]`, `::c`, a method call) ending at `end` to `target`;
+    /// `apply` runs exactly once (callers move their parts into it).
     ///
     /// tree-sitter-bicep 1.1 gives postfix operations the lowest precedence, so `a && b.c` parses
     /// as `(a && b).c` and `x => x.name` as `(x => x).name`. In Bicep they bind tightest: when the
@@ -1106,14 +1130,20 @@ impl<'a> Lowerer<'a> {
             .into_iter()
             .find(|c| c.kind_name() == "[" && !c.is_named())
             .map(|c| c.start_byte());
-        let index = self.expr(index, d);
+        // Moved into the one operation `postfix` applies (taken, not copied).
+        let mut index = Some(self.expr(index, d));
         let safe =
             has_token(node, "?") || lbracket.is_some_and(|b| self.prepared.safe_index.contains(&b));
         let from_end = lbracket.is_some_and(|b| self.prepared.from_end.contains(&b));
         self.postfix(self.expr(obj, d), node.end_byte(), 0, &mut |target| {
+            let span = target.span;
             ExprKind::Index {
                 target: Box::new(target),
-                index: Box::new(index.clone()),
+                index: Box::new(
+                    index
+                        .take()
+                        .unwrap_or_else(|| Expr::new(ExprKind::Error("no index".into()), span)),
+                ),
                 safe,
                 from_end,
             }
@@ -1127,11 +1157,12 @@ impl<'a> Lowerer<'a> {
         ) else {
             return ExprKind::Error("expected a resource name after `::`".to_string());
         };
-        let name = self.src(res).to_string();
+        // Moved into the one operation `postfix` applies (taken, not copied).
+        let mut name = self.src(res).to_string();
         self.postfix(self.expr(obj, d), node.end_byte(), 0, &mut |target| {
             ExprKind::ChildAccess {
                 target: Box::new(target),
-                name: name.clone(),
+                name: std::mem::take(&mut name),
             }
         })
     }
@@ -1245,14 +1276,13 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lambda(&self, node: Node, d: usize) -> ExprKind {
-        let kids = named_children(node);
+        let kids: Kids = named_children(node).collect();
         let (Some(params), Some(body)) = (kids.first(), kids.get(1)) else {
             return ExprKind::Error("incomplete lambda".to_string());
         };
         let names = match params.kind_name() {
             "identifier" => vec![self.src(*params).to_string()],
             "parenthesized_expression" => named_children(*params)
-                .into_iter()
                 .map(|p| self.src(p).to_string())
                 .collect(),
             _ => return ExprKind::Error("expected lambda parameters".to_string()),
@@ -1304,16 +1334,18 @@ impl<'a> Lowerer<'a> {
                     (Some(o), Some(p)) => {
                         // A method call on an expression (`a::b.listKeys()`): the target becomes
                         // the first argument, as in ARM's `listKeys(resourceId, ...)`.
-                        let rest = self.args(node, depth);
-                        let name = self.src(p).to_string();
+                        // Moved into the one operation `postfix` applies (taken, not copied).
+                        let mut rest = self.args(node, depth);
+                        let mut name = self.src(p).to_string();
                         return self.postfix(
                             self.expr(o, depth),
                             node.end_byte(),
                             0,
                             &mut |target| {
-                                let mut args = vec![target];
-                                args.extend(rest.iter().cloned());
-                                ExprKind::call(None, name.clone(), args)
+                                let mut args = Vec::with_capacity(rest.len() + 1);
+                                args.push(target);
+                                args.append(&mut rest);
+                                ExprKind::call(None, std::mem::take(&mut name), args)
                             },
                         );
                     }
@@ -1324,11 +1356,10 @@ impl<'a> Lowerer<'a> {
         };
         let args = self.args(node, depth);
         let call = ExprKind::call(namespace, name, args);
-        if has_token(node, "!")
-            || children(node)
-                .iter()
-                .any(|c| c.kind_name() == "nullable_return_type")
-        {
+        // `!` and a nullable return type, in one walk of the children.
+        if children(node).any(|c| {
+            (!c.is_named() && c.kind_name() == "!") || c.kind_name() == "nullable_return_type"
+        }) {
             let inner = Expr::new(call, self.span(node));
             return ExprKind::NonNull(Box::new(inner));
         }
@@ -1336,12 +1367,10 @@ impl<'a> Lowerer<'a> {
     }
 
     fn args(&self, node: Node, depth: usize) -> Vec<Expr> {
-        node.child_by_field_name("arguments")
-            .map(named_children)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|a| self.expr(a, depth))
-            .collect()
+        match node.child_by_field_name("arguments") {
+            Some(args) => named_children(args).map(|a| self.expr(a, depth)).collect(),
+            None => Vec::new(),
+        }
     }
 }
 
