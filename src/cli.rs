@@ -643,7 +643,7 @@ fn plan_with(args: &InputArgs, stream: bool) -> anyhow::Result<Plan> {
     let stream = stream && options.assignments.is_empty();
     let (mut discovery, mut planned) = if stream {
         let (planned, unreadable, skipped) =
-            discover::read_each(&kept, |input| engine::stream::Planned::of(input, false));
+            discover::read_each(&kept, engine::stream::Planned::unkept);
         let discovery = discover::Discovery {
             unreadable,
             skipped,

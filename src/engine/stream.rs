@@ -71,6 +71,17 @@ impl Planned {
         }
     }
 
+    /// Plans the file at `path` from its `text`, which is not kept (it is read again when its
+    /// group is analysed): the text is only looked at, never copied.
+    pub fn unkept(path: PathBuf, text: String) -> Planned {
+        Planned {
+            audited: language_of(&path, &text).is_some(),
+            index: crate::graph::project::scan(&path, &text),
+            text: None,
+            path,
+        }
+    }
+
     /// The input, read through `provider` unless its text was kept; with the error when it
     /// can no longer be read (changed since it was planned).
     fn input(&self, provider: &dyn FileProvider) -> (Input, Option<String>) {

@@ -291,6 +291,46 @@ impl<'t> Evaluator<'t> {
         })
     }
 
+    /// `part` applied to the loop variable `target` names, read in place: `item.name` copies the
+    /// property, not the whole item. Paid for as [`Evaluator::eval`] of `target` pays for its
+    /// copy (a step, the copy's bytes, the bytes it built), so the budgets stay as they were.
+    /// `None` when `target` is no loop variable, or when it is nested too deep (its evaluation
+    /// then reports that).
+    fn in_local(
+        &self,
+        target: &Expr,
+        locals: &Locals,
+        depth: usize,
+        part: impl FnOnce(&Value) -> Value,
+    ) -> Option<Value> {
+        let ExprKind::Ident(name) = &target.kind else {
+            return None;
+        };
+        let (_, v) = locals.iter().rev().find(|(n, _)| n == name)?;
+        let nesting = self.nesting.get() + 1;
+        if depth.max(nesting) > self.limits.depth {
+            return None;
+        }
+        self.nesting.set(nesting);
+        if nesting > self.peak.get() {
+            self.peak.set(nesting);
+        }
+        let cut = self
+            .step()
+            .err()
+            .or_else(|| self.spend(0, weight(v)))
+            .or_else(|| match built_bytes(v) {
+                0 => None,
+                built => self.spend(0, built),
+            });
+        let out = match cut {
+            None => part(v),
+            Some(what) => part(&Value::unknown(Reason::Limit { what }).with_span(target.span)),
+        };
+        self.nesting.set(self.nesting.get().saturating_sub(1));
+        Some(out)
+    }
+
     /// Records that a limit (`what`) cut the construct under evaluation.
     pub(crate) fn cut_by(&self, what: &str) {
         self.taint();
@@ -601,7 +641,10 @@ impl<'t> Evaluator<'t> {
                     // `a.?b.c`: a null met after a safe access ends the whole chain (the compiler
                     // writes `tryGet(a, 'b', 'c')`).
                     let read = |t: &Value| member(t, name, *safe || short_circuits(t, target));
-                    match self.in_variable(target, locals, read) {
+                    match self
+                        .in_local(target, locals, d, read)
+                        .or_else(|| self.in_variable(target, locals, read))
+                    {
                         Some(v) => v,
                         None => {
                             // The target is this expression's own: the property moves out of it.
@@ -621,7 +664,10 @@ impl<'t> Evaluator<'t> {
                 let i = self.eval(index, locals, d);
                 let read =
                     |t: &Value| index_value(t, &i, *safe || short_circuits(t, target), *from_end);
-                match self.in_variable(target, locals, read) {
+                match self
+                    .in_local(target, locals, d, read)
+                    .or_else(|| self.in_variable(target, locals, read))
+                {
                     Some(v) => v,
                     None => {
                         // The target is this expression's own: the item moves out of it.
@@ -681,16 +727,9 @@ impl<'t> Evaluator<'t> {
         };
         // What a function or a container built is paid for in bytes (shallowly: the parts paid
         // for themselves), so that no expression can fill memory in few steps.
-        let built = match &value.kind {
-            Kind::String(s) if s.len() > 256 => s.len(),
-            Kind::Array(a) if a.len() > 16 => a.len() * std::mem::size_of::<Value>(),
-            Kind::Object(p) if p.len() > 16 => {
-                p.len() * (std::mem::size_of::<Value>() + std::mem::size_of::<String>())
-            }
-            _ => 0,
-        };
+        let built = built_bytes(&value);
         if built > 0 {
-            if let Some(what) = self.spend(0, u64::try_from(built).unwrap_or(u64::MAX)) {
+            if let Some(what) = self.spend(0, built) {
                 return Value::unknown(Reason::Limit { what }).with_span(expr.span);
             }
         }
@@ -1070,26 +1109,19 @@ impl<'t> Evaluator<'t> {
             .get(*decl)
             .map(|r| r.existing)
             .unwrap_or(false);
-        let mut current = self.resource_value(*decl);
         let mut shown = root.to_string();
-        for step in path {
+        let mut steps = path.into_iter().peekable();
+        let mut current =
+            match self.cached_resource_part(*decl, &mut steps, root, existing, &mut shown) {
+                Some(v) => v,
+                None => self.resource_value(*decl),
+            };
+        for step in steps {
             current = match step {
                 PathStep::Member(name, safe) => {
                     shown.push('.');
                     shown.push_str(name);
-                    match &current.kind {
-                        Kind::Object(_) => match current.get(name) {
-                            Some(v) => v.clone(),
-                            None if safe => Value::null(),
-                            None if existing => Value::unknown(Reason::Existing {
-                                symbol: root.to_string(),
-                            }),
-                            None => Value::unknown(Reason::Environment {
-                                what: format!("'{shown}'"),
-                            }),
-                        },
-                        _ => member(&current, name, safe),
-                    }
+                    resource_member_step(&current, name, safe, root, existing, &shown)
                 }
                 PathStep::Index(index, safe, from_end) => {
                     shown.push_str("[…]");
@@ -1099,6 +1131,44 @@ impl<'t> Evaluator<'t> {
             };
         }
         Some(current)
+    }
+
+    /// [`Evaluator::resource_value`] of a resource evaluated before, followed by the member steps
+    /// that lead `steps`, read in place: only the part they lead to is copied, though the whole
+    /// value is paid for as its copy would be (the budgets stay as they were). `None` (nothing
+    /// taken from `steps`) when the resource is not evaluated yet.
+    fn cached_resource_part<'e>(
+        &self,
+        decl: usize,
+        steps: &mut std::iter::Peekable<std::vec::IntoIter<PathStep<'e>>>,
+        root: &str,
+        existing: bool,
+        shown: &mut String,
+    ) -> Option<Value> {
+        let resources = self.resources.borrow();
+        let Some(Slot::Done(whole)) = resources.get(&decl) else {
+            return None;
+        };
+        self.taint();
+        let bytes = self.weight_of((Symbol::Resource(decl), decl), whole);
+        if let Some(what) = self.spend(0, bytes) {
+            return Some(Value::unknown(Reason::Limit { what }));
+        }
+        let mut current = whole;
+        while let Some(&PathStep::Member(name, safe)) = steps.peek() {
+            steps.next();
+            shown.push('.');
+            shown.push_str(name);
+            match current.get(name) {
+                Some(v) => current = v,
+                None => {
+                    return Some(resource_member_step(
+                        current, name, safe, root, existing, shown,
+                    ))
+                }
+            }
+        }
+        Some(current.clone())
     }
 
     fn child_access(&self, target: &Expr, name: &str, locals: &Locals, d: usize) -> Value {
@@ -1697,6 +1767,46 @@ fn add_inline_child_ids(obj: &mut Value, type_name: &str, parent_id: &Value) {
     }
 }
 
+/// What a function or a container built is paid for in bytes (shallowly: the parts paid for
+/// themselves); 0 below the sizes worth counting.
+fn built_bytes(value: &Value) -> u64 {
+    let built = match &value.kind {
+        Kind::String(s) if s.len() > 256 => s.len(),
+        Kind::Array(a) if a.len() > 16 => a.len() * std::mem::size_of::<Value>(),
+        Kind::Object(p) if p.len() > 16 => {
+            p.len() * (std::mem::size_of::<Value>() + std::mem::size_of::<String>())
+        }
+        _ => 0,
+    };
+    u64::try_from(built).unwrap_or(u64::MAX)
+}
+
+/// One member step of [`Evaluator::resource_member`] from `current`: a property the template
+/// doesn't set is unknown (`shown`: the path so far, for the reason).
+fn resource_member_step(
+    current: &Value,
+    name: &str,
+    safe: bool,
+    root: &str,
+    existing: bool,
+    shown: &str,
+) -> Value {
+    match &current.kind {
+        Kind::Object(_) => match current.get(name) {
+            Some(v) => v.clone(),
+            None if safe => Value::null(),
+            None if existing => Value::unknown(Reason::Existing {
+                symbol: root.to_string(),
+            }),
+            None => Value::unknown(Reason::Environment {
+                what: format!("'{shown}'"),
+            }),
+        },
+        _ => member(current, name, safe),
+    }
+}
+
+#[derive(Clone, Copy)]
 enum PathStep<'e> {
     Member(&'e str, bool),
     Index(&'e Expr, bool, bool),

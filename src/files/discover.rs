@@ -422,7 +422,10 @@ pub fn read_text(path: &Path) -> Result<String, ReadError> {
 /// Reads the candidates in parallel: Bicep files are taken, JSON files when they are ARM files
 /// (or were named explicitly and look like ARM files), explicit files of other kinds always.
 pub fn read_all(candidates: &[Candidate]) -> Discovery {
-    let (inputs, unreadable, skipped) = read_each(candidates, |input| input);
+    let (inputs, unreadable, skipped) = read_each(candidates, |path, text| Input {
+        path,
+        text: Arc::from(text),
+    });
     Discovery {
         inputs,
         unreadable,
@@ -430,12 +433,13 @@ pub fn read_all(candidates: &[Candidate]) -> Discovery {
     }
 }
 
-/// [`read_all`], each file taken given to `keep` as it is read, which keeps what it needs of it
-/// (a bulk audit keeps its references, not its text): what `keep` returned for the files taken,
-/// the unreadable files and the explicitly named files skipped.
+/// [`read_all`], each file taken given to `keep` as it is read (its path and text), which keeps
+/// what it needs of it (a bulk audit keeps its references, not its text): what `keep` returned
+/// for the files taken, the unreadable files and the explicitly named files skipped. The text is
+/// the `String` the bytes became, so that a text not kept is never copied into an `Arc<str>`.
 pub fn read_each<T: Send>(
     candidates: &[Candidate],
-    keep: impl Fn(Input) -> T + Sync,
+    keep: impl Fn(PathBuf, String) -> T + Sync,
 ) -> (Vec<T>, Vec<Unreadable>, Vec<PathBuf>) {
     enum Outcome<T> {
         Take(T),
@@ -464,10 +468,7 @@ pub fn read_each<T: Send>(
                     if kind == FileKind::Json && !is_arm_json(&text) {
                         return Outcome::Skip(c.explicit.then(|| c.path.clone()));
                     }
-                    Outcome::Take(keep(Input {
-                        path: c.path.clone(),
-                        text: Arc::from(text),
-                    }))
+                    Outcome::Take(keep(c.path.clone(), text))
                 }
                 None => {
                     let wanted = match kind {
