@@ -21,6 +21,7 @@ use crate::expr::{ArrayItem, BinaryOp, Expr, ExprKind, InterpPart, ObjectItem, U
 use crate::model::{Language, Loop, ResourceDecl, TargetScope, Template};
 use crate::source::Span;
 use crate::value::{Kind, Reason, Value};
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
@@ -494,7 +495,7 @@ impl<'t> Evaluator<'t> {
 
     /// The declaration `name` (any ASCII case) stands for.
     fn symbol(&self, name: &str) -> Option<&Symbol> {
-        with_ascii_lowercase(name, |lower| self.symbols.get(lower))
+        self.symbols.get(&*ascii_lowercase(name, &mut [0; 64]))
     }
 
     /// The value of variable `name`.
@@ -1600,23 +1601,9 @@ impl<'t> Evaluator<'t> {
         d: usize,
         span: Span,
     ) -> Value {
-        with_ascii_lowercase(name, |lower| {
-            self.call_lowercase(namespace, lower, name, args, locals, d, span)
-        })
-    }
-
-    /// [`Evaluator::call`] with the function name in lowercase (`lower`).
-    #[expect(clippy::too_many_arguments, reason = "the parts of a call")]
-    fn call_lowercase(
-        &self,
-        namespace: Option<&str>,
-        lower: &str,
-        name: &str,
-        args: &[Expr],
-        locals: &Locals,
-        d: usize,
-        span: Span,
-    ) -> Value {
+        let mut buf = [0; 64];
+        let lower = ascii_lowercase(name, &mut buf);
+        let lower = &*lower;
         if let Some(ns) = namespace {
             let ns = ns.to_ascii_lowercase();
             if ns != "sys" && ns != "az" {
@@ -2021,19 +2008,18 @@ pub fn type_error(message: &str) -> Value {
     })
 }
 
-/// `f` of `name` in ASCII lowercase, lowered in a buffer on the stack when it is short (every
-/// identifier and function name evaluated is looked up so: no allocation each).
-fn with_ascii_lowercase<R>(name: &str, f: impl FnOnce(&str) -> R) -> R {
-    let mut buf = [0u8; 64];
+/// `name` in ASCII lowercase, lowered into `buf` on the stack when it is short (every identifier
+/// and function name evaluated is looked up so: no allocation each).
+fn ascii_lowercase<'b>(name: &str, buf: &'b mut [u8; 64]) -> Cow<'b, str> {
     if let Some(lower) = buf.get_mut(..name.len()) {
         lower.copy_from_slice(name.as_bytes());
         lower.make_ascii_lowercase();
         // ASCII lowercasing keeps UTF-8 valid.
         if let Ok(lower) = std::str::from_utf8(lower) {
-            return f(lower);
+            return Cow::Borrowed(lower);
         }
     }
-    f(&name.to_ascii_lowercase())
+    Cow::Owned(name.to_ascii_lowercase())
 }
 
 /// Parameter names and module symbols compare case-insensitively: the map keyed by the lowercase
